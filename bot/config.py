@@ -1,0 +1,106 @@
+"""Typed settings, read from the environment and `.env` (see DESIGN.md, Configuration)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cached_property
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; one instance is built by the composition root."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str = "sqlite:///actionbot.db"
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    board_channel: str | None = None
+    chair_user_ids: Annotated[tuple[str, ...], NoDecode] = ()
+    bot_timezone: str = "Europe/London"
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1, 0)
+    digest_schedule: str = "mon 09:00"
+    port: int = Field(default=3000, ge=1, le=65535)
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    teams_insecure_no_auth: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        # Heroku-style platforms hand out postgres:// URLs; SQLAlchemy 2 wants a driver name.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("chair_user_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                days = {int(part) for part in value.split(",") if part.strip()}
+            except ValueError as exc:
+                raise ValueError("REMINDER_DAYS must be whole numbers, e.g. 7,1,0") from exc
+            if any(day < 0 for day in days):
+                raise ValueError("REMINDER_DAYS cannot be negative")
+            return tuple(sorted(days, reverse=True))
+        return value
+
+    @field_validator("bot_timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        parse_weekly_schedule(value)
+        return value.strip().lower()
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The bot's timezone as a ZoneInfo."""
+        return ZoneInfo(self.bot_timezone)
+
+    @property
+    def slack_enabled(self) -> bool:
+        """Slack is on when both the bot token and the signing secret are configured."""
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is on with an app registration, or explicitly without auth for local tests."""
+        return bool(self.teams_app_id and self.teams_app_password) or self.teams_insecure_no_auth
+
+
+def parse_weekly_schedule(text: str) -> tuple[int, dt.time]:
+    """Read `mon 09:00` into (weekday 0-6, time); raise ValueError with a readable reason."""
+    match = re.fullmatch(r"\s*([a-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*", text.lower())
+    if not match or match.group(1) not in _WEEKDAYS:
+        raise ValueError(f"DIGEST_SCHEDULE {text!r} should look like 'mon 09:00'")
+    hour, minute = int(match.group(2)), int(match.group(3))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"DIGEST_SCHEDULE {text!r} has an impossible time")
+    return _WEEKDAYS.index(match.group(1)), dt.time(hour, minute)

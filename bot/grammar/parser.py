@@ -1,0 +1,288 @@
+"""The command grammar: `/action …` and `/status …` text into typed commands.
+
+Parsing looks nothing up: ids, people and permissions are checked by the services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.grammar.dates import DateParseError, parse_date
+
+from bot.errors import CommandError
+from bot.grammar.commands import (
+    AddAction,
+    AddUpdate,
+    AssignAction,
+    Command,
+    Help,
+    ListActions,
+    MarkBlocked,
+    MarkDone,
+    MoveDue,
+    Reopen,
+    SetRag,
+    ShowAction,
+    StatusDigest,
+    StatusDue,
+    StatusOverdue,
+    StatusPerson,
+    StatusSummary,
+    UserRef,
+)
+from bot.grammar.usage import action_usage, status_usage
+from storage.models import Rag
+
+#: Highest id accepted; beyond it the number cannot be an action (and would overflow INTEGER).
+MAX_ID = 2**31 - 1
+
+# Slack sends `<@U123>` or `<@U123|name>`; Teams mentions are translated to the same form.
+_PLATFORM_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>")
+_NAME_MENTION = re.compile(r"@([\w.\-']+)")
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_ID = re.compile(r"#?(\d+)")
+_RAG_WORDS = {
+    "red": Rag.RED,
+    "r": Rag.RED,
+    "amber": Rag.AMBER,
+    "a": Rag.AMBER,
+    "green": Rag.GREEN,
+    "g": Rag.GREEN,
+}
+_MAX_DATE_WORDS = 4
+
+
+def parse(command: str, text: str, *, today: dt.date) -> Command:
+    """Parse one slash command (`/action` or `/status`, slash optional) and its text."""
+    name = command.strip().lstrip("/").lower()
+    if name == "action":
+        return parse_action(text, today=today)
+    if name == "status":
+        return parse_status(text, today=today)
+    raise CommandError(f"I don't know the command /{name}.", "/action help")
+
+
+def parse_user(token: str) -> UserRef | None:
+    """A user reference if `token` is exactly one (mention, @name or email), else None."""
+    token = token.strip()
+    if match := _PLATFORM_MENTION.fullmatch(token):
+        return UserRef(platform_id=match.group(1), name=(match.group(2) or None))
+    if _EMAIL.fullmatch(token):
+        return UserRef(email=token.lower())
+    if match := _NAME_MENTION.fullmatch(token):
+        return UserRef(name=match.group(1))
+    return None
+
+
+def parse_action(text: str, *, today: dt.date) -> Command:
+    """Parse the text after `/action`."""
+    verb, rest = _split(text)
+    verb = verb.lower()
+    if verb in ("", "help", "?"):
+        return Help(topic=rest.strip().lower() or None)
+    parser = _ACTION_PARSERS.get(verb)
+    if parser is None:
+        raise CommandError(f"I don't know `/action {_quote(verb)}`.", action_usage(None))
+    try:
+        return parser(rest.strip(), today)
+    except DateParseError as exc:
+        raise CommandError(str(exc), action_usage(verb)) from None
+    except _Missing as exc:
+        raise CommandError(str(exc), action_usage(verb)) from None
+
+
+def parse_status(text: str, *, today: dt.date) -> Command:
+    """Parse the text after `/status`."""
+    verb, rest = _split(text)
+    low = verb.lower()
+    rest = rest.strip()
+    if low == "":
+        return StatusSummary()
+    if low == "overdue" and not rest:
+        return StatusOverdue()
+    if low in ("mine", "me") and not rest:
+        return StatusPerson()
+    if (user := parse_user(verb)) and not rest:
+        return StatusPerson(user=user)
+    if low == "due":
+        return StatusDue(days=_parse_days(rest))
+    if low == "digest":
+        if rest.lower() in ("", "preview"):
+            return StatusDigest(post=False)
+        if rest.lower() == "post":
+            return StatusDigest(post=True)
+        raise CommandError(
+            f"`/status digest {_quote(rest)}` is not a digest option.", status_usage("digest")
+        )
+    raise CommandError(f"I don't know `/status {_quote(text.strip())}`.", status_usage(None))
+
+
+class _Missing(ValueError):
+    """A required part of the command is absent or malformed."""
+
+
+def _split(text: str) -> tuple[str, str]:
+    parts = text.strip().split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _action_id(token: str) -> int:
+    match = _ID.fullmatch(token.strip())
+    if not match:
+        if not token.strip():
+            raise _Missing("Which action? Give its number, e.g. 12 or #12.")
+        raise _Missing(f"'{_quote(token.strip())}' is not an action number (e.g. 12 or #12).")
+    number = int(match.group(1))
+    if not 1 <= number <= MAX_ID:
+        raise _Missing(f"There is no action #{_quote(match.group(1), 20)}.")
+    return number
+
+
+def _id_and_rest(rest: str) -> tuple[int, str]:
+    token, remainder = _split(rest)
+    return _action_id(token), remainder.strip()
+
+
+def _required(text: str, what: str) -> str:
+    if not text.strip():
+        raise _Missing(f"Please add {what}.")
+    return text.strip()
+
+
+def _parse_add(rest: str, today: dt.date) -> Command:
+    if not rest:
+        return AddAction(title=None)
+    body, due = rest, None
+    # The last standalone "due" starts the date, so titles may still say "overdue" or "due".
+    matches = list(re.finditer(r"(?:^|\s)due\s+", rest, flags=re.IGNORECASE))
+    if matches:
+        match = matches[-1]
+        try:
+            due = parse_date(rest[match.end() :], today=today)
+            body = rest[: match.start()]
+        except DateParseError:
+            if match.start() == 0 or not _tail_is_title(rest[match.end() :]):
+                raise
+    tokens = body.split()
+    owner = parse_user(tokens[-1]) if tokens else None
+    if owner is not None:
+        tokens = tokens[:-1]
+    title = " ".join(tokens)
+    if not title:
+        raise _Missing("Please give the action a title.")
+    return AddAction(title=title, owner=owner, due=due)
+
+
+def _tail_is_title(tail: str) -> bool:
+    # "Review due diligence of partners" has "due" inside the title, not a date after it.
+    return len(tail.split()) > _MAX_DATE_WORDS
+
+
+def _parse_assign(rest: str, today: dt.date) -> Command:
+    action_id, remainder = _id_and_rest(rest)
+    if not remainder:
+        raise _Missing("Who should own it? Mention them, e.g. @amira.")
+    owner = parse_user(remainder)
+    if owner is None:
+        raise _Missing(f"'{_quote(remainder)}' is not a person; mention them, e.g. @amira.")
+    return AssignAction(action_id=action_id, owner=owner)
+
+
+def _parse_done(rest: str, today: dt.date) -> Command:
+    action_id, note = _id_and_rest(rest)
+    return MarkDone(action_id=action_id, note=note or None)
+
+
+def _parse_update(rest: str, today: dt.date) -> Command:
+    action_id, note = _id_and_rest(rest)
+    return AddUpdate(action_id=action_id, note=_required(note, "a note saying what has happened"))
+
+
+def _parse_blocked(rest: str, today: dt.date) -> Command:
+    action_id, reason = _id_and_rest(rest)
+    return MarkBlocked(action_id=action_id, reason=_required(reason, "the reason it is blocked"))
+
+
+def _parse_reopen(rest: str, today: dt.date) -> Command:
+    action_id, extra = _id_and_rest(rest)
+    if extra:
+        raise _Missing("reopen takes only the action number.")
+    return Reopen(action_id=action_id)
+
+
+def _parse_due(rest: str, today: dt.date) -> Command:
+    action_id, remainder = _id_and_rest(rest)
+    words = remainder.split()
+    if not words:
+        raise _Missing("Please give the new date.")
+    # The date is the longest run of leading words that reads as one; the rest is the reason.
+    for count in range(min(len(words), _MAX_DATE_WORDS), 0, -1):
+        try:
+            due = parse_date(" ".join(words[:count]), today=today)
+        except DateParseError:
+            continue
+        reason = " ".join(words[count:]) or None
+        return MoveDue(action_id=action_id, due=due, reason=reason)
+    parse_date(words[0], today=today)  # raises the date error with the user's text
+    raise AssertionError("unreachable")
+
+
+def _parse_rag(rest: str, today: dt.date) -> Command:
+    action_id, remainder = _id_and_rest(rest)
+    rag = _RAG_WORDS.get(remainder.lower())
+    if rag is None:
+        raise _Missing("RAG must be red, amber or green.")
+    return SetRag(action_id=action_id, rag=rag)
+
+
+def _parse_show(rest: str, today: dt.date) -> Command:
+    action_id, _ = _id_and_rest(rest)
+    return ShowAction(action_id=action_id)
+
+
+def _parse_list(rest: str, today: dt.date) -> Command:
+    scope = rest.strip()
+    if scope.lower() in ("", "all", "open"):
+        return ListActions(scope="all")
+    if scope.lower() in ("mine", "me"):
+        return ListActions(scope="mine")
+    user = parse_user(scope)
+    if user is None:
+        raise _Missing(f"'{_quote(scope)}' is not mine, all or a person.")
+    return ListActions(scope="user", user=user)
+
+
+def _parse_days(rest: str) -> int:
+    if not rest:
+        return 7
+    match = re.fullmatch(r"(?:in\s+)?(\d{1,4})(?:\s*(?:d|days?))?", rest.strip().lower())
+    if not match or not 0 <= int(match.group(1)) <= 366:
+        raise CommandError(
+            f"'{_quote(rest)}' is not a number of days (0 to 366).", status_usage("due")
+        )
+    return int(match.group(1))
+
+
+_ACTION_PARSERS = {
+    "add": _parse_add,
+    "new": _parse_add,
+    "assign": _parse_assign,
+    "done": _parse_done,
+    "complete": _parse_done,
+    "update": _parse_update,
+    "note": _parse_update,
+    "blocked": _parse_blocked,
+    "block": _parse_blocked,
+    "reopen": _parse_reopen,
+    "due": _parse_due,
+    "rag": _parse_rag,
+    "show": _parse_show,
+    "list": _parse_list,
+}

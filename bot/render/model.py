@@ -1,0 +1,123 @@
+"""The platform-neutral reply model: services build it, each platform renders it its own way.
+
+Everything here is data, never markup: renderers escape every string, so text a user typed
+can never become a mention or a link on any platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storage.models import Rag, Status
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PersonView(View):
+    """A person as shown in a reply: a name, and their accounts for platforms that link them."""
+
+    id: int
+    name: str
+    accounts: dict[str, str] = Field(default_factory=dict)
+
+
+class ActionView(View):
+    """An action as shown to people, with lateness worked out for the day it is shown."""
+
+    id: int
+    ref: str | None = None
+    title: str
+    owner: PersonView | None = None
+    due: dt.date | None = None
+    status: Status
+    rag: Rag | None = None
+    workstream: str | None = None
+    priority: str | None = None
+    blocked_reason: str | None = None
+    days_late: int = 0
+    days_left: int | None = None
+
+
+class HistoryView(View):
+    """One line of an action's history."""
+
+    at: dt.datetime
+    actor: str | None
+    source: str
+    change: str
+    field: str | None = None
+    old: str | None = None
+    new: str | None = None
+    note: str | None = None
+
+
+class Heading(View):
+    type: Literal["heading"] = "heading"
+    text: str
+
+
+class Paragraph(View):
+    type: Literal["paragraph"] = "paragraph"
+    text: str
+
+
+class ActionList(View):
+    """A list of actions; `more` counts those left out, `more_hint` tells how to see them."""
+
+    type: Literal["action_list"] = "action_list"
+    title: str | None = None
+    items: list[ActionView]
+    more: int = 0
+    more_hint: str | None = None
+    empty: str = "Nothing to show."
+    buttons: bool = False
+
+
+class ActionDetail(View):
+    """One action in full, optionally with its history and the owner's buttons."""
+
+    type: Literal["action_detail"] = "action_detail"
+    action: ActionView
+    history: list[HistoryView] = Field(default_factory=list)
+    history_more: int = 0
+    buttons: bool = False
+
+
+class Count(View):
+    label: str
+    value: int
+    delta: int | None = None
+
+
+class Counts(View):
+    """A row of figures, e.g. open / overdue / blocked, with changes against last time."""
+
+    type: Literal["counts"] = "counts"
+    title: str | None = None
+    items: list[Count]
+
+
+class Usage(View):
+    type: Literal["usage"] = "usage"
+    lines: list[str]
+
+
+Block = Annotated[
+    Heading | Paragraph | ActionList | ActionDetail | Counts | Usage, Field(discriminator="type")
+]
+
+Tone = Literal["info", "success", "warning", "error"]
+
+
+class Message(View):
+    """A whole reply or notification. `text` is the one-line summary used as the fallback."""
+
+    text: str
+    blocks: list[Block] = Field(default_factory=list)
+    tone: Tone = "info"
+    ephemeral: bool = True

@@ -1,0 +1,131 @@
+"""Every reply and notification the bot sends, built as platform-neutral messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.grammar.usage import help_lines
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionView,
+    Block,
+    Count,
+    Counts,
+    Heading,
+    HistoryView,
+    Message,
+    Paragraph,
+    Tone,
+    Usage,
+)
+
+#: How many actions a list shows before "and N more"; keeps every platform within its limits.
+LIST_LIMIT = 20
+
+
+def error(reason: str, usage: str | None) -> Message:
+    """A refused command: the one-line reason, then the usage line."""
+    blocks: list[Block] = [Paragraph(text=reason)]
+    if usage:
+        blocks.append(Usage(lines=[usage]))
+    return Message(text=reason, blocks=blocks, tone="error")
+
+
+def help_message(topic: str | None = None) -> Message:
+    """Usage of every command."""
+    return Message(
+        text="Commands of the action follow-up bot",
+        blocks=[Heading(text="Action follow-up bot: commands"), Usage(lines=help_lines())],
+    )
+
+
+def label(action: ActionView) -> str:
+    """`#12 Title`, the way a one-line confirmation names an action."""
+    return f"#{action.id} {action.title}"
+
+
+def changed(summary: str, action: ActionView, *, tone: Tone = "success") -> Message:
+    """Confirmation of a change, with the action as it now stands."""
+    return Message(
+        text=summary, blocks=[Paragraph(text=summary), ActionDetail(action=action)], tone=tone
+    )
+
+
+def unchanged(text: str, action: ActionView) -> Message:
+    """A command that found the action already as asked: said plainly, not as an error."""
+    return Message(text=text, blocks=[Paragraph(text=text), ActionDetail(action=action)])
+
+
+def detail(action: ActionView, history: Sequence[HistoryView], *, more: int) -> Message:
+    """`/action show`: the action and its history, newest first."""
+    return Message(
+        text=label(action),
+        blocks=[ActionDetail(action=action, history=list(history), history_more=more)],
+    )
+
+
+def action_list(
+    title: str,
+    items: Sequence[ActionView],
+    *,
+    total: int,
+    empty: str,
+    more_hint: str | None = None,
+    buttons: bool = False,
+) -> Message:
+    """A titled list of actions, cut at LIST_LIMIT with a count of the rest."""
+    shown = list(items[:LIST_LIMIT])
+    return Message(
+        text=f"{title}: {total}" if total else empty,
+        blocks=[
+            ActionList(
+                title=title,
+                items=shown,
+                more=max(0, total - len(shown)),
+                more_hint=more_hint,
+                empty=empty,
+                buttons=buttons,
+            )
+        ],
+    )
+
+
+def summary(counts: Sequence[Count], rag: Sequence[Count], *, title: str) -> Message:
+    """`/status`: the plan in figures."""
+    text = ", ".join(f"{c.label} {c.value}" for c in counts)
+    return Message(
+        text=f"{title}: {text}",
+        blocks=[
+            Heading(text=title),
+            Counts(items=list(counts)),
+            Counts(title="RAG of open actions", items=list(rag)),
+        ],
+    )
+
+
+def assigned_to_you(action: ActionView, *, by: str) -> Message:
+    """DM to a new owner."""
+    text = f"{by} assigned you action {label(action)}"
+    return Message(
+        text=text,
+        blocks=[Paragraph(text=text), ActionDetail(action=action, buttons=True)],
+        ephemeral=False,
+    )
+
+
+def reassigned_away(action: ActionView, *, by: str, new_owner: str) -> Message:
+    """DM to the previous owner when an action moves to someone else."""
+    text = f"{by} reassigned action {label(action)} to {new_owner}; you no longer own it."
+    return Message(text=text, blocks=[Paragraph(text=text)], ephemeral=False)
+
+
+def blocked_alert(action: ActionView, *, by: str, reason: str) -> Message:
+    """DM to chairs when an action is blocked."""
+    text = f"{by} marked action {label(action)} as blocked: {reason}"
+    return Message(
+        text=text,
+        blocks=[Paragraph(text=text), ActionDetail(action=action)],
+        tone="warning",
+        ephemeral=False,
+    )

@@ -1,0 +1,135 @@
+"""Plain-text rendering of replies, for the console and for fallbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.grammar.dates import format_date
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionView,
+    Block,
+    Counts,
+    Heading,
+    HistoryView,
+    Message,
+    Paragraph,
+    Usage,
+)
+
+_MARK = {"error": "✗ ", "warning": "! ", "success": "✓ ", "info": ""}
+
+
+def render(message: Message, *, today: dt.date | None = None, tz: ZoneInfo | None = None) -> str:
+    """The whole message as lines of plain text."""
+    lines: list[str] = []
+    for index, block in enumerate(message.blocks):
+        prefix = _MARK[message.tone] if index == 0 else ""
+        lines.extend(_block(block, prefix, today, tz))
+    return "\n".join(lines) if lines else message.text
+
+
+def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None) -> list[str]:
+    if isinstance(block, Heading):
+        return [prefix + block.text, "=" * len(block.text)]
+    if isinstance(block, Paragraph):
+        return [prefix + block.text]
+    if isinstance(block, Usage):
+        return (
+            [f"{prefix}Usage: {block.lines[0]}"]
+            if len(block.lines) == 1
+            else [prefix + line if i == 0 else line for i, line in enumerate(block.lines)]
+        )
+    if isinstance(block, Counts):
+        figures = " · ".join(_count(c.label, c.value, c.delta) for c in block.items)
+        return [prefix + (f"{block.title}: {figures}" if block.title else figures)]
+    if isinstance(block, ActionList):
+        return _action_list(block, prefix, today)
+    if isinstance(block, ActionDetail):
+        return _detail(block, today, tz)
+    raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def _count(label: str, value: int, delta: int | None) -> str:
+    if not delta:
+        return f"{label} {value}"
+    return f"{label} {value} ({'up' if delta > 0 else 'down'} {abs(delta)})"
+
+
+def action_line(action: ActionView, today: dt.date | None = None) -> str:
+    """`#12 Title — Owner — due Fri 4 Dec (3 days late) — blocked — red`."""
+    parts = [f"#{action.id} {action.title}", action.owner.name if action.owner else "no owner"]
+    parts.append(due_phrase(action, today))
+    if action.status.value not in ("open",):
+        parts.append(action.status.label)
+    if action.rag:
+        parts.append(action.rag.value)
+    return " — ".join(parts)
+
+
+def due_phrase(action: ActionView, today: dt.date | None = None) -> str:
+    """How an action's deadline reads: `due Fri 4 Dec (3 days late)`."""
+    if action.due is None:
+        return "no deadline"
+    text = f"due {format_date(action.due, today=today)}"
+    if action.days_late:
+        text += f" ({action.days_late} day{'s' if action.days_late != 1 else ''} late)"
+    elif action.days_left == 0 and not action.status.is_closed:
+        text += " (today)"
+    return text
+
+
+def _action_list(block: ActionList, prefix: str, today: dt.date | None) -> list[str]:
+    lines = [prefix + block.title] if block.title else []
+    if not block.items:
+        return [*lines, (prefix if not lines else "") + block.empty]
+    lines += [f"  {action_line(item, today)}" for item in block.items]
+    if block.more:
+        hint = f" ({block.more_hint})" if block.more_hint else ""
+        lines.append(f"  … and {block.more} more{hint}")
+    return lines
+
+
+def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> list[str]:
+    a = block.action
+    lines = [f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")]
+    facts = [
+        ("Owner", a.owner.name if a.owner else "nobody yet"),
+        ("Due", due_phrase(a, today).removeprefix("due ")),
+        ("Status", a.status.label + (f": {a.blocked_reason}" if a.blocked_reason else "")),
+        ("RAG", a.rag.value if a.rag else "not rated"),
+    ]
+    if a.workstream:
+        facts.append(("Workstream", a.workstream))
+    if a.priority:
+        facts.append(("Priority", a.priority))
+    lines += [f"  {name}: {value}" for name, value in facts]
+    if block.history:
+        lines.append("  History (newest first):")
+        lines += [f"    {history_line(entry, tz)}" for entry in block.history]
+        if block.history_more:
+            lines.append(f"    … and {block.history_more} earlier")
+    if block.buttons:
+        lines.append(
+            f"  Reply: /action done {a.id} · /action update {a.id} <note> · "
+            f"/action blocked {a.id} <reason>"
+        )
+    return lines
+
+
+def history_line(entry: HistoryView, tz: ZoneInfo | None = None) -> str:
+    """`2026-11-23 09:14 Amira Khan: status open → done — note`."""
+    at = entry.at.astimezone(tz) if tz else entry.at
+    who = entry.actor or entry.source
+    if entry.change == "note":
+        what = "update"
+    elif entry.change == "created":
+        what = f"created “{entry.new}”"
+    elif entry.field:
+        what = f"{entry.field} {entry.old or '—'} → {entry.new or '—'}"
+    else:
+        what = entry.change
+    note = f" — {entry.note}" if entry.note else ""
+    return f"{at:%Y-%m-%d %H:%M} {who}: {what}{note}"

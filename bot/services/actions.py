@@ -1,0 +1,273 @@
+"""Use cases that change actions. Each checks permission, changes the row, writes history and
+queues notifications in the caller's transaction, and returns the reply."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.errors import CommandError
+from bot.grammar.commands import (
+    AddAction,
+    AddUpdate,
+    AssignAction,
+    MarkBlocked,
+    MarkDone,
+    MoveDue,
+    Reopen,
+    SetRag,
+)
+from bot.grammar.dates import format_date
+from bot.grammar.usage import action_usage
+from bot.render import replies
+from bot.render.model import ActionView
+from bot.services import history
+from bot.services.notify import notify_people
+from bot.services.people import chairs
+from bot.services.permissions import require_chair, require_owner_or_chair
+from bot.services.request import Outcome, Request
+from bot.services.views import action_view
+from storage.models import Action, Person, Status
+
+
+def add_action(request: Request, command: AddAction) -> Outcome:
+    """Create an action; its owner is told."""
+    require_chair(request, "add actions", action_usage("add"))
+    if command.title is None:
+        return Outcome(
+            replies.error("Please give the action a title.", action_usage("add")), open_form="add"
+        )
+    owner = request.person(command.owner) if command.owner else None
+    if command.due is not None:
+        _refuse_past(request, command.due, "add")
+    action = Action(
+        title=command.title,
+        owner=owner,
+        due_date=command.due,
+        status=Status.OPEN,
+        created_at=request.now,
+        updated_at=request.now,
+    )
+    request.session.add(action)
+    request.session.flush()
+    _record(request, action, "created", new=action.title)
+    if owner is not None:
+        _record(request, action, "assigned", field="owner", new=owner.display_name)
+    if command.due is not None:
+        _record(request, action, "due", field="due", new=command.due)
+    view = action_view(action, today=request.today)
+    ids = _tell_owner(request, action, owner)
+    return Outcome(replies.changed(f"Added action {replies.label(view)}.", view), ids)
+
+
+def assign_action(request: Request, command: AssignAction) -> Outcome:
+    """Give an action to someone; the new and the previous owner are told."""
+    require_chair(request, "assign actions", action_usage("assign"))
+    action = request.action(command.action_id)
+    owner = request.person(command.owner)
+    view = action_view(action, today=request.today)
+    if action.owner_id == owner.id:
+        return _unchanged(f"#{action.id} is already owned by {owner.display_name}.", view)
+    previous = action.owner
+    action.owner = owner
+    _touch(request, action)
+    _record(
+        request,
+        action,
+        "assigned",
+        field="owner",
+        old=previous.display_name if previous else None,
+        new=owner.display_name,
+    )
+    view = action_view(action, today=request.today)
+    ids = _tell_owner(request, action, owner)
+    if previous is not None and previous.id != request.actor.id:
+        message = replies.reassigned_away(
+            view, by=request.actor.display_name, new_owner=owner.display_name
+        )
+        ids += notify_people(
+            request.session,
+            kind="reassigned",
+            people=[previous],
+            message=message,
+            now=request.now,
+            action=action,
+        )
+    return Outcome(
+        replies.changed(f"Assigned {replies.label(view)} to {owner.display_name}.", view), ids
+    )
+
+
+def mark_done(request: Request, command: MarkDone) -> Outcome:
+    """Close an action; marking it done again changes nothing and is not an error."""
+    action = request.action(command.action_id)
+    require_owner_or_chair(request, action, "mark it done")
+    view = action_view(action, today=request.today)
+    if action.status == Status.DONE:
+        when = (
+            action.done_at.astimezone(request.core.settings.tz).date() if action.done_at else None
+        )
+        on = f" on {format_date(when, today=request.today)}" if when else ""
+        return _unchanged(f"#{action.id} was already marked done{on}; nothing changed.", view)
+    if action.status == Status.CANCELLED:
+        raise CommandError(f"#{action.id} is cancelled; reopen it first.", action_usage("reopen"))
+    _set_status(request, action, Status.DONE, note=command.note)
+    action.done_at = request.now
+    action.blocked_reason = None
+    view = action_view(action, today=request.today)
+    return Outcome(replies.changed(f"Marked {replies.label(view)} as done.", view))
+
+
+def add_update(request: Request, command: AddUpdate) -> Outcome:
+    """Record a progress note (evidence); the first note on an open action starts it."""
+    action = request.action(command.action_id)
+    require_owner_or_chair(request, action, "add updates to it")
+    if action.status == Status.OPEN:
+        _set_status(request, action, Status.IN_PROGRESS)
+    # A note touches only the history, so two people writing at once both land.
+    _record(request, action, "note", note=command.note)
+    view = action_view(action, today=request.today)
+    return Outcome(replies.changed(f"Added your update to {replies.label(view)}.", view))
+
+
+def mark_blocked(request: Request, command: MarkBlocked) -> Outcome:
+    """Mark an action blocked with its reason; the chairs are told."""
+    action = request.action(command.action_id)
+    require_owner_or_chair(request, action, "mark it blocked")
+    if action.status.is_closed:
+        raise CommandError(
+            f"#{action.id} is {action.status.label}; reopen it first.", action_usage("reopen")
+        )
+    if action.status == Status.BLOCKED:
+        action.blocked_reason = command.reason
+        _touch(request, action)
+        _record(request, action, "blocked", field="blocked_reason", new=command.reason)
+    else:
+        _set_status(request, action, Status.BLOCKED, note=command.reason)
+        action.blocked_reason = command.reason
+    view = action_view(action, today=request.today)
+    alert = replies.blocked_alert(view, by=request.actor.display_name, reason=command.reason)
+    ids = notify_people(
+        request.session,
+        kind="blocked",
+        people=chairs(request.session, settings=request.core.settings),
+        message=alert,
+        now=request.now,
+        action=action,
+        skip=request.actor,
+    )
+    return Outcome(
+        replies.changed(
+            f"Marked {replies.label(view)} as blocked; the chairs are told.", view, tone="info"
+        ),
+        ids,
+    )
+
+
+def reopen_action(request: Request, command: Reopen) -> Outcome:
+    """Put a done, cancelled or blocked action back to open."""
+    action = request.action(command.action_id)
+    require_owner_or_chair(request, action, "reopen it")
+    view = action_view(action, today=request.today)
+    if action.status in (Status.OPEN, Status.IN_PROGRESS):
+        return _unchanged(f"#{action.id} is already open; nothing changed.", view)
+    _set_status(request, action, Status.OPEN)
+    action.done_at = None
+    action.blocked_reason = None
+    view = action_view(action, today=request.today)
+    return Outcome(replies.changed(f"Reopened {replies.label(view)}.", view))
+
+
+def move_due(request: Request, command: MoveDue) -> Outcome:
+    """Move a deadline, keeping the reason in the history."""
+    require_chair(request, "move deadlines", action_usage("due"))
+    action = request.action(command.action_id)
+    _refuse_past(request, command.due, "due")
+    view = action_view(action, today=request.today)
+    if action.due_date == command.due:
+        return _unchanged(f"#{action.id} is already due {format_date(command.due)}.", view)
+    old = action.due_date
+    action.due_date = command.due
+    _touch(request, action)
+    _record(request, action, "due", field="due", old=old, new=command.due, note=command.reason)
+    view = action_view(action, today=request.today)
+    when = format_date(command.due, today=request.today)
+    return Outcome(replies.changed(f"Moved {replies.label(view)} to {when}.", view))
+
+
+def set_rag(request: Request, command: SetRag) -> Outcome:
+    """Set the red/amber/green rating."""
+    action = request.action(command.action_id)
+    require_owner_or_chair(request, action, "set its RAG")
+    view = action_view(action, today=request.today)
+    if action.rag == command.rag:
+        return _unchanged(f"#{action.id} is already {command.rag.value}.", view)
+    old = action.rag
+    action.rag = command.rag
+    _touch(request, action)
+    _record(
+        request, action, "rag", field="rag", old=old.value if old else None, new=command.rag.value
+    )
+    view = action_view(action, today=request.today)
+    return Outcome(replies.changed(f"Set {replies.label(view)} to {command.rag.value}.", view))
+
+
+def _refuse_past(request: Request, due: dt.date, verb: str) -> None:
+    if due < request.today:
+        raise CommandError(
+            f"{format_date(due)} is in the past; give a date from today on.", action_usage(verb)
+        )
+
+
+def _unchanged(text: str, view: ActionView) -> Outcome:
+    return Outcome(replies.unchanged(text, view))
+
+
+def _touch(request: Request, action: Action) -> None:
+    action.updated_at = request.now
+
+
+def _set_status(request: Request, action: Action, status: Status, note: str | None = None) -> None:
+    old = action.status
+    action.status = status
+    _touch(request, action)
+    _record(request, action, "status", field="status", old=old.value, new=status.value, note=note)
+
+
+def _record(
+    request: Request,
+    action: Action,
+    change: str,
+    *,
+    field: str | None = None,
+    old: object = None,
+    new: object = None,
+    note: str | None = None,
+) -> None:
+    history.record(
+        request.session,
+        action=action,
+        actor=request.actor,
+        source=request.source,
+        at=request.now,
+        change=change,
+        field=field,
+        old=old,
+        new=new,
+        note=note,
+    )
+
+
+def _tell_owner(request: Request, action: Action, owner: Person | None) -> list[int]:
+    if owner is None:
+        return []
+    view = action_view(action, today=request.today)
+    message = replies.assigned_to_you(view, by=request.actor.display_name)
+    return notify_people(
+        request.session,
+        kind="assigned",
+        people=[owner],
+        message=message,
+        now=request.now,
+        action=action,
+        skip=request.actor,
+    )

@@ -1,0 +1,41 @@
+"""What every use case is handed: settings, the unit-of-work factory, the clock, directories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services.directory import Directory
+from storage.models import Platform
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who typed a command or pressed a button, as their platform told us."""
+
+    platform: Platform
+    external_id: str
+    display_name: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class Core:
+    """The collaborators of the services; built once by the composition root."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    clock: Clock
+    directories: dict[Platform, Directory] = field(default_factory=dict)
+
+    def now(self) -> dt.datetime:
+        """The current aware instant."""
+        return self.clock.now()
+
+    def today(self) -> dt.date:
+        """Today's date in the bot's timezone: deadlines are calendar days there."""
+        return self.clock.now().astimezone(self.settings.tz).date()

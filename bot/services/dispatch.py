@@ -1,0 +1,102 @@
+"""The one entry point every platform calls: text in, a reply (and queued messages) out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.errors import CommandError
+from bot.grammar import commands as c
+from bot.grammar.parser import parse
+from bot.render import replies
+from bot.services import actions, status
+from bot.services.context import Caller, Core
+from bot.services.people import resolve_caller
+from bot.services.request import Outcome, Request
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+TRY_AGAIN = "The database is not answering just now; nothing was changed. Please try again."
+
+
+def run_command(core: Core, caller: Caller, command: str, text: str) -> Outcome:
+    """Parse and carry out `/command text` for `caller`; errors become a one-line reply."""
+    try:
+        parsed = parse(command, text, today=core.today())
+    except CommandError as exc:
+        return Outcome(replies.error(exc.reason, exc.usage))
+    return execute(core, caller, parsed)
+
+
+def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
+    """Carry out an already parsed command in one transaction."""
+    if isinstance(command, c.Help):
+        return Outcome(replies.help_message(command.topic))
+    handler = _HANDLERS.get(type(command))
+    if handler is None:  # pragma: no cover - every command type has a handler
+        raise TypeError(f"no handler for {type(command).__name__}")
+    for attempt in (1, 2):
+        try:
+            with transaction(core.sessions) as session:
+                now = core.now()
+                actor = resolve_caller(session, caller=caller, now=now)
+                request = Request(core, session, caller, actor, now, core.today())
+                return handler(request, command)
+        except CommandError as exc:
+            return Outcome(replies.error(exc.reason, exc.usage))
+        except StaleDataError:
+            action_id = getattr(command, "action_id", None)
+            what = f"#{action_id}" if action_id else "This action"
+            return Outcome(
+                replies.error(
+                    f"{what} was changed by someone else at the same moment; nothing was saved. "
+                    "Please look again and retry.",
+                    f"/action show {action_id}" if action_id else None,
+                )
+            )
+        except IntegrityError:
+            # Two first sightings of the same person raced; the second try finds the row.
+            if attempt == 2:
+                raise
+        except DBAPIError as exc:
+            if not exc.connection_invalidated and not _is_unavailable(exc):
+                raise
+            log.warning("database unavailable during %s: %s", type(command).__name__, exc.orig)
+            return Outcome(replies.error(TRY_AGAIN, None))
+    raise AssertionError("unreachable")
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError)
+
+
+def _digest(request: Request, command: c.StatusDigest) -> Outcome:
+    from bot.services.digest import digest_command
+
+    return digest_command(request, command)
+
+
+_HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
+    c.AddAction: actions.add_action,
+    c.AssignAction: actions.assign_action,
+    c.MarkDone: actions.mark_done,
+    c.AddUpdate: actions.add_update,
+    c.MarkBlocked: actions.mark_blocked,
+    c.Reopen: actions.reopen_action,
+    c.MoveDue: actions.move_due,
+    c.SetRag: actions.set_rag,
+    c.ShowAction: status.show_action,
+    c.ListActions: status.list_actions,
+    c.StatusSummary: lambda request, _: status.status_summary(request),
+    c.StatusOverdue: lambda request, _: status.status_overdue(request),
+    c.StatusPerson: status.status_person,
+    c.StatusDue: status.status_due,
+    c.StatusDigest: _digest,
+}

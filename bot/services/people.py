@@ -1,0 +1,143 @@
+"""People: who is calling, who a command names, and who is a chair."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.errors import CommandError
+from bot.grammar.commands import UserRef
+from bot.services.context import Caller
+from bot.services.directory import Account, Directory
+from storage.models import Identity, Person, Platform, Role
+
+
+def find_account(session: Session, *, platform: Platform, external_id: str) -> Person | None:
+    """The person who has this platform account, if we know them."""
+    query = (
+        select(Person)
+        .join(Identity)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+    )
+    return session.scalars(query).first()
+
+
+def find_by_email(session: Session, *, email: str) -> Person | None:
+    """The person with this email (emails are stored lower-case)."""
+    return session.scalars(select(Person).where(Person.email == email.strip().lower())).first()
+
+
+def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> Person:
+    """The person behind `account`, linking by email across platforms; created if new."""
+    person = find_account(session, platform=account.platform, external_id=account.external_id)
+    email = account.email.strip().lower() if account.email else None
+    if person is None and email:
+        person = find_by_email(session, email=email)
+    if person is None:
+        person = Person(display_name=account.name, email=email, role=Role.MEMBER, created_at=now)
+        session.add(person)
+    elif email and person.email is None and find_by_email(session, email=email) is None:
+        person.email = email
+    if person.identity(account.platform) is None:
+        person.identities.append(
+            Identity(platform=account.platform, external_id=account.external_id)
+        )
+    session.flush()
+    return person
+
+
+def resolve_caller(session: Session, *, caller: Caller, now: dt.datetime) -> Person:
+    """The person behind a command, registered on first sight so history can name them."""
+    account = Account(
+        platform=caller.platform,
+        external_id=caller.external_id,
+        name=caller.display_name or caller.external_id,
+        email=caller.email,
+    )
+    return upsert_account(session, account=account, now=now)
+
+
+def resolve_user(
+    session: Session,
+    *,
+    ref: UserRef,
+    platform: Platform,
+    directory: Directory | None,
+    now: dt.datetime,
+) -> Person:
+    """The person a command names; CommandError when nobody matches."""
+    if ref.platform_id:
+        person = find_account(session, platform=platform, external_id=ref.platform_id)
+        if person is not None:
+            return person
+        account = directory.lookup_id(ref.platform_id) if directory else None
+        if account is None:
+            raise CommandError(f"I can't find the user {ref.describe()}.")
+        return upsert_account(session, account=account, now=now)
+    if ref.email:
+        person = find_by_email(session, email=ref.email)
+        if person is not None:
+            return person
+        account = directory.lookup_email(ref.email) if directory else None
+        if account is None:
+            raise CommandError(f"I can't find anyone with the email {ref.email}.")
+        return upsert_account(session, account=account, now=now)
+    assert ref.name is not None
+    person = _find_by_name(session, name=ref.name, platform=platform)
+    if person is not None:
+        return person
+    # Only the console treats a new name as a new user; elsewhere names must be known.
+    account = directory.lookup_id(ref.name) if directory and platform == Platform.CONSOLE else None
+    if account is None:
+        raise CommandError(f"I don't know {ref.describe()}; mention them so I can find them.")
+    return upsert_account(session, account=account, now=now)
+
+
+def _find_by_name(session: Session, *, name: str, platform: Platform) -> Person | None:
+    low = name.lower()
+    person = find_account(session, platform=platform, external_id=low)
+    if person is not None:
+        return person
+    query = (
+        select(Person)
+        .outerjoin(Identity)
+        .where(or_(func.lower(Person.display_name) == low, func.lower(Identity.external_id) == low))
+        .distinct()
+    )
+    matches = session.scalars(query).all()
+    if len(matches) > 1:
+        raise CommandError(f"More than one person is called @{name}; mention them instead.")
+    return matches[0] if matches else None
+
+
+def is_chair(person: Person, settings: Settings) -> bool:
+    """Chairs are named in CHAIR_USER_IDS (by platform id or email) or hold the chair role."""
+    if person.role == Role.CHAIR:
+        return True
+    named = {value.lower() for value in settings.chair_user_ids}
+    if person.email and person.email.lower() in named:
+        return True
+    return any(identity.external_id.lower() in named for identity in person.identities)
+
+
+def chairs(session: Session, *, settings: Settings) -> Sequence[Person]:
+    """Every chair the bot knows as a person (those in CHAIR_USER_IDS once they are known)."""
+    named = [value.lower() for value in settings.chair_user_ids]
+    query = (
+        select(Person)
+        .outerjoin(Identity)
+        .where(
+            or_(
+                Person.role == Role.CHAIR,
+                func.lower(Identity.external_id).in_(named),
+                func.lower(Person.email).in_(named),
+            )
+        )
+        .distinct()
+        .order_by(Person.id)
+    )
+    return session.scalars(query).all()

@@ -1,0 +1,24 @@
+"""Who may do what (DESIGN.md, Commands): chairs run the plan, owners update their own actions."""
+
+from __future__ import annotations
+
+from bot.errors import CommandError
+from bot.services.request import Request
+from storage.models import Action
+
+
+def require_chair(request: Request, doing: str, usage: str | None = None) -> None:
+    """Refuse unless the caller is a chair."""
+    if not request.actor_is_chair:
+        raise CommandError(f"Only a chair can {doing}.", usage)
+
+
+def require_owner_or_chair(request: Request, action: Action, doing: str) -> None:
+    """Refuse unless the caller owns `action` or is a chair."""
+    if action.owner_id == request.actor.id or request.actor_is_chair:
+        return
+    owner = action.owner.display_name if action.owner else "nobody yet"
+    raise CommandError(
+        f"Only the owner of #{action.id} ({owner}) or a chair can {doing}.",
+        f"/action show {action.id}",
+    )

@@ -1,0 +1,61 @@
+"""One command being served: who asked, when, and the open unit of work."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from bot.errors import CommandError
+from bot.grammar.commands import UserRef
+from bot.render.model import Message
+from bot.services.context import Caller, Core
+from bot.services.people import is_chair, resolve_user
+from storage.models import Action, Person
+from storage.queries import get_action
+
+
+@dataclass
+class Request:
+    """The context a use case runs in; built by the dispatcher inside one transaction."""
+
+    core: Core
+    session: Session
+    caller: Caller
+    actor: Person
+    now: dt.datetime
+    today: dt.date
+
+    @property
+    def source(self) -> str:
+        """Where the change came from, as history records it."""
+        return self.caller.platform.value
+
+    @property
+    def actor_is_chair(self) -> bool:
+        """Whether the caller may do a chair's job."""
+        return is_chair(self.actor, self.core.settings)
+
+    def action(self, action_id: int) -> Action:
+        """The action with this number; CommandError if there is none."""
+        action = get_action(self.session, action_id=action_id)
+        if action is None:
+            raise CommandError(f"There is no action #{action_id}.", "/action list")
+        return action
+
+    def person(self, ref: UserRef) -> Person:
+        """The person a command names, looked up on the caller's platform."""
+        directory = self.core.directories.get(self.caller.platform)
+        return resolve_user(
+            self.session, ref=ref, platform=self.caller.platform, directory=directory, now=self.now
+        )
+
+
+@dataclass
+class Outcome:
+    """What a command produced: the reply, the notifications it queued, a form to open."""
+
+    message: Message
+    outbox_ids: list[int] = field(default_factory=list)
+    open_form: str | None = None

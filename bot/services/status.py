@@ -1,0 +1,121 @@
+"""Read-only use cases: show, list and the /status family."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from bot.grammar.commands import ListActions, ShowAction, StatusDue, StatusPerson
+from bot.render import replies
+from bot.render.model import ActionView, Count
+from bot.services.request import Outcome, Request
+from bot.services.views import action_view, history_view
+from storage import queries
+from storage.models import Action, Rag, Status
+
+#: History entries `/action show` lists before "and N earlier".
+HISTORY_LIMIT = 10
+
+
+def show_action(request: Request, command: ShowAction) -> Outcome:
+    """One action in full, with its latest history."""
+    action = request.action(command.action_id)
+    entries = queries.history_for(request.session, action_id=action.id, limit=HISTORY_LIMIT)
+    total = queries.count_history(request.session, action_id=action.id)
+    view = action_view(action, today=request.today)
+    more = total - len(entries)
+    return Outcome(replies.detail(view, [history_view(e) for e in entries], more=more))
+
+
+def list_actions(request: Request, command: ListActions) -> Outcome:
+    """Open actions: everyone's, the caller's, or one person's."""
+    if command.scope == "all":
+        items = queries.open_actions(request.session, limit=replies.LIST_LIMIT)
+        total = queries.count_open(request.session)
+        return Outcome(
+            replies.action_list(
+                "Open actions",
+                _views(request, items),
+                total=total,
+                empty="There are no open actions.",
+                more_hint="/status due 30 narrows it down",
+            )
+        )
+    if command.scope == "mine" or command.user is None:
+        person = request.actor
+    else:
+        person = request.person(command.user)
+    return _person_list(request, person.id, person.display_name, mine=command.scope == "mine")
+
+
+def status_person(request: Request, command: StatusPerson) -> Outcome:
+    """`/status mine` and `/status @user`."""
+    if command.user is None:
+        return _person_list(request, request.actor.id, request.actor.display_name, mine=True)
+    person = request.person(command.user)
+    return _person_list(request, person.id, person.display_name, mine=person.id == request.actor.id)
+
+
+def status_overdue(request: Request) -> Outcome:
+    """Overdue actions, most late first, with owners and days late."""
+    items = queries.overdue_actions(request.session, today=request.today, limit=replies.LIST_LIMIT)
+    total = queries.count_overdue(request.session, today=request.today)
+    return Outcome(
+        replies.action_list(
+            "Overdue actions",
+            _views(request, items),
+            total=total,
+            empty="Nothing is overdue.",
+            more_hint="actionbot export lists them all",
+        )
+    )
+
+
+def status_due(request: Request, command: StatusDue) -> Outcome:
+    """Open actions due from today to `days` ahead."""
+    end = request.today + dt.timedelta(days=command.days)
+    items = queries.due_between(
+        request.session, start=request.today, end=end, limit=replies.LIST_LIMIT
+    )
+    total = queries.count_due_between(request.session, start=request.today, end=end)
+    span = "today" if command.days == 0 else f"in the next {command.days} days"
+    return Outcome(
+        replies.action_list(
+            f"Due {span}", _views(request, items), total=total, empty=f"Nothing is due {span}."
+        )
+    )
+
+
+def status_summary(request: Request) -> Outcome:
+    """The plan in figures: open, due this week, overdue, blocked, done, RAG."""
+    session, today = request.session, request.today
+    by_status = queries.count_by_status(session)
+    open_total = sum(by_status[s] for s in (Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED))
+    counts = [
+        Count(label="open", value=open_total),
+        Count(
+            label="due in 7 days",
+            value=queries.count_due_between(session, start=today, end=today + dt.timedelta(days=7)),
+        ),
+        Count(label="overdue", value=queries.count_overdue(session, today=today)),
+        Count(label="blocked", value=by_status[Status.BLOCKED]),
+        Count(label="done", value=by_status[Status.DONE]),
+    ]
+    by_rag = queries.count_open_by_rag(session)
+    rag = [Count(label=r.value, value=by_rag[r]) for r in Rag]
+    rag.append(Count(label="not rated", value=by_rag[None]))
+    return Outcome(replies.summary(counts, rag, title="Improvement plan"))
+
+
+def _person_list(request: Request, owner_id: int, name: str, *, mine: bool) -> Outcome:
+    items = queries.open_for_owner(request.session, owner_id=owner_id, limit=replies.LIST_LIMIT)
+    total = queries.count_open(request.session, owner_id=owner_id)
+    title = "Your open actions" if mine else f"Open actions of {name}"
+    empty = "You have no open actions." if mine else f"{name} has no open actions."
+    return Outcome(
+        replies.action_list(title, _views(request, items), total=total, empty=empty, buttons=mine)
+    )
+
+
+def _views(request: Request, items: Sequence[Action]) -> list[ActionView]:
+    return [action_view(a, today=request.today) for a in items]

@@ -1,0 +1,54 @@
+"""Models into the views replies show, with lateness worked out for a given day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.render.model import ActionView, HistoryView, PersonView
+from storage.models import Action, HistoryEntry, Person
+
+
+def person_view(person: Person) -> PersonView:
+    """A person as replies show them."""
+    return PersonView(
+        id=person.id,
+        name=person.display_name,
+        accounts={identity.platform.value: identity.external_id for identity in person.identities},
+    )
+
+
+def action_view(action: Action, *, today: dt.date) -> ActionView:
+    """An action as replies show it, late or due relative to `today`."""
+    days_late = days_left = 0
+    if action.due_date is not None:
+        delta = (action.due_date - today).days
+        days_late = max(0, -delta) if not action.status.is_closed else 0
+        days_left = delta
+    return ActionView(
+        id=action.id,
+        ref=action.ref,
+        title=action.title,
+        owner=person_view(action.owner) if action.owner else None,
+        due=action.due_date,
+        status=action.status,
+        rag=action.rag,
+        workstream=action.workstream,
+        priority=action.priority,
+        blocked_reason=action.blocked_reason,
+        days_late=days_late,
+        days_left=days_left if action.due_date is not None else None,
+    )
+
+
+def history_view(entry: HistoryEntry) -> HistoryView:
+    """A history entry as `/action show` lists it."""
+    return HistoryView(
+        at=entry.at,
+        actor=entry.actor.display_name if entry.actor else None,
+        source=entry.source,
+        change=entry.change,
+        field=entry.field,
+        old=entry.old_value,
+        new=entry.new_value,
+        note=entry.note,
+    )

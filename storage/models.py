@@ -1,0 +1,207 @@
+"""Typed SQLAlchemy models: people and their platform identities, actions, history, outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+# Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Role(enum.StrEnum):
+    CHAIR = "chair"
+    MEMBER = "member"
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (Status.DONE, Status.CANCELLED)
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+#: Statuses of actions still to be delivered; "overdue" and reminders only look at these.
+OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED)
+
+
+class Rag(enum.StrEnum):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+
+
+class Platform(enum.StrEnum):
+    SLACK = "slack"
+    TEAMS = "teams"
+    CONSOLE = "console"
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    # VARCHAR rather than native enums: adding a value later needs no ALTER TYPE dance.
+    return Enum(
+        cls,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Person(Base):
+    """Someone the bot knows: an owner, a chair, or anyone who ever typed a command."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="person", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+    def identity(self, platform: Platform) -> Identity | None:
+        """This person's account on `platform`, if any."""
+        return next((i for i in self.identities if i.platform == platform), None)
+
+
+class Identity(Base):
+    """One platform account (a Slack user id, a Teams user id, a console name) of a person."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_identities_account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[Platform] = mapped_column(_enum(Platform))
+    external_id: Mapped[str] = mapped_column(String(200))
+
+    person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class Action(Base):
+    """One action of the improvement plan."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        # "Overdue" and "due within N days" scan open statuses by date.
+        Index("ix_actions_status_due", "status", "due_date"),
+        # "Open for owner X" and the home tab.
+        Index("ix_actions_owner_status_due", "owner_id", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.OPEN)
+    rag: Mapped[Rag | None] = mapped_column(_enum(Rag))
+    workstream: Mapped[str | None] = mapped_column(String(200))
+    priority: Mapped[str | None] = mapped_column(String(50))
+    notes: Mapped[str | None] = mapped_column(Text)
+    blocked_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    owner: Mapped[Person | None] = relationship(lazy="joined")
+
+    # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class HistoryEntry(Base):
+    """One change to an action; append-only (the evidence trail inspectors ask for)."""
+
+    __tablename__ = "action_history"
+    __table_args__ = (Index("ix_action_history_action_at", "action_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    source: Mapped[str] = mapped_column(String(20))
+    change: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str | None] = mapped_column(String(50))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[Person | None] = relationship(lazy="joined")
+    action: Mapped[Action] = relationship()
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """A message to deliver, written before it is sent so none is lost or sent twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    channel: Mapped[str | None] = mapped_column(String(200))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    platform: Mapped[str | None] = mapped_column(String(20))
+    platform_channel: Mapped[str | None] = mapped_column(String(200))
+    platform_ref: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    recipient: Mapped[Person | None] = relationship(lazy="joined")

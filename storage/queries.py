@@ -1,0 +1,162 @@
+"""Read queries behind the status commands, the digest and reminders; each one indexed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import OPEN_STATUSES, Action, HistoryEntry, Rag, Status
+
+
+def get_action(session: Session, *, action_id: int) -> Action | None:
+    """The action with this number, or None."""
+    return session.get(Action, action_id)
+
+
+def overdue_actions(
+    session: Session, *, today: dt.date, limit: int | None = None
+) -> Sequence[Action]:
+    """Open actions whose deadline has passed, most late first."""
+    query = (
+        select(Action)
+        .where(Action.status.in_(OPEN_STATUSES), Action.due_date < today)
+        .order_by(Action.due_date, Action.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def count_overdue(session: Session, *, today: dt.date) -> int:
+    """How many open actions are past their deadline."""
+    query = select(func.count()).where(Action.status.in_(OPEN_STATUSES), Action.due_date < today)
+    return session.scalar(query) or 0
+
+
+def due_between(
+    session: Session, *, start: dt.date, end: dt.date, limit: int | None = None
+) -> Sequence[Action]:
+    """Open actions due from `start` to `end` inclusive, soonest first."""
+    query = (
+        select(Action)
+        .where(Action.status.in_(OPEN_STATUSES), Action.due_date.between(start, end))
+        .order_by(Action.due_date, Action.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def count_due_between(session: Session, *, start: dt.date, end: dt.date) -> int:
+    """How many open actions fall due from `start` to `end` inclusive."""
+    query = select(func.count()).where(
+        Action.status.in_(OPEN_STATUSES), Action.due_date.between(start, end)
+    )
+    return session.scalar(query) or 0
+
+
+def open_for_owner(
+    session: Session, *, owner_id: int, limit: int | None = None
+) -> Sequence[Action]:
+    """One person's open actions, soonest deadline first (undated last)."""
+    query = (
+        select(Action)
+        .where(Action.owner_id == owner_id, Action.status.in_(OPEN_STATUSES))
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def open_actions(session: Session, *, limit: int | None = None) -> Sequence[Action]:
+    """Every open action, soonest deadline first (undated last)."""
+    query = (
+        select(Action)
+        .where(Action.status.in_(OPEN_STATUSES))
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def count_open(session: Session, *, owner_id: int | None = None) -> int:
+    """How many actions are open, for everyone or for one owner."""
+    query = select(func.count()).where(Action.status.in_(OPEN_STATUSES))
+    if owner_id is not None:
+        query = query.where(Action.owner_id == owner_id)
+    return session.scalar(query) or 0
+
+
+def blocked_actions(session: Session, *, limit: int | None = None) -> Sequence[Action]:
+    """Blocked actions, longest-standing deadline first."""
+    query = (
+        select(Action)
+        .where(Action.status == Status.BLOCKED)
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def count_by_status(session: Session) -> dict[Status, int]:
+    """Number of actions in each status (every status present, zero when none)."""
+    rows = session.execute(select(Action.status, func.count()).group_by(Action.status)).all()
+    counts = dict.fromkeys(Status, 0)
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def count_open_by_rag(session: Session) -> dict[Rag | None, int]:
+    """Open actions by RAG rating; None counts those not rated yet."""
+    rows = session.execute(
+        select(Action.rag, func.count())
+        .where(Action.status.in_(OPEN_STATUSES))
+        .group_by(Action.rag)
+    ).all()
+    counts: dict[Rag | None, int] = {rag: 0 for rag in Rag}
+    counts[None] = 0
+    counts.update({rag: n for rag, n in rows})
+    return counts
+
+
+def done_between(
+    session: Session, *, start: dt.datetime, end: dt.datetime, limit: int | None = None
+) -> Sequence[Action]:
+    """Actions marked done in [start, end), most recent first."""
+    query = (
+        select(Action)
+        .where(Action.status == Status.DONE, Action.done_at >= start, Action.done_at < end)
+        .order_by(Action.done_at.desc(), Action.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def history_for(
+    session: Session, *, action_id: int, limit: int | None = None
+) -> Sequence[HistoryEntry]:
+    """An action's history, newest first."""
+    query = (
+        select(HistoryEntry)
+        .where(HistoryEntry.action_id == action_id)
+        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def count_history(session: Session, *, action_id: int) -> int:
+    """How many history entries an action has."""
+    query = select(func.count()).where(HistoryEntry.action_id == action_id)
+    return session.scalar(query) or 0
+
+
+def all_history(session: Session) -> Sequence[HistoryEntry]:
+    """Every change to every action, oldest first: the evidence trail."""
+    return session.scalars(select(HistoryEntry).order_by(HistoryEntry.at, HistoryEntry.id)).all()
+
+
+def all_actions(session: Session) -> Sequence[Action]:
+    """The whole register by number."""
+    return session.scalars(select(Action).order_by(Action.id)).all()
