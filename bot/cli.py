@@ -62,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; the exit status is 0 on success, 1 on a reported failure."""
     args = build_parser().parse_args(argv)
+    # The console is a chat: only problems are logged there, unless -v asks for more.
+    quiet = args.command in ("console", "export", "import") and not args.verbose
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     from pydantic import ValidationError

@@ -199,7 +199,7 @@ def test_show_has_history(core: Core, chair: Caller, amira: Caller) -> None:
     detail = out.message.blocks[0]
     assert isinstance(detail, ActionDetail)
     assert detail.action.title == "Audit"
-    assert [h.change for h in detail.history] == ["status", "note", "due", "assigned", "created"]
+    assert [h.change for h in detail.history] == ["note", "status", "due", "assigned", "created"]
     assert "started" in render(out.message)
 
 

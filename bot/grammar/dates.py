@@ -1,0 +1,332 @@
+"""Reading the dates people type into commands, and writing dates back in replies.
+
+Dates are UK style: day before month, never the US month-first order, so `1/12` is the first
+of December. Everything is relative to `today`, which the caller works out from its injected,
+timezone-aware clock in the bot's timezone; this module never asks the system for the time, so
+tests and `--now` can move time freely.
+
+Accepted forms (case-insensitive; surrounding spaces, commas and a trailing full stop are fine):
+
+* ISO `2026-12-01` (also `2026/12/01`: year-first cannot be misread);
+* day-first numbers `1/12/2026`, `01/12/26` (two-digit years are 20xx), `1/12`, `1.12.2026`,
+  `1-12-2026`;
+* day and month name `1 Dec`, `1st December 2026`, `1st of December`, `Dec 1`,
+  `December 1st 2026`, `1 Dec 26`, `01-Dec-2026`, optionally after a weekday name that must
+  agree with the date (`Fri 4 Dec 2026`, which is what `format_date` writes);
+* relative words `today`, `tomorrow`, `friday`/`fri`, `this friday`, `next friday`,
+  `next week`, `end of week`/`eow`, `end of month`/`eom`, `next month`, `in 10 days`,
+  `in 2 weeks`, `in 3 months`, `in a week`, `10 days`.
+
+A date without a year is its next occurrence on or after `today`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Callable
+
+__all__ = ["DateParseError", "format_date", "parse_date"]
+
+
+class DateParseError(ValueError):
+    """One-line, user-facing reason, e.g. "I can't read '32/1' as a date. Try 2026-12-01,
+    1/12/2026, 1 Dec or friday."
+
+    The message is shown to the user as it is, so it quotes their text and suggests forms
+    that work; it never contains a line break.
+    """
+
+
+#: Shown after every reason, so a user who got it wrong sees what would have worked.
+EXAMPLES = "Try 2026-12-01, 1/12/2026, 1 Dec or friday."
+
+#: Quoted input is cut to this many characters so a pasted paragraph stays a one-line reply.
+_QUOTE_LIMIT = 40
+
+_MONTHS: dict[str, int] = {
+    "jan": 1, "january": 1,
+    "feb": 2, "february": 2,
+    "mar": 3, "march": 3,
+    "apr": 4, "april": 4,
+    "may": 5,
+    "jun": 6, "june": 6,
+    "jul": 7, "july": 7,
+    "aug": 8, "august": 8,
+    "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10,
+    "nov": 11, "november": 11,
+    "dec": 12, "december": 12,
+}  # fmt: skip
+
+_WEEKDAYS: dict[str, int] = {
+    "mon": 0, "monday": 0,
+    "tue": 1, "tues": 1, "tuesday": 1,
+    "wed": 2, "weds": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3,
+    "fri": 4, "friday": 4,
+    "sat": 5, "saturday": 5,
+    "sun": 6, "sunday": 6,
+}  # fmt: skip
+
+# Written out rather than taken from strftime/calendar, whose names follow the process locale.
+_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def _alternatives(words: dict[str, int]) -> str:
+    # Longest first so the regex engine tries "september" before "sep" (clearer, and faster).
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_MONTH_RE = _alternatives(_MONTHS)
+_WEEKDAY_RE = _alternatives(_WEEKDAYS)
+# Input is normalised to single spaces before matching, so patterns use a literal " ", and
+# [0-9] rather than \d so other scripts' digits are not silently read as numbers.
+_LEADING_WEEKDAY = rf"(?:(?P<wd>{_WEEKDAY_RE})\.? )?"
+_YEAR = r"(?P<y>[0-9]{4}|[0-9]{2})"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+
+
+class _Reason(Exception):
+    """Why a text that looked like a date is still not one; parse_date adds the quote."""
+
+
+def parse_date(text: str, *, today: dt.date) -> dt.date:
+    """Read `text` as a calendar date, relative to `today` (the bot's local date).
+
+    Raises DateParseError, with a one-line reason that quotes `text`, for anything that is
+    not a real date in one of the accepted forms. Never raises anything else.
+    """
+    words = _normalise(text)
+    quoted = _quote(text)
+    try:
+        for pattern, resolve in _FORMS:
+            match = pattern.fullmatch(words)
+            if match is not None:
+                return resolve(match, today)
+    except _Reason as reason:
+        raise DateParseError(f"'{quoted}' {reason}. {EXAMPLES}") from None
+    except OverflowError:
+        # Past year 9999 (or a count too big for timedelta): the date type cannot hold it.
+        raise DateParseError(f"'{quoted}' is too far away. {EXAMPLES}") from None
+    raise DateParseError(f"I can't read '{quoted}' as a date. {EXAMPLES}")
+
+
+def format_date(d: dt.date, *, today: dt.date | None = None) -> str:
+    """Write `d` UK style, e.g. "Fri 4 Dec 2026".
+
+    With `today`, the year is left out when it is this year ("Fri 4 Dec"), as people say it.
+    Without it the year is always written, and the result reads back with parse_date.
+    """
+    text = f"{_DAY_ABBR[d.weekday()]} {d.day} {_MONTH_ABBR[d.month - 1]}"
+    if today is None or d.year != today.year:
+        # Four digits even for tiny years, so "0026" is never read back as a two-digit 2026.
+        text += f" {d.year:04d}"
+    return text
+
+
+def _normalise(text: str) -> str:
+    # Commas are noise ("Fri, 4 Dec", "December 1st, 2026"); collapsing all whitespace means
+    # tabs, newlines and double spaces from chat clients never matter.
+    words = " ".join(text.replace(",", " ").split()).lower()
+    if words.endswith("."):
+        words = words[:-1].rstrip()
+    return words
+
+
+def _quote(text: str) -> str:
+    # One line, and short: the reply repeats the user's words, not a pasted essay.
+    flat = " ".join(text.split())
+    if len(flat) > _QUOTE_LIMIT:
+        flat = flat[: _QUOTE_LIMIT - 1] + "…"
+    return flat
+
+
+# Absolute dates ----------------------------------------------------------------------------
+
+
+def _year(text: str) -> int:
+    # A two-digit year is this century: nobody sets a deadline in 1926.
+    return 2000 + int(text) if len(text) == 2 else int(text)
+
+
+def _calendar_date(day: int, month: int, year: int | None, today: dt.date) -> dt.date:
+    """The date, or its next occurrence on or after today when no year was given."""
+    if not 1 <= month <= 12:
+        raise _Reason(f"is not a real date: there is no month {month}")
+    if day < 1:
+        raise _Reason(f"is not a real date: there is no day {day}")
+    if year is not None:
+        if not dt.MINYEAR <= year <= dt.MAXYEAR:
+            raise _Reason(f"is not a real date: there is no year {year}")
+        length = calendar.monthrange(year, month)[1]
+        if day > length:
+            raise _Reason(f"is not a real date: {_MONTH_NAMES[month - 1]} {year} has {length} days")
+        return dt.date(year, month, day)
+    # 2000 is a leap year, so this is the longest the month can ever be (29 for February).
+    longest = calendar.monthrange(2000, month)[1]
+    if day > longest:
+        # Only February's length depends on the year, and that is worth saying.
+        most = "at most " if month == 2 else ""
+        raise _Reason(f"is not a real date: {_MONTH_NAMES[month - 1]} has {most}{longest} days")
+    # Loops more than twice only for 29 February, at most eight years (2096 -> 2104).
+    candidate_year = today.year
+    while True:
+        if candidate_year > dt.MAXYEAR:
+            raise OverflowError
+        if day <= calendar.monthrange(candidate_year, month)[1]:
+            candidate = dt.date(candidate_year, month, day)
+            if candidate >= today:
+                return candidate
+        candidate_year += 1
+
+
+def _absolute(
+    day: int, month: int, year_text: str | None, match: re.Match[str], today: dt.date
+) -> dt.date:
+    year = _year(year_text) if year_text is not None else None
+    date = _calendar_date(day, month, year, today)
+    weekday = match.group("wd")
+    # "Mon 4 Dec 2026" is contradictory; guessing which half was meant could set a wrong
+    # deadline, so say so instead.
+    if weekday is not None and _WEEKDAYS[weekday] != date.weekday():
+        raise _Reason(f"does not add up: {format_date(date)} is a {_DAY_NAMES[date.weekday()]}")
+    return date
+
+
+def _numeric(match: re.Match[str], today: dt.date) -> dt.date:
+    return _absolute(int(match["d"]), int(match["m"]), match["y"], match, today)
+
+
+def _named(match: re.Match[str], today: dt.date) -> dt.date:
+    return _absolute(int(match["d"]), _MONTHS[match["mon"]], match["y"], match, today)
+
+
+# Relative dates ----------------------------------------------------------------------------
+
+
+def _monday(today: dt.date) -> dt.date:
+    """Monday of the calendar week (Monday to Sunday, as in the UK) that holds today."""
+    return today - dt.timedelta(days=today.weekday())
+
+
+def _add_months(today: dt.date, months: int) -> dt.date:
+    """Calendar months later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    year, month0 = divmod(today.year * 12 + today.month - 1 + months, 12)
+    if year > dt.MAXYEAR:
+        raise OverflowError
+    day = min(today.day, calendar.monthrange(year, month0 + 1)[1])
+    return dt.date(year, month0 + 1, day)
+
+
+def _today(match: re.Match[str], today: dt.date) -> dt.date:
+    return today
+
+
+def _tomorrow(match: re.Match[str], today: dt.date) -> dt.date:
+    return today + dt.timedelta(days=1)
+
+
+def _weekday(match: re.Match[str], today: dt.date) -> dt.date:
+    weekday = _WEEKDAYS[match["wd"]]
+    which = match["which"]
+    if which is None:
+        # Strictly after today: "friday" said on a Friday means the coming one, since a
+        # deadline of today would be written "today".
+        return today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+    if which == "next":
+        # The weekday of next calendar week; unambiguous, unlike everyday usage.
+        return _monday(today) + dt.timedelta(days=7 + weekday)
+    date = _monday(today) + dt.timedelta(days=weekday)
+    if date < today:
+        raise _Reason(
+            f"has passed: it was {format_date(date, today=today)};"
+            f" say 'next {_DAY_NAMES[weekday].lower()}'"
+        )
+    return date
+
+
+def _next_week(match: re.Match[str], today: dt.date) -> dt.date:
+    return _monday(today) + dt.timedelta(days=7)
+
+
+def _end_of_week(match: re.Match[str], today: dt.date) -> dt.date:
+    # The working week ends on Friday; at the weekend this week's Friday has gone, so the
+    # next one is meant.
+    friday = _monday(today) + dt.timedelta(days=4)
+    return friday if today <= friday else friday + dt.timedelta(days=7)
+
+
+def _end_of_month(match: re.Match[str], today: dt.date) -> dt.date:
+    return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+def _next_month(match: re.Match[str], today: dt.date) -> dt.date:
+    return _add_months(today.replace(day=1), 1)
+
+
+def _count(match: re.Match[str], today: dt.date) -> dt.date:
+    amount = match["n"]
+    if amount in ("a", "an"):
+        if match["in"] is None:
+            # "in a week" reads as a date, a bare "a week" does not.
+            raise _Reason("is not a date: say 'in a week' or '7 days'")
+        number = 1
+    elif len(amount) > 9:
+        # Far beyond year 9999 anyway; checking the length keeps int() and timedelta quiet.
+        raise OverflowError
+    else:
+        number = int(amount)
+    unit = match["unit"]
+    if unit == "day":
+        return today + dt.timedelta(days=number)
+    if unit == "week":
+        return today + dt.timedelta(weeks=number)
+    return _add_months(today, number)
+
+
+_Resolver = Callable[[re.Match[str], dt.date], dt.date]
+
+#: Tried in order against the normalised text; each pattern must match the whole of it.
+_FORMS: tuple[tuple[re.Pattern[str], _Resolver], ...] = tuple(
+    (re.compile(pattern), resolve)
+    for pattern, resolve in (
+        # Year first is only ever year-month-day, so any separator is safe.
+        (
+            rf"{_LEADING_WEEKDAY}(?P<y>[0-9]{{4}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})"
+            r"(?P=sep)(?P<d>[0-9]{1,2})",
+            _numeric,
+        ),
+        # Day first, always: this bot is British, so 1/12 is 1 December, never 12 January.
+        (
+            rf"{_LEADING_WEEKDAY}(?P<d>[0-9]{{1,2}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})"
+            rf"(?:(?P=sep){_YEAR})?",
+            _numeric,
+        ),
+        (
+            rf"{_LEADING_WEEKDAY}(?P<d>[0-9]{{1,2}}){_ORDINAL}(?: of)?[ -]"
+            rf"(?P<mon>{_MONTH_RE})\.?(?:[ -]{_YEAR})?",
+            _named,
+        ),
+        (
+            rf"{_LEADING_WEEKDAY}(?P<mon>{_MONTH_RE})\.? (?P<d>[0-9]{{1,2}}){_ORDINAL}"
+            rf"(?: {_YEAR})?",
+            _named,
+        ),
+        (r"today", _today),
+        (r"tomorrow", _tomorrow),
+        (rf"(?:(?P<which>this|next) )?(?P<wd>{_WEEKDAY_RE})", _weekday),
+        (r"next week", _next_week),
+        (r"end of (?:the )?week|eow", _end_of_week),
+        (r"end of (?:the )?month|eom", _end_of_month),
+        (r"next month", _next_month),
+        (r"(?P<in>in )?(?P<n>[0-9]+|an?) (?P<unit>day|week|month)s?", _count),
+    )
+)

@@ -1,0 +1,364 @@
+"""Reading and writing dates: every accepted form, the calendar's edges, and the errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.grammar.dates import EXAMPLES, DateParseError, format_date, parse_date
+
+D = dt.date
+MON = D(2026, 11, 23)  # the week Mon 23 – Sun 29 November 2026
+TUE = D(2026, 11, 24)
+FRI = D(2026, 11, 27)
+SAT = D(2026, 11, 28)
+SUN = D(2026, 11, 29)
+
+
+VALID: list[tuple[str, dt.date, dt.date]] = [
+    # ISO, and year-first with other separators
+    ("2026-12-01", MON, D(2026, 12, 1)),
+    ("2026-1-5", MON, D(2026, 1, 5)),  # in the past is fine here; services decide
+    ("2026/12/01", MON, D(2026, 12, 1)),
+    ("2026.12.01", MON, D(2026, 12, 1)),
+    ("  2026-12-01.  ", MON, D(2026, 12, 1)),
+    ("0005-01-01", MON, D(5, 1, 1)),
+    # UK day-first numbers, never US month-first
+    ("1/12/2026", MON, D(2026, 12, 1)),
+    ("01/12/26", MON, D(2026, 12, 1)),
+    ("1/12/99", MON, D(2099, 12, 1)),
+    ("1/12", MON, D(2026, 12, 1)),
+    ("1.12.2026", MON, D(2026, 12, 1)),
+    ("1.12", MON, D(2026, 12, 1)),
+    ("1-12-2026", MON, D(2026, 12, 1)),
+    ("1-12-26", MON, D(2026, 12, 1)),
+    ("12/1/2027", MON, D(2027, 1, 12)),
+    ("13/1/2027", MON, D(2027, 1, 13)),
+    ("1/12/2026.", MON, D(2026, 12, 1)),
+    # day and month name, either order, with or without ordinals and years
+    ("1 Dec", MON, D(2026, 12, 1)),
+    ("1 December", MON, D(2026, 12, 1)),
+    ("1st December 2026", MON, D(2026, 12, 1)),
+    ("1st of December", MON, D(2026, 12, 1)),
+    ("Dec 1", MON, D(2026, 12, 1)),
+    ("December 1st 2026", MON, D(2026, 12, 1)),
+    ("December 1st, 2026", MON, D(2026, 12, 1)),
+    ("1 Dec 26", MON, D(2026, 12, 1)),
+    ("1 DEC 2026", MON, D(2026, 12, 1)),
+    ("1 Dec. 2026", MON, D(2026, 12, 1)),
+    ("Dec. 1", MON, D(2026, 12, 1)),
+    ("01-Dec-2026", MON, D(2026, 12, 1)),
+    ("1-dec", MON, D(2026, 12, 1)),
+    ("3 Sept", MON, D(2027, 9, 3)),
+    ("Sept 3 2027", MON, D(2027, 9, 3)),
+    ("3 sep", MON, D(2027, 9, 3)),
+    ("3 September", MON, D(2027, 9, 3)),
+    ("2nd Jan", MON, D(2027, 1, 2)),
+    ("22nd March 2027", MON, D(2027, 3, 22)),
+    ("23rd may", MON, D(2027, 5, 23)),
+    ("31 jul", MON, D(2027, 7, 31)),
+    ("14 Dec", MON, D(2026, 12, 14)),
+    # a leading weekday that agrees with the date (what format_date writes)
+    ("Fri 4 Dec 2026", MON, D(2026, 12, 4)),
+    ("Fri 4 Dec", MON, D(2026, 12, 4)),
+    ("Friday, 4 December", MON, D(2026, 12, 4)),
+    ("fri. 4 dec", MON, D(2026, 12, 4)),
+    ("fri 4/12/2026", MON, D(2026, 12, 4)),
+    ("Fri 2026-12-04", MON, D(2026, 12, 4)),
+    ("Fri Dec 4th", MON, D(2026, 12, 4)),
+    # without a year: the next occurrence on or after today, across the new year
+    ("1/1", D(2026, 12, 20), D(2027, 1, 1)),
+    ("20 Dec", D(2026, 12, 20), D(2026, 12, 20)),
+    ("19 Dec", D(2026, 12, 20), D(2027, 12, 19)),
+    ("Dec 21", D(2026, 12, 20), D(2026, 12, 21)),
+    ("23/11", MON, MON),
+    ("22/11", MON, D(2027, 11, 22)),
+    # leap years
+    ("29/2/2028", MON, D(2028, 2, 29)),
+    ("2000-02-29", MON, D(2000, 2, 29)),
+    ("29 Feb", MON, D(2028, 2, 29)),
+    ("29 Feb", D(2028, 2, 29), D(2028, 2, 29)),
+    ("29 Feb", D(2028, 3, 1), D(2032, 2, 29)),
+    ("29/2", D(2096, 3, 1), D(2104, 2, 29)),  # 2100 is not a leap year
+    # today and tomorrow
+    ("today", MON, MON),
+    ("TODAY.", MON, MON),
+    ("tomorrow", MON, TUE),
+    ("Tomorrow", D(2026, 12, 31), D(2027, 1, 1)),
+    ("tomorrow", D(2028, 2, 28), D(2028, 2, 29)),
+    # a bare weekday is strictly after today
+    ("monday", MON, D(2026, 11, 30)),
+    ("mon", MON, D(2026, 11, 30)),
+    ("tuesday", MON, TUE),
+    ("tue", MON, TUE),
+    ("tues", MON, TUE),
+    ("wed", MON, D(2026, 11, 25)),
+    ("thurs", MON, D(2026, 11, 26)),
+    ("friday", MON, FRI),
+    ("fri", MON, FRI),
+    ("Friday.", MON, FRI),
+    ("sun", MON, SUN),
+    ("friday", FRI, D(2026, 12, 4)),
+    ("saturday", FRI, SAT),
+    ("friday", SAT, D(2026, 12, 4)),
+    ("sunday", SAT, SUN),
+    ("sunday", SUN, D(2026, 12, 6)),
+    ("monday", SUN, D(2026, 11, 30)),
+    ("friday", D(2026, 12, 30), D(2027, 1, 1)),
+    # "this" = in the current Monday–Sunday week, today included
+    ("this friday", MON, FRI),
+    ("this monday", MON, MON),
+    ("this friday", FRI, FRI),
+    ("this sunday", FRI, SUN),
+    ("this sunday", SAT, SUN),
+    ("this sun", SUN, SUN),
+    # "next" = in the following Monday–Sunday week
+    ("next friday", MON, D(2026, 12, 4)),
+    ("next monday", MON, D(2026, 11, 30)),
+    ("next friday", FRI, D(2026, 12, 4)),
+    ("next monday", FRI, D(2026, 11, 30)),
+    ("next friday", SAT, D(2026, 12, 4)),
+    ("next sunday", SAT, D(2026, 12, 6)),
+    ("next monday", SUN, D(2026, 11, 30)),
+    ("next sunday", SUN, D(2026, 12, 6)),
+    ("next fri", D(2026, 12, 31), D(2027, 1, 8)),
+    # next week, end of week
+    ("next week", MON, D(2026, 11, 30)),
+    ("next week", FRI, D(2026, 11, 30)),
+    ("next week", SUN, D(2026, 11, 30)),
+    ("next week", D(2026, 12, 31), D(2027, 1, 4)),
+    ("end of week", MON, FRI),
+    ("end of the week", TUE, FRI),
+    ("eow", FRI, FRI),
+    ("EOW", SAT, D(2026, 12, 4)),
+    ("end of week", SUN, D(2026, 12, 4)),
+    # end of month, next month
+    ("end of month", MON, D(2026, 11, 30)),
+    ("end of the month", D(2026, 11, 30), D(2026, 11, 30)),
+    ("eom", D(2026, 12, 31), D(2026, 12, 31)),
+    ("eom", D(2028, 2, 10), D(2028, 2, 29)),
+    ("eom", D(2027, 2, 10), D(2027, 2, 28)),
+    ("next month", MON, D(2026, 12, 1)),
+    ("next month", D(2026, 12, 20), D(2027, 1, 1)),
+    ("next month", D(2027, 1, 31), D(2027, 2, 1)),
+    # counts of days, weeks and months, with or without "in"
+    ("in 10 days", MON, D(2026, 12, 3)),
+    ("in 1 day", MON, TUE),
+    ("in 0 days", MON, MON),
+    ("10 days", MON, D(2026, 12, 3)),
+    ("1 day", MON, TUE),
+    ("in 2 weeks", MON, D(2026, 12, 7)),
+    ("2 weeks", MON, D(2026, 12, 7)),
+    ("in 1 week", MON, D(2026, 11, 30)),
+    ("in a week", MON, D(2026, 11, 30)),
+    ("in 2 weeks", D(2026, 12, 20), D(2027, 1, 3)),
+    ("in 3 months", MON, D(2027, 2, 23)),
+    ("3 months", MON, D(2027, 2, 23)),
+    ("in a month", MON, D(2026, 12, 23)),
+    ("IN  10   DAYS", MON, D(2026, 12, 3)),
+    ("in 1 day", D(2028, 2, 28), D(2028, 2, 29)),
+    # calendar months clamp to the end of a shorter month
+    ("in 1 month", D(2027, 1, 31), D(2027, 2, 28)),
+    ("in 1 month", D(2028, 1, 31), D(2028, 2, 29)),
+    ("in 1 month", D(2026, 3, 31), D(2026, 4, 30)),
+    ("in 3 months", D(2026, 11, 30), D(2027, 2, 28)),
+    ("in 2 months", D(2026, 12, 31), D(2027, 2, 28)),
+    ("in 12 months", D(2028, 2, 29), D(2029, 2, 28)),
+    ("in 48 months", D(2028, 2, 29), D(2032, 2, 29)),
+    ("in 1 month", D(2026, 12, 15), D(2027, 1, 15)),
+]
+
+
+@pytest.mark.parametrize(("text", "today", "expected"), VALID)
+def test_parses(text: str, today: dt.date, expected: dt.date) -> None:
+    assert parse_date(text, today=today) == expected
+
+
+INVALID: list[tuple[str, dt.date, str]] = [
+    # impossible calendar dates, with the reason why
+    ("31/2/2027", MON, "February 2027 has 28 days"),
+    ("29/2/2027", MON, "February 2027 has 28 days"),
+    ("2026-02-30", MON, "February 2026 has 28 days"),
+    ("2100-02-29", MON, "February 2100 has 28 days"),
+    ("2026-13-01", MON, "no month 13"),
+    ("31/4", MON, "April has 30 days"),
+    ("30 Feb", MON, "February has at most 29 days"),
+    ("32/1", MON, "January has 31 days"),
+    ("32 Jan", MON, "January has 31 days"),
+    ("0/1/2027", MON, "no day 0"),
+    ("1/0", MON, "no month 0"),
+    ("0000-01-01", MON, "no year 0"),
+    ("12/25/2026", MON, "no month 25"),  # US order is never guessed
+    # a weekday that disagrees with the date
+    ("Mon 4 Dec 2026", MON, "Fri 4 Dec 2026 is a Friday"),
+    ("sat 2026-12-04", MON, "is a Friday"),
+    # "this <weekday>" already gone this week
+    ("this monday", TUE, "has passed"),
+    ("this friday", SAT, "say 'next friday'"),
+    # past the end of the calendar
+    ("in 99999999999 days", MON, "too far away"),
+    ("in 999999999 days", MON, "too far away"),
+    ("in 999999999 weeks", MON, "too far away"),
+    ("in 100000 months", MON, "too far away"),
+    ("tomorrow", D(9999, 12, 31), "too far away"),
+    ("next month", D(9999, 12, 5), "too far away"),
+    ("1/1", D(9999, 12, 5), "too far away"),
+    ("next week", D(9999, 12, 31), "too far away"),
+    # not dates at all
+    ("someday", MON, "I can't read"),
+    ("", MON, "I can't read"),
+    ("   ", MON, "I can't read"),
+    ("next", MON, "I can't read"),
+    ("this", MON, "I can't read"),
+    ("this week", MON, "I can't read"),
+    ("friday week", MON, "I can't read"),
+    ("in days", MON, "I can't read"),
+    ("a week", MON, "is not a date"),
+    ("in -3 days", MON, "I can't read"),
+    ("in 3 years", MON, "I can't read"),
+    ("14", MON, "I can't read"),
+    ("Dec 2026", MON, "I can't read"),
+    ("December", MON, "I can't read"),
+    ("1 Smarch", MON, "I can't read"),
+    ("1/12.2026", MON, "I can't read"),
+    ("1/12/202", MON, "I can't read"),
+    ("1/12/2026/1", MON, "I can't read"),
+    ("2026-12-01T10:00", MON, "I can't read"),
+    ("1 Dec 2026 police data late", MON, "I can't read"),
+    ("friday..", MON, "I can't read"),
+    ("١/١٢", MON, "I can't read"),  # Arabic-Indic digits are not read as numbers
+]
+
+
+@pytest.mark.parametrize(("text", "today", "reason"), INVALID)
+def test_rejects_with_quoted_reason(text: str, today: dt.date, reason: str) -> None:
+    with pytest.raises(DateParseError) as caught:
+        parse_date(text, today=today)
+    message = str(caught.value)
+    assert f"'{text.strip()}'" in message
+    assert reason in message
+    assert message.endswith(EXAMPLES)
+    assert "\n" not in message
+
+
+def test_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="I can't read 'soon' as a date"):
+        parse_date("soon", today=MON)
+
+
+def test_long_input_is_truncated_in_the_message() -> None:
+    text = "the week after the inspection, unless the board meets earlier"
+    with pytest.raises(DateParseError) as caught:
+        parse_date(text, today=MON)
+    message = str(caught.value)
+    assert f"'{text[:39]}…'" in message
+    assert text not in message
+
+
+def test_message_stays_on_one_line() -> None:
+    with pytest.raises(DateParseError) as caught:
+        parse_date("some\nthing\r\nelse\u2028here", today=MON)
+    assert "'some thing else here'" in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_whitespace_inside_is_collapsed() -> None:
+    assert parse_date("next\n\tweek", today=MON) == D(2026, 11, 30)
+
+
+FORMATTED: list[tuple[dt.date, dt.date | None, str]] = [
+    (D(2026, 12, 4), None, "Fri 4 Dec 2026"),
+    (D(2026, 12, 4), MON, "Fri 4 Dec"),
+    (D(2027, 1, 1), MON, "Fri 1 Jan 2027"),
+    (D(2025, 12, 31), MON, "Wed 31 Dec 2025"),
+    (D(2027, 9, 13), None, "Mon 13 Sep 2027"),
+    (D(2028, 2, 29), None, "Tue 29 Feb 2028"),
+    (D(5, 1, 1), None, "Sat 1 Jan 0005"),
+]
+
+
+@pytest.mark.parametrize(("date", "today", "expected"), FORMATTED)
+def test_format_date(date: dt.date, today: dt.date | None, expected: str) -> None:
+    assert format_date(date, today=today) == expected
+
+
+# Properties -------------------------------------------------------------------------------
+
+_VOCABULARY = [
+    "0", "1", "2", "9", "12", "13", "29", "30", "31", "32", "99", "2026", "0000", "9999",
+    "99999999999", "-", "/", ".", ",", "st", "nd", "rd", "th", "of", "in", "a", "an", "the",
+    "today", "tomorrow", "this", "next", "end", "week", "month", "eow", "eom",
+    "day", "days", "weeks", "months", "mon", "friday", "sun", "sept", "december", "feb", "may",
+]  # fmt: skip
+
+
+@given(st.dates(), st.dates())
+def test_iso_reads_back(date: dt.date, today: dt.date) -> None:
+    assert parse_date(date.isoformat(), today=today) == date
+
+
+@given(st.dates(), st.dates())
+def test_formatted_date_reads_back(date: dt.date, today: dt.date) -> None:
+    assert parse_date(format_date(date), today=today) == date
+
+
+@given(st.dates(), st.dates())
+def test_uk_numeric_reads_back(date: dt.date, today: dt.date) -> None:
+    assert parse_date(f"{date.day}/{date.month}/{date.year:04d}", today=today) == date
+
+
+@given(st.dates(max_value=D(9998, 1, 1)), st.integers(min_value=0, max_value=364))
+def test_reply_without_year_reads_back(today: dt.date, ahead: int) -> None:
+    # A reply that drops the year still means the same day, as long as it is this year.
+    date = today + dt.timedelta(days=ahead)
+    if date.year == today.year:
+        assert parse_date(format_date(date, today=today), today=today) == date
+
+
+@given(st.dates(max_value=D(9999, 12, 1)), st.sampled_from(["mon", "wednesday", "sun"]))
+def test_bare_weekday_is_within_the_next_seven_days(today: dt.date, name: str) -> None:
+    date = parse_date(name, today=today)
+    assert 1 <= (date - today).days <= 7
+    assert format_date(date).lower().startswith(name[:3])
+
+
+@given(st.dates(max_value=D(9999, 1, 1)))
+def test_months_clamp_to_month_end(today: dt.date) -> None:
+    date = parse_date("in 1 month", today=today)
+    assert (date.year * 12 + date.month) - (today.year * 12 + today.month) == 1
+    assert date.day == today.day or (date.day < today.day and (date + dt.timedelta(1)).day == 1)
+
+
+def _check_only_date_errors(text: str, today: dt.date) -> None:
+    try:
+        result = parse_date(text, today=today)
+    except DateParseError as exc:
+        message = str(exc)
+        assert len(message.splitlines()) == 1
+        assert message.endswith(EXAMPLES)
+    else:
+        assert isinstance(result, dt.date)
+
+
+@given(st.text(), st.dates())
+def test_any_text_raises_only_date_errors(text: str, today: dt.date) -> None:
+    _check_only_date_errors(text, today)
+
+
+@given(st.lists(st.sampled_from(_VOCABULARY), max_size=5).map(" ".join), st.dates())
+def test_date_like_text_raises_only_date_errors(text: str, today: dt.date) -> None:
+    # Random text rarely gets past the first character; date words reach the deep paths.
+    _check_only_date_errors(text, today)
+
+
+@given(
+    st.lists(st.sampled_from(_VOCABULARY), max_size=5).map("".join),
+    st.sampled_from([D(1, 1, 1), D(9999, 12, 31), D(9999, 12, 27), MON]),
+)
+def test_glued_date_words_at_calendar_edges_raise_only_date_errors(
+    text: str, today: dt.date
+) -> None:
+    _check_only_date_errors(text, today)
