@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.services.context import Core
 from bot.services.directory import ConsoleDirectory, Directory
 from storage.db import make_engine, make_session_factory
 from storage.models import Platform
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from bot.services.outbox import Sender
 
 
 def build_core(settings: Settings | None = None, *, clock: Clock | None = None) -> Core:
@@ -24,4 +31,34 @@ def build_core(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 def import_directory(core: Core) -> Directory:
     """Where `actionbot import` resolves owners: Slack's directory when Slack is configured."""
+    if Platform.SLACK in core.directories:
+        return core.directories[Platform.SLACK]
+    client = slack_client(core.settings)
+    if client is not None:
+        from handlers.slack.directory import SlackDirectory
+
+        # Emails in a plan are resolved with users.lookupByEmail, ids with users.info.
+        return SlackDirectory(client)
     return core.directories[Platform.CONSOLE]
+
+
+def slack_client(settings: Settings) -> WebClient | None:
+    """Slack's Web API client (SLACK_API_URL, retries for 429/5xx) when SLACK_BOT_TOKEN is set."""
+    if settings.slack_bot_token is None:
+        return None
+    from handlers.slack.client import build_web_client
+
+    return build_web_client(
+        settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+    )
+
+
+def build_senders(core: Core, *, slack: WebClient | None = None) -> list[Sender]:
+    """The platforms the outbox delivers through: Slack when its token is configured."""
+    senders: list[Sender] = []
+    client = slack or slack_client(core.settings)
+    if client is not None:
+        from handlers.slack.sender import SlackSender
+
+        senders.append(SlackSender(client, core))
+    return senders

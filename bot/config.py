@@ -30,10 +30,21 @@ class Settings(BaseSettings):
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1, 0)
     digest_schedule: str = "mon 09:00"
     port: int = Field(default=3000, ge=1, le=65535)
+    # All interfaces by default (a platform's router reaches the process from outside);
+    # 127.0.0.1 behind a local reverse proxy, and in tests.
+    host: str = "0.0.0.0"  # noqa: S104
     teams_app_id: str | None = None
     teams_app_password: SecretStr | None = None
     teams_tenant_id: str | None = None
     teams_insecure_no_auth: bool = False
+    # The scheduler (README, "Scheduler"): when reminders may go out, and how hard to chase.
+    working_hours: str = "09:00-17:30"
+    working_days: Annotated[tuple[int, ...], NoDecode] = (0, 1, 2, 3, 4)
+    holiday_country: str = "GB"
+    holiday_subdivision: str | None = "ENG"
+    overdue_daily_days: int = Field(default=7, ge=0, le=365)
+    overdue_repeat_days: int = Field(default=7, ge=1, le=365)
+    escalate_after_days: int = Field(default=7, ge=0, le=365)
 
     @field_validator("database_url")
     @classmethod
@@ -79,6 +90,32 @@ class Settings(BaseSettings):
         parse_weekly_schedule(value)
         return value.strip().lower()
 
+    @field_validator("working_hours")
+    @classmethod
+    def _check_working_hours(cls, value: str) -> str:
+        parse_working_hours(value)
+        return value.strip()
+
+    @field_validator("working_days", mode="before")
+    @classmethod
+    def _split_working_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_weekdays(value)
+        return value
+
+    @field_validator("holiday_subdivision", mode="before")
+    @classmethod
+    def _blank_subdivision(cls, value: object) -> object:
+        # HOLIDAY_SUBDIVISION= (empty) means the whole country's holidays, no subdivision.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @cached_property
+    def working_window(self) -> tuple[dt.time, dt.time]:
+        """WORKING_HOURS as (start, end) local times; reminders go out in [start, end)."""
+        return parse_working_hours(self.working_hours)
+
     @cached_property
     def tz(self) -> ZoneInfo:
         """The bot's timezone as a ZoneInfo."""
@@ -104,3 +141,36 @@ def parse_weekly_schedule(text: str) -> tuple[int, dt.time]:
     if hour > 23 or minute > 59:
         raise ValueError(f"DIGEST_SCHEDULE {text!r} has an impossible time")
     return _WEEKDAYS.index(match.group(1)), dt.time(hour, minute)
+
+
+def parse_working_hours(text: str) -> tuple[dt.time, dt.time]:
+    """Read `09:00-17:30` into (start, end); raise ValueError with a readable reason."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match:
+        raise ValueError(f"WORKING_HOURS {text!r} should look like '09:00-17:30'")
+    h1, m1, h2, m2 = (int(part) for part in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise ValueError(f"WORKING_HOURS {text!r} has an impossible time")
+    start, end = dt.time(h1, m1), dt.time(h2, m2)
+    if start >= end:
+        raise ValueError(f"WORKING_HOURS {text!r} should end after it starts")
+    return start, end
+
+
+def parse_weekdays(text: str) -> tuple[int, ...]:
+    """Read `mon-fri` or `mon,tue,thu` into sorted weekday numbers (Monday is 0)."""
+    days: set[int] = set()
+    for part in (p.strip().lower() for p in text.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        names = [first[:3], (last or first)[:3]]
+        if any(name not in _WEEKDAYS for name in names):
+            raise ValueError(f"WORKING_DAYS {text!r} should look like 'mon-fri' or 'mon,tue,wed'")
+        start, end = (_WEEKDAYS.index(name) for name in names)
+        if end < start:
+            raise ValueError(f"WORKING_DAYS {text!r}: {part} runs backwards")
+        days.update(range(start, end + 1))
+    if not days:
+        raise ValueError("WORKING_DAYS needs at least one day")
+    return tuple(sorted(days))

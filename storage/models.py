@@ -205,3 +205,22 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     recipient: Mapped[Person | None] = relationship(lazy="joined")
+
+
+# The scheduler asks "which of these keys exist?" by kind and age, in one query (migration 0002).
+Index("ix_outbox_kind_created", OutboxMessage.kind, OutboxMessage.created_at)
+
+
+class DigestSnapshot(Base):
+    """The figures of one posted weekly digest, so the next one can say what changed."""
+
+    __tablename__ = "digest_snapshots"
+    __table_args__ = (Index("ix_digest_snapshots_channel_week", "channel", "week"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The digest's outbox key (`digest:{channel}:{ISO week}`): one snapshot per posted digest.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(200))
+    week: Mapped[str] = mapped_column(String(10))  # `2026-W48`; sorts in time order
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)

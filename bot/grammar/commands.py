@@ -33,6 +33,7 @@ class AddAction(Command):
     title: str | None  # None: no text was given, so platforms with forms open one
     owner: UserRef | None = None
     due: dt.date | None = None
+    workstream: str | None = None  # forms ask for it; the one-line grammar does not
 
 
 class AssignAction(Command):

@@ -43,6 +43,7 @@ def add_action(request: Request, command: AddAction) -> Outcome:
         title=command.title,
         owner=owner,
         due_date=command.due,
+        workstream=command.workstream,
         status=Status.OPEN,
         created_at=request.now,
         updated_at=request.now,

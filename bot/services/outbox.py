@@ -1,9 +1,15 @@
 """Delivery of queued messages: claim a row, send it through a platform, mark it sent.
 
-A row is claimed by a conditional UPDATE (works the same on SQLite and PostgreSQL), so two
-workers never both send it; a claim left by a crashed worker expires after CLAIM_LEASE and the
-row is sent again — the only window for a duplicate is between the platform's answer and our
-commit, as DESIGN.md allows.
+A row is claimed by a conditional UPDATE (works the same on SQLite and PostgreSQL: the second
+of two concurrent UPDATEs re-reads the row, finds it no longer claimable and changes nothing),
+so two workers never both send it. A claim left by a crashed worker expires after CLAIM_LEASE
+and the row is sent again — the only window for a duplicate is between the platform's answer
+and our commit, as DESIGN.md allows.
+
+Failures: a rate limit (Retry-After) pauses the pass and retries the row when asked; other
+transient errors back off exponentially up to BACKOFF_CAP and give up after MAX_ATTEMPTS;
+permanent ones (user_not_found, channel_not_found…) give up at once. A row given up on is
+marked failed and the chairs are told, so nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -12,21 +18,38 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Iterable, Sequence
+import threading
+import time
+import uuid
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import or_, select, update
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import Session
 
+from bot.render import notices
 from bot.render.model import Message
 from bot.services.context import Core
+from bot.services.notify import enqueue
+from bot.services.people import chairs
+from bot.services.views import action_view
 from storage.db import transaction
-from storage.models import OutboxMessage, OutboxStatus, Person, Platform
+from storage.models import Action, OutboxMessage, OutboxStatus, Person, Platform
 
 log = logging.getLogger(__name__)
 
+#: How long a claim protects a row; longer than any one send, retries inside the client included.
 CLAIM_LEASE = dt.timedelta(minutes=5)
-MAX_ATTEMPTS = 8
+#: Transient failures (5xx, timeouts) before a row is given up on: about three hours of backoff.
+MAX_ATTEMPTS = 10
+#: Rate-limited answers before giving up; Slack asks us to wait, which is not a failure.
+MAX_RATE_LIMITED_ATTEMPTS = 50
+BACKOFF_BASE = dt.timedelta(seconds=30)
+BACKOFF_CAP = dt.timedelta(hours=1)
+#: Kind of the notice that tells chairs a message could not be delivered; never itself escalated.
+UNREACHABLE = "unreachable"
 
 
 class SendError(Exception):
@@ -67,16 +90,38 @@ class Sender(Protocol):
 
 @dataclass
 class DeliveryReport:
-    """What one delivery pass did, for the one-line log and for tests."""
+    """What one delivery call did, for the one-line log and for tests."""
 
     sent: list[int] = field(default_factory=list)
     retried: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    #: Notices queued to the chairs about failed rows.
+    notices: list[int] = field(default_factory=list)
+    #: Failed rows nobody could be told about (no chair known, or the notice itself failed).
+    unreported: list[int] = field(default_factory=list)
+    #: Set when a platform answered "slow down": the rest waits for the next pass.
+    paused_until: dt.datetime | None = None
 
     def summary(self) -> str:
-        """`sent 3, retried 1, failed 0`."""
-        return f"sent {len(self.sent)}, retried {len(self.retried)}, failed {len(self.failed)}"
+        """`sent 3, retried 1, failed 0` (and a pause for a rate limit, if any)."""
+        text = f"sent {len(self.sent)}, retried {len(self.retried)}, failed {len(self.failed)}"
+        if self.unreported:
+            text += f" ({len(self.unreported)} not reported to anyone)"
+        if self.paused_until is not None:
+            text += f", rate-limited until {self.paused_until:%H:%M:%S}"
+        return text
+
+    def merge(self, other: DeliveryReport) -> None:
+        """Add another report's figures to this one."""
+        for name in ("sent", "retried", "failed", "skipped", "notices", "unreported"):
+            getattr(self, name).extend(getattr(other, name))
+        self.paused_until = other.paused_until or self.paused_until
+
+    @property
+    def anything(self) -> bool:
+        """Whether the call touched any row."""
+        return bool(self.sent or self.retried or self.failed)
 
 
 def worker_name() -> str:
@@ -84,86 +129,168 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    key: str
+    kind: str
+    token: str
+    attempts: int
+    recipient: Person | None
+    channel: str | None
+    payload: Message | None
+    payload_error: str | None
+
+
 def deliver(
     core: Core,
     senders: Sequence[Sender],
     *,
     ids: Iterable[int] | None = None,
+    kinds: Collection[str] | None = None,
     limit: int = 200,
+    stop: threading.Event | None = None,
+    budget: dt.timedelta | None = None,
 ) -> DeliveryReport:
-    """Deliver the given outbox rows, or every due one when `ids` is None."""
+    """Deliver the given outbox rows, or every due one (of `kinds`) when `ids` is None.
+
+    Notices to the chairs about rows given up on are delivered in the same call. The call
+    ends when nothing due is left, on a rate limit, when `stop` is set, or after `budget`
+    of wall time (so a worker's tick stays short and a SIGTERM is honoured quickly).
+    """
     report = DeliveryReport()
-    for outbox_id in _candidates(core, ids, limit):
-        _deliver_one(core, senders, outbox_id, report)
-    return report
+    wanted = set(ids) if ids is not None else None
+    if kinds is not None:
+        kinds = {*kinds, UNREACHABLE}
+    deadline = time.monotonic() + budget.total_seconds() if budget is not None else None
+    cursor = 0
+    while True:
+        if wanted is not None:
+            wanted.update(report.notices)
+        batch = _candidates(core, wanted, kinds, after=cursor, limit=limit)
+        if not batch:
+            return report
+        for outbox_id in batch:
+            cursor = outbox_id
+            if (stop is not None and stop.is_set()) or (
+                deadline is not None and time.monotonic() > deadline
+            ):
+                return report
+            _deliver_one(core, senders, outbox_id, report)
+            if report.paused_until is not None:
+                return report
 
 
-def _candidates(core: Core, ids: Iterable[int] | None, limit: int) -> list[int]:
+def _claimable(now: dt.datetime) -> ColumnElement[bool]:
+    return or_(
+        (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.not_before <= now),
+        (OutboxMessage.status == OutboxStatus.SENDING)
+        & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
+    )
+
+
+def _candidates(
+    core: Core, ids: set[int] | None, kinds: Collection[str] | None, *, after: int, limit: int
+) -> list[int]:
+    # Walking up the ids makes every call finish: a row retried later is never seen twice.
+    if ids is not None and not ids:
+        return []
     now = core.now()
     with transaction(core.sessions) as session:
-        query = select(OutboxMessage.id).where(
-            or_(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                (OutboxMessage.status == OutboxStatus.SENDING)
-                & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
-            ),
-            OutboxMessage.not_before <= now,
-        )
+        query = select(OutboxMessage.id).where(_claimable(now), OutboxMessage.id > after)
         if ids is not None:
-            query = query.where(OutboxMessage.id.in_(list(ids)))
+            query = query.where(OutboxMessage.id.in_(sorted(ids)))
+        if kinds is not None:
+            query = query.where(OutboxMessage.kind.in_(sorted(kinds)))
         return list(session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
 
 
-def _claim(core: Core, outbox_id: int) -> bool:
+def _claim(core: Core, outbox_id: int) -> _Claimed | None:
     now = core.now()
+    token = f"{worker_name()}:{uuid.uuid4().hex[:8]}"[-100:]
     with transaction(core.sessions) as session:
         result = session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.id == outbox_id,
-                or_(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    (OutboxMessage.status == OutboxStatus.SENDING)
-                    & (OutboxMessage.claimed_at < now - CLAIM_LEASE),
-                ),
-            )
+            .where(OutboxMessage.id == outbox_id, _claimable(now))
             .values(
                 status=OutboxStatus.SENDING,
                 claimed_at=now,
-                claimed_by=worker_name(),
+                claimed_by=token,
                 attempts=OutboxMessage.attempts + 1,
             )
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        row = session.get(OutboxMessage, outbox_id)
+        assert row is not None
+        try:
+            payload: Message | None = Message.model_validate(row.payload)
+            error = None
+        except ValidationError as exc:
+            payload, error = None, f"unreadable message: {exc.error_count()} error(s)"
+        return _Claimed(
+            id=row.id,
+            key=row.key,
+            kind=row.kind,
+            token=token,
+            attempts=row.attempts,
+            recipient=row.recipient,
+            channel=row.channel,
+            payload=payload,
+            payload_error=error,
+        )
 
 
 def _deliver_one(
     core: Core, senders: Sequence[Sender], outbox_id: int, report: DeliveryReport
 ) -> None:
-    if not _claim(core, outbox_id):
-        report.skipped.append(outbox_id)
+    claimed = _claim(core, outbox_id)
+    if claimed is None:
+        report.skipped.append(outbox_id)  # another worker has it, or it is no longer due
         return
-    with transaction(core.sessions) as session:
-        row = session.get(OutboxMessage, outbox_id)
-        assert row is not None
-        message = Message.model_validate(row.payload)
-        recipient, channel, attempts = row.recipient, row.channel, row.attempts
+    if claimed.payload is None:
+        _record_failure(
+            core, claimed, SendError(claimed.payload_error or "?", permanent=True), report
+        )
+        return
     try:
-        sender, delivered = _send(senders, recipient, channel, message)
+        sender, delivered = _send(senders, claimed.recipient, claimed.channel, claimed.payload)
     except SendError as exc:
-        _record_failure(core, outbox_id, exc, attempts, report)
+        _record_failure(core, claimed, exc, report)
         return
-    with transaction(core.sessions) as session:
-        row = session.get(OutboxMessage, outbox_id)
-        assert row is not None
-        row.status = OutboxStatus.SENT
-        row.sent_at = core.now()
-        row.platform = sender.platform.value
-        row.platform_channel = delivered.channel
-        row.platform_ref = delivered.ref
-        row.last_error = None
+    except Exception as exc:
+        # A bug or an unexpected network error in a sender: retried with backoff like a 5xx,
+        # never left claimed until the lease runs out and never allowed to stop the pass.
+        log.exception("outbox %s: unexpected error from the sender", claimed.key)
+        _record_failure(
+            core, claimed, SendError(f"{type(exc).__name__}: {exc}", permanent=False), report
+        )
+        return
+    _mark_sent(core, claimed, sender, delivered)
     report.sent.append(outbox_id)
+
+
+def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Delivered) -> None:
+    with transaction(core.sessions) as session:
+        # Not conditional on our claim: the message did go out, whoever holds the row now.
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == claimed.id, OutboxMessage.status != OutboxStatus.SENT)
+            .values(
+                status=OutboxStatus.SENT,
+                sent_at=core.now(),
+                platform=sender.platform.value,
+                platform_channel=delivered.channel,
+                platform_ref=delivered.ref,
+                last_error=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            log.warning("outbox %s was marked sent by another worker as well", claimed.key)
+    where = delivered.channel + (f" ts={delivered.ref}" if delivered.ref else "")
+    log.info("sent %s to %s", claimed.key, where)
 
 
 def _send(
@@ -177,28 +304,122 @@ def _send(
         raise SendError(
             f"{recipient.display_name} has no account the bot can reach", permanent=True
         )
-    assert channel is not None
+    if channel is None:
+        raise SendError("the message has neither a recipient nor a channel", permanent=True)
     for sender in senders:
         if sender.owns_channel(channel):
             return sender, sender.send_to_channel(channel, message)
     raise SendError(f"no platform is configured for channel {channel}", permanent=True)
 
 
-def _record_failure(
-    core: Core, outbox_id: int, exc: SendError, attempts: int, report: DeliveryReport
-) -> None:
+def backoff(attempts: int) -> dt.timedelta:
+    """How long to wait after the `attempts`-th failed try: 30 s, 1 min, 2 min … at most 1 h."""
+    return min(BACKOFF_BASE * (1 << min(max(0, attempts - 1), 20)), BACKOFF_CAP)
+
+
+def _record_failure(core: Core, claimed: _Claimed, exc: SendError, report: DeliveryReport) -> None:
     now = core.now()
-    give_up = exc.permanent or attempts >= MAX_ATTEMPTS
+    limit = MAX_RATE_LIMITED_ATTEMPTS if exc.retry_after is not None else MAX_ATTEMPTS
+    give_up = exc.permanent or claimed.attempts >= limit
+    notice_ids: list[int] = []
     with transaction(core.sessions) as session:
-        row = session.get(OutboxMessage, outbox_id)
+        row = session.get(OutboxMessage, claimed.id)
         assert row is not None
+        if row.status != OutboxStatus.SENDING or row.claimed_by != claimed.token:
+            # Our lease ran out and another worker took the row over: its outcome stands.
+            log.warning("outbox %s: lost the claim while sending (%s)", claimed.key, exc.reason)
+            report.skipped.append(claimed.id)
+            return
         row.last_error = exc.reason
         if give_up:
             row.status = OutboxStatus.FAILED
+            notice_ids = _tell_chairs(
+                session,
+                core,
+                row,
+                exc.reason,
+                now,
+                attempts=None if exc.permanent else row.attempts,
+            )
         else:
             row.status = OutboxStatus.PENDING
             row.claimed_at = None
-            wait = exc.retry_after if exc.retry_after is not None else min(2**attempts, 600)
-            row.not_before = now + dt.timedelta(seconds=wait)
-    (report.failed if give_up else report.retried).append(outbox_id)
-    log.warning("outbox %s %s: %s", outbox_id, "failed" if give_up else "will retry", exc.reason)
+            row.claimed_by = None
+            wait = (
+                dt.timedelta(seconds=max(0.0, exc.retry_after))
+                if exc.retry_after is not None
+                else backoff(claimed.attempts)
+            )
+            row.not_before = now + wait
+    if not give_up:
+        report.retried.append(claimed.id)
+        if exc.retry_after is not None:
+            report.paused_until = now + dt.timedelta(seconds=max(0.0, exc.retry_after))
+        log.warning(
+            "will retry %s at %s (attempt %d): %s",
+            claimed.key,
+            row.not_before.isoformat(timespec="seconds"),
+            claimed.attempts,
+            exc.reason,
+        )
+        return
+    report.failed.append(claimed.id)
+    report.notices.extend(notice_ids)
+    if notice_ids:
+        log.error(
+            "gave up on %s after %d attempt(s): %s; told %d chair(s)",
+            claimed.key,
+            claimed.attempts,
+            exc.reason,
+            len(notice_ids),
+        )
+    else:
+        report.unreported.append(claimed.id)
+
+
+def _tell_chairs(
+    session: Session,
+    core: Core,
+    row: OutboxMessage,
+    reason: str,
+    now: dt.datetime,
+    *,
+    attempts: int | None,
+) -> list[int]:
+    """Queue a notice per chair about a row given up on; never about a notice (no loops)."""
+    who = row.recipient.display_name if row.recipient else row.channel
+    if row.kind == UNREACHABLE:
+        log.error("gave up on %s (a notice to %s about a failure): %s", row.key, who, reason)
+        return []
+    people = [p for p in chairs(session, settings=core.settings) if p.id != row.recipient_id]
+    if not people:
+        log.error(
+            "gave up on %s to %s: %s; no chair is known to tell (set CHAIR_USER_IDS)",
+            row.key,
+            who,
+            reason,
+        )
+        return []
+    action = session.get(Action, row.action_id) if row.action_id is not None else None
+    message = notices.unreachable(
+        kind=row.kind,
+        reason=reason,
+        recipient=row.recipient.display_name if row.recipient else None,
+        channel=row.channel,
+        action=action_view(action, today=core.today()) if action is not None else None,
+        attempts=attempts,
+    )
+    ids: list[int] = []
+    for chair in people:
+        outbox_id = enqueue(
+            session,
+            key=f"{UNREACHABLE}:{row.id}:{chair.id}",
+            kind=UNREACHABLE,
+            message=message,
+            now=now,
+            recipient=chair,
+            action=action,
+        )
+        if outbox_id is not None:
+            ids.append(outbox_id)
+    return ids

@@ -1,0 +1,168 @@
+"""The Bolt app: built once from the core, listeners registered per group, one error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.config import Settings
+from bot.render.model import Message, Paragraph
+from bot.services.context import Caller, Core
+from bot.services.outbox import Sender, deliver
+from handlers.slack.blocks import SlackMessage, render
+from handlers.slack.directory import SlackDirectory
+from storage.models import Platform
+
+log = logging.getLogger(__name__)
+
+#: Slack waits 3 s for the acknowledgement of a command, button or form
+#: (https://api.slack.com/interactivity/handling#acknowledgment_response). We give the core
+#: this long to answer in the acknowledgement itself; past it we ack and answer afterwards.
+ACK_DEADLINE = 2.0
+
+SORRY = (
+    "Sorry, something went wrong on my side and I could not finish that. "
+    "Please try again in a minute; if it keeps happening, tell whoever runs the bot."
+)
+
+
+@dataclass
+class SlackDeps:
+    """What the listeners need: the core, Slack's client and directory, and the senders."""
+
+    core: Core
+    client: WebClient
+    directory: SlackDirectory
+    senders: Sequence[Sender]
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-core")
+    )
+    ack_deadline: float = ACK_DEADLINE
+
+    def caller(self, user_id: str, fallback_name: str | None = None) -> Caller:
+        """Who pressed or typed, with the real name and email Slack has for them when it can."""
+        try:
+            account = self.directory.lookup_id(user_id)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            # A slow or refusing users.info must not stop the command: the id is what counts.
+            log.warning("users.info for %s failed: %s", user_id, exc)
+            account = None
+        if account is None:
+            return Caller(Platform.SLACK, user_id, display_name=fallback_name or user_id)
+        return Caller(Platform.SLACK, user_id, display_name=account.name, email=account.email)
+
+    def render(self, message: Message) -> SlackMessage:
+        """A message as Block Kit, dates relative to today in the bot's timezone."""
+        return render(message, today=self.core.today(), tz=self.core.settings.tz)
+
+    def reply(self, message: Message) -> dict[str, Any]:
+        """Keyword arguments of ack()/respond() for a reply: private unless it says otherwise."""
+        rendered = self.render(message)
+        return {
+            "text": rendered.text,
+            "blocks": rendered.blocks,
+            "response_type": "ephemeral" if message.ephemeral else "in_channel",
+        }
+
+    def deliver(self, outbox_ids: Sequence[int]) -> None:
+        """Send the notifications a change queued; failures stay in the outbox for the worker."""
+        if outbox_ids:
+            report = deliver(self.core, self.senders, ids=outbox_ids)
+            log.info("delivered after command: %s", report.summary())
+
+
+@dataclass
+class SlackBot:
+    """The Bolt app with what the HTTP route needs to check requests before Bolt sees them."""
+
+    app: App
+    deps: SlackDeps
+    signing_secret: str | None
+
+
+def build_slack(
+    core: Core,
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    senders: Sequence[Sender] | None = None,
+) -> SlackBot:
+    """The Slack app on `core`: registers Slack's directory and every listener group."""
+    from bot.compose import build_senders, slack_client
+    from handlers.slack import actions, commands, events, views
+
+    client = client or slack_client(settings)
+    if client is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    directory = SlackDirectory(client)
+    core.directories[Platform.SLACK] = directory
+    deps = SlackDeps(
+        core=core,
+        client=client,
+        directory=directory,
+        senders=senders if senders is not None else build_senders(core, slack=client),
+    )
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    app = App(
+        client=client,
+        signing_secret=secret or "",
+        # Without a signing secret only Socket Mode can run; it does not sign requests.
+        request_verification_enabled=secret is not None,
+        # auth.test at start: a wrong token fails `serve` at once, not at the first command.
+        token_verification_enabled=True,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
+        logger=logging.getLogger("slack_bolt"),
+    )
+    commands.register(app, deps)
+    actions.register(app, deps)
+    views.register(app, deps)
+    events.register(app, deps)
+    app.error(_error_handler(deps))
+    return SlackBot(app=app, deps=deps, signing_secret=secret)
+
+
+def _error_handler(deps: SlackDeps) -> Any:
+    """The one place an unexpected failure ends: logged with its trace, the user told kindly."""
+    sorry = Message(text=SORRY, blocks=[Paragraph(text=SORRY)], tone="error")
+
+    def handle_error(
+        error: Exception, body: dict[str, Any], response: BoltResponse | None
+    ) -> BoltResponse | None:
+        log.error("Slack %s failed: %s", _kind(body), error, exc_info=error)
+        if response is not None:
+            # Not acknowledged yet: the apology is the acknowledgement itself.
+            if body.get("type") == "view_submission":
+                from handlers.slack.blocks import notice_modal
+
+                view = notice_modal(sorry, title="Something went wrong")
+                return BoltResponse(status=200, body={"response_action": "update", "view": view})
+            if "command" in body:
+                return BoltResponse(status=200, body=deps.reply(sorry))
+            return None
+        url = body.get("response_url")
+        if isinstance(url, str) and url:
+            from handlers.slack.interact import post_response
+
+            post_response(url, {**deps.reply(sorry), "replace_original": False})
+        return None
+
+    return handle_error
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return f"command {body.get('command')}"
+    kind = str(body.get("type") or "request")
+    if kind == "event_callback":
+        return f"event {body.get('event', {}).get('type')}"
+    return kind

@@ -1,0 +1,388 @@
+"""Block Kit rendering of the neutral reply model, within Slack's limits and safe for user text.
+
+Every block is built with slack_sdk's own Block Kit classes and serialised with `to_dict()`,
+which runs slack_sdk's validators: Slack's limits are checked by Slack's library, not by us.
+
+Safety of text: every string we put in mrkdwn is escaped (`&`, `<`, `>` only, as Slack asks:
+https://api.slack.com/reference/surfaces/formatting#escaping) and sent with `verbatim: true`,
+so Slack does not turn words into links or mentions either
+(https://api.slack.com/reference/block-kit/composition-objects#text). A title that says
+`<!channel>` is therefore shown as those characters and notifies nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionView,
+    Counts,
+    Heading,
+    Message,
+    Paragraph,
+    Tone,
+    Usage,
+)
+from bot.render.model import Block as NeutralBlock
+from bot.render.text import due_phrase, history_line
+from storage.models import Rag, Status
+
+# Limits from https://api.slack.com/reference/block-kit/blocks and
+# https://api.slack.com/reference/block-kit/block-elements (slack_sdk enforces the same).
+MAX_BLOCKS = 50  # a message
+MAX_VIEW_BLOCKS = 100  # a modal or the home tab
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+MAX_FIELDS = 10
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+CONTEXT_TEXT = 3000
+CONTEXT_ELEMENTS = 10
+#: chat.postMessage's `text` is cut by Slack past 40,000 characters and should stay under
+#: 4,000 (https://api.slack.com/methods/chat.postMessage#truncating); ours is a summary.
+FALLBACK_TEXT = 3000
+MODAL_TITLE = 24
+ELLIPSIS = "…"
+
+#: action_ids of the owner's buttons; their value is the action's number.
+DONE = "action_done"
+UPDATE = "action_update"
+BLOCKED = "action_blocked"
+BUTTON_ACTION_IDS = (DONE, UPDATE, BLOCKED)
+
+_TONE_MARK: dict[Tone, str] = {
+    "success": ":white_check_mark: ",
+    "error": ":x: ",
+    "warning": ":warning: ",
+    "info": "",
+}
+_RAG_MARK = {
+    Rag.RED: ":red_circle:",
+    Rag.AMBER: ":large_orange_circle:",
+    Rag.GREEN: ":large_green_circle:",
+}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A rendered message: Block Kit blocks and the plain-text fallback Slack shows in alerts."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as control characters in mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """Undo Slack's escaping of `&`, `<`, `>` in text it sends us (slash commands, messages)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` shortened to `limit` characters, ending in an ellipsis when it was longer."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
+def cut_escaped(text: str, limit: int) -> str:
+    """Like `cut`, for escaped text: never leaves half an entity such as `&am` behind."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(ELLIPSIS)]
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head.rstrip() + ELLIPSIS
+
+
+def safe(text: str, limit: int) -> str:
+    """User text made safe for mrkdwn and cut to `limit`."""
+    return cut_escaped(escape(text), limit)
+
+
+def md(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object that Slack shows verbatim: no auto-links, no parsed mentions."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def plain(text: str, limit: int) -> PlainTextObject:
+    """A plain_text object cut to `limit` (plain text is never parsed for mentions or links)."""
+    return PlainTextObject(text=cut(text, limit), emoji=True)
+
+
+def render(
+    message: Message,
+    *,
+    today: dt.date | None = None,
+    tz: ZoneInfo | None = None,
+    max_blocks: int = MAX_BLOCKS,
+) -> SlackMessage:
+    """The message as validated blocks plus its fallback text."""
+    return SlackMessage(
+        text=fallback_text(message),
+        blocks=to_blocks(message, today=today, tz=tz, max_blocks=max_blocks),
+    )
+
+
+def fallback_text(message: Message) -> str:
+    """The one-line summary, escaped: Slack shows it in notifications and to screen readers."""
+    return safe(message.text, FALLBACK_TEXT) or " "
+
+
+def to_blocks(
+    message: Message,
+    *,
+    today: dt.date | None = None,
+    tz: ZoneInfo | None = None,
+    max_blocks: int = MAX_BLOCKS,
+) -> list[dict[str, Any]]:
+    """The message as Block Kit dicts, validated by slack_sdk, at most `max_blocks` of them."""
+    shown = _fit_lists(message.blocks, max_blocks)
+    out: list[Block] = []
+    for index, block in enumerate(message.blocks):
+        mark = _TONE_MARK[message.tone] if index == 0 else ""
+        out.extend(_block(block, mark, today, tz, shown.get(index)))
+    if len(out) > max_blocks:  # only reachable with absurd inputs; lists are fitted above
+        out = [*out[: max_blocks - 1], _context("… the rest does not fit in one Slack message.")]
+    return [block.to_dict() for block in out]
+
+
+def view_blocks(
+    message: Message, *, today: dt.date | None = None, tz: ZoneInfo | None = None
+) -> list[dict[str, Any]]:
+    """Blocks for a modal or the home tab, which may hold up to 100."""
+    return to_blocks(message, today=today, tz=tz, max_blocks=MAX_VIEW_BLOCKS)
+
+
+def home_view(
+    message: Message, *, today: dt.date | None = None, tz: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """The App Home tab for views.publish, validated by slack_sdk's View."""
+    view = View(type="home", blocks=view_blocks(message, today=today, tz=tz))
+    return view.to_dict()
+
+
+def notice_modal(message: Message, *, title: str, today: dt.date | None = None) -> dict[str, Any]:
+    """A modal that only shows a message (with a Close button)."""
+    view = View(
+        type="modal",
+        title=plain(title, MODAL_TITLE),
+        close=plain("Close", MODAL_TITLE),
+        blocks=view_blocks(message, today=today),
+    )
+    return view.to_dict()
+
+
+# --- the neutral blocks -----------------------------------------------------------------
+
+
+def _block(
+    block: NeutralBlock,
+    mark: str,
+    today: dt.date | None,
+    tz: ZoneInfo | None,
+    shown: int | None,
+) -> list[Block]:
+    if isinstance(block, Heading):
+        return [HeaderBlock(text=plain(block.text, HEADER_TEXT))]
+    if isinstance(block, Paragraph):
+        return [_section(mark + escape(block.text))]
+    if isinstance(block, Usage):
+        return _usage(block, mark)
+    if isinstance(block, Counts):
+        return _counts(block, mark)
+    if isinstance(block, ActionList):
+        return _action_list(block, mark, today, len(block.items) if shown is None else shown)
+    if isinstance(block, ActionDetail):
+        return _detail(block, today, tz)
+    raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=md(cut_escaped(text, SECTION_TEXT)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[md(cut_escaped(text, CONTEXT_TEXT))])
+
+
+def _usage(block: Usage, mark: str) -> list[Block]:
+    lines = [f"`{escape(line)}`" for line in block.lines]
+    if len(lines) == 1:
+        return [_context(f"{mark}Usage: {lines[0]}")]
+    return [_section(mark + "\n".join(lines))]
+
+
+def _counts(block: Counts, mark: str) -> list[Block]:
+    fields = [md(cut_escaped(_count(c.label, c.value, c.delta), FIELD_TEXT)) for c in block.items]
+    title = f"{mark}*{escape(block.title)}*" if block.title else (mark.strip() or None)
+    sections: list[Block] = []
+    for start in range(0, max(len(fields), 1), MAX_FIELDS):
+        chunk = fields[start : start + MAX_FIELDS]
+        text = md(cut_escaped(title, SECTION_TEXT)) if title and start == 0 else None
+        if chunk or text:
+            sections.append(SectionBlock(text=text, fields=chunk or None))
+    return sections
+
+
+def _count(label: str, value: int, delta: int | None) -> str:
+    change = ""
+    if delta:
+        change = f"  ({'▲' if delta > 0 else '▼'} {abs(delta)})"
+    return f"*{escape(label)}*\n{value}{change}"
+
+
+def _action_list(block: ActionList, mark: str, today: dt.date | None, shown: int) -> list[Block]:
+    out: list[Block] = []
+    if block.title:
+        out.append(_section(f"{mark}*{escape(block.title)}*"))
+        mark = ""
+    if not block.items:
+        out.append(_context(mark + escape(block.empty)))
+        return out
+    for item in block.items[:shown]:
+        out.append(_section(_item_text(item, today)))
+        if block.buttons:
+            out.extend(_buttons_or_state(item))
+    more = block.more + len(block.items) - shown
+    if more:
+        hint = f" ({escape(block.more_hint)})" if block.more_hint else ""
+        out.append(_context(f"… and {more} more{hint}"))
+    return out
+
+
+def _item_text(action: ActionView, today: dt.date | None) -> str:
+    title = f"*#{action.id}* {safe(action.title, SECTION_TEXT // 2)}"
+    owner = escape(action.owner.name) if action.owner else "_no owner_"
+    facts = [owner, escape(due_phrase(action, today))]
+    if action.status != Status.OPEN:
+        facts.append(_status(action))
+    if action.rag:
+        facts.append(f"{_RAG_MARK[action.rag]} {action.rag.value}")
+    return f"{title}\n{' · '.join(facts)}"
+
+
+def _status(action: ActionView) -> str:
+    text = action.status.label
+    if action.status == Status.DONE:
+        text = ":white_check_mark: done"
+    elif action.status == Status.BLOCKED:
+        text = ":no_entry: blocked"
+        if action.blocked_reason:
+            text += f": {safe(action.blocked_reason, 500)}"
+    return text
+
+
+def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> list[Block]:
+    a = block.action
+    ref = f"  `{safe(a.ref, 64)}`" if a.ref else ""
+    facts = [
+        ("Owner", escape(a.owner.name) if a.owner else "nobody yet"),
+        ("Due", escape(due_phrase(a, today).removeprefix("due "))),
+        ("Status", _status(a)),
+        ("RAG", f"{_RAG_MARK[a.rag]} {a.rag.value}" if a.rag else "not rated"),
+    ]
+    if a.workstream:
+        facts.append(("Workstream", escape(a.workstream)))
+    if a.priority:
+        facts.append(("Priority", escape(a.priority)))
+    out: list[Block] = [
+        SectionBlock(
+            text=md(f"*#{a.id}* {safe(a.title, SECTION_TEXT - 100)}{ref}"),
+            fields=[md(cut_escaped(f"*{name}*\n{value}", FIELD_TEXT)) for name, value in facts],
+        )
+    ]
+    if block.history:
+        lines = [escape(history_line(entry, tz)) for entry in block.history]
+        if block.history_more:
+            lines.append(f"… and {block.history_more} earlier")
+        out.append(_section("*History* (newest first)\n" + "\n".join(lines)))
+    if block.buttons:
+        out.extend(_buttons_or_state(a))
+    return out
+
+
+def _buttons_or_state(action: ActionView) -> list[Block]:
+    """The owner's buttons, or, once the action is closed, a line saying so instead.
+
+    Replacing the buttons is what stops a stale message from being pressed twice to effect.
+    """
+    if action.status.is_closed:
+        return [_context(f"{_status(action)} — nothing more to do here.")]
+    return [action_buttons(action.id)]
+
+
+def action_buttons(action_id: int) -> ActionsBlock:
+    """Mark done / Add update / Blocked for one action; each button's value is its number."""
+    value = str(action_id)
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text=plain("Mark done", BUTTON_TEXT), action_id=DONE, value=value, style="primary"
+            ),
+            ButtonElement(text=plain("Add update", BUTTON_TEXT), action_id=UPDATE, value=value),
+            ButtonElement(text=plain("Blocked", BUTTON_TEXT), action_id=BLOCKED, value=value),
+        ]
+    )
+
+
+# --- keeping within the block limit ----------------------------------------------------
+
+
+def _fit_lists(blocks: Sequence[NeutralBlock], max_blocks: int) -> dict[int, int]:
+    """How many items each action list may show so the whole message stays within the limit.
+
+    Lists share the room left by the other blocks one item at a time, so on the home tab a
+    long list of one's own actions does not crowd the board overview out.
+    """
+    fixed = 0
+    lists: dict[int, ActionList] = {}
+    for index, block in enumerate(blocks):
+        if isinstance(block, ActionList):
+            lists[index] = block
+            # the title, and one line for "and N more" (or for the empty text)
+            fixed += (1 if block.title else 0) + 1
+        else:
+            fixed += _cost(block)
+    shown = dict.fromkeys(lists, 0)
+    room = max_blocks - fixed
+    progress = True
+    while progress:
+        progress = False
+        for index, block in lists.items():
+            per_item = 2 if block.buttons else 1
+            if shown[index] < len(block.items) and room >= per_item:
+                shown[index] += 1
+                room -= per_item
+                progress = True
+    return shown
+
+
+def _cost(block: NeutralBlock) -> int:
+    if isinstance(block, Counts):
+        return max(1, -(-len(block.items) // MAX_FIELDS))
+    if isinstance(block, ActionDetail):
+        return 1 + (1 if block.history else 0) + (1 if block.buttons else 0)
+    return 1

@@ -1,0 +1,110 @@
+"""Slash commands: /action and /status, answered privately within Slack's 3 seconds.
+
+The core is one short transaction, so the reply normally travels in the acknowledgement itself
+(one HTTP round trip, no response_url needed). If it has not answered by ACK_DEADLINE we
+acknowledge with "Working on it…" and send the reply through response_url when it comes.
+Notifications the command queued are sent after the acknowledgement, in the listener's thread.
+https://api.slack.com/interactivity/slash-commands#responding_to_commands
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+
+from bot.render.model import Message, Paragraph
+from bot.services.dispatch import run_command
+from bot.services.request import Outcome
+from handlers.slack.app import SlackDeps
+from handlers.slack.blocks import unescape
+from handlers.slack.interact import post_response
+from handlers.slack.modals import add_form
+
+log = logging.getLogger(__name__)
+
+# With "Escape channels, users, and links" on (should_escape in the manifest), Slack sends
+# `<@U123|name>` for mentions and `<mailto:a@b.org|a@b.org>` for typed emails.
+# https://api.slack.com/interactivity/slash-commands#creating_commands
+_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+
+WORKING = "Working on it…"
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Listeners for /action and /status."""
+
+    @app.command("/action")
+    def action_command(ack: Ack, command: dict[str, Any]) -> None:
+        handle(deps, ack, command, "/action")
+
+    @app.command("/status")
+    def status_command(ack: Ack, command: dict[str, Any]) -> None:
+        handle(deps, ack, command, "/status")
+
+
+def command_text(text: str) -> str:
+    """The command's words as the user typed them: emails unwrapped, Slack's escaping undone.
+
+    Mentions (`<@U…>`) and special mentions (`<!channel>`) stay as tokens: the grammar reads
+    the first, and the second is kept as text that is escaped again whenever it is shown.
+    """
+    return unescape(_MAILTO.sub(lambda m: m.group(1), text)).strip()
+
+
+def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], name: str) -> None:
+    """Run one slash command and answer it; see the module docstring for the timing."""
+    user_id = str(command["user_id"])
+    text = command_text(str(command.get("text") or ""))
+
+    def work() -> Outcome:
+        caller = deps.caller(user_id, command.get("user_name"))
+        return run_command(deps.core, caller, name, text)
+
+    future = deps.executor.submit(work)
+    try:
+        outcome = future.result(timeout=deps.ack_deadline)
+    except FutureTimeout:
+        ack(text=WORKING, response_type="ephemeral")
+        outcome = future.result()
+        _answer_late(deps, command, outcome)
+    else:
+        if outcome.open_form == "add":
+            ack()
+            _open_add_form(deps, command)
+        else:
+            ack(**deps.reply(outcome.message))
+    deps.deliver(outcome.outbox_ids)
+
+
+def _open_add_form(deps: SlackDeps, command: dict[str, Any]) -> bool:
+    try:
+        deps.client.views_open(trigger_id=command["trigger_id"], view=add_form())
+    except SlackApiError as exc:
+        # trigger_id lives 3 seconds (https://api.slack.com/interactivity/handling#modal_responses)
+        if exc.response.get("error") != "expired_trigger_id":
+            raise
+        url = command.get("response_url")
+        if url:
+            text = "The form took too long to open; please type /action add again."
+            message = Message(text=text, blocks=[Paragraph(text=text)], tone="warning")
+            post_response(str(url), {**deps.reply(message), "replace_original": True})
+        return False
+    return True
+
+
+def _answer_late(deps: SlackDeps, command: dict[str, Any], outcome: Outcome) -> None:
+    if outcome.open_form == "add" and _open_add_form(deps, command):
+        body: dict[str, Any] = {"delete_original": True}
+    else:
+        body = {**deps.reply(outcome.message), "replace_original": True}
+    url = command.get("response_url")
+    if url:
+        post_response(str(url), body)
+    else:  # pragma: no cover - Slack always sends response_url with a command
+        log.warning("no response_url to answer %s", json.dumps(command.get("command")))

@@ -1,0 +1,171 @@
+"""What happens after someone changes an action from a button or a form: show the new state
+where they pressed (message updated in place, home tab republished), tell them the outcome,
+and send the notifications the change queued."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot.render.model import ActionDetail, ActionView, Message
+from bot.services.context import Caller
+from bot.services.home import home_message
+from bot.services.request import Outcome
+from bot.services.sent import find_sent, with_action
+from handlers.slack.app import SlackDeps
+from handlers.slack.blocks import home_view, notice_modal
+from storage.models import Platform
+
+log = logging.getLogger(__name__)
+
+OriginKind = Literal["message", "ephemeral", "home", "none"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a button was pressed: a message (channel + ts), an ephemeral reply, the home tab.
+
+    Carried through a modal in its private_metadata, so the form's submission can update the
+    message the button was on.
+    """
+
+    kind: OriginKind = "none"
+    channel: str | None = None
+    ts: str | None = None
+    response_url: str | None = None
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> Origin:
+        """The origin of a block_actions payload."""
+        container = body.get("container") or {}
+        url = body.get("response_url") or None
+        if container.get("type") == "message":
+            channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+            ts = container.get("message_ts")
+            # Ephemeral messages cannot be edited with chat.update, only via response_url.
+            kind: OriginKind = "ephemeral" if container.get("is_ephemeral") else "message"
+            return cls(kind, channel, ts, url)
+        if container.get("type") == "view" and (body.get("view") or {}).get("type") == "home":
+            return cls("home")
+        return cls("none", response_url=url)
+
+    def to_dict(self) -> dict[str, str]:
+        """Compact form for a modal's private_metadata (3000 characters at most)."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Origin:
+        """The origin stored by `to_dict`."""
+        kind = data.get("kind")
+        if kind not in ("message", "ephemeral", "home"):
+            return cls()
+        return cls(kind, data.get("channel"), data.get("ts"), data.get("response_url"))
+
+
+def action_of(message: Message) -> ActionView | None:
+    """The action a reply is about (the one shown in full), if any."""
+    for block in message.blocks:
+        if isinstance(block, ActionDetail):
+            return block.action
+    return None
+
+
+def after_change(
+    deps: SlackDeps,
+    caller: Caller,
+    origin: Origin,
+    outcome: Outcome,
+    *,
+    trigger_id: str | None = None,
+) -> None:
+    """Show the outcome of a button or form where it came from, then send what it queued."""
+    message = outcome.message
+    view = action_of(message)
+    if message.tone == "error" or view is None:
+        tell(deps, origin, message, trigger_id=trigger_id)
+        return
+    if origin.kind == "message" and origin.channel and origin.ts:
+        update_message(deps, origin.channel, origin.ts, view, fallback=message)
+        tell(deps, origin, _summary_only(message))
+    elif origin.kind == "ephemeral" and origin.response_url:
+        # The reply to a command: replace it with the outcome, buttons kept while still open.
+        post_response(
+            origin.response_url, {**deps.reply(_with_buttons(message)), "replace_original": True}
+        )
+    deps.deliver(outcome.outbox_ids)
+    publish_home(deps, caller)
+
+
+def tell(deps: SlackDeps, origin: Origin, message: Message, trigger_id: str | None = None) -> None:
+    """A private answer to whoever pressed: beside the message, or in a small modal."""
+    if origin.response_url:
+        post_response(origin.response_url, {**deps.reply(message), "replace_original": False})
+    elif trigger_id:
+        try:
+            deps.client.views_open(
+                trigger_id=trigger_id,
+                view=notice_modal(message, title="Action", today=deps.core.today()),
+            )
+        except SlackApiError as exc:
+            log.warning("could not open a notice: %s", exc.response.get("error"))
+
+
+def update_message(
+    deps: SlackDeps, channel: str, ts: str, view: ActionView, *, fallback: Message
+) -> None:
+    """Redraw a message the bot sent with the action's new state (done: buttons gone).
+
+    The message is rebuilt from the outbox row it was sent from, so a reminder listing several
+    actions keeps the others; a message we cannot find is replaced by the outcome.
+    """
+    stored = find_sent(deps.core, platform=Platform.SLACK, channel=channel, ref=ts)
+    message = with_action(stored, view) if stored else _with_buttons(fallback)
+    rendered = deps.render(message)
+    try:
+        deps.client.chat_update(channel=channel, ts=ts, text=rendered.text, blocks=rendered.blocks)
+    except SlackApiError as exc:
+        # e.g. message_not_found, cant_update_message: the change itself stands.
+        log.warning("chat.update of %s/%s failed: %s", channel, ts, exc.response.get("error"))
+
+
+def publish_home(deps: SlackDeps, caller: Caller) -> None:
+    """Redraw the caller's App Home tab with their actions (and the board for chairs)."""
+    message = home_message(deps.core, caller)
+    view = home_view(message, today=deps.core.today(), tz=deps.core.settings.tz)
+    try:
+        deps.client.views_publish(user_id=caller.external_id, view=view)
+    except SlackApiError as exc:
+        log.warning(
+            "views.publish for %s failed: %s", caller.external_id, exc.response.get("error")
+        )
+
+
+def post_response(url: str, payload: dict[str, Any]) -> None:
+    """POST to a response_url (valid 30 minutes, 5 uses); a failure is logged, not raised.
+
+    https://api.slack.com/interactivity/handling#message_responses
+    """
+    try:
+        response = WebhookClient(url, timeout=10).send_dict(payload)
+    except (SlackClientError, OSError) as exc:
+        log.warning("response_url failed: %s", exc)
+        return
+    if response.status_code != 200:
+        log.warning("response_url answered %s: %s", response.status_code, response.body)
+
+
+def _with_buttons(message: Message) -> Message:
+    blocks = [
+        block.model_copy(update={"buttons": True}) if isinstance(block, ActionDetail) else block
+        for block in message.blocks
+    ]
+    return message.model_copy(update={"blocks": blocks})
+
+
+def _summary_only(message: Message) -> Message:
+    """The first line of a reply, for a note beside a message that already shows the rest."""
+    return message.model_copy(update={"blocks": message.blocks[:1]})

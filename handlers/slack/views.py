@@ -1,0 +1,102 @@
+"""Form submissions: the add form, and the notes behind Add update and Blocked.
+
+A submission is answered in its acknowledgement: `errors` keeps the form open with the reason
+under the field, `update` replaces it with the outcome.
+https://api.slack.com/surfaces/modals#updating_response
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.grammar.commands import AddAction, AddUpdate, MarkBlocked, UserRef
+from bot.services.dispatch import execute
+from handlers.slack.actions import presser
+from handlers.slack.app import SlackDeps
+from handlers.slack.blocks import notice_modal
+from handlers.slack.interact import Origin, after_change, publish_home
+from handlers.slack.modals import ADD_FORM, BLOCKED_FORM, UPDATE_FORM, value_of
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Listeners for the forms' submissions."""
+
+    @app.view(ADD_FORM)
+    def add_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_add(deps, ack, body, view)
+
+    @app.view(UPDATE_FORM)
+    def update_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_note(deps, ack, body, view, UPDATE_FORM)
+
+    @app.view(BLOCKED_FORM)
+    def blocked_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_note(deps, ack, body, view, BLOCKED_FORM)
+
+
+def submit_add(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Create the action from the form; the owner gets their DM after the form closes."""
+    title = str(value_of(view, "title", "title") or "").strip()
+    owner = value_of(view, "owner", "owner")
+    due_text = value_of(view, "due", "due")
+    workstream = str(value_of(view, "workstream", "workstream") or "").strip() or None
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = "Please give the action a title."
+    due = dt.date.fromisoformat(str(due_text)) if due_text else None
+    if due is not None and due < deps.core.today():
+        errors["due"] = "That date is in the past; pick today or a later day."
+    if owner and deps.directory.lookup_id(str(owner)) is None:
+        errors["owner"] = "I can't assign actions to that account (a bot or a deactivated user)."
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    caller = presser(deps, body)
+    command = AddAction(
+        title=title,
+        owner=UserRef(platform_id=str(owner)) if owner else None,
+        due=due,
+        workstream=workstream,
+    )
+    outcome = execute(deps.core, caller, command)
+    if outcome.message.tone == "error":
+        ack(response_action="errors", errors={"title": outcome.message.text})
+        return
+    ack(
+        response_action="update",
+        view=notice_modal(outcome.message, title="Action added", today=deps.core.today()),
+    )
+    deps.deliver(outcome.outbox_ids)
+    publish_home(deps, caller)
+
+
+def submit_note(
+    deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any], form: str
+) -> None:
+    """Record the update or the blocking reason, then redraw where the button was pressed."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    number = int(meta["action"])
+    origin = Origin.from_dict(meta.get("origin") or {})
+    note = str(value_of(view, "note", "note") or "").strip()
+    if not note:
+        ack(response_action="errors", errors={"note": "Please write a few words."})
+        return
+    caller = presser(deps, body)
+    command = (
+        AddUpdate(action_id=number, note=note)
+        if form == UPDATE_FORM
+        else MarkBlocked(action_id=number, reason=note)
+    )
+    outcome = execute(deps.core, caller, command)
+    if outcome.message.tone == "error":
+        ack(response_action="errors", errors={"note": outcome.message.text})
+        return
+    ack()
+    after_change(deps, caller, origin, outcome)

@@ -1,0 +1,172 @@
+"""The scheduled jobs, as plain functions of the core, the senders and the clock's "now".
+
+`actionbot run reminders|digest` calls them once; the worker calls them from APScheduler.
+Each returns a JobReport whose one-line summary is what gets logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from bot.services.context import Core
+from bot.services.digest import DIGEST, local_day, posted_words
+from bot.services.outbox import DeliveryReport, Sender, deliver
+from bot.services.people import chairs
+from scheduler.digest import queue_weekly_digest
+from scheduler.escalation import ESCALATION, plan_escalations, register_chairs
+from scheduler.planning import local_midnight, queue_planned
+from scheduler.reminders import OVERDUE, REMINDER, plan_reminders
+from scheduler.workdays import MAX_BREAK, WorkingCalendar
+from storage.db import transaction
+from storage.models import Action, Platform
+
+log = logging.getLogger(__name__)
+
+#: What `actionbot run reminders` delivers (notices about failures among them come along).
+REMINDER_KINDS = (REMINDER, OVERDUE, ESCALATION)
+#: How long one tick may spend delivering before it lets the next tick (and a SIGTERM) in.
+TICK_BUDGET = dt.timedelta(seconds=50)
+
+
+@dataclass
+class JobReport:
+    """What a job did: messages planned by kind, the delivery, and anything worth saying."""
+
+    job: str
+    planned: Counter[str] = field(default_factory=Counter)
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """`reminders: queued 3 (reminder 3); sent 3, retried 0, failed 0`."""
+        total = sum(self.planned.values())
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(self.planned.items()))
+        text = f"{self.job}: queued {total}" + (f" ({kinds})" if kinds else "")
+        text += f"; {self.delivery.summary()}"
+        return text + "".join(f"; {note}" for note in self.notes)
+
+    @property
+    def ok(self) -> bool:
+        """False when a message was given up on and nobody could be told."""
+        return not self.delivery.unreported
+
+
+def key_horizon(core: Core) -> dt.timedelta:
+    """How far back a planned key can have been queued (bounds the existence query)."""
+    settings = core.settings
+    days = max(settings.reminder_days, default=0) + MAX_BREAK
+    days = max(days, settings.overdue_daily_days + settings.overdue_repeat_days)
+    return dt.timedelta(days=days + 8)  # + a week for escalations keyed by ISO week
+
+
+def plan_messages(
+    core: Core, calendar: WorkingCalendar, *, platforms: Sequence[Platform] = ()
+) -> Counter[str]:
+    """Queue every reminder, overdue nudge and escalation due today; returns counts by kind."""
+    now = core.now()
+    today = local_day(core.settings, now)
+    since = local_midnight(today, core.settings.tz) - key_horizon(core)
+    register_chairs(core, platforms=platforms)
+    with transaction(core.sessions) as session:
+        people = chairs(session, settings=core.settings)
+        planned = plan_reminders(session, settings=core.settings, calendar=calendar, today=today)
+        planned += plan_escalations(session, settings=core.settings, today=today, people=people)
+        return queue_planned(session, planned, now=now, since=since)
+
+
+def run_reminders(
+    core: Core,
+    senders: Sequence[Sender],
+    calendar: WorkingCalendar,
+    *,
+    stop: threading.Event | None = None,
+) -> JobReport:
+    """Plan what is due today and deliver it: `actionbot run reminders`.
+
+    Run by hand this ignores working hours (an operator asked for it now); the worker's tick
+    only plans in working time.
+    """
+    report = JobReport("reminders")
+    report.planned = plan_messages(core, calendar, platforms=[s.platform for s in senders])
+    report.delivery = deliver(core, senders, kinds=REMINDER_KINDS, stop=stop)
+    return report
+
+
+def run_digest(
+    core: Core,
+    senders: Sequence[Sender],
+    *,
+    force: bool = True,
+    stop: threading.Event | None = None,
+) -> JobReport:
+    """Queue this week's digest unless it was, and deliver it: `actionbot run digest`."""
+    report = JobReport("digest")
+    settings = core.settings
+    if settings.board_channel is None:
+        report.notes.append("BOARD_CHANNEL is not set: no digest")
+        return report
+    # So that a digest the channel refuses can be reported to someone.
+    register_chairs(core, platforms=[s.platform for s in senders])
+    queued = queue_weekly_digest(core, force=force)
+    if queued is not None and queued.outbox_id is not None:
+        report.planned[DIGEST] += 1
+    elif queued is not None and queued.existing is not None:
+        row = queued.existing
+        today = local_day(settings, core.now())
+        if row.sent_at is not None:
+            report.notes.append(
+                f"this week's digest was already posted {posted_words(settings, row, today=today)}"
+            )
+        else:
+            report.notes.append(f"this week's digest is already queued ({row.status.value})")
+    report.delivery = deliver(core, senders, kinds=(DIGEST,), stop=stop)
+    return report
+
+
+@dataclass
+class Ticker:
+    """The worker's minute tick: plan in working time, catch up the digest, deliver."""
+
+    core: Core
+    senders: Sequence[Sender]
+    calendar: WorkingCalendar
+    stop: threading.Event = field(default_factory=threading.Event)
+    _fingerprint: tuple[object, ...] | None = None
+    _paused_until: dt.datetime | None = None
+
+    def tick(self) -> JobReport:
+        """One tick; cheap when nothing changed since the last one."""
+        report = JobReport("tick")
+        now = self.core.now()
+        if self.calendar.in_working_time(now):
+            fingerprint = self._current_fingerprint(now)
+            if fingerprint != self._fingerprint:
+                report.planned = plan_messages(
+                    self.core, self.calendar, platforms=[s.platform for s in self.senders]
+                )
+                self._fingerprint = fingerprint
+        queued = queue_weekly_digest(self.core)  # the safety net behind the cron trigger
+        if queued is not None and queued.outbox_id is not None:
+            report.planned[DIGEST] += 1
+        if self._paused_until is not None and now < self._paused_until:
+            return report  # the platform asked us to slow down; its Retry-After has not passed
+        report.delivery = deliver(self.core, self.senders, stop=self.stop, budget=TICK_BUDGET)
+        self._paused_until = report.delivery.paused_until
+        return report
+
+    def _current_fingerprint(self, now: dt.datetime) -> tuple[object, ...]:
+        # Planning again only matters when the day or hour turns or an action changes
+        # (a change to an action always moves its updated_at, and a new one adds to the count).
+        local = self.calendar.local(now)
+        with transaction(self.core.sessions) as session:
+            latest, count = session.execute(
+                select(func.max(Action.updated_at), func.count(Action.id))
+            ).one()
+        return (local.date(), local.hour, latest, count)

@@ -1,0 +1,164 @@
+"""Reminders before a deadline and nudges after it, planned for a whole plan at once.
+
+Rules (README, "Scheduler"):
+
+- An owner is reminded REMINDER_DAYS days before the deadline (default 7, 1 and 0). A
+  reminder day that is not a working day moves to the working day *before* it, so the 0-day
+  reminder of a deadline on a Saturday or a bank holiday arrives on the last working day
+  before it, never after the deadline has passed. When two reminders land on the same day
+  only the most urgent one is sent.
+- Reminders missed while the worker was down are caught up: each action gets the latest
+  reminder that was due, once. Reminders whose day came before the action existed are not
+  sent (its owner has just been told about it).
+- Once late, the owner is nudged every working day for OVERDUE_DAILY_DAYS days, then once
+  every OVERDUE_REPEAT_DAYS days.
+
+Keys: `reminder:{action}:{due}:{lead}` (a moved deadline re-arms the reminders; the same
+deadline never nags twice) and `overdue:{action}:{due}:{day or period start}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.render import notices
+from bot.render.model import Message
+from bot.services.views import action_view
+from scheduler.planning import Planned
+from scheduler.workdays import WorkingCalendar
+from storage.models import OPEN_STATUSES, Action
+
+REMINDER = "reminder"
+OVERDUE = "overdue"
+
+
+def reminder_lead(
+    *,
+    due: dt.date,
+    today: dt.date,
+    leads: Sequence[int],
+    calendar: WorkingCalendar,
+    created: dt.date | None = None,
+) -> int | None:
+    """The lead (days before `due`) of the reminder due by `today`, or None when none is.
+
+    That is the smallest lead whose send day (moved back to a working day) is not after
+    `today`: the most urgent reminder due so far. None once the deadline has passed.
+    """
+    if due < today:
+        return None
+    for lead in sorted(set(leads)):
+        nominal = due - dt.timedelta(days=lead)
+        if calendar.previous_working_day(nominal) <= today:
+            if created is not None and nominal < created:
+                return None
+            return lead
+    return None
+
+
+def send_day(due: dt.date, lead: int, calendar: WorkingCalendar) -> dt.date:
+    """The day the reminder `lead` days before `due` goes out."""
+    return calendar.previous_working_day(due - dt.timedelta(days=lead))
+
+
+def overdue_period(
+    *, due: dt.date, today: dt.date, daily_days: int, repeat_days: int
+) -> dt.date | None:
+    """Which nudge is due for a deadline `due` that has passed: its day, or None if not late.
+
+    Days 1…daily_days late each get their own nudge (the day itself); after that one nudge
+    per period of `repeat_days`, named by the period's first day.
+    """
+    late = (today - due).days
+    if late <= 0:
+        return None
+    if late <= daily_days:
+        return today
+    period = (late - daily_days - 1) // repeat_days
+    return due + dt.timedelta(days=daily_days + 1 + period * repeat_days)
+
+
+def reminder_window(today: dt.date, leads: Sequence[int], calendar: WorkingCalendar) -> dt.date:
+    """The latest deadline that can have a reminder due by `today`.
+
+    A day before the next working day has its send day on or before `today`, so deadlines up
+    to that day plus the longest lead are the only candidates.
+    """
+    return (
+        calendar.next_working_day_after(today)
+        - dt.timedelta(days=1)
+        + dt.timedelta(days=max(leads, default=0))
+    )
+
+
+def plan_reminders(
+    session: Session, *, settings: Settings, calendar: WorkingCalendar, today: dt.date
+) -> list[Planned]:
+    """Reminders and overdue nudges due by `today` for every open action with an owner."""
+    planned: list[Planned] = []
+    leads = settings.reminder_days
+    if leads:
+        upcoming = session.scalars(
+            select(Action).where(
+                Action.status.in_(OPEN_STATUSES),
+                Action.owner_id.is_not(None),
+                Action.due_date.between(today, reminder_window(today, leads, calendar)),
+            )
+        ).all()
+        for action in upcoming:
+            assert action.due_date is not None and action.owner is not None
+            created = action.created_at.astimezone(calendar.tz).date()
+            lead = reminder_lead(
+                due=action.due_date, today=today, leads=leads, calendar=calendar, created=created
+            )
+            if lead is None:
+                continue
+            planned.append(
+                Planned(
+                    key=f"{REMINDER}:{action.id}:{action.due_date.isoformat()}:{lead}",
+                    kind=REMINDER,
+                    recipient=action.owner,
+                    action=action,
+                    build=_reminder_builder(action, today),
+                )
+            )
+    late = session.scalars(
+        select(Action).where(
+            Action.status.in_(OPEN_STATUSES),
+            Action.owner_id.is_not(None),
+            Action.due_date < today,
+        )
+    ).all()
+    for action in late:
+        assert action.due_date is not None and action.owner is not None
+        period = overdue_period(
+            due=action.due_date,
+            today=today,
+            daily_days=settings.overdue_daily_days,
+            repeat_days=settings.overdue_repeat_days,
+        )
+        if period is None:  # pragma: no cover - the query only returns late actions
+            continue
+        planned.append(
+            Planned(
+                key=f"{OVERDUE}:{action.id}:{action.due_date.isoformat()}:{period.isoformat()}",
+                kind=OVERDUE,
+                recipient=action.owner,
+                action=action,
+                build=_overdue_builder(action, today),
+            )
+        )
+    return planned
+
+
+def _reminder_builder(action: Action, today: dt.date) -> Callable[[], Message]:
+    return lambda: notices.reminder(action_view(action, today=today), today=today)
+
+
+def _overdue_builder(action: Action, today: dt.date) -> Callable[[], Message]:
+    return lambda: notices.overdue_nudge(action_view(action, today=today), today=today)

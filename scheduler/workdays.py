@@ -1,0 +1,100 @@
+"""Working days and hours in the bot's timezone: when reminders may go out.
+
+Bank holidays come from the `holidays` library (England and Wales by default:
+`holidays.country_holidays("GB", subdiv="ENG")`), never from a hand-kept list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings
+
+#: No run of non-working days is longer than this (Christmas plus a weekend is five).
+MAX_BREAK = 31
+
+
+class CalendarError(ValueError):
+    """The configured holiday country or subdivision is unknown to the holidays library."""
+
+
+@lru_cache(maxsize=8)
+def _holidays(country: str, subdivision: str | None) -> Any:
+    import holidays
+
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision)
+    except NotImplementedError as exc:
+        raise CalendarError(f"HOLIDAY_COUNTRY/HOLIDAY_SUBDIVISION: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Which local days are working days, and which local hours are working hours."""
+
+    tz: ZoneInfo
+    start: dt.time
+    end: dt.time
+    weekdays: frozenset[int]
+    country: str | None = "GB"
+    subdivision: str | None = "ENG"
+    _days: dict[dt.date, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WorkingCalendar:
+        """The calendar the settings describe; CalendarError for an unknown country."""
+        start, end = settings.working_window
+        calendar = cls(
+            tz=settings.tz,
+            start=start,
+            end=end,
+            weekdays=frozenset(settings.working_days),
+            country=settings.holiday_country or None,
+            subdivision=settings.holiday_subdivision,
+        )
+        calendar.holiday_name(dt.date(2000, 1, 1))  # fail now on a bad country, not at 09:00
+        return calendar
+
+    def holiday_name(self, day: dt.date) -> str | None:
+        """The bank holiday on `day`, or None."""
+        if not self.country:
+            return None
+        name = _holidays(self.country, self.subdivision).get(day)
+        return str(name) if name else None
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """A configured weekday that is not a bank holiday."""
+        known = self._days.get(day)
+        if known is None:
+            known = day.weekday() in self.weekdays and self.holiday_name(day) is None
+            self._days[day] = known
+        return known
+
+    def previous_working_day(self, day: dt.date) -> dt.date:
+        """`day` itself when it is a working day, else the working day before it."""
+        for back in range(MAX_BREAK + 1):
+            candidate = day - dt.timedelta(days=back)
+            if self.is_working_day(candidate):
+                return candidate
+        return day  # no working day in a month: a degenerate calendar; do not skip the send
+
+    def next_working_day_after(self, day: dt.date) -> dt.date:
+        """The first working day strictly after `day`."""
+        for ahead in range(1, MAX_BREAK + 2):
+            candidate = day + dt.timedelta(days=ahead)
+            if self.is_working_day(candidate):
+                return candidate
+        return day + dt.timedelta(days=1)
+
+    def local(self, instant: dt.datetime) -> dt.datetime:
+        """`instant` in the bot's timezone."""
+        return instant.astimezone(self.tz)
+
+    def in_working_time(self, instant: dt.datetime) -> bool:
+        """Whether `instant` falls in working hours of a working day, in the bot's timezone."""
+        local = self.local(instant)
+        return self.is_working_day(local.date()) and self.start <= local.time() < self.end

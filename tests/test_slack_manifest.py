@@ -1,0 +1,63 @@
+"""The Slack app manifest creates an app that matches what the code listens for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from handlers.slack import blocks, modals
+
+MANIFEST = Path(__file__).resolve().parents[1] / "slack" / "manifest.yml"
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict[str, Any]:
+    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def test_slash_commands_point_at_the_events_url_and_escape_mentions(
+    manifest: dict[str, Any],
+) -> None:
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {"/action", "/status"}
+    for command in commands.values():
+        assert command["url"].endswith("/slack/events")
+        # owners are resolved from <@U…> mentions, which Slack only sends with should_escape
+        assert command["should_escape"] is True
+        assert command["description"] and len(command["description"]) <= 100
+
+
+def test_interactivity_events_and_home_tab(manifest: dict[str, Any]) -> None:
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    home = manifest["features"]["app_home"]
+    assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
+
+
+def test_scopes_cover_every_web_api_method_the_bot_calls(manifest: dict[str, Any]) -> None:
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # chat.postMessage/update: chat:write; DMs: im:write; users.info: users:read;
+    # users.lookupByEmail and profile emails: users:read.email; slash commands: commands.
+    # views.open/publish need no scope.
+    assert scopes == {"commands", "chat:write", "im:write", "users:read", "users:read.email"}
+
+
+def test_display_information_within_slack_limits(manifest: dict[str, Any]) -> None:
+    info = manifest["display_information"]
+    assert 1 <= len(info["name"]) <= 35
+    assert len(info["description"]) <= 140
+    assert 175 <= len(info["long_description"]) <= 4000
+    assert len(manifest["features"]["bot_user"]["display_name"]) <= 80
+
+
+def test_code_constants_match_what_the_manifest_enables() -> None:
+    assert blocks.BUTTON_ACTION_IDS == ("action_done", "action_update", "action_blocked")
+    assert len({modals.ADD_FORM, modals.UPDATE_FORM, modals.BLOCKED_FORM}) == 3
