@@ -62,8 +62,9 @@ def action_line(action: ActionView, today: dt.date | None = None) -> str:
     """`#12 Title — Owner — due Fri 4 Dec (3 days late) — blocked — red`."""
     parts = [f"#{action.id} {action.title}", action.owner.name if action.owner else "no owner"]
     parts.append(due_phrase(action, today))
-    if action.status.value not in ("open",):
-        parts.append(action.status.label)
+    if action.status.value != "open":
+        blocked = action.blocked_reason if action.status.value == "blocked" else None
+        parts.append(f"{action.status.label}: {blocked}" if blocked else action.status.label)
     if action.rag:
         parts.append(action.rag.value)
     return " — ".join(parts)
