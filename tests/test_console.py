@@ -12,12 +12,21 @@ from pathlib import Path
 import pytest
 
 
-def actionbot(database_url: str, *args: str, stdin: str = "", cwd: Path | None = None
-              ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def actionbot(
+    database_url: str, *args: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "CHAIR_USER_IDS": ""}
     env.pop("SLACK_BOT_TOKEN", None)
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, text=True,
-                          capture_output=True, env=env, cwd=cwd, timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_demo_overdue_done_and_history_export(database_url: str, tmp_path: Path) -> None:
@@ -59,8 +68,9 @@ def test_demo_overdue_done_and_history_export(database_url: str, tmp_path: Path)
         ("hello\n", "Commands start with /action or /status"),
     ],
 )
-def test_bad_input_gets_a_reason(database_url: str, tmp_path: Path, typed: str, expected: str
-                                 ) -> None:  # fmt: skip
+def test_bad_input_gets_a_reason(
+    database_url: str, tmp_path: Path, typed: str, expected: str
+) -> None:
     run = actionbot(database_url, "console", "--demo", stdin=typed, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert any(line.startswith(expected) for line in run.stdout.splitlines()), run.stdout
@@ -80,7 +90,8 @@ def test_import_reports_bad_rows(database_url: str, tmp_path: Path) -> None:
 
 
 def test_help_lists_every_entry_point() -> None:
-    run = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True,
-                         check=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=True
+    )
     for command in ("serve", "socket", "worker", "console", "migrate", "import", "export", "run"):
         assert command in run.stdout

@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.grammar.dates import DateParseError, parse_date
-
 from bot.errors import CommandError
 from bot.grammar.commands import (
     AddAction,
@@ -31,6 +29,7 @@ from bot.grammar.commands import (
     StatusSummary,
     UserRef,
 )
+from bot.grammar.dates import DateParseError, parse_date
 from bot.grammar.usage import action_usage, status_usage
 from storage.models import Rag
 

@@ -14,13 +14,37 @@ from storage import queries
 from storage.models import Action, HistoryEntry, Person
 
 REGISTER_COLUMNS = (
-    "id", "ref", "title", "owner", "owner_email", "workstream", "priority", "status", "rag",
-    "due", "days_late", "blocked_reason", "notes", "created_at", "updated_at", "done_at",
-)  # fmt: skip
+    "id",
+    "ref",
+    "title",
+    "owner",
+    "owner_email",
+    "workstream",
+    "priority",
+    "status",
+    "rag",
+    "due",
+    "days_late",
+    "blocked_reason",
+    "notes",
+    "created_at",
+    "updated_at",
+    "done_at",
+)
 HISTORY_COLUMNS = (
-    "at", "action_id", "ref", "title", "who", "who_email", "source", "change", "field",
-    "old_value", "new_value", "note",
-)  # fmt: skip
+    "at",
+    "action_id",
+    "ref",
+    "title",
+    "who",
+    "who_email",
+    "source",
+    "change",
+    "field",
+    "old_value",
+    "new_value",
+    "note",
+)
 
 # Spreadsheet programs run a cell that starts with one of these as a formula; a plan title
 # such as "=HYPERLINK(…)" must stay text (OWASP, "CSV Injection").
@@ -39,7 +63,9 @@ def export_register(
         columns, rows = (HISTORY_COLUMNS, changes) if history else (REGISTER_COLUMNS, register)
         _write_csv(out, columns, rows)
         return
-    sheets = [("Register", REGISTER_COLUMNS, register)]
+    sheets: list[tuple[str, Sequence[str], list[list[object]]]] = [
+        ("Register", REGISTER_COLUMNS, register)
+    ]
     if history:
         sheets.append(("History", HISTORY_COLUMNS, changes))
     _write_xlsx(out, sheets)
@@ -60,23 +86,41 @@ def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> list[object
     if action.due_date and not action.status.is_closed:
         late = max(0, (today - action.due_date).days)
     return [
-        action.id, action.ref, action.title, owner_address(action.owner),
-        action.owner.email if action.owner else None, action.workstream, action.priority,
-        action.status.label, action.rag.value if action.rag else None,
-        action.due_date.isoformat() if action.due_date else None, late, action.blocked_reason,
-        action.notes, _when(action.created_at, tz), _when(action.updated_at, tz),
+        action.id,
+        action.ref,
+        action.title,
+        owner_address(action.owner),
+        action.owner.email if action.owner else None,
+        action.workstream,
+        action.priority,
+        action.status.label,
+        action.rag.value if action.rag else None,
+        action.due_date.isoformat() if action.due_date else None,
+        late,
+        action.blocked_reason,
+        action.notes,
+        _when(action.created_at, tz),
+        _when(action.updated_at, tz),
         _when(action.done_at, tz),
-    ]  # fmt: skip
+    ]
 
 
 def history_row(entry: HistoryEntry, *, tz: ZoneInfo) -> list[object]:
     """One change as a history row, in HISTORY_COLUMNS order."""
     return [
-        _when(entry.at, tz), entry.action_id, entry.action.ref, entry.action.title,
+        _when(entry.at, tz),
+        entry.action_id,
+        entry.action.ref,
+        entry.action.title,
         entry.actor.display_name if entry.actor else entry.source,
-        entry.actor.email if entry.actor else None, entry.source, entry.change, entry.field,
-        entry.old_value, entry.new_value, entry.note,
-    ]  # fmt: skip
+        entry.actor.email if entry.actor else None,
+        entry.source,
+        entry.change,
+        entry.field,
+        entry.old_value,
+        entry.new_value,
+        entry.note,
+    ]
 
 
 def _when(value: dt.datetime | None, tz: ZoneInfo) -> str | None:

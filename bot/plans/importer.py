@@ -27,16 +27,29 @@ SOURCE = "import"
 T = TypeVar("T")
 
 _STATUS_WORDS = {
-    "open": Status.OPEN, "not started": Status.OPEN, "new": Status.OPEN,
-    "in progress": Status.IN_PROGRESS, "in-progress": Status.IN_PROGRESS,
-    "in_progress": Status.IN_PROGRESS, "started": Status.IN_PROGRESS,
+    "open": Status.OPEN,
+    "not started": Status.OPEN,
+    "new": Status.OPEN,
+    "in progress": Status.IN_PROGRESS,
+    "in-progress": Status.IN_PROGRESS,
+    "in_progress": Status.IN_PROGRESS,
+    "started": Status.IN_PROGRESS,
     "blocked": Status.BLOCKED,
-    "done": Status.DONE, "complete": Status.DONE, "completed": Status.DONE,
+    "done": Status.DONE,
+    "complete": Status.DONE,
+    "completed": Status.DONE,
     "closed": Status.DONE,
-    "cancelled": Status.CANCELLED, "canceled": Status.CANCELLED,
-}  # fmt: skip
-_RAG_WORDS = {"red": Rag.RED, "r": Rag.RED, "amber": Rag.AMBER, "a": Rag.AMBER,
-              "green": Rag.GREEN, "g": Rag.GREEN}  # fmt: skip
+    "cancelled": Status.CANCELLED,
+    "canceled": Status.CANCELLED,
+}
+_RAG_WORDS = {
+    "red": Rag.RED,
+    "r": Rag.RED,
+    "amber": Rag.AMBER,
+    "a": Rag.AMBER,
+    "green": Rag.GREEN,
+    "g": Rag.GREEN,
+}
 
 
 @dataclass(frozen=True)
@@ -110,8 +123,13 @@ def import_rows(
     with transaction(core.sessions) as session:
         for row in rows:
             try:
-                owner = resolve_user(session, ref=row.owner, platform=directory.platform,
-                                     directory=directory, now=now)  # fmt: skip
+                owner = resolve_user(
+                    session,
+                    ref=row.owner,
+                    platform=directory.platform,
+                    directory=directory,
+                    now=now,
+                )
             except CommandError as exc:
                 errors.append(RowError(row.row, f"owner '{row.owner_text}': {exc.reason}"))
                 continue
@@ -176,11 +194,18 @@ def _validate(raw: RawRow, today: dt.date, problems: list[str]) -> PlanRow | Non
     if title is None or owner is None or owner_text is None or due is None:
         return None
     return PlanRow(
-        row=raw.number, title=title, owner=owner, owner_text=owner_text, due=due,
-        ref=_text(cells.get("ref")), workstream=_text(cells.get("workstream")),
-        priority=_text(cells.get("priority")), status=status, rag=rag,
+        row=raw.number,
+        title=title,
+        owner=owner,
+        owner_text=owner_text,
+        due=due,
+        ref=_text(cells.get("ref")),
+        workstream=_text(cells.get("workstream")),
+        priority=_text(cells.get("priority")),
+        status=status,
+        rag=rag,
         notes=_text(cells.get("notes")),
-    )  # fmt: skip
+    )
 
 
 def _due(value: object, today: dt.date, problems: list[str]) -> dt.date | None:
@@ -220,9 +245,14 @@ def _find_existing(session: Session, row: PlanRow) -> Action | None:
 
 
 def _apply(
-    session: Session, row: PlanRow, owner: Person, *, now: dt.datetime, source_name: str,
+    session: Session,
+    row: PlanRow,
+    owner: Person,
+    *,
+    now: dt.datetime,
+    source_name: str,
     report: ImportReport,
-) -> None:  # fmt: skip
+) -> None:
     note = f"import of {source_name} row {row.row}"
     action = _find_existing(session, row)
     if action is None:
@@ -232,15 +262,25 @@ def _apply(
     # A blank cell keeps what the register holds: an import never erases evidence.
     changes: list[tuple[str, object, object]] = []
     wanted: dict[str, object] = {
-        "title": row.title, "owner": owner, "due": row.due, "status": row.status,
-        "rag": row.rag, "workstream": row.workstream, "priority": row.priority,
+        "title": row.title,
+        "owner": owner,
+        "due": row.due,
+        "status": row.status,
+        "rag": row.rag,
+        "workstream": row.workstream,
+        "priority": row.priority,
         "notes": row.notes,
-    }  # fmt: skip
+    }
     current: dict[str, object] = {
-        "title": action.title, "owner": action.owner, "due": action.due_date,
-        "status": action.status, "rag": action.rag, "workstream": action.workstream,
-        "priority": action.priority, "notes": action.notes,
-    }  # fmt: skip
+        "title": action.title,
+        "owner": action.owner,
+        "due": action.due_date,
+        "status": action.status,
+        "rag": action.rag,
+        "workstream": action.workstream,
+        "priority": action.priority,
+        "notes": action.notes,
+    }
     for field, new in wanted.items():
         if new is not None and new != current[field]:
             changes.append((field, current[field], new))
@@ -249,8 +289,18 @@ def _apply(
         return
     for field, old, new in changes:
         _set(action, field, new, now)
-        history.record(session, action=action, actor=None, source=SOURCE, at=now, change=field,
-                       field=field, old=_shown(old), new=_shown(new), note=note)  # fmt: skip
+        history.record(
+            session,
+            action=action,
+            actor=None,
+            source=SOURCE,
+            at=now,
+            change=field,
+            field=field,
+            old=_shown(old),
+            new=_shown(new),
+            note=note,
+        )
     action.updated_at = now
     report.updated += 1
 
@@ -258,17 +308,36 @@ def _apply(
 def _create(session: Session, row: PlanRow, owner: Person, *, now: dt.datetime, note: str) -> None:
     status = row.status or Status.OPEN
     action = Action(
-        ref=row.ref, title=row.title, owner=owner, due_date=row.due, status=status,
-        rag=row.rag, workstream=row.workstream, priority=row.priority, notes=row.notes,
+        ref=row.ref,
+        title=row.title,
+        owner=owner,
+        due_date=row.due,
+        status=status,
+        rag=row.rag,
+        workstream=row.workstream,
+        priority=row.priority,
+        notes=row.notes,
         blocked_reason=row.notes if status == Status.BLOCKED else None,
-        done_at=now if status == Status.DONE else None, created_at=now, updated_at=now,
-    )  # fmt: skip
+        done_at=now if status == Status.DONE else None,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(action)
     session.flush()
 
     def record(change: str, field: str | None, old: object, new: object) -> None:
-        history.record(session, action=action, actor=None, source=SOURCE, at=now,
-                       change=change, field=field, old=old, new=new, note=note)  # fmt: skip
+        history.record(
+            session,
+            action=action,
+            actor=None,
+            source=SOURCE,
+            at=now,
+            change=change,
+            field=field,
+            old=old,
+            new=new,
+            note=note,
+        )
 
     record("created", None, None, row.title)
     record("assigned", "owner", None, owner.display_name)
