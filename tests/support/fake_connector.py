@@ -1,0 +1,184 @@
+"""A fake Bot Connector on loopback: records what the bot posts, answers member lookups.
+
+Also serves an OpenID configuration and a JWKS document, so the SDK's real JWT validator can
+be pointed at it with a test key (see test_teams_auth.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+_ACTIVITIES = re.compile(r"^/v3/conversations/([^/]+)/activities(?:/([^/]+))?$")
+_MEMBER = re.compile(r"^/v3/conversations/([^/]+)/members/([^/]+)$")
+
+
+@dataclass
+class Call:
+    """One request the bot made."""
+
+    method: str
+    path: str
+    body: Any
+    authorization: str | None
+
+
+@dataclass
+class Post:
+    """An activity the bot sent: a reply when `reply_to` is set, otherwise proactive."""
+
+    conversation_id: str
+    reply_to: str | None
+    activity: dict[str, Any]
+
+    @property
+    def card(self) -> dict[str, Any]:
+        """The Adaptive Card of the activity (the first attachment)."""
+        return dict(self.activity["attachments"][0]["content"])
+
+    @property
+    def card_text(self) -> str:
+        """Every string of the card's TextBlocks and facts, one per line, for assertions."""
+        lines: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, dict):
+                if node.get("type") == "TextBlock":
+                    lines.append(str(node["text"]))
+                if node.get("type") == "FactSet":
+                    lines.extend(f"{f['title']}: {f['value']}" for f in node["facts"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for item in node:
+                    walk(item)
+
+        walk(self.card.get("body"))
+        return "\n".join(lines)
+
+
+@dataclass
+class FakeConnector:
+    """State shared with the handler thread; read it from the test."""
+
+    url: str = ""
+    calls: list[Call] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    created: list[dict[str, Any]] = field(default_factory=list)
+    #: Teams user id -> the member profile the connector returns (name, email, …).
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The JWKS document served at /keys (empty: no keys).
+    jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
+    #: Statuses to answer the next activity posts with, first to last (then 200).
+    fail_next: list[int] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def openid_url(self) -> str:
+        """Where the OpenID metadata is (the SDK derives the keys URL from it)."""
+        return f"{self.url}/v1/.well-known/openidconfiguration"
+
+    def proactive(self) -> list[Post]:
+        """Posts that were not replies to an activity."""
+        with self.lock:
+            return [p for p in self.posts if p.reply_to is None]
+
+    def replies(self) -> list[Post]:
+        """Posts that answered an activity."""
+        with self.lock:
+            return [p for p in self.posts if p.reply_to is not None]
+
+
+def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _record(self, body: Any) -> None:
+            with state.lock:
+                state.calls.append(
+                    Call(self.command, self.path, body, self.headers.get("Authorization"))
+                )
+
+        def do_GET(self) -> None:
+            self._record(None)
+            if self.path == "/v1/.well-known/openidconfiguration":
+                self._answer(
+                    200, {"issuer": "test", "jwks_uri": f"{state.url}/v1/.well-known/keys"}
+                )
+                return
+            if self.path == "/v1/.well-known/keys":
+                self._answer(200, state.jwks)
+                return
+            match = _MEMBER.match(self.path)
+            if match:
+                member = state.members.get(unquote(match.group(2)))
+                if member is None:
+                    self._answer(404, {"error": {"code": "MemberNotFoundInConversation"}})
+                else:
+                    self._answer(200, {"id": unquote(match.group(2)), **member})
+                return
+            self._answer(404, {"error": {"code": "NotFound"}})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"null")
+            self._record(body)
+            if self.path == "/v3/conversations":
+                user = body["members"][0]["id"]
+                with state.lock:
+                    state.created.append(body)
+                self._answer(200, {"id": f"a:personal-{user}"})
+                return
+            match = _ACTIVITIES.match(self.path)
+            if match:
+                with state.lock:
+                    status = state.fail_next.pop(0) if state.fail_next else 200
+                    if status == 200:
+                        state.posts.append(
+                            Post(
+                                unquote(match.group(1)),
+                                unquote(match.group(2)) if match.group(2) else None,
+                                body,
+                            )
+                        )
+                        number = len(state.posts)
+                if status != 200:
+                    self._answer(status, {"error": {"code": "Scripted"}})
+                else:
+                    self._answer(200, {"id": f"activity-{number}"})
+                return
+            self._answer(404, {"error": {"code": "NotFound"}})
+
+        def log_message(self, *args: object) -> None:  # keep test output quiet
+            pass
+
+    return Handler
+
+
+@contextmanager
+def fake_connector() -> Iterator[FakeConnector]:
+    """A running fake connector on 127.0.0.1; stopped on exit."""
+    state = FakeConnector()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,660 @@
+"""A fake Slack Web API served over real HTTP on the loopback interface.
+
+Point ``slack_sdk.WebClient(base_url=fake.api_url)`` (or a Bolt ``App`` built on such a
+client) at a running :class:`FakeSlack` and every call is answered the way Slack would
+answer it and recorded as a :class:`Call`. Faults (rate limits, 500s, connection resets,
+slow answers, API errors) can be injected per method, once or persistently.
+
+Example::
+
+    with FakeSlack() as slack:
+        slack.add_user("U1", email="amira@example.com")
+        client = WebClient(token="xoxb-test", base_url=slack.api_url)
+        client.chat_postMessage(channel="C1", text="hi")
+        assert slack.calls("chat.postMessage")[0].params["text"] == "hi"
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "FIRST_TS_SECONDS",
+    "TEAM_DOMAIN",
+    "TEAM_ID",
+    "Call",
+    "FakeSlack",
+    "dm_channel_id",
+]
+
+TEAM_ID = "T0001"
+TEAM_DOMAIN = "fake-team"
+APP_ID = "A0001"
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+FIRST_TS_SECONDS = 1_700_000_000
+_FIRST_TS_MICROS = FIRST_TS_SECONDS * 1_000_000 + 100
+_TS_STEP_MICROS = 100
+# Form fields that Slack clients send as JSON-encoded strings; decoded when recorded.
+_JSON_FORM_FIELDS = frozenset({"blocks", "attachments", "view", "metadata"})
+
+
+def dm_channel_id(user_id: str) -> str:
+    """The id ``conversations.open`` gives the bot's DM with ``user_id``: ``"D" + user_id``."""
+    return "D" + user_id
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request received by the fake (recorded on receipt, before any delay).
+
+    ``headers`` keys are lower-cased. ``outcome`` is ``"ok"``, the Slack error string
+    answered (e.g. ``"ratelimited"``, ``"users_not_found"``), ``"http_500"`` or ``"reset"``.
+    ``path`` is the request path (useful for ``response_url`` calls), ``response`` the JSON
+    answered (``None`` for non-JSON answers and resets), ``at`` a ``time.monotonic()`` stamp.
+    """
+
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    outcome: str
+    path: str = ""
+    response: dict[str, Any] | None = None
+    at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the call was answered successfully."""
+        return self.outcome == "ok"
+
+    @property
+    def text(self) -> str | None:
+        """The ``text`` parameter, if any."""
+        text = self.params.get("text")
+        return None if text is None else str(text)
+
+    @property
+    def blocks(self) -> list[dict[str, Any]] | None:
+        """The ``blocks`` parameter (decoded from JSON if it came form-encoded)."""
+        blocks = self.params.get("blocks")
+        return blocks if isinstance(blocks, list) else None
+
+
+@dataclass
+class _Fault:
+    times: int
+    status: int
+    error: str
+    retry_after: int
+    reset: bool
+    delay: float
+
+
+@dataclass
+class _Rule:
+    predicate: Callable[[dict[str, Any]], bool]
+    error: str
+    status: int
+
+
+@dataclass
+class _Answer:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "application/json; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    outcome: str = "ok"
+    reset: bool = False
+    delay: float = 0.0
+    payload: dict[str, Any] | None = None
+
+
+def _json_answer(payload: dict[str, Any], status: int = 200, **extra: Any) -> _Answer:
+    outcome = "ok" if payload.get("ok") else str(payload.get("error", "error"))
+    return _Answer(
+        status=status, body=json.dumps(payload).encode(), outcome=outcome, payload=payload, **extra
+    )
+
+
+def _dm_key(channel: str) -> str:
+    """Normalise a user id (``U…``/``W…``) to its DM channel id; other ids unchanged."""
+    return dm_channel_id(channel) if channel[:1] in ("U", "W") else channel
+
+
+class FakeSlack:
+    """A thread-safe fake of the Slack Web API and of slash-command ``response_url``s."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        """Create the fake; call :meth:`start` (or use ``with``) to begin serving."""
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("FakeSlack only listens on loopback")
+        self._host = host
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self._calls: list[Call] = []
+        self._faults: dict[str, list[_Fault]] = {}
+        self._rules: dict[str, list[_Rule]] = {}
+        self._users: dict[str, dict[str, Any]] = {}
+        self._homes: dict[str, dict[str, Any]] = {}
+        self._next_ts = _FIRST_TS_MICROS
+        self._next_view = 1
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> FakeSlack:
+        """Bind an OS-chosen port on loopback and serve in a daemon thread."""
+        if self._server is not None:
+            return self
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        self._server = ThreadingHTTPServer((self._host, 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-slack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port (idempotent)."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (the server must be started)."""
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """Base URL for ``WebClient(base_url=...)``: ``http://127.0.0.1:PORT/api/``."""
+        return f"{self.base_url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A slash-command ``response_url``; POSTs to it are recorded as ``"response_url"``."""
+        return f"{self.base_url}/response/{name}"
+
+    # ------------------------------------------------------------------ setup
+    def add_user(
+        self,
+        user_id: str,
+        email: str | None = None,
+        real_name: str | None = None,
+        deleted: bool = False,
+        *,
+        tz: str = "Europe/London",
+    ) -> dict[str, Any]:
+        """Register a user for ``users.info`` / ``users.lookupByEmail``; returns its record."""
+        name = email.split("@")[0] if email else user_id.lower()
+        profile: dict[str, Any] = {
+            "real_name": real_name or name,
+            "display_name": name,
+        }
+        if email is not None:
+            profile["email"] = email
+        user = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name,
+            "real_name": real_name or name,
+            "deleted": deleted,
+            "is_bot": False,
+            "tz": tz,
+            "profile": profile,
+        }
+        with self._lock:
+            self._users[user_id] = user
+        return user
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        times: int = 1,
+        status: int | None = None,
+        error: str | None = None,
+        retry_after: int = 1,
+        reset: bool = False,
+        delay: float = 0.0,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` misbehave.
+
+        ``status=429`` (the default) answers with ``Retry-After`` and ``{"ok": false, "error":
+        "ratelimited"}``; ``status>=500`` answers an HTML page; any other status answers
+        ``{"ok": false, "error": error}`` with that status; ``reset=True`` closes the socket
+        without answering. ``delay`` sleeps server-side before answering; given without
+        ``status``/``error`` the call is then answered normally (a slow success). Calls are
+        recorded on receipt, so a client that times out still finds its call recorded.
+        """
+        if status is None and error is None and (delay or reset):
+            status, error = 200, ""
+        status = 429 if status is None else status
+        error = ("ratelimited" if status == 429 else "") if error is None else error
+        with self._lock:
+            self._faults.setdefault(method, []).append(
+                _Fault(times, status, error, retry_after, reset, delay)
+            )
+
+    def fail_when(
+        self,
+        method: str,
+        predicate: Callable[[dict[str, Any]], bool],
+        *,
+        error: str,
+        status: int = 200,
+    ) -> None:
+        """Persistently answer ``{"ok": false, "error": error}`` when ``predicate(params)``."""
+        with self._lock:
+            self._rules.setdefault(method, []).append(_Rule(predicate, error, status))
+
+    def clear(self) -> None:
+        """Forget recorded calls (faults, rules, users and Home views are kept)."""
+        with self._lock:
+            self._calls.clear()
+
+    def clear_faults(self) -> None:
+        """Drop pending ``fail_next`` faults and ``fail_when`` rules."""
+        with self._lock:
+            self._faults.clear()
+            self._rules.clear()
+
+    # ------------------------------------------------------------------ inspection
+    def calls(self, method: str | None = None, *, ok: bool | None = None) -> list[Call]:
+        """Recorded calls, oldest first; optionally only ``method`` and/or only (un)successful."""
+        with self._lock:
+            return [
+                c
+                for c in self._calls
+                if (method is None or c.method == method) and (ok is None or c.ok == ok)
+            ]
+
+    @staticmethod
+    def dm_channel(user_id: str) -> str:
+        """The DM channel id the fake gives ``user_id``: ``"D" + user_id``."""
+        return dm_channel_id(user_id)
+
+    def messages_to(self, channel: str) -> list[Call]:
+        """Successful ``chat.postMessage`` calls to ``channel``.
+
+        A user id and its DM channel (``"D" + user id``) count as the same destination.
+        """
+        key = _dm_key(channel)
+        return [
+            c
+            for c in self.calls("chat.postMessage", ok=True)
+            if _dm_key(str(c.params.get("channel", ""))) == key
+        ]
+
+    def ephemerals_to(self, user_id: str) -> list[Call]:
+        """Successful ``chat.postEphemeral`` calls addressed to ``user_id``."""
+        return [
+            c for c in self.calls("chat.postEphemeral", ok=True) if c.params.get("user") == user_id
+        ]
+
+    def published_home(self, user_id: str) -> dict[str, Any] | None:
+        """The App Home view last published for ``user_id`` (as answered), or ``None``."""
+        with self._lock:
+            home = self._homes.get(user_id)
+            return None if home is None else json.loads(json.dumps(home))
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Block until at least ``count`` calls of ``method`` were answered; return them all."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = self.calls(method)
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = "\n".join(
+                        f"  {c.method} -> {c.outcome} {c.params!r}" for c in self._calls
+                    )
+                    raise AssertionError(
+                        f"expected {count} {method} call(s) within {timeout}s, "
+                        f"got {len(found)}; calls so far:\n{seen or '  (none)'}"
+                    )
+                self._cond.wait(remaining)
+
+    # ------------------------------------------------------------------ internals
+    def _record(self, call: Call) -> None:
+        with self._cond:
+            self._calls.append(call)
+            self._cond.notify_all()
+
+    def _new_ts(self) -> str:
+        with self._lock:
+            micros = self._next_ts
+            self._next_ts += _TS_STEP_MICROS
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _new_view_id(self) -> str:
+        with self._lock:
+            n = self._next_view
+            self._next_view += 1
+        return f"V{n:08d}"
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        with self._lock:
+            queue = self._faults.get(method)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    def _matching_rule(self, method: str, params: dict[str, Any]) -> _Rule | None:
+        with self._lock:
+            rules = list(self._rules.get(method, ()))
+        for rule in rules:
+            if rule.predicate(params):
+                return rule
+        return None
+
+    def _answer(self, method: str, params: dict[str, Any]) -> _Answer:
+        """Decide how to answer one call (faults first, then rules, then normal)."""
+        fault = self._take_fault(method)
+        if fault is not None:
+            if fault.reset:
+                return _Answer(outcome="reset", reset=True, delay=fault.delay)
+            if fault.status == 429:
+                return _json_answer(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(fault.retry_after)},
+                    delay=fault.delay,
+                )
+            if fault.status >= 500:
+                html = (
+                    f"<html><body><h1>{fault.status} Internal Server Error</h1></body></html>"
+                ).encode()
+                return _Answer(
+                    status=fault.status,
+                    body=html,
+                    content_type="text/html; charset=utf-8",
+                    outcome=f"http_{fault.status}",
+                    delay=fault.delay,
+                )
+            if fault.error:
+                return _json_answer(
+                    {"ok": False, "error": fault.error}, status=fault.status, delay=fault.delay
+                )
+            answer = self._normal(method, params)
+            answer.delay = fault.delay
+            return answer
+        rule = self._matching_rule(method, params)
+        if rule is not None:
+            return _json_answer({"ok": False, "error": rule.error}, status=rule.status)
+        return self._normal(method, params)
+
+    def _normal(self, method: str, params: dict[str, Any]) -> _Answer:
+        """The answer Slack would give to a well-formed call."""
+        if method == "response_url":
+            return _Answer(body=b"ok", content_type="text/plain; charset=utf-8")
+        handler = _METHODS.get(method)
+        payload = handler(self, params) if handler is not None else {"ok": True}
+        return _json_answer(payload)
+
+    # ---- method implementations (return the JSON payload)
+    def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": f"https://{TEAM_DOMAIN}.slack.com/",
+            "team": "Fake Team",
+            "user": "actionbot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": params.get("text", ""),
+            "ts": ts,
+            "team": TEAM_ID,
+        }
+        for key in ("blocks", "attachments", "thread_ts", "metadata"):
+            if key in params:
+                message[key] = params[key]
+        return message
+
+    def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not (params.get("text") or params.get("blocks") or params.get("attachments")):
+            return {"ok": False, "error": "no_text"}
+        ts = self._new_ts()
+        return {
+            "ok": True,
+            "channel": _dm_key(str(params["channel"])),
+            "ts": ts,
+            "message": self._message(params, ts),
+        }
+
+    def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not params.get("channel"):
+            return {"ok": False, "error": "channel_not_found"}
+        if not params.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        if not (params.get("text") or params.get("blocks") or params.get("attachments")):
+            return {"ok": False, "error": "no_text"}
+        return {"ok": True, "message_ts": self._new_ts()}
+
+    def _update(self, params: dict[str, Any]) -> dict[str, Any]:
+        ts = str(params.get("ts", ""))
+        return {
+            "ok": True,
+            "channel": params.get("channel", ""),
+            "ts": ts,
+            "text": params.get("text", ""),
+            "message": self._message(params, ts),
+        }
+
+    def _delete(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": params.get("channel", ""), "ts": params.get("ts", "")}
+
+    def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel"):
+            channel_id = str(params["channel"])
+        else:
+            users = params.get("users", "")
+            if isinstance(users, list):
+                users = ",".join(users)
+            first = str(users).split(",")[0].strip()
+            if not first:
+                return {"ok": False, "error": "users_list_not_supplied"}
+            channel_id = dm_channel_id(first)
+        return {"ok": True, "channel": {"id": channel_id, "is_im": channel_id.startswith("D")}}
+
+    def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            user = self._users.get(str(params.get("user", "")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": json.loads(json.dumps(user))}
+
+    def _lookup_by_email(self, params: dict[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email", "")).strip().lower()
+        with self._lock:
+            for user in self._users.values():
+                if str(user["profile"].get("email", "")).lower() == email and email:
+                    return {"ok": True, "user": json.loads(json.dumps(user))}
+        return {"ok": False, "error": "users_not_found"}
+
+    def _view(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view") or {}
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                view = {}
+        view = dict(view)
+        user_id = str(params.get("user_id", ""))
+        with self._lock:
+            home_id = self._homes[user_id]["id"] if user_id in self._homes else None
+        view_id = str(params.get("view_id") or home_id or self._new_view_id())
+        view.update(
+            {
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "hash": f"{time.time():.6f}.fakehash",
+                "state": {"values": {}},
+                "root_view_id": view_id,
+                "app_id": APP_ID,
+                "bot_id": BOT_ID,
+            }
+        )
+        view.setdefault("private_metadata", "")
+        view.setdefault("callback_id", "")
+        if user_id:  # views.publish: one Home view per user, updated in place
+            with self._lock:
+                self._homes[user_id] = json.loads(json.dumps(view))
+        return {"ok": True, "view": view}
+
+
+_METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
+    "auth.test": FakeSlack._auth_test,
+    "chat.postMessage": FakeSlack._post_message,
+    "chat.postEphemeral": FakeSlack._post_ephemeral,
+    "chat.update": FakeSlack._update,
+    "chat.delete": FakeSlack._delete,
+    "conversations.open": FakeSlack._conversations_open,
+    "users.info": FakeSlack._users_info,
+    "users.lookupByEmail": FakeSlack._lookup_by_email,
+    "views.open": FakeSlack._view,
+    "views.publish": FakeSlack._view,
+    "views.update": FakeSlack._view,
+    "views.push": FakeSlack._view,
+}
+
+
+def _parse_params(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    """Merge query-string and body parameters (JSON or form-encoded)."""
+    params: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+    if not body:
+        return params
+    text = body.decode("utf-8", errors="replace")
+    if content_type.startswith("application/json") or text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = {"_raw": text}
+        if isinstance(data, dict):
+            params.update(data)
+        else:
+            params["_json"] = data
+        return params
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key in _JSON_FORM_FIELDS:
+            try:
+                params[key] = json.loads(value)
+                continue
+            except ValueError:
+                pass
+        params[key] = value
+    return params
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Request handler; ``owner`` is bound to a FakeSlack by a subclass in ``start()``."""
+
+    owner: FakeSlack
+    server_version = "FakeSlack/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet in test output."""
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        split = urlsplit(self.path)
+        path = split.path
+        if path.startswith("/api/"):
+            method = path[len("/api/") :]
+        elif path.startswith("/response/"):
+            method = "response_url"
+        else:
+            self._send(_Answer(status=404, body=b"not found", content_type="text/plain"))
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        params = _parse_params(split.query, body, self.headers.get("Content-Type", ""))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+
+        received = time.monotonic()
+        answer = self.owner._answer(method, params)
+        # Recorded on receipt: a slow answer still means Slack acted on the request.
+        self.owner._record(
+            Call(method, params, headers, answer.outcome, path, answer.payload, received)
+        )
+        if answer.delay:
+            time.sleep(answer.delay)
+        if answer.reset:
+            self._reset()
+            return
+        with contextlib.suppress(OSError):  # the client gave up (e.g. timed out in a delay)
+            self._send(answer)
+
+    def _send(self, answer: _Answer) -> None:
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(answer.body)
+        self.wfile.flush()
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST and no HTTP answer."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
