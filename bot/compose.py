@@ -54,11 +54,19 @@ def slack_client(settings: Settings) -> WebClient | None:
 
 
 def build_senders(core: Core, *, slack: WebClient | None = None) -> list[Sender]:
-    """The platforms the outbox delivers through: Slack when its token is configured."""
+    """The platforms the outbox delivers through: Slack and Teams, each when configured."""
     senders: list[Sender] = []
     client = slack or slack_client(core.settings)
     if client is not None:
         from handlers.slack.sender import SlackSender
 
         senders.append(SlackSender(client, core))
+    if core.settings.teams_enabled:
+        from handlers.teams.app import build_connector
+        from handlers.teams.directory import TeamsDirectory
+        from handlers.teams.sender import TeamsSender
+
+        # Teams after Slack: someone on both is reached on Slack, as before Teams existed.
+        senders.append(TeamsSender(core, build_connector(core.settings)))
+        core.directories.setdefault(Platform.TEAMS, TeamsDirectory(core))
     return senders

@@ -17,7 +17,10 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 class Settings(BaseSettings):
     """Every setting of the bot; one instance is built by the composition root."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # Empty values (a copied .env.example) mean "not set", never an empty token.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     database_url: str = "sqlite:///actionbot.db"
     slack_bot_token: SecretStr | None = None

@@ -140,7 +140,11 @@ def serve(settings: Settings) -> int:
             return 1
     else:
         log.warning("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on")
-    app = create_web_app(core, slack=slack)
+    from handlers.teams.app import build_teams
+
+    # Always mounted: without TEAMS_APP_ID/TEAMS_APP_PASSWORD it answers 401 (issue #5).
+    teams = build_teams(core, settings).handle
+    app = create_web_app(core, slack=slack, teams=teams)
     log.info("Serving on %s:%s", settings.host, settings.port)
     uvicorn.run(
         app,

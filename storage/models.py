@@ -224,3 +224,29 @@ class DigestSnapshot(Base):
     week: Mapped[str] = mapped_column(String(10))  # `2026-W48`; sorts in time order
     taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     counts: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class TeamsReference(Base):
+    """Where the bot can reach a Teams user or channel later (a "conversation reference").
+
+    Teams only lets a bot post into a conversation it has been told about: the Bot Connector's
+    regional `service_url`, the conversation id, the tenant and the bot's own id all come from
+    an activity the bot received (its install, or a first message). One row per user (their
+    personal chat with the bot) and per channel; `key` is `user:<Teams user id>` or
+    `conversation:<conversation id>`. https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/send-proactive-messages
+    """
+
+    __tablename__ = "teams_references"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    service_url: Mapped[str] = mapped_column(String(500))
+    # Null for a user the bot saw only in a channel: a 1:1 chat is created on first send.
+    conversation_id: Mapped[str | None] = mapped_column(String(500))
+    conversation_type: Mapped[str | None] = mapped_column(String(30))
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    bot_id: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,339 @@
+"""Teams activities in, the core's replies out: the Teams adapter's receiving side.
+
+Thin like the Slack adapter: remember where the user and channel are (for proactive sends),
+work out who is speaking, turn the words or the card button into `/action …` or `/status …`,
+call the core, and reply with a card. Everything here is synchronous (the core is); the HTTP
+endpoint runs it in a worker thread.
+
+Activity fields: https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#activity-object
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.render.model import Message
+from bot.services.context import Caller, Core
+from bot.services.dispatch import run_command
+from bot.services.outbox import Sender, deliver
+from bot.services.people import resolve_caller
+from bot.services.request import Outcome
+from handlers.teams.cards import BLOCKED, BUTTON_KINDS, DONE, UPDATE, note_input_id, to_activity
+from handlers.teams.connector import Connector, ConnectorError
+from handlers.teams.references import (
+    Reference,
+    conversation_key,
+    get_reference,
+    save_reference,
+    user_key,
+)
+from storage.db import transaction
+from storage.models import Platform
+
+log = logging.getLogger(__name__)
+
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_COMMANDS = {"action": "/action", "status": "/status"}
+
+SORRY = (
+    "Sorry, something went wrong on my side and I could not finish that. "
+    "Please try again in a minute; if it keeps happening, tell whoever runs the bot."
+)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The parts of an activity the bot uses, read once and checked."""
+
+    type: str
+    id: str | None
+    service_url: str
+    conversation_id: str
+    conversation_type: str
+    tenant_id: str | None
+    bot_id: str
+    user_id: str | None
+    user_name: str | None
+    channel_id: str | None
+    text: str
+    value: dict[str, Any] | None
+    entities: list[dict[str, Any]]
+    members_added: list[str]
+
+    @classmethod
+    def parse(cls, activity: dict[str, Any]) -> Incoming | None:
+        """The activity's fields, or None when it lacks what any reply needs."""
+        conversation = _dict(activity.get("conversation"))
+        recipient = _dict(activity.get("recipient"))
+        sender = _dict(activity.get("from"))
+        channel_data = _dict(activity.get("channelData"))
+        service_url = activity.get("serviceUrl")
+        if not (
+            isinstance(service_url, str)
+            and service_url.startswith(("https://", "http://"))
+            and isinstance(conversation.get("id"), str)
+            and isinstance(recipient.get("id"), str)
+        ):
+            return None
+        tenant = conversation.get("tenantId") or _dict(channel_data.get("tenant")).get("id")
+        channel = _dict(channel_data.get("channel")).get("id")
+        value = activity.get("value")
+        added = [
+            str(member["id"])
+            for member in activity.get("membersAdded") or []
+            if isinstance(member, dict) and member.get("id")
+        ]
+        return cls(
+            type=str(activity.get("type") or ""),
+            id=str(activity["id"]) if activity.get("id") else None,
+            service_url=service_url,
+            conversation_id=str(conversation["id"]),
+            conversation_type=str(conversation.get("conversationType") or "personal"),
+            tenant_id=str(tenant) if tenant else None,
+            bot_id=str(recipient["id"]),
+            user_id=str(sender["id"]) if sender.get("id") else None,
+            user_name=str(sender["name"]) if sender.get("name") else None,
+            channel_id=str(channel) if channel else None,
+            text=str(activity.get("text") or ""),
+            value=value if isinstance(value, dict) else None,
+            entities=[e for e in activity.get("entities") or [] if isinstance(e, dict)],
+            members_added=added,
+        )
+
+    @property
+    def personal(self) -> bool:
+        """A 1:1 chat between the bot and one user."""
+        return self.conversation_type == "personal"
+
+    @property
+    def place_key(self) -> str:
+        """The reference key of where this activity happened (a channel or group chat)."""
+        # A channel's threads have ids like `19:…@thread.tacv2;messageid=…`: the channel id
+        # itself is where new posts (the digest) go.
+        return conversation_key(self.channel_id or self.conversation_id.split(";", 1)[0])
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class TeamsBot:
+    """Handles one activity at a time; safe to call from several threads at once."""
+
+    def __init__(self, core: Core, connector: Connector, senders: Sequence[Sender]) -> None:
+        self.core = core
+        self.connector = connector
+        self.senders = senders
+
+    def handle(self, activity: dict[str, Any]) -> None:
+        """Process one activity; errors in the core are logged and answered with an apology."""
+        incoming = Incoming.parse(activity)
+        if incoming is None:
+            log.warning("ignored a Teams activity without serviceUrl, conversation or recipient")
+            return
+        self.remember(incoming)
+        if incoming.user_id is None:
+            return
+        if incoming.type != "message":
+            if incoming.personal and incoming.bot_id in incoming.members_added:
+                # Installed in personal scope: link the user now (by email) so reminders to
+                # an owner imported from the plan reach them before they ever type anything.
+                self.register(self.caller(incoming))
+            return
+        command = self.command_of(incoming)
+        if command is None:
+            return
+        caller = self.caller(incoming)
+        self.register(caller)
+        try:
+            outcome = run_command(self.core, caller, *command)
+        except Exception:
+            # The one global handler of this adapter: log it, tell the user, stay up.
+            log.exception("Teams command %r failed", command[0])
+            self.reply(incoming, Message(text=SORRY, tone="error"))
+            return
+        self.reply(incoming, outcome.message)
+        self.deliver(outcome)
+
+    def remember(self, incoming: Incoming) -> None:
+        """Keep the user's and the channel's conversation references (install or message)."""
+        refs: list[Reference] = []
+        common = Reference(
+            key="",
+            service_url=incoming.service_url,
+            conversation_id=None,
+            tenant_id=incoming.tenant_id,
+            bot_id=incoming.bot_id,
+        )
+        if incoming.personal and incoming.user_id:
+            refs.append(
+                replace(
+                    common,
+                    key=user_key(incoming.user_id),
+                    conversation_id=incoming.conversation_id,
+                    conversation_type="personal",
+                    user_id=incoming.user_id,
+                    name=incoming.user_name,
+                )
+            )
+        elif not incoming.personal:
+            place = incoming.place_key.removeprefix("conversation:")
+            refs.append(
+                replace(
+                    common,
+                    key=incoming.place_key,
+                    conversation_id=place,
+                    conversation_type=incoming.conversation_type,
+                )
+            )
+            if incoming.user_id:
+                # Seen only in a channel so far: enough to open a 1:1 chat with them later.
+                refs.append(
+                    replace(
+                        common,
+                        key=user_key(incoming.user_id),
+                        user_id=incoming.user_id,
+                        name=incoming.user_name,
+                    )
+                )
+        if not refs:
+            return
+        with transaction(self.core.sessions) as session:
+            for ref in refs:
+                save_reference(session, ref, now=self.core.now())
+
+    def command_of(self, incoming: Incoming) -> tuple[str, str] | None:
+        """`("/action", "done 12")` from the typed words or from a card's button."""
+        if incoming.value and incoming.value.get("actionbot") in BUTTON_KINDS:
+            return _button_command(incoming.value)
+        text = _plain_text(incoming)
+        if not text:
+            return None
+        word, _, rest = text.partition(" ")
+        name = _COMMANDS.get(word.lower().removeprefix("/"))
+        if name is None:
+            # `done 12` or `help` alone: the action words are the common case; anything else
+            # gets the grammar's one-line reason and the usage.
+            return ("/action", text.removeprefix("/"))
+        return (name, rest.strip())
+
+    def caller(self, incoming: Incoming) -> Caller:
+        """The speaker, with the email that links them to the same person on Slack.
+
+        Activities carry no email, so it is asked of the connector once (member lookup) and
+        then kept with the user's reference.
+        """
+        assert incoming.user_id is not None
+        with transaction(self.core.sessions) as session:
+            known = get_reference(session, key=user_key(incoming.user_id))
+        name = incoming.user_name
+        email = known.email if known else None
+        if email is None:
+            try:
+                member = self.connector.member(
+                    incoming.service_url, incoming.conversation_id, incoming.user_id
+                )
+            except ConnectorError as exc:
+                # The id is what counts; the email is only needed to link accounts.
+                log.warning("member lookup for %s failed: %s", incoming.user_id, exc.reason)
+                member = None
+            if member:
+                email = member.get("email") or member.get("userPrincipalName")
+                name = member.get("name") or name
+                if email:
+                    with transaction(self.core.sessions) as session:
+                        save_reference(
+                            session,
+                            Reference(
+                                key=user_key(incoming.user_id),
+                                service_url=incoming.service_url,
+                                conversation_id=None,
+                                tenant_id=incoming.tenant_id,
+                                bot_id=incoming.bot_id,
+                                user_id=incoming.user_id,
+                                name=name,
+                                email=str(email),
+                            ),
+                            now=self.core.now(),
+                        )
+        return Caller(
+            Platform.TEAMS,
+            incoming.user_id,
+            display_name=name or (known.name if known else None) or incoming.user_id,
+            email=str(email).strip().lower() if email else None,
+        )
+
+    def register(self, caller: Caller) -> None:
+        """Make sure the person behind a Teams user exists, linked by email to the same
+        person on Slack or in the imported plan (commands like `help` never touch people)."""
+        for attempt in (1, 2):
+            try:
+                with transaction(self.core.sessions) as session:
+                    resolve_caller(session, caller=caller, now=self.core.now())
+                return
+            except IntegrityError:
+                # Two first activities of one user raced; the second try finds the row.
+                if attempt == 2:
+                    raise
+
+    def reply(self, incoming: Incoming, message: Message) -> None:
+        """Answer in the conversation the activity came from (in its thread in a channel)."""
+        activity = to_activity(message, today=self.core.today(), tz=self.core.settings.tz)
+        try:
+            self.connector.send(
+                incoming.service_url, incoming.conversation_id, activity, reply_to=incoming.id
+            )
+        except ConnectorError as exc:
+            log.error("could not reply in Teams conversation: %s", exc.reason)
+
+    def deliver(self, outcome: Outcome) -> None:
+        """Send the notifications a change queued; failures stay in the outbox for the worker."""
+        if outcome.outbox_ids:
+            report = deliver(self.core, self.senders, ids=outcome.outbox_ids)
+            log.info("delivered after Teams command: %s", report.summary())
+
+
+def _button_command(value: dict[str, Any]) -> tuple[str, str] | None:
+    kind = str(value.get("actionbot"))
+    number = value.get("action")
+    if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**10:
+        log.warning("a Teams card button with an unexpected action %r", number)
+        return None
+    if kind == DONE:
+        return ("/action", f"done {number}")
+    note = " ".join(str(value.get(note_input_id(number, kind)) or "").split())
+    verb = "update" if kind == UPDATE else "blocked"
+    assert kind in (UPDATE, BLOCKED)
+    return ("/action", f"{verb} {number} {note}".strip())
+
+
+def _plain_text(incoming: Incoming) -> str:
+    """The typed words: the bot's own @mention removed, other mentions as `<@id|name>`.
+
+    Teams writes a mention as `<at>Name</at>` in the text and says who it is in `entities`
+    (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversations/channel-and-group-conversations#retrieve-mentions);
+    the grammar reads `<@id|name>`, as Slack writes it.
+    """
+    text = incoming.text
+    for entity in incoming.entities:
+        if entity.get("type") != "mention":
+            continue
+        mentioned = _dict(entity.get("mentioned"))
+        shown = entity.get("text")
+        if not isinstance(shown, str) or not shown:
+            continue
+        if mentioned.get("id") == incoming.bot_id:
+            text = text.replace(shown, " ", 1)
+        elif mentioned.get("id"):
+            name = str(mentioned.get("name") or "").replace("|", " ").replace(">", " ")
+            text = text.replace(shown, f"<@{mentioned['id']}|{name}>", 1)
+    # Rich-text messages arrive as HTML; the command is the words in it.
+    text = html.unescape(_TAG.sub(" ", text))
+    return " ".join(text.split())

@@ -1,0 +1,269 @@
+"""Adaptive Card rendering of the neutral reply model, for Microsoft Teams.
+
+Version 1.5 is the newest Adaptive Card schema Teams renders on every client
+(https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-reference).
+
+Safety of text: TextBlocks and FactSet values render a markdown subset (bold, italic, lists,
+links: https://learn.microsoft.com/en-us/adaptive-cards/authoring-cards/text-features), so every
+string we did not write ourselves goes through `escape()`. Mentions in Teams only happen through
+`msteams.entities`, which we never send, so a title can never notify anybody.
+
+Size: Teams refuses a message over about 28 KB
+(https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/format-your-bot-messages);
+lists are cut with "… and N more" until the card fits in `MAX_CARD_BYTES`.
+
+The owner's buttons are `Action.Submit` (Mark done) and `Action.ShowCard` holding a text input
+and a submit (Add update, Blocked): the note is typed in the card itself, where Slack opens a
+modal. A submit comes back as a message activity whose `value` is the `data` below plus the
+inputs, e.g. `{"actionbot": "update", "action": 12, "note_12_update": "Draft sent"}`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionView,
+    Block,
+    Counts,
+    Heading,
+    Message,
+    Paragraph,
+    Tone,
+    Usage,
+)
+from bot.render.text import action_line, due_phrase, history_line
+
+CARD_VERSION = "1.5"
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+#: Teams' limit is ~28 KB for the whole activity; the rest is the envelope and fallback text.
+MAX_CARD_BYTES = 24_000
+#: Lists start at this many items; the size check cuts further when rows are long.
+MAX_ITEMS = 25
+MAX_HISTORY = 15
+FALLBACK_TEXT = 2000
+
+#: `data.actionbot` of the owner's buttons.
+DONE = "done"
+UPDATE = "update"
+BLOCKED = "blocked"
+BUTTON_KINDS = (DONE, UPDATE, BLOCKED)
+
+_TONE_COLOR: dict[Tone, str] = {
+    "success": "Good",
+    "error": "Attention",
+    "warning": "Warning",
+    "info": "Default",
+}
+
+# Characters of markdown inline syntax (emphasis, code, links: a link needs `[…]`, so the
+# brackets are enough and ordinary parentheses stay readable).
+_INLINE = re.compile(r"([\\`*_\[\]~])")
+# Line starts that become lists, quotes or headings: "- x", "+ x", "1. x", "> x", "# x".
+_LINE_START = re.compile(r"^(\s*)([-+>#]|\d+[.)])", re.MULTILINE)
+
+
+def escape(text: str) -> str:
+    """`text` with markdown backslash-escaped, so it shows as typed in a TextBlock."""
+    text = _INLINE.sub(r"\\\1", text)
+    return _LINE_START.sub(_escape_line_start, text)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    lead, marker = match.group(1), match.group(2)
+    if marker[0].isdigit():  # `1.` is escaped as `1\.`, the CommonMark way
+        return f"{lead}{marker[:-1]}\\{marker[-1]}"
+    return f"{lead}\\{marker}"
+
+
+def note_input_id(action_id: int, kind: str) -> str:
+    """The id of the text input of an Add update / Blocked button; unique within a card."""
+    return f"note_{action_id}_{kind}"
+
+
+def render_card(
+    message: Message,
+    *,
+    today: dt.date | None = None,
+    tz: ZoneInfo | None = None,
+    max_bytes: int = MAX_CARD_BYTES,
+) -> dict[str, Any]:
+    """The message as one Adaptive Card, cut down until its JSON fits in `max_bytes`."""
+    limit = MAX_ITEMS
+    while True:
+        card = _card(message, today, tz, limit)
+        if len(json.dumps(card).encode()) <= max_bytes or limit == 0:
+            return card
+        limit //= 2
+
+
+def to_activity(
+    message: Message, *, today: dt.date | None = None, tz: ZoneInfo | None = None
+) -> dict[str, Any]:
+    """A Bot Connector message activity carrying the card, with plain text as its summary."""
+    text = message.text if len(message.text) <= FALLBACK_TEXT else message.text[:FALLBACK_TEXT]
+    return {
+        "type": "message",
+        # `summary` is what notifications and the chat list show; `text` would render above
+        # the card as markdown, so it is left out.
+        "summary": text,
+        "attachments": [
+            {"contentType": CARD_CONTENT_TYPE, "content": render_card(message, today=today, tz=tz)}
+        ],
+    }
+
+
+def _card(
+    message: Message, today: dt.date | None, tz: ZoneInfo | None, limit: int
+) -> dict[str, Any]:
+    body: list[dict[str, Any]] = []
+    for index, block in enumerate(message.blocks):
+        body.extend(_block(block, today, tz, limit, message.tone if index == 0 else "info"))
+    if not body:
+        body.append(_text(message.text, color=_TONE_COLOR[message.tone]))
+    return {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        # Use the full width of the chat: long action titles wrap less.
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+
+
+def _text(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
+
+
+def _block(
+    block: Block, today: dt.date | None, tz: ZoneInfo | None, limit: int, tone: Tone
+) -> list[dict[str, Any]]:
+    color = _TONE_COLOR[tone]
+    if isinstance(block, Heading):
+        return [_text(block.text, size="Medium", weight="Bolder", color=color)]
+    if isinstance(block, Paragraph):
+        return [_text(block.text, color=color)]
+    if isinstance(block, Usage):
+        return [
+            _text("Usage: " + block.lines[0] if len(block.lines) == 1 else block.lines[0]),
+            *(_text(line, fontType="Monospace", isSubtle=True) for line in block.lines[1:]),
+        ]
+    if isinstance(block, Counts):
+        facts = [{"title": escape(c.label), "value": _count(c.value, c.delta)} for c in block.items]
+        title = [_text(block.title, weight="Bolder")] if block.title else []
+        return [*title, {"type": "FactSet", "facts": facts}]
+    if isinstance(block, ActionList):
+        return _action_list(block, today, limit)
+    if isinstance(block, ActionDetail):
+        return _detail(block, today, tz, limit)
+    raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def _count(value: int, delta: int | None) -> str:
+    if not delta:
+        return str(value)
+    return f"{value} ({'up' if delta > 0 else 'down'} {abs(delta)})"
+
+
+def _action_list(block: ActionList, today: dt.date | None, limit: int) -> list[dict[str, Any]]:
+    out = [_text(block.title, weight="Bolder")] if block.title else []
+    if not block.items:
+        return [*out, _text(block.empty, isSubtle=True)]
+    shown = block.items[: max(limit, 1)]
+    for item in shown:
+        container: dict[str, Any] = {
+            "type": "Container",
+            "separator": True,
+            "items": [_text(action_line(item, today))],
+        }
+        if block.buttons and not item.status.is_closed:
+            container["items"].append(_buttons(item))
+        out.append(container)
+    more = block.more + len(block.items) - len(shown)
+    if more:
+        hint = f" ({block.more_hint})" if block.more_hint else ""
+        out.append(_text(f"… and {more} more{hint}", isSubtle=True))
+    return out
+
+
+def _detail(
+    block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None, limit: int
+) -> list[dict[str, Any]]:
+    a = block.action
+    title = f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")
+    facts = [
+        ("Owner", a.owner.name if a.owner else "nobody yet"),
+        ("Due", due_phrase(a, today).removeprefix("due ")),
+        ("Status", a.status.label + (f": {a.blocked_reason}" if a.blocked_reason else "")),
+        ("RAG", a.rag.value if a.rag else "not rated"),
+    ]
+    if a.workstream:
+        facts.append(("Workstream", a.workstream))
+    if a.priority:
+        facts.append(("Priority", a.priority))
+    out: list[dict[str, Any]] = [
+        _text(title, size="Medium", weight="Bolder"),
+        {"type": "FactSet", "facts": [{"title": n, "value": escape(v)} for n, v in facts]},
+    ]
+    history = block.history[: min(MAX_HISTORY, max(limit, 1))]
+    if history:
+        out.append(_text("History (newest first)", weight="Bolder", separator=True))
+        out.extend(_text(history_line(entry, tz), size="Small") for entry in history)
+        earlier = block.history_more + len(block.history) - len(history)
+        if earlier:
+            out.append(_text(f"… and {earlier} earlier", isSubtle=True, size="Small"))
+    if block.buttons and not a.status.is_closed:
+        out.append(_buttons(a))
+    return out
+
+
+def _buttons(action: ActionView) -> dict[str, Any]:
+    """Mark done / Add update / Blocked for one action, as an ActionSet."""
+    return {
+        "type": "ActionSet",
+        "actions": [
+            {
+                "type": "Action.Submit",
+                "title": "Mark done",
+                "style": "positive",
+                "data": {"actionbot": DONE, "action": action.id},
+            },
+            _note_button(action, UPDATE, "Add update", "What has been done?"),
+            _note_button(action, BLOCKED, "Blocked", "What is blocking it?"),
+        ],
+    }
+
+
+def _note_button(action: ActionView, kind: str, title: str, prompt: str) -> dict[str, Any]:
+    return {
+        "type": "Action.ShowCard",
+        "title": title,
+        "card": {
+            "type": "AdaptiveCard",
+            "body": [
+                {
+                    "type": "Input.Text",
+                    "id": note_input_id(action.id, kind),
+                    "label": prompt,
+                    "isMultiline": True,
+                    "isRequired": True,
+                    "errorMessage": "Please write a few words.",
+                    "maxLength": 2000,
+                }
+            ],
+            "actions": [
+                {
+                    "type": "Action.Submit",
+                    "title": "Save",
+                    "data": {"actionbot": kind, "action": action.id},
+                }
+            ],
+        },
+    }

@@ -1,0 +1,107 @@
+"""Conversation references: kept when the bot first sees a user or a channel, used to post later."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import TeamsReference
+
+
+def user_key(user_id: str) -> str:
+    """The reference key of a user's personal chat with the bot."""
+    return f"user:{user_id}"
+
+
+def conversation_key(conversation_id: str) -> str:
+    """The reference key of a channel or group chat."""
+    return f"conversation:{conversation_id}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a proactive send needs, detached from the session."""
+
+    key: str
+    service_url: str
+    conversation_id: str | None
+    tenant_id: str | None
+    bot_id: str
+    user_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    conversation_type: str | None = None
+
+
+def _detach(row: TeamsReference) -> Reference:
+    return Reference(
+        key=row.key,
+        service_url=row.service_url,
+        conversation_id=row.conversation_id,
+        tenant_id=row.tenant_id,
+        bot_id=row.bot_id,
+        user_id=row.user_id,
+        name=row.name,
+        email=row.email,
+        conversation_type=row.conversation_type,
+    )
+
+
+def get_reference(session: Session, *, key: str) -> Reference | None:
+    """The stored reference with this key."""
+    row = session.scalars(select(TeamsReference).where(TeamsReference.key == key)).first()
+    return _detach(row) if row is not None else None
+
+
+def find_user_by_email(session: Session, *, email: str) -> Reference | None:
+    """A user the bot has seen with this email."""
+    query = select(TeamsReference).where(
+        TeamsReference.email == email.strip().lower(), TeamsReference.user_id.is_not(None)
+    )
+    row = session.scalars(query.order_by(TeamsReference.id)).first()
+    return _detach(row) if row is not None else None
+
+
+def any_reference(session: Session) -> Reference | None:
+    """Some reference, for its service URL and bot id when nothing better is known."""
+    row = session.scalars(select(TeamsReference).order_by(TeamsReference.id.desc())).first()
+    return _detach(row) if row is not None else None
+
+
+def save_reference(session: Session, ref: Reference, *, now: dt.datetime) -> None:
+    """Insert or refresh a reference; a known conversation id is never replaced by None.
+
+    Service URLs can change (Teams moves tenants between regions), so the newest wins.
+    """
+    for attempt in (1, 2):
+        row = session.scalars(select(TeamsReference).where(TeamsReference.key == ref.key)).first()
+        if row is None:
+            row = TeamsReference(key=ref.key, updated_at=now)
+            _fill(row, ref, now)
+            try:
+                with session.begin_nested():
+                    session.add(row)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                continue  # another request stored it at the same moment: update theirs
+            return
+        _fill(row, ref, now)
+        return
+
+
+def _fill(row: TeamsReference, ref: Reference, now: dt.datetime) -> None:
+    row.service_url = ref.service_url
+    row.tenant_id = ref.tenant_id or row.tenant_id
+    row.bot_id = ref.bot_id
+    if ref.conversation_id is not None:
+        row.conversation_id = ref.conversation_id
+        row.conversation_type = ref.conversation_type
+    row.user_id = ref.user_id or row.user_id
+    row.name = ref.name or row.name
+    row.email = ref.email.strip().lower() if ref.email else row.email
+    row.updated_at = now

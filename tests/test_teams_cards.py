@@ -1,0 +1,127 @@
+"""Adaptive Cards for Teams: valid 1.5 for every reply, user text shown as text, within size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from bot.render import replies
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionView,
+    Count,
+    Counts,
+    Heading,
+    HistoryView,
+    Message,
+    Paragraph,
+    PersonView,
+    Usage,
+)
+from handlers.teams.cards import MAX_CARD_BYTES, escape, render_card, to_activity
+from storage.models import Rag, Status
+from tests.support.adaptive_card_schema import SCHEMA
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def validate(card: dict[str, Any]) -> None:
+    jsonschema.validate(card, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def view(number: int, title: str = "Audit case files", **extra: Any) -> ActionView:
+    fields: dict[str, Any] = {
+        "id": number,
+        "title": title,
+        "owner": PersonView(id=1, name="Amira"),
+        "due": TODAY - dt.timedelta(days=2),
+        "status": Status.OPEN,
+        "rag": Rag.RED,
+        "days_late": 2,
+        **extra,
+    }
+    return ActionView(**fields)
+
+
+def every_block() -> Message:
+    history = [
+        HistoryView(
+            at=dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC),
+            actor="Amira",
+            source="teams",
+            change="note",
+            note="Sent *draft*",
+        ),
+    ]
+    return Message(
+        text="All shapes",
+        tone="warning",
+        blocks=[
+            Heading(text="Overdue"),
+            Paragraph(text="Two actions"),
+            Counts(title="This week", items=[Count(label="open", value=3, delta=-1)]),
+            ActionList(title="Mine", items=[view(1), view(2, status=Status.DONE)], buttons=True),
+            ActionList(items=[], empty="Nothing overdue."),
+            ActionDetail(
+                action=view(3, workstream="A", priority="high"),
+                history=history,
+                history_more=4,
+                buttons=True,
+            ),
+            Usage(lines=["/action done <id>", "/status overdue"]),
+        ],
+    )
+
+
+def test_every_block_renders_a_valid_card_with_the_owner_buttons() -> None:
+    card = render_card(every_block(), today=TODAY)
+    validate(card)
+    text = json.dumps(card)
+    assert text.count('"Mark done"') == 2  # the open list item and the detail; not the done one
+    assert '"Add update"' in text and '"Blocked"' in text
+
+
+def test_every_reply_of_the_help_renders_valid() -> None:
+    validate(render_card(replies.help_message(None), today=TODAY))
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("**bold** _it_", r"\*\*bold\*\* \_it\_"),
+        ("[click](https://evil.example)", r"\[click\](https://evil.example)"),
+        ("- not a list", r"\- not a list"),
+        ("1. not a list", r"1\. not a list"),
+        ("# not a heading", r"\# not a heading"),
+        ("back\\slash", "back\\\\slash"),
+        ("plain words", "plain words"),
+    ],
+)
+def test_markdown_in_user_text_is_escaped(typed: str, shown: str) -> None:
+    assert escape(typed) == shown
+    card = render_card(Message(text=typed, blocks=[Paragraph(text=typed)]))
+    assert card["body"][0]["text"] == shown
+
+
+def test_long_lists_are_cut_with_and_n_more_within_the_size_limit() -> None:
+    items = [view(n, "A long title " * 30) for n in range(1, 301)]
+    message = Message(text="many", blocks=[ActionList(items=items, buttons=True)])
+    card = render_card(message, today=TODAY)
+    validate(card)
+    assert len(json.dumps(to_activity(message, today=TODAY)).encode()) < 28 * 1024
+    assert len(json.dumps(card).encode()) <= MAX_CARD_BYTES
+    more = [b["text"] for b in card["body"] if b.get("type") == "TextBlock" and "more" in b["text"]]
+    assert more and more[0].startswith("… and ")
+
+
+def test_activity_wraps_the_card_as_an_attachment() -> None:
+    activity = to_activity(Message(text="Done: #12"))
+    assert activity["type"] == "message" and activity["summary"] == "Done: #12"
+    [attachment] = activity["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    validate(attachment["content"])

@@ -1,0 +1,269 @@
+"""Teams end to end: activities posted to the real /api/messages, a fake Bot Connector on loopback.
+
+The app is the one `actionbot serve` runs (Starlette under uvicorn); the connector records the
+replies and proactive sends; the database is SQLite or PostgreSQL (TEST_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FixedClock
+from bot.compose import build_senders
+from bot.config import Settings
+from bot.services.context import Caller, Core
+from bot.services.directory import ConsoleDirectory
+from bot.services.dispatch import run_command
+from handlers.teams.app import build_teams
+from handlers.web import create_web_app
+from scheduler.jobs import run_digest, run_reminders
+from scheduler.workdays import WorkingCalendar
+from storage.db import make_engine, make_session_factory, transaction
+from storage.models import (
+    Action,
+    HistoryEntry,
+    Identity,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Platform,
+    Status,
+)
+from tests.conftest import MONDAY
+from tests.support.fake_connector import FakeConnector, fake_connector
+from tests.support.teams_server import installed, message, running
+
+CHAIR_EMAIL = "chair@council.example"
+BOARD = "19:board-channel@thread.tacv2"
+TODAY = MONDAY.date()
+
+
+@dataclass
+class Rig:
+    core: Core
+    connector: FakeConnector
+    url: str
+    http: httpx.Client
+
+    def post(self, activity: dict[str, Any]) -> httpx.Response:
+        return self.http.post(f"{self.url}/api/messages", json=activity)
+
+
+@pytest.fixture
+def rig(database_url: str) -> Iterator[Rig]:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        chair_user_ids=(CHAIR_EMAIL,),
+        board_channel=BOARD,
+        teams_insecure_no_auth=True,
+    )
+    engine = make_engine(database_url)
+    core = Core(
+        settings=settings,
+        sessions=make_session_factory(engine),
+        clock=FixedClock(MONDAY),
+        directories={Platform.CONSOLE: ConsoleDirectory()},
+    )
+    with fake_connector() as connector:
+        app = create_web_app(core, teams=build_teams(core, settings).handle)
+        with running(app) as url, httpx.Client(timeout=20) as http:
+            yield Rig(core, connector, url, http)
+    engine.dispose()
+
+
+def seed(core: Core, *actions: tuple[str, str | None, int]) -> list[int]:
+    """Actions (title, owner email, days from today); owners are imported by email only."""
+    created = MONDAY - dt.timedelta(days=60)
+    ids = []
+    with transaction(core.sessions) as session:
+        for title, email, ahead in actions:
+            owner = None
+            if email:
+                owner = session.scalars(select(Person).where(Person.email == email)).first()
+                if owner is None:
+                    owner = Person(
+                        display_name=email.split("@")[0].title(), email=email, created_at=created
+                    )
+                    session.add(owner)
+            action = Action(
+                title=title,
+                owner=owner,
+                due_date=TODAY + dt.timedelta(days=ahead),
+                status=Status.OPEN,
+                created_at=created,
+                updated_at=created,
+            )
+            session.add(action)
+            session.flush()
+            ids.append(action.id)
+    return ids
+
+
+def test_status_overdue_from_a_chair_gets_a_card_of_overdue_actions(rig: Rig) -> None:
+    seed(
+        rig.core,
+        ("Audit *case* files", "amira@council.example", -5),
+        ("Recruit social workers", "ben@council.example", -1),
+        ("Later work", "ben@council.example", 10),
+    )
+    rig.connector.members["29:chair"] = {"name": "Chair Person", "email": CHAIR_EMAIL}
+    answer = rig.post(message(rig.connector.url, "29:chair", "status overdue", name="Chair"))
+    assert answer.status_code == 200
+    [reply] = rig.connector.replies()
+    assert reply.conversation_id == "a:personal-29:chair"
+    text = reply.card_text
+    assert r"Audit \*case\* files" in text  # the user's asterisks are shown, not bold
+    assert "Recruit social workers" in text
+    assert "Later work" not in text
+    assert text.index("Audit") < text.index("Recruit")  # most late first
+    assert reply.card["version"] == "1.5"
+
+
+def test_action_done_from_its_owner_closes_it_with_history(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit case files", "amira@council.example", -2))
+    with transaction(rig.core.sessions) as session:
+        # Amira also uses Slack: one person, two platforms, linked by email.
+        amira = session.scalars(select(Person)).one()
+        amira.identities.append(Identity(platform=Platform.SLACK, external_id="U0AMIRA"))
+    rig.connector.members["29:amira"] = {"name": "Amira Khan", "email": "Amira@Council.example"}
+    answer = rig.post(message(rig.connector.url, "29:amira", f"/action done {number} all filed"))
+    assert answer.status_code == 200
+    [reply] = rig.connector.replies()
+    assert f"#{number}" in reply.card_text
+    with transaction(rig.core.sessions) as session:
+        action = session.get(Action, number)
+        assert action is not None and action.status == Status.DONE
+        [person] = session.scalars(select(Person)).all()
+        assert {i.platform for i in person.identities} == {Platform.SLACK, Platform.TEAMS}
+        history = session.scalars(
+            select(HistoryEntry).where(HistoryEntry.action_id == number)
+        ).all()
+        done = [h for h in history if h.new_value == "done"]
+        assert done and done[0].actor_id == person.id and done[0].source == "teams"
+    # The same database answers a Slack caller (the same person) at the same time.
+    shown = run_command(rig.core, Caller(Platform.SLACK, "U0AMIRA"), "/action", f"show {number}")
+    assert "done" in str(shown.message.model_dump())
+
+
+def test_card_buttons_mark_done_and_add_an_update(rig: Rig) -> None:
+    first, second = seed(
+        rig.core,
+        ("Audit case files", "amira@council.example", 3),
+        ("Train managers", "amira@council.example", 4),
+    )
+    rig.connector.members["29:amira"] = {"name": "Amira", "email": "amira@council.example"}
+    rig.post(message(rig.connector.url, "29:amira", "action list mine"))
+    listing = rig.connector.replies()[-1].card
+    assert "Mark done" in str(listing)
+    note = {"actionbot": "update", "action": second, f"note_{second}_update": "Draft _sent_"}
+    assert rig.post(message(rig.connector.url, "29:amira", value=note)).status_code == 200
+    done = {"actionbot": "done", "action": first}
+    assert rig.post(message(rig.connector.url, "29:amira", value=done)).status_code == 200
+    with transaction(rig.core.sessions) as session:
+        assert session.get(Action, first).status == Status.DONE  # type: ignore[union-attr]
+        notes = session.scalars(
+            select(HistoryEntry.note).where(HistoryEntry.action_id == second)
+        ).all()
+        assert "Draft _sent_" in notes
+
+
+def test_mention_in_a_channel_replies_in_the_thread(rig: Rig) -> None:
+    seed(rig.core, ("Audit case files", "amira@council.example", -2))
+    rig.connector.members["29:ben"] = {"name": "Ben", "email": "ben@council.example"}
+    activity = message(
+        rig.connector.url,
+        "29:ben",
+        "<at>ActionBot</at> status overdue",
+        conversation=f"{BOARD};messageid=1700",
+        conversation_type="channel",
+        channel_id=BOARD,
+        entities=[
+            {"type": "mention", "text": "<at>ActionBot</at>", "mentioned": {"id": "28:bot-app-id"}}
+        ],
+    )
+    assert rig.post(activity).status_code == 200
+    [reply] = rig.connector.replies()
+    assert reply.conversation_id == f"{BOARD};messageid=1700"
+    assert reply.reply_to == activity["id"]
+    assert "Audit case files" in reply.card_text
+
+
+def test_reminder_for_a_teams_only_owner_is_sent_proactively_once(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit case files", "dana@partner.example", 0))
+    rig.connector.members["29:dana"] = {"name": "Dana", "email": "dana@partner.example"}
+    # Dana installs the app (the reference is kept) and says hello (her email links her).
+    assert rig.post(installed(rig.connector.url, "29:dana", name="Dana")).status_code == 200
+    rig.post(message(rig.connector.url, "29:dana", "action help"))
+    senders = build_senders(rig.core)
+    assert [s.platform for s in senders] == [Platform.TEAMS]
+    calendar = WorkingCalendar.from_settings(rig.core.settings)
+    first = run_reminders(rig.core, senders, calendar)
+    second = run_reminders(rig.core, senders, calendar)
+    assert len(first.delivery.sent) == 1 and not second.delivery.sent
+    [sent] = rig.connector.proactive()
+    assert sent.conversation_id == "a:personal-29:dana"
+    assert f"#{number}" in sent.card_text
+    assert all(c.authorization is None for c in rig.connector.calls)  # insecure: no token
+
+
+def test_user_seen_only_in_a_channel_gets_a_new_personal_chat(rig: Rig) -> None:
+    seed(rig.core, ("Audit case files", "ed@partner.example", 0))
+    rig.connector.members["29:ed"] = {"name": "Ed", "email": "ed@partner.example"}
+    activity = message(
+        rig.connector.url,
+        "29:ed",
+        "status",
+        conversation=BOARD,
+        conversation_type="channel",
+        channel_id=BOARD,
+    )
+    rig.post(activity)
+    report = run_reminders(
+        rig.core, build_senders(rig.core), WorkingCalendar.from_settings(rig.core.settings)
+    )
+    assert len(report.delivery.sent) == 1
+    [created] = rig.connector.created
+    assert created["members"] == [{"id": "29:ed"}] and created["tenantId"] == "tenant-1"
+    assert [p.conversation_id for p in rig.connector.proactive()] == ["a:personal-29:ed"]
+
+
+def test_weekly_digest_goes_to_a_teams_board_channel(rig: Rig) -> None:
+    seed(rig.core, ("Audit case files", "amira@council.example", -2))
+    # The bot is added to the board's team: Teams sends a conversationUpdate from the channel.
+    update = installed(rig.connector.url, "29:admin")
+    update["conversation"] = {"id": BOARD, "conversationType": "channel", "tenantId": "tenant-1"}
+    update["channelData"] = {"channel": {"id": BOARD}, "tenant": {"id": "tenant-1"}}
+    assert rig.post(update).status_code == 200
+    report = run_digest(rig.core, build_senders(rig.core))
+    assert len(report.delivery.sent) == 1
+    [post] = rig.connector.proactive()
+    assert post.conversation_id == BOARD
+    with transaction(rig.core.sessions) as session:
+        row = session.scalars(select(OutboxMessage)).one()
+        assert row.status == OutboxStatus.SENT and row.platform == "teams"
+
+
+def test_removed_bot_is_a_permanent_failure_reported_to_chairs(rig: Rig) -> None:
+    seed(rig.core, ("Audit case files", "dana@partner.example", 0))
+    rig.connector.members["29:dana"] = {"name": "Dana", "email": "dana@partner.example"}
+    rig.post(message(rig.connector.url, "29:dana", "action help"))
+    rig.connector.fail_next = [403]
+    report = run_reminders(
+        rig.core, build_senders(rig.core), WorkingCalendar.from_settings(rig.core.settings)
+    )
+    assert report.delivery.failed and not report.delivery.retried
+
+
+def test_garbage_and_half_activities_do_not_break_the_endpoint(rig: Rig) -> None:
+    bad = rig.http.post(f"{rig.url}/api/messages", content=b"not json")
+    assert bad.status_code == 400
+    assert rig.post({"type": "message", "text": "status"}).status_code == 200
+    assert rig.connector.posts == []
