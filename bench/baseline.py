@@ -1,0 +1,74 @@
+"""The baseline server: a bare Bolt app on the same stack as `actionbot serve`.
+
+Same Starlette app (handlers.web.create_web_app: body limit, signature check, Bolt dispatch
+in a worker thread), same uvicorn settings, same signature verification by Bolt; its
+listeners only ack. `python -m bench.baseline --port N --database URL --slack-api-url URL`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, cast
+
+
+@dataclass
+class BareSlack:
+    """What handlers.web's Slack route reads from a SlackBot: the app and its secret."""
+
+    app: Any
+    signing_secret: str
+
+
+def build_app(database_url: str, secret: str, api_url: str) -> Any:
+    from slack_bolt import Ack, App
+
+    from bench.common import build_bench_core
+    from handlers.slack.app import SlackBot
+    from handlers.slack.client import build_web_client
+    from handlers.web import create_web_app
+
+    # The same client and auth.test at start as `actionbot serve` (Bolt caches its answer).
+    app = App(
+        client=build_web_client("xoxb-bench-baseline", base_url=api_url),
+        signing_secret=secret,
+        token_verification_enabled=True,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(max_workers=16),
+    )
+
+    @app.command("/action")
+    def action(ack: Ack) -> None:
+        ack()
+
+    @app.command("/status")
+    def status(ack: Ack) -> None:
+        ack()
+
+    core = build_bench_core(database_url)  # only for /healthz
+    return create_web_app(core, slack=cast(SlackBot, BareSlack(app, secret)))
+
+
+def main() -> None:
+    import uvicorn
+
+    from bench.common import SECRET
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--slack-api-url", required=True)
+    args = parser.parse_args()
+    uvicorn.run(
+        build_app(args.database, SECRET, args.slack_api_url),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="info",
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""1. Command latency: signed slash commands against `actionbot serve` and a bare-Bolt baseline.
+
+Database: 1,000 actions and 20,000 history rows. The load generator is its own process
+(bench/loadgen.py); the fake Slack Web API (users.info, auth.test, notifications sent after a
+command) runs in this process on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.common import (
+    CHAIRS,
+    SECRET,
+    TOKEN,
+    Table,
+    actionbot,
+    bulk_load,
+    databases,
+    fresh_database,
+    ms,
+    python,
+    spawn,
+    stop,
+    wait_http,
+)
+
+ACTIONS = 1_000
+HISTORY = 20_000
+#: (concurrency, requests) of each measured run; a short warm-up precedes them.
+RUNS = ((1, 200), (16, 800))
+WARMUP = 40
+P99_TARGET = 0.250
+P50_RATIO_TARGET = 1.5
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def load_database(url: str) -> None:
+    """1,000 actions (100 due this week, 100 overdue, 100 done, 20 blocked), 20,000 history."""
+    from bot.clock import SystemClock
+
+    now = SystemClock().now()
+    fresh_database(url)
+    from zoneinfo import ZoneInfo
+
+    bulk_load(
+        url,
+        actions=ACTIONS,
+        due_soon=100,
+        overdue=100,
+        done=100,
+        blocked=20,
+        history=HISTORY,
+        owners=50,
+        today=now.astimezone(ZoneInfo("Europe/London")).date(),
+        now=now,
+    )
+
+
+def serve_env(url: str, port: int, fake: Any) -> dict[str, str]:
+    return {
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "CHAIR_USER_IDS": ",".join(CHAIRS),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "BOARD_CHANNEL": "CBOARD01",
+    }
+
+
+def start_fake() -> Any:
+    from tests.support.fake_slack import FakeSlack
+
+    fake = FakeSlack().start()
+    for n, user in enumerate(CHAIRS):
+        fake.add_user(user, email=f"chair{n}@council.example", real_name=f"Chair {n}")
+    for n in range(50):
+        fake.add_user(f"UOWN{n:05d}", email=f"owner{n}@council.example")
+    return fake
+
+
+def load(urls: list[str], concurrency: int, requests: int, response_url: str) -> dict[str, Any]:
+    args = [
+        python(),
+        "-m",
+        "bench.loadgen",
+        "--concurrency",
+        str(concurrency),
+        "--requests",
+        str(requests),
+        "--actions",
+        str(ACTIONS),
+        "--response-url",
+        response_url,
+    ]
+    for url in urls:
+        args += ["--url", url]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    lat = result["latencies"]
+    result["p50"] = percentile(lat, 50)
+    result["p95"] = percentile(lat, 95)
+    result["p99"] = percentile(lat, 99)
+    result["mean"] = statistics.fmean(lat) if lat else float("nan")
+    result["rps"] = len(lat) / result["wall"] if result["wall"] else 0.0
+    return result
+
+
+def measure_server(
+    args: list[str], env: dict[str, str], port: int, log: Path, response_url: str
+) -> dict[int, dict[str, Any]]:
+    proc = spawn(args, env=env, log=log)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
+        url = f"http://127.0.0.1:{port}/slack/events"
+        load([url], 4, WARMUP, response_url)
+        return {c: load([url], c, n, response_url) for c, n in RUNS}
+    finally:
+        stop(proc)
+
+
+def run(db: str = "both", quick: bool = False) -> list[Table]:
+    from bench.common import free_port
+
+    tables = []
+    logs = Path(tempfile.mkdtemp(prefix="actionbot-bench-logs-"))
+    global RUNS
+    if quick:
+        RUNS = ((1, 60), (16, 240))
+    for label, url in databases(db):
+        load_database(url)
+        fake = start_fake()
+        try:
+            port = free_port()
+            ours = measure_server(
+                [actionbot(), "serve"],
+                serve_env(url, port, fake),
+                port,
+                logs / f"serve-{label}.log",
+                fake.response_url(),
+            )
+            port = free_port()
+            base = measure_server(
+                [
+                    python(),
+                    "-m",
+                    "bench.baseline",
+                    "--port",
+                    str(port),
+                    "--database",
+                    url,
+                    "--slack-api-url",
+                    fake.api_url,
+                ],
+                {},
+                port,
+                logs / f"baseline-{label}.log",
+                fake.response_url(),
+            )
+        finally:
+            fake.stop()
+        table = Table(
+            f"1. Command latency ({label}; {ACTIONS:,} actions, {HISTORY:,} history rows)"
+        )
+        for concurrency, requests in RUNS:
+            o, b = ours[concurrency], base[concurrency]
+            head = f"c={concurrency} ({requests} req)"
+            table.add(f"{head} p50", ms(o["p50"]), "-", ms(b["p50"]))
+            table.add(
+                f"{head} p50 ratio to bare Bolt",
+                f"{o['p50'] / b['p50']:.2f}x",
+                f"<= {P50_RATIO_TARGET}x",
+                "1.00x",
+                ok=o["p50"] / b["p50"] <= P50_RATIO_TARGET,
+            )
+            table.add(f"{head} p95", ms(o["p95"]), "-", ms(b["p95"]))
+            table.add(
+                f"{head} p99",
+                ms(o["p99"]),
+                f"< {P99_TARGET * 1000:.0f} ms" if concurrency == 16 else "-",
+                ms(b["p99"]),
+                ok=o["p99"] < P99_TARGET if concurrency == 16 else None,
+            )
+            table.add(
+                f"{head} requests/s",
+                f"{o['rps']:.0f}",
+                "-",
+                f"{b['rps']:.0f}",
+            )
+            problems = {**o["problems"]}
+            if problems or b["problems"]:
+                table.notes.append(f"c={concurrency}: ours {problems}, baseline {b['problems']}")
+        table.notes.append(
+            "mix: /action done, /action update, /status overdue, /status, round robin, as chairs; "
+            f"server logs in {logs}"
+        )
+        tables.append(table)
+    return tables
