@@ -29,17 +29,17 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(DONE)
     def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        press_done(deps, body, action)
+        deps.after_ack(body, lambda: press_done(deps, body, action))
 
     @app.action(UPDATE)
     def add_update(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        open_note_form(deps, body, action, UPDATE_FORM)
+        deps.after_ack(body, lambda: open_note_form(deps, body, action, UPDATE_FORM))
 
     @app.action(BLOCKED)
     def mark_blocked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        open_note_form(deps, body, action, BLOCKED_FORM)
+        deps.after_ack(body, lambda: open_note_form(deps, body, action, BLOCKED_FORM))
 
 
 def presser(deps: SlackDeps, body: dict[str, Any]) -> Caller:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +77,34 @@ class SlackDeps:
             report = deliver(self.core, self.senders, ids=outbox_ids)
             log.info("delivered after command: %s", report.summary())
 
+    def after_ack(self, body: dict[str, Any], work: Callable[[], object]) -> None:
+        """Run `work` once the acknowledgement is on its way; a failure is reported by `failed`.
+
+        Bolt's sync runner replaces an ack already given with no response at all when the
+        listener raises afterwards (slack_bolt/listener/thread_runner.py), so Slack would show
+        an error instead of the reply: work after an ack runs on our executor instead.
+        """
+
+        def run() -> None:
+            try:
+                work()
+            except Exception as exc:  # the global error path for work after an ack
+                self.failed(exc, body)
+
+        self.executor.submit(run)
+
+    def failed(self, error: BaseException, body: dict[str, Any]) -> None:
+        """Log an unexpected failure with its trace and tell the person kindly, where we can."""
+        from handlers.slack.interact import Origin, tell
+
+        log.error("Slack %s failed: %s", _kind(body), error, exc_info=error)
+        sorry = Message(text=SORRY, blocks=[Paragraph(text=SORRY)], tone="error")
+        trigger_id = body.get("trigger_id")
+        # Beside the message (response_url), or in a small modal (home tab), else only logged.
+        tell(
+            self, Origin.from_body(body), sorry, trigger_id=str(trigger_id) if trigger_id else None
+        )
+
 
 @dataclass
 class SlackBot:
@@ -85,6 +113,12 @@ class SlackBot:
     app: App
     deps: SlackDeps
     signing_secret: str | None
+    listener_executor: ThreadPoolExecutor
+
+    def close(self) -> None:
+        """Wait for listeners still working after their ack, then release their threads."""
+        self.listener_executor.shutdown(wait=True)
+        self.deps.executor.shutdown(wait=True)
 
 
 def build_slack(
@@ -112,6 +146,7 @@ def build_slack(
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
+    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener")
     app = App(
         client=client,
         signing_secret=secret or "",
@@ -120,7 +155,7 @@ def build_slack(
         # auth.test at start: a wrong token fails `serve` at once, not at the first command.
         token_verification_enabled=True,
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener"),
+        listener_executor=listeners,
         logger=logging.getLogger("slack_bolt"),
     )
     commands.register(app, deps)
@@ -128,32 +163,28 @@ def build_slack(
     views.register(app, deps)
     events.register(app, deps)
     app.error(_error_handler(deps))
-    return SlackBot(app=app, deps=deps, signing_secret=secret)
+    return SlackBot(app=app, deps=deps, signing_secret=secret, listener_executor=listeners)
 
 
 def _error_handler(deps: SlackDeps) -> Any:
-    """The one place an unexpected failure ends: logged with its trace, the user told kindly."""
+    """app.error: an exception a listener raised is logged and the user told kindly."""
     sorry = Message(text=SORRY, blocks=[Paragraph(text=SORRY)], tone="error")
 
     def handle_error(
         error: Exception, body: dict[str, Any], response: BoltResponse | None
     ) -> BoltResponse | None:
-        log.error("Slack %s failed: %s", _kind(body), error, exc_info=error)
-        if response is not None:
-            # Not acknowledged yet: the apology is the acknowledgement itself.
-            if body.get("type") == "view_submission":
-                from handlers.slack.blocks import notice_modal
-
-                view = notice_modal(sorry, title="Something went wrong")
-                return BoltResponse(status=200, body={"response_action": "update", "view": view})
-            if "command" in body:
-                return BoltResponse(status=200, body=deps.reply(sorry))
+        if response is None:  # already acknowledged
+            deps.failed(error, body)
             return None
-        url = body.get("response_url")
-        if isinstance(url, str) and url:
-            from handlers.slack.interact import post_response
+        log.error("Slack %s failed: %s", _kind(body), error, exc_info=error)
+        # Not acknowledged yet: the apology is the acknowledgement itself.
+        if body.get("type") == "view_submission":
+            from handlers.slack.blocks import notice_modal
 
-            post_response(url, {**deps.reply(sorry), "replace_original": False})
+            view = notice_modal(sorry, title="Something went wrong")
+            return BoltResponse(status=200, body={"response_action": "update", "view": view})
+        if "command" in body:
+            return BoltResponse(status=200, body=deps.reply(sorry))
         return None
 
     return handle_error

@@ -9,8 +9,6 @@ https://api.slack.com/interactivity/slash-commands#responding_to_commands
 
 from __future__ import annotations
 
-import json
-import logging
 import re
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -25,8 +23,6 @@ from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import unescape
 from handlers.slack.interact import post_response
 from handlers.slack.modals import add_form
-
-log = logging.getLogger(__name__)
 
 # With "Escape channels, users, and links" on (should_escape in the manifest), Slack sends
 # `<@U123|name>` for mentions and `<mailto:a@b.org|a@b.org>` for typed emails.
@@ -71,18 +67,24 @@ def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], name: str) -> Non
         outcome = future.result(timeout=deps.ack_deadline)
     except FutureTimeout:
         ack(text=WORKING, response_type="ephemeral")
-        outcome = future.result()
-        _answer_late(deps, command, outcome)
-    else:
-        if outcome.open_form == "add":
-            ack()
-            _open_add_form(deps, command)
-        else:
-            ack(**deps.reply(outcome.message))
-    deps.deliver(outcome.outbox_ids)
+
+        def finish() -> None:
+            late = future.result()
+            _answer_late(deps, command, late)
+            deps.deliver(late.outbox_ids)
+
+        deps.after_ack(command, finish)
+        return
+    if outcome.open_form == "add":
+        ack()
+        deps.after_ack(command, lambda: _open_add_form(deps, command))
+        return
+    ack(**deps.reply(outcome.message))
+    deps.after_ack(command, lambda: deps.deliver(outcome.outbox_ids))
 
 
 def _open_add_form(deps: SlackDeps, command: dict[str, Any]) -> bool:
+    """Open the add form; False (and a note to the user) if Slack's trigger has expired."""
     try:
         deps.client.views_open(trigger_id=command["trigger_id"], view=add_form())
     except SlackApiError as exc:
@@ -99,12 +101,10 @@ def _open_add_form(deps: SlackDeps, command: dict[str, Any]) -> bool:
 
 
 def _answer_late(deps: SlackDeps, command: dict[str, Any], outcome: Outcome) -> None:
-    if outcome.open_form == "add" and _open_add_form(deps, command):
-        body: dict[str, Any] = {"delete_original": True}
-    else:
-        body = {**deps.reply(outcome.message), "replace_original": True}
-    url = command.get("response_url")
-    if url:
-        post_response(str(url), body)
-    else:  # pragma: no cover - Slack always sends response_url with a command
-        log.warning("no response_url to answer %s", json.dumps(command.get("command")))
+    url = str(command.get("response_url") or "")
+    if outcome.open_form == "add":
+        if _open_add_form(deps, command) and url:
+            post_response(url, {"delete_original": True})  # the "Working on it…" line
+        return
+    if url:  # Slack sends one with every command
+        post_response(url, {**deps.reply(outcome.message), "replace_original": True})

@@ -73,8 +73,12 @@ def submit_add(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, 
         response_action="update",
         view=notice_modal(outcome.message, title="Action added", today=deps.core.today()),
     )
-    deps.deliver(outcome.outbox_ids)
-    publish_home(deps, caller)
+
+    def after() -> None:
+        deps.deliver(outcome.outbox_ids)
+        publish_home(deps, caller)
+
+    deps.after_ack(body, after)
 
 
 def submit_note(
@@ -99,4 +103,4 @@ def submit_note(
         ack(response_action="errors", errors={"note": outcome.message.text})
         return
     ack()
-    after_change(deps, caller, origin, outcome)
+    deps.after_ack(body, lambda: after_change(deps, caller, origin, outcome))

@@ -1,0 +1,169 @@
+"""The outbox's Slack sender and Slack's directory, over HTTP against the fake Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.compose import build_senders, import_directory, slack_client
+from bot.config import Settings
+from bot.render import replies
+from bot.render.model import ActionView, Message, Paragraph, PersonView
+from bot.services.context import Core
+from bot.services.outbox import SendError
+from handlers.slack.client import build_web_client
+from handlers.slack.directory import SlackDirectory
+from handlers.slack.sender import SlackSender
+from storage.models import Platform, Status
+from tests.support.fake_slack import FakeSlack
+from tests.test_slack_blocks import validated
+
+HELLO = Message(text="Hello <!here>", blocks=[Paragraph(text="Hello <!here>")], ephemeral=False)
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        fake.add_user("UAMIRA", "Amira.Khan@council.example", "Amira Khan")
+        fake.add_user("UGONE", "gone@council.example", "Gone Person", deleted=True)
+        yield fake
+
+
+@pytest.fixture
+def sender(slack: FakeSlack, core: Core) -> SlackSender:
+    return SlackSender(build_web_client("xoxb-test", base_url=slack.api_url), core)
+
+
+def test_dm_is_posted_to_the_user_and_lands_in_their_dm(
+    sender: SlackSender, slack: FakeSlack
+) -> None:
+    delivered = sender.send_to_account("UAMIRA", HELLO)
+    assert (delivered.channel, delivered.ref) == ("DUAMIRA", "1700000000.000100")
+    [call] = slack.messages_to("UAMIRA")
+    assert call.text == "Hello &lt;!here&gt;"
+    assert call.params["unfurl_links"] is False
+    assert call.headers["authorization"] == "Bearer xoxb-test"
+    validated(call.blocks or [])
+
+
+def test_reminder_with_buttons_renders(sender: SlackSender, slack: FakeSlack) -> None:
+    view = ActionView(id=3, title="Audit", owner=PersonView(id=1, name="A"), status=Status.OPEN)
+    sender.send_to_channel("C0BOARD", replies.assigned_to_you(view, by="Chair"))
+    [call] = slack.messages_to("C0BOARD")
+    assert [b["type"] for b in call.blocks or []] == ["section", "section", "actions"]
+
+
+def test_channels_slack_owns() -> None:
+    owns = SlackSender.owns_channel
+    fake_self = object.__new__(SlackSender)
+    assert owns(fake_self, "C0123ABCD") and owns(fake_self, "G0123ABCD")
+    assert owns(fake_self, "D0123ABCD") and owns(fake_self, "#improvement-board")
+    assert not owns(fake_self, "19:abc@thread.tacv2") and not owns(fake_self, "general")
+
+
+def test_a_long_rate_limit_is_handed_to_the_outbox(sender: SlackSender, slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=120)
+    with pytest.raises(SendError) as caught:
+        sender.send_to_account("UAMIRA", HELLO)
+    assert caught.value.permanent is False and caught.value.retry_after == 120
+    assert len(slack.calls("chat.postMessage")) == 1  # not slept on inside the call
+
+
+def test_short_rate_limits_and_server_errors_are_retried_in_the_client(
+    sender: SlackSender, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    slack.fail_next("chat.postMessage", status=503)
+    sender.send_to_account("UAMIRA", HELLO)
+    outcomes = [c.outcome for c in slack.calls("chat.postMessage")]
+    assert outcomes == ["ratelimited", "http_503", "ok"]
+
+
+def test_a_dropped_connection_is_retried(sender: SlackSender, slack: FakeSlack) -> None:
+    slack.fail_next("chat.postMessage", reset=True)
+    sender.send_to_account("UAMIRA", HELLO)
+    assert [c.outcome for c in slack.calls("chat.postMessage")] == ["reset", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        ("user_not_found", True),
+        ("account_inactive", True),
+        ("channel_not_found", True),
+        ("not_in_channel", True),
+        ("is_archived", True),
+        ("cannot_dm_bot", True),
+        ("internal_error", False),
+        ("invalid_auth", False),
+    ],
+)
+def test_slack_errors_map_to_permanent_or_transient(
+    error: str, permanent: bool, sender: SlackSender, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", status=200, error=error)
+    with pytest.raises(SendError) as caught:
+        sender.send_to_channel("C0BOARD", HELLO)
+    assert caught.value.permanent is permanent and error in caught.value.reason
+
+
+def test_persistent_server_errors_become_a_transient_send_error(
+    sender: SlackSender, slack: FakeSlack
+) -> None:
+    slack.fail_next("chat.postMessage", status=500, times=5)
+    with pytest.raises(SendError) as caught:
+        sender.send_to_channel("C0BOARD", HELLO)
+    assert caught.value.permanent is False
+    assert len(slack.calls("chat.postMessage")) == 3  # first try and two retries
+
+
+def test_directory_finds_people_by_id_and_email(slack: FakeSlack) -> None:
+    directory = SlackDirectory(build_web_client("xoxb-test", base_url=slack.api_url))
+    account = directory.lookup_email(" amira.khan@COUNCIL.example ")
+    assert account is not None
+    assert (account.platform, account.external_id, account.name) == (
+        Platform.SLACK,
+        "UAMIRA",
+        "Amira Khan",
+    )
+    assert account.email == "Amira.Khan@council.example"
+    assert directory.lookup_id("UAMIRA") == account
+    assert directory.lookup_id("UNOBODY") is None  # user_not_found
+    assert directory.lookup_email("nobody@council.example") is None  # users_not_found
+    assert directory.lookup_id("UGONE") is None  # deactivated
+    before = len(slack.calls("users.info"))
+    directory.lookup_id("UAMIRA")
+    assert len(slack.calls("users.info")) == before  # cached
+
+
+def test_directory_does_not_hide_a_broken_token(slack: FakeSlack) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    slack.fail_next("users.lookupByEmail", status=200, error="invalid_auth")
+    directory = SlackDirectory(build_web_client("xoxb-test", base_url=slack.api_url))
+    with pytest.raises(SlackApiError):
+        directory.lookup_email("amira.khan@council.example")
+
+
+def test_composition_uses_slack_when_configured(core: Core, slack: FakeSlack) -> None:
+    assert slack_client(core.settings) is None
+    assert build_senders(core) == []
+    assert import_directory(core).platform == Platform.CONSOLE
+    configured = Core(
+        settings=Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=core.settings.database_url,
+            slack_bot_token="xoxb-test",
+            slack_api_url=slack.api_url.rstrip("/"),
+        ),
+        sessions=core.sessions,
+        clock=core.clock,
+    )
+    client = slack_client(configured.settings)
+    assert client is not None and client.base_url == slack.api_url
+    assert [s.platform for s in build_senders(configured)] == [Platform.SLACK]
+    directory = import_directory(configured)
+    assert directory.platform == Platform.SLACK
+    account = directory.lookup_email("amira.khan@council.example")
+    assert account is not None and account.external_id == "UAMIRA"
