@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1, 0)
     digest_schedule: str = "mon 09:00"
     port: int = Field(default=3000, ge=1, le=65535)
+    #: Processes of `serve` (the name Heroku and uvicorn use); one per core is a good start.
+    web_concurrency: int = Field(default=1, ge=1, le=64)
     # All interfaces by default (a platform's router reaches the process from outside);
     # 127.0.0.1 behind a local reverse proxy, and in tests.
     host: str = "0.0.0.0"  # noqa: S104

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -120,10 +120,8 @@ async def _read_body(request: Request) -> bytes | None:
     return b"".join(chunks)
 
 
-def serve(settings: Settings) -> int:
-    """Run the HTTP server on HOST:PORT (default 0.0.0.0:3000) until SIGINT/SIGTERM."""
-    import uvicorn
-
+def build_app(settings: Settings) -> Starlette | None:
+    """The whole HTTP app from settings; None (with the reason logged) if Slack refuses to start."""
     from bot.compose import build_core
 
     core = build_core(settings)
@@ -137,21 +135,54 @@ def serve(settings: Settings) -> int:
             slack = build_slack(core, settings)
         except BoltError as exc:  # auth.test refused the token, or Slack is unreachable
             log.error("Slack would not start: %s", exc)
-            return 1
+            return None
     else:
         log.warning("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on")
     from handlers.teams.app import build_teams
 
     # Always mounted: without TEAMS_APP_ID/TEAMS_APP_PASSWORD it answers 401 (issue #5).
     teams = build_teams(core, settings).handle
-    app = create_web_app(core, slack=slack, teams=teams)
-    log.info("Serving on %s:%s", settings.host, settings.port)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
+    return create_web_app(core, slack=slack, teams=teams)
+
+
+def app_from_environment() -> Starlette:
+    """The app factory each uvicorn worker process calls when WEB_CONCURRENCY > 1."""
+    app = build_app(Settings())
+    if app is None:
+        raise SystemExit(1)
+    return app
+
+
+def serve(settings: Settings) -> int:
+    """Run the HTTP server on HOST:PORT (default 0.0.0.0:3000) until SIGINT/SIGTERM."""
+    import uvicorn
+
+    # Built here even with several workers, so a refused token stops `serve` at once instead
+    # of leaving the supervisor restarting workers that cannot start.
+    app = build_app(settings)
+    if app is None:
+        return 1
+    log.info(
+        "Serving on %s:%s with %s process(es)",
+        settings.host,
+        settings.port,
+        settings.web_concurrency,
     )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.web_concurrency > 1:
+        # One process per core: the core is CPU-bound Python, and a process has one GIL.
+        uvicorn.run(
+            "handlers.web:app_from_environment",
+            factory=True,
+            workers=settings.web_concurrency,
+            **options,
+        )
+    else:
+        uvicorn.run(app, **options)
     return 0
