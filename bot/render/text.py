@@ -93,9 +93,8 @@ def _action_list(block: ActionList, prefix: str, today: dt.date | None) -> list[
     return lines
 
 
-def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> list[str]:
-    a = block.action
-    lines = [f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")]
+def action_facts(a: ActionView, today: dt.date | None = None) -> list[tuple[str, str]]:
+    """An action's facts as (name, plain text) pairs, for renderers that lay them out."""
     facts = [
         ("Owner", a.owner.name if a.owner else "nobody yet"),
         ("Due", due_phrase(a, today).removeprefix("due ")),
@@ -106,7 +105,13 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
         facts.append(("Workstream", a.workstream))
     if a.priority:
         facts.append(("Priority", a.priority))
-    lines += [f"  {name}: {value}" for name, value in facts]
+    return facts
+
+
+def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> list[str]:
+    a = block.action
+    lines = [f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")]
+    lines += [f"  {name}: {value}" for name, value in action_facts(a, today)]
     if block.history:
         lines.append("  History (newest first):")
         lines += [f"    {history_line(entry, tz)}" for entry in block.history]

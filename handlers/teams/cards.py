@@ -38,7 +38,7 @@ from bot.render.model import (
     Tone,
     Usage,
 )
-from bot.render.text import action_line, due_phrase, history_line
+from bot.render.text import action_facts, action_line, history_line
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -198,16 +198,7 @@ def _detail(
 ) -> list[dict[str, Any]]:
     a = block.action
     title = f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")
-    facts = [
-        ("Owner", a.owner.name if a.owner else "nobody yet"),
-        ("Due", due_phrase(a, today).removeprefix("due ")),
-        ("Status", a.status.label + (f": {a.blocked_reason}" if a.blocked_reason else "")),
-        ("RAG", a.rag.value if a.rag else "not rated"),
-    ]
-    if a.workstream:
-        facts.append(("Workstream", a.workstream))
-    if a.priority:
-        facts.append(("Priority", a.priority))
+    facts = action_facts(a, today)
     out: list[dict[str, Any]] = [
         _text(title, size="Medium", weight="Bolder"),
         {"type": "FactSet", "facts": [{"title": n, "value": escape(v)} for n, v in facts]},
