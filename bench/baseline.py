@@ -8,6 +8,7 @@ listeners only ack. `python -m bench.baseline --port N --database URL --slack-ap
 from __future__ import annotations
 
 import argparse
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
@@ -60,13 +61,29 @@ def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--slack-api-url", required=True)
     args = parser.parse_args()
-    uvicorn.run(
-        build_app(args.database, SECRET, args.slack_api_url),
-        host="127.0.0.1",
-        port=args.port,
-        log_level="info",
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": args.port,
+        "log_level": "info",
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": 10,
+    }
+    # The same number of processes as `actionbot serve` gets from WEB_CONCURRENCY.
+    workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+    if workers > 1:
+        os.environ["BENCH_BASELINE_DATABASE"] = args.database
+        os.environ["BENCH_BASELINE_API_URL"] = args.slack_api_url
+        uvicorn.run("bench.baseline:app_from_environment", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(build_app(args.database, SECRET, args.slack_api_url), **options)
+
+
+def app_from_environment() -> Any:
+    """Factory for uvicorn's worker processes when WEB_CONCURRENCY > 1."""
+    from bench.common import SECRET
+
+    return build_app(
+        os.environ["BENCH_BASELINE_DATABASE"], SECRET, os.environ["BENCH_BASELINE_API_URL"]
     )
 
 

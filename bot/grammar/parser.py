@@ -54,6 +54,9 @@ _MAX_DATE_WORDS = 4
 
 def parse(command: str, text: str, *, today: dt.date) -> Command:
     """Parse one slash command (`/action` or `/status`, slash optional) and its text."""
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text; no keyboard types it, so it is refused, not kept.
+        raise CommandError("The text contains a NUL character, which I cannot store.", None)
     name = command.strip().lstrip("/").lower()
     if name == "action":
         return parse_action(text, today=today)
@@ -129,6 +132,8 @@ def _split(text: str) -> tuple[str, str]:
 
 
 def _quote(text: str, limit: int = 40) -> str:
+    # A reason is one line, whatever line breaks the quoted text had.
+    text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -124,7 +124,8 @@ def add_update(request: Request, command: AddUpdate) -> Outcome:
     require_owner_or_chair(request, action, "add updates to it")
     if action.status == Status.OPEN:
         _set_status(request, action, Status.IN_PROGRESS)
-    # A note touches only the history, so two people writing at once both land.
+    # A note touches only the history (the dispatcher retries the rare clash with the first
+    # note's status change), so two people writing at once both land.
     _record(request, action, "note", note=command.note)
     view = action_view(action, today=request.today)
     return Outcome(replies.changed(f"Added your update to {replies.label(view)}.", view))

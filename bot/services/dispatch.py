@@ -50,6 +50,9 @@ def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
         except CommandError as exc:
             return Outcome(replies.error(exc.reason, exc.usage))
         except StaleDataError:
+            # A note changes no field, so it is simply written again on the fresh row.
+            if isinstance(command, c.AddUpdate) and attempt == 1:
+                continue
             action_id = getattr(command, "action_id", None)
             what = f"#{action_id}" if action_id else "This action"
             return Outcome(

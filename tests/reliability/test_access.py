@@ -1,0 +1,295 @@
+# ruff: noqa: F811, B023 - pytest fixtures imported by name; lambdas called at once
+"""6. Access: every command against every role; signatures on every Slack route; Teams tokens;
+secrets never in logs or error messages."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.services.context import Caller, Core
+from storage.db import transaction
+from storage.models import Action, HistoryEntry, Platform
+from tests.reliability.conftest import Tally
+from tests.reliability.helpers import added_id, command, history_rows, ok, snapshot
+
+CHAIR_ONLY, OWNER_OR_CHAIR, ANYONE = "chair", "owner", "anyone"
+ROLES = ("chair", "owner", "member", "unknown")
+
+#: (command with {n} for a fresh action, who may, a step the chair takes first)
+TABLE: list[tuple[str, str, str | None]] = [
+    ("/action add Another action @amira due 2026-12-18", CHAIR_ONLY, None),
+    ("/action assign {n} @ben", CHAIR_ONLY, None),
+    ("/action done {n} finished", OWNER_OR_CHAIR, None),
+    ("/action update {n} progress made", OWNER_OR_CHAIR, None),
+    ("/action blocked {n} waiting for data", OWNER_OR_CHAIR, None),
+    ("/action reopen {n}", OWNER_OR_CHAIR, "/action done {n}"),
+    ("/action due {n} 2026-12-18 partner asked", CHAIR_ONLY, None),
+    ("/action rag {n} red", OWNER_OR_CHAIR, None),
+    ("/action show {n}", ANYONE, None),
+    ("/action list", ANYONE, None),
+    ("/action list mine", ANYONE, None),
+    ("/action list @amira", ANYONE, None),
+    ("/action help", ANYONE, None),
+    ("/status", ANYONE, None),
+    ("/status overdue", ANYONE, None),
+    ("/status mine", ANYONE, None),
+    ("/status @amira", ANYONE, None),
+    ("/status due 14 days", ANYONE, None),
+    ("/status digest", CHAIR_ONLY, None),
+    ("/status digest post", CHAIR_ONLY, None),
+]
+
+
+def _allowed(who_may: str, role: str) -> bool:
+    return who_may == ANYONE or role == "chair" or (who_may == OWNER_OR_CHAIR and role == "owner")
+
+
+@pytest.fixture
+def board_core(core: Core) -> Core:
+    """The core with a board channel, so `/status digest post` has somewhere to post."""
+    settings = core.settings.model_copy(update={"board_channel": "C0BOARD01"})
+    return Core(settings=settings, sessions=core.sessions, clock=core.clock,
+                directories=core.directories)
+
+
+@pytest.mark.parametrize("line, who_may, first", TABLE, ids=[t[0] for t in TABLE])
+def test_every_command_against_every_role(
+    board_core: Core, chair: Caller, amira: Caller, ben: Caller, line: str, who_may: str,
+    first: str | None, tally: Tally,
+) -> None:
+    core = board_core
+    ok(core, ben, "/action help")  # Ben is a known member; "unknown" has never been seen
+    callers = {"chair": chair, "owner": amira, "member": ben}
+    for index, role in enumerate(ROLES):
+        caller = callers.get(role) or Caller(Platform.CONSOLE, f"stranger{index}", "Stranger")
+        number = added_id(ok(core, chair, f"/action add Case {role} @amira due 2026-12-04"))
+        if first:
+            ok(core, chair, first.format(n=number))
+        before = snapshot(core)
+        history_before = len(history_rows(core))
+        outcome = command(core, caller, line.format(n=number))
+        tally.add("6 access", inputs=1)
+        reply = outcome.message
+        if _allowed(who_may, role):
+            assert reply.tone != "error", (role, line, reply.text)
+            if who_may != ANYONE and "digest" not in line:
+                new = history_rows(core)[history_before:]
+                assert new, (role, line, "an allowed change left no history")
+                assert all(entry.actor_id is not None for entry in new)
+        else:
+            assert reply.tone == "error", (role, line, reply.text)
+            assert "Only" in reply.text and "chair" in reply.text, reply.text
+            assert snapshot(core) == before, (role, line)
+
+
+# --------------------------------------------------------------------------- Slack routes
+
+from tests.support.fake_slack import FakeSlack  # noqa: E402
+from tests.support.slack_signing import (  # noqa: E402
+    app_home_opened_event,
+    block_actions_body,
+    signed_headers,
+    slash_command_body,
+    text_input,
+    view_submission_body,
+)
+from tests.test_slack_http import (  # noqa: E402, F401 - fixtures
+    AMIRA,
+    CHAIR,
+    SECRET,
+    SlackUser,
+    base,
+    bot,
+    count,
+    slack,
+    slack_core,
+)
+
+
+def _bodies() -> dict[str, bytes]:
+    return {
+        "slash command": slash_command_body(text="add Should never exist", user_id=CHAIR),
+        "status command": slash_command_body(command="/status", text="", user_id=CHAIR),
+        "button press": block_actions_body(CHAIR, "action_done", "1"),
+        "form submission": view_submission_body(
+            CHAIR, "add_action", {"title": {"value": text_input("Never")}}, ""
+        ),
+        "event": app_home_opened_event(CHAIR),
+        "url verification": json.dumps(
+            {"token": "x", "challenge": "abc", "type": "url_verification"}
+        ).encode(),
+    }
+
+
+_TAMPER = ["bad secret", "no signature", "no timestamp", "replayed (6 min old)",
+           "future timestamp", "garbage timestamp", "tampered body", "v1 signature"]
+
+
+@pytest.mark.parametrize("how", _TAMPER)
+def test_every_slack_route_refuses_bad_signatures(
+    how: str, base: str, slack: FakeSlack, slack_core: Core, tally: Tally
+) -> None:
+    with transaction(slack_core.sessions) as session:
+        before = session.scalar(select(func.count()).select_from(Action))
+    for name, body in _bodies().items():
+        slack.clear()
+        now = int(time.time())
+        headers = {
+            "bad secret": lambda: signed_headers(body, "not-the-secret"),
+            "no signature": lambda: {
+                k: v for k, v in signed_headers(body, SECRET).items()
+                if k.lower() != "x-slack-signature"
+            },
+            "no timestamp": lambda: {
+                k: v for k, v in signed_headers(body, SECRET).items()
+                if k.lower() != "x-slack-request-timestamp"
+            },
+            "replayed (6 min old)": lambda: signed_headers(body, SECRET, now - 360),
+            "future timestamp": lambda: signed_headers(body, SECRET, now + 360),
+            "garbage timestamp": lambda: {
+                **signed_headers(body, SECRET), "X-Slack-Request-Timestamp": "1e9"
+            },
+            "tampered body": lambda: signed_headers(body, SECRET),
+            "v1 signature": lambda: {
+                **signed_headers(body, SECRET),
+                "X-Slack-Signature": signed_headers(body, SECRET)["X-Slack-Signature"].replace(
+                    "v0=", "v1="
+                ),
+            },
+        }[how]()
+        sent = body + b"&x=1" if how == "tampered body" else body
+        response = httpx.post(f"{base}/slack/events", content=sent, headers=headers, timeout=10)
+        tally.add("6 access", inputs=1)
+        assert response.status_code == 401, (name, how, response.status_code, response.text)
+        assert slack.calls() == [], (name, how)  # no listener ran
+    assert count(slack_core, Action) == before and count(slack_core, HistoryEntry) == 0
+
+
+def test_a_correctly_signed_request_is_served(base: str, slack: FakeSlack) -> None:
+    """The control: the same harness with a good signature gets through."""
+    body = slash_command_body(command="/status", text="", user_id=CHAIR)
+    response = httpx.post(
+        f"{base}/slack/events", content=body, headers=signed_headers(body, SECRET), timeout=10
+    )
+    assert response.status_code == 200 and response.json()["response_type"] == "ephemeral"
+
+
+# --------------------------------------------------------------------------- Teams
+
+from tests.support.teams_server import message  # noqa: E402
+from tests.test_teams_auth import APP_ID, connector, secured  # noqa: E402, F401
+
+
+def _unsigned(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
+@pytest.mark.parametrize("authorization", [
+    None, "", "Bearer x", "Bearer garbage", "Basic dXNlcjpwYXNz", "bearer lower.case.token",
+    "alg-none",
+])
+def test_teams_refuses_requests_without_a_valid_token(
+    secured: str, connector: Any, database_url: str, authorization: str | None, tally: Tally
+) -> None:
+    if authorization == "alg-none":
+        now = int(time.time())
+        authorization = "Bearer " + _unsigned({
+            "aud": APP_ID, "iss": "https://api.botframework.com", "iat": now, "nbf": now,
+            "exp": now + 600, "serviceurl": connector.url,
+        })
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    activity = message(connector.url, "29:chair", "action add Never should exist")
+    answer = httpx.post(f"{secured}/api/messages", json=activity, headers=headers, timeout=20)
+    tally.add("6 access", inputs=1)
+    assert answer.status_code == 401
+    assert connector.posts == []
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    with transaction(make_session_factory(engine)) as session:
+        assert session.scalar(select(func.count()).select_from(Action)) == 0
+    engine.dispose()
+
+
+# --------------------------------------------------------------------------- secrets
+
+TOKEN = "xoxb-1234-5678-SECRETTOKENabcdef"
+SIGNING = "signing-SECRET-0123456789abcdef"
+TEAMS_PASSWORD = "teams-PASSWORD-fedcba9876543210"
+
+
+def test_secrets_never_appear_in_logs_or_replies(
+    database_url: str, clock: FixedClock, caplog: pytest.LogCaptureFixture, tally: Tally
+) -> None:
+    """Everything at DEBUG, through good and failing paths; then grep for the secrets."""
+    from bot.compose import build_senders
+    from bot.services.outbox import deliver
+    from handlers.slack.app import build_slack
+    from handlers.web import create_web_app
+    from storage.db import make_engine, make_session_factory
+    from tests.test_slack_http import running
+
+    caplog.set_level(logging.DEBUG)
+    seen: list[str] = []
+    with FakeSlack() as fake:
+        fake.add_user(CHAIR, "sarah@board.example", "Sarah Chair")
+        fake.add_user(AMIRA, "amira@council.example", "Amira Khan")
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=database_url, slack_bot_token=TOKEN, slack_signing_secret=SIGNING,
+            slack_api_url=fake.api_url, chair_user_ids=(CHAIR,), teams_app_id="app-id",
+            teams_app_password=TEAMS_PASSWORD,
+        )
+        seen += [repr(settings), str(settings), settings.model_dump_json()]
+        engine = make_engine(database_url)
+        core = Core(settings=settings, sessions=make_session_factory(engine), clock=clock)
+        slack_bot = build_slack(core, settings)
+        with running(create_web_app(core, slack=slack_bot)) as url:
+            def post(body: bytes, secret: str = SIGNING) -> None:
+                response = httpx.post(f"{url}/slack/events", content=body,
+                                      headers=signed_headers(body, secret), timeout=10)
+                seen.append(response.text)
+                seen.append(json.dumps(dict(response.headers)))
+
+            post(slash_command_body(text=f"add Audit <@{AMIRA}> due friday", user_id=CHAIR))
+            post(slash_command_body(text="status", user_id=CHAIR), secret="wrong")
+            fake.fail_next("users.info", status=500, times=3)
+            post(slash_command_body(text="list", user_id="UNEW"))
+            fake.fail_next("chat.postMessage", error="invalid_auth", status=200, times=5)
+            fake.fail_next("users.info", error="not_authed", status=200, times=3)
+            post(slash_command_body(text=f"add Second <@{AMIRA}>", user_id=CHAIR))
+            fake.fail_next("chat.postMessage", reset=True, times=3)
+            post(slash_command_body(text=f"add Third <@{AMIRA}>", user_id=CHAIR))
+            post(slash_command_body(text="done 999999", user_id=CHAIR))
+            clock.advance(dt_hours(2))
+            report = deliver(core, build_senders(core))
+            seen.append(report.summary())
+        slack_bot.close()
+        engine.dispose()
+        # Outbound calls carry the token (that is the point) but nothing else may.
+        seen += [json.dumps(c.params) for c in fake.calls()]
+    tally.add("6 access", inputs=8, faults=14)
+    haystack = caplog.text + "\n".join(seen)
+    haystack += "\n".join(str(r.args) + str(r.exc_info) for r in caplog.records)
+    assert "refused a Slack request" in caplog.text  # the logs did capture the bad request
+    for secret in (TOKEN, SIGNING, TEAMS_PASSWORD, TOKEN[5:], SIGNING[:16]):
+        assert secret not in haystack, f"a secret ({secret[:8]}…) appears in logs or replies"
+
+
+def dt_hours(hours: int) -> Any:
+    import datetime as dt
+
+    return dt.timedelta(hours=hours)
