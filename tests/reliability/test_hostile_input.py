@@ -16,7 +16,7 @@ from sqlalchemy import inspect, text
 from bot.errors import CommandError
 from bot.grammar.parser import MAX_ID, parse, parse_user
 from bot.services.context import Caller, Core
-from tests.reliability.conftest import SOAK, Tally, postgres_url
+from tests.reliability.conftest import SOAK, Tally
 from tests.reliability.helpers import (
     added_id,
     check_plain_rendering,
