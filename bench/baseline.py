@@ -73,7 +73,17 @@ def main() -> None:
     if workers > 1:
         os.environ["BENCH_BASELINE_DATABASE"] = args.database
         os.environ["BENCH_BASELINE_API_URL"] = args.slack_api_url
-        uvicorn.run("bench.baseline:app_from_environment", factory=True, workers=workers, **options)
+        from handlers.web import listening_socket
+
+        # The same shared socket as `actionbot serve` (TCP_NODELAY set on it).
+        listener = listening_socket(options.pop("host"), options.pop("port"))
+        uvicorn.run(
+            "bench.baseline:app_from_environment",
+            factory=True,
+            workers=workers,
+            fd=listener.fileno(),
+            **options,
+        )
     else:
         uvicorn.run(build_app(args.database, SECRET, args.slack_api_url), **options)
 

@@ -8,6 +8,7 @@ each Slack request is dispatched in a worker thread and the event loop never blo
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -177,12 +178,31 @@ def serve(settings: Settings) -> int:
     }
     if settings.web_concurrency > 1:
         # One process per core: the core is CPU-bound Python, and a process has one GIL.
+        # The workers share a socket we bind, with TCP_NODELAY set on it: the connections
+        # they accept inherit it, whereas uvicorn's own shared socket stalls every keep-alive
+        # response ~40 ms on delayed ACKs (bench/RESULTS.md).
+        options.pop("host")
+        options.pop("port")
+        listener = listening_socket(settings.host, settings.port)
         uvicorn.run(
             "handlers.web:app_from_environment",
             factory=True,
             workers=settings.web_concurrency,
+            fd=listener.fileno(),
             **options,
         )
     else:
         uvicorn.run(app, **options)
     return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket with TCP_NODELAY, inheritable by worker processes."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
