@@ -247,3 +247,5 @@ def test_list_and_help(core: Core, chair: Caller, amira: Caller) -> None:
     assert isinstance(listed, ActionList) and [a.title for a in listed.items] == ["B"]
     help_text = render(act(core, amira, "help").message)
     assert "/action done <id> [note]" in help_text and "/status due [N days]" in help_text
+    one = render(act(core, amira, "help due").message)
+    assert one.startswith("/action due <id> <date> [reason]") and "/status" not in one

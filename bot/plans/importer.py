@@ -510,18 +510,7 @@ def _create(session: Session, row: PlanRow, owner: Person, *, now: dt.datetime, 
     session.flush()
 
     def record(change: str, field: str | None, new: object, old: object = None) -> None:
-        history.record(
-            session,
-            action=action,
-            actor=None,
-            source=SOURCE,
-            at=now,
-            change=change,
-            field=field,
-            old=old,
-            new=new,
-            note=note,
-        )
+        _record(session, action, now=now, note=note, change=change, field=field, old=old, new=new)
 
     # The same entries as `/action add` (bot/services/actions.py add_action) ...
     record("created", None, row.title)
@@ -579,19 +568,34 @@ def _update(
             setattr(action, field, new)
     action.updated_at = now
     for change, field, old, new in changes:
-        history.record(
-            session,
-            action=action,
-            actor=None,
-            source=SOURCE,
-            at=now,
-            change=change,
-            field=field,
-            old=old,
-            new=new,
-            note=note,
-        )
+        _record(session, action, now=now, note=note, change=change, field=field, old=old, new=new)
     return True
+
+
+def _record(
+    session: Session,
+    action: Action,
+    *,
+    now: dt.datetime,
+    note: str,
+    change: str,
+    field: str | None,
+    old: object,
+    new: object,
+) -> None:
+    """One history entry made by the import, naming the file and row in its note."""
+    history.record(
+        session,
+        action=action,
+        actor=None,
+        source=SOURCE,
+        at=now,
+        change=change,
+        field=field,
+        old=old,
+        new=new,
+        note=note,
+    )
 
 
 def _set_status(

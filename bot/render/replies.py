@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.grammar.usage import help_lines
+from bot.grammar.usage import ACTION_USAGE, DATE_FORMS, help_lines
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -33,7 +33,10 @@ def error(reason: str, usage: str | None) -> Message:
 
 
 def help_message(topic: str | None = None) -> Message:
-    """Usage of every command."""
+    """Usage of every command, or of one (`/action help done`)."""
+    if topic and topic in ACTION_USAGE:
+        line = ACTION_USAGE[topic]
+        return Message(text=line, blocks=[Usage(lines=[line, DATE_FORMS])])
     return Message(
         text="Commands of the action follow-up bot",
         blocks=[Heading(text="Action follow-up bot: commands"), Usage(lines=help_lines())],

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.errors import CommandError
@@ -67,17 +67,11 @@ def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
             if attempt == 2:
                 raise
         except DBAPIError as exc:
-            if not exc.connection_invalidated and not _is_unavailable(exc):
+            if not exc.connection_invalidated and not isinstance(exc, OperationalError):
                 raise
             log.warning("database unavailable during %s: %s", type(command).__name__, exc.orig)
             return Outcome(replies.error(TRY_AGAIN, None))
     raise AssertionError("unreachable")
-
-
-def _is_unavailable(exc: DBAPIError) -> bool:
-    from sqlalchemy.exc import OperationalError
-
-    return isinstance(exc, OperationalError)
 
 
 def _digest(request: Request, command: c.StatusDigest) -> Outcome:

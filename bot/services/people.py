@@ -46,7 +46,9 @@ def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> P
         person.identities.append(
             Identity(platform=account.platform, external_id=account.external_id)
         )
-    session.flush()
+    # Every command passes here: only write when the person or an account is new or changed.
+    if session.new or session.dirty:
+        session.flush()
     return person
 
 
