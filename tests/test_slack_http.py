@@ -461,9 +461,15 @@ def test_add_resolves_owners_by_mention_and_dms_them_with_buttons(
     owner = action_row(slack_core, number).owner
     assert owner is not None and owner.display_name == "Amira Khan"
     assert owner.email == "amira.khan@council.example"
-    with transaction(slack_core.sessions) as session:
-        row = session.scalars(select(OutboxMessage)).one()
-        assert (row.status, row.platform_channel) == (OutboxStatus.SENT, f"D{AMIRA}")
+
+    # The fake records the post before our worker thread commits "sent": wait for the commit.
+    def sent() -> tuple[OutboxStatus, str | None]:
+        with transaction(slack_core.sessions) as session:
+            row = session.scalars(select(OutboxMessage)).one()
+            return row.status, row.platform_channel
+
+    wait_until(lambda: sent()[0] == OutboxStatus.SENT, "the DM marked sent")
+    assert sent() == (OutboxStatus.SENT, f"D{AMIRA}")
     # An unknown user id is refused with a reason and nothing is created
     answer = chair.reply("add Ghost work <@UNOBODY|nobody>")
     assert "can't find the user" in answer["text"]
