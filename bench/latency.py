@@ -8,6 +8,7 @@ command) runs in this process on loopback.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import tempfile
@@ -37,6 +38,11 @@ RUNS = ((1, 200), (16, 800))
 WARMUP = 40
 P99_TARGET = 0.250
 P50_RATIO_TARGET = 1.5
+
+
+def web_concurrency() -> str:
+    """Server processes for both servers: WEB_CONCURRENCY if set, else one per core."""
+    return os.environ.get("WEB_CONCURRENCY") or str(os.cpu_count() or 1)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -79,6 +85,7 @@ def serve_env(url: str, port: int, fake: Any) -> dict[str, str]:
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "BOARD_CHANNEL": "CBOARD01",
+        "WEB_CONCURRENCY": web_concurrency(),
     }
 
 
@@ -168,7 +175,7 @@ def run(db: str = "both", quick: bool = False) -> list[Table]:
                     "--slack-api-url",
                     fake.api_url,
                 ],
-                {},
+                {"WEB_CONCURRENCY": web_concurrency()},
                 port,
                 logs / f"baseline-{label}.log",
                 fake.response_url(),
@@ -208,7 +215,7 @@ def run(db: str = "both", quick: bool = False) -> list[Table]:
                 table.notes.append(f"c={concurrency}: ours {problems}, baseline {b['problems']}")
         table.notes.append(
             "mix: /action done, /action update, /status overdue, /status, round robin, as chairs; "
-            f"server logs in {logs}"
+            f"{web_concurrency()} server process(es) each (WEB_CONCURRENCY); server logs in {logs}"
         )
         tables.append(table)
     return tables

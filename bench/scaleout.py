@@ -125,7 +125,8 @@ def run(db: str = "both", quick: bool = False) -> list[Table]:
             procs.append(
                 spawn(
                     [actionbot(), "serve"],
-                    env=serve_env(url, port, fake),
+                    # Two single-process servers: the scale-out under test is across processes.
+                    env={**serve_env(url, port, fake), "WEB_CONCURRENCY": "1"},
                     log=logs / f"serve{n}.log",
                 )
             )

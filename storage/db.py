@@ -9,10 +9,23 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+#: Connections kept open per process: as many as the web server's threads that can be inside
+#: a transaction at once (16 command threads). A smaller pool makes every busy moment open
+#: and close "overflow" connections, which costs more than the command itself.
+POOL_SIZE = 16
+POOL_OVERFLOW = 8
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`, tuned for SQLite and PostgreSQL alike."""
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
     if url.startswith("sqlite"):
+        if ":memory:" in url or url in ("sqlite://", "sqlite:///"):
+            # An in-memory database uses one shared connection (SingletonThreadPool).
+            kwargs.pop("pool_size", None)
+            kwargs.pop("max_overflow", None)
         # Threads of the web server share the file; wait for locks rather than fail at once.
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -31,9 +44,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     # pre-ping: after a database restart the pool hands out live connections, no bot restart.
     kwargs.setdefault("pool_pre_ping", True)
-    if "poolclass" not in kwargs:
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.config import Settings
 from bot.errors import CommandError
@@ -18,12 +18,14 @@ from storage.models import Identity, Person, Platform, Role
 
 def find_account(session: Session, *, platform: Platform, external_id: str) -> Person | None:
     """The person who has this platform account, if we know them."""
+    # Every command starts here: the person and all their accounts in one statement.
     query = (
         select(Person)
         .join(Identity)
         .where(Identity.platform == platform, Identity.external_id == external_id)
+        .options(joinedload(Person.identities))
     )
-    return session.scalars(query).first()
+    return session.scalars(query).unique().first()
 
 
 def find_by_email(session: Session, *, email: str) -> Person | None:

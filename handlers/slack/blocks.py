@@ -1,7 +1,9 @@
 """Block Kit rendering of the neutral reply model, within Slack's limits and safe for user text.
 
-Every block is built with slack_sdk's own Block Kit classes and serialised with `to_dict()`,
-which runs slack_sdk's validators: Slack's limits are checked by Slack's library, not by us.
+Blocks are built as plain dicts, every text cut to Slack's limits here. They used to be built
+with slack_sdk's Block Kit classes, whose validators made rendering a quarter of a command's CPU;
+the tests now round-trip every shape through those classes instead (tests/test_slack_blocks.py),
+so Slack's own library still checks what we send.
 
 Safety of text: every string we put in mrkdwn is escaped (`&`, `<`, `>` only, as Slack asks:
 https://api.slack.com/reference/surfaces/formatting#escaping) and sent with `verbatim: true`,
@@ -18,16 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
 from slack_sdk.models.views import View
 
 from bot.render.model import (
@@ -122,14 +114,18 @@ def safe(text: str, limit: int) -> str:
     return cut_escaped(escape(text), limit)
 
 
-def md(text: str) -> MarkdownTextObject:
+#: A Block Kit block or composition object, as sent to Slack.
+Block = dict[str, Any]
+
+
+def md(text: str) -> Block:
     """A mrkdwn text object that Slack shows verbatim: no auto-links, no parsed mentions."""
-    return MarkdownTextObject(text=text, verbatim=True)
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def plain(text: str, limit: int) -> PlainTextObject:
+def plain(text: str, limit: int) -> Block:
     """A plain_text object cut to `limit` (plain text is never parsed for mentions or links)."""
-    return PlainTextObject(text=cut(text, limit), emoji=True)
+    return {"type": "plain_text", "text": cut(text, limit), "emoji": True}
 
 
 def render(
@@ -139,7 +135,7 @@ def render(
     tz: ZoneInfo | None = None,
     max_blocks: int = MAX_BLOCKS,
 ) -> SlackMessage:
-    """The message as validated blocks plus its fallback text."""
+    """The message as blocks within Slack's limits, plus its fallback text."""
     return SlackMessage(
         text=fallback_text(message),
         blocks=to_blocks(message, today=today, tz=tz, max_blocks=max_blocks),
@@ -158,7 +154,7 @@ def to_blocks(
     tz: ZoneInfo | None = None,
     max_blocks: int = MAX_BLOCKS,
 ) -> list[dict[str, Any]]:
-    """The message as Block Kit dicts, validated by slack_sdk, at most `max_blocks` of them."""
+    """The message as Block Kit dicts, at most `max_blocks` of them."""
     shown = _fit_lists(message.blocks, max_blocks)
     out: list[Block] = []
     for index, block in enumerate(message.blocks):
@@ -166,7 +162,7 @@ def to_blocks(
         out.extend(_block(block, mark, today, tz, shown.get(index)))
     if len(out) > max_blocks:  # only reachable with absurd inputs; lists are fitted above
         out = [*out[: max_blocks - 1], _context("… the rest does not fit in one Slack message.")]
-    return [block.to_dict() for block in out]
+    return out
 
 
 def view_blocks(
@@ -206,7 +202,7 @@ def _block(
     shown: int | None,
 ) -> list[Block]:
     if isinstance(block, Heading):
-        return [HeaderBlock(text=plain(block.text, HEADER_TEXT))]
+        return [{"type": "header", "text": plain(block.text, HEADER_TEXT)}]
     if isinstance(block, Paragraph):
         return [_section(mark + escape(block.text))]
     if isinstance(block, Usage):
@@ -220,12 +216,12 @@ def _block(
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=md(cut_escaped(text, SECTION_TEXT)))
+def _section(text: str) -> Block:
+    return {"type": "section", "text": md(cut_escaped(text, SECTION_TEXT))}
 
 
-def _context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[md(cut_escaped(text, CONTEXT_TEXT))])
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [md(cut_escaped(text, CONTEXT_TEXT))]}
 
 
 def _usage(block: Usage, mark: str) -> list[Block]:
@@ -242,8 +238,13 @@ def _counts(block: Counts, mark: str) -> list[Block]:
     for start in range(0, max(len(fields), 1), MAX_FIELDS):
         chunk = fields[start : start + MAX_FIELDS]
         text = md(cut_escaped(title, SECTION_TEXT)) if title and start == 0 else None
+        section: Block = {"type": "section"}
+        if text:
+            section["text"] = text
+        if chunk:
+            section["fields"] = chunk
         if chunk or text:
-            sections.append(SectionBlock(text=text, fields=chunk or None))
+            sections.append(section)
     return sections
 
 
@@ -309,10 +310,11 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
     if a.priority:
         facts.append(("Priority", escape(a.priority)))
     out: list[Block] = [
-        SectionBlock(
-            text=md(f"*#{a.id}* {safe(a.title, SECTION_TEXT - 100)}{ref}"),
-            fields=[md(cut_escaped(f"*{name}*\n{value}", FIELD_TEXT)) for name, value in facts],
-        )
+        {
+            "type": "section",
+            "text": md(f"*#{a.id}* {safe(a.title, SECTION_TEXT - 100)}{ref}"),
+            "fields": [md(cut_escaped(f"*{name}*\n{value}", FIELD_TEXT)) for name, value in facts],
+        }
     ]
     if block.history:
         lines = [escape(history_line(entry, tz)) for entry in block.history]
@@ -334,18 +336,24 @@ def _buttons_or_state(action: ActionView) -> list[Block]:
     return [action_buttons(action.id)]
 
 
-def action_buttons(action_id: int) -> ActionsBlock:
+def action_buttons(action_id: int) -> Block:
     """Mark done / Add update / Blocked for one action; each button's value is its number."""
     value = str(action_id)
-    return ActionsBlock(
-        elements=[
-            ButtonElement(
-                text=plain("Mark done", BUTTON_TEXT), action_id=DONE, value=value, style="primary"
-            ),
-            ButtonElement(text=plain("Add update", BUTTON_TEXT), action_id=UPDATE, value=value),
-            ButtonElement(text=plain("Blocked", BUTTON_TEXT), action_id=BLOCKED, value=value),
-        ]
-    )
+
+    def button(label: str, action: str) -> Block:
+        return {
+            "type": "button",
+            "text": plain(label, BUTTON_TEXT),
+            "action_id": action,
+            "value": value,
+        }
+
+    done = button("Mark done", DONE)
+    done["style"] = "primary"
+    return {
+        "type": "actions",
+        "elements": [done, button("Add update", UPDATE), button("Blocked", BLOCKED)],
+    }
 
 
 # --- keeping within the block limit ----------------------------------------------------
