@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
-from functools import cache
+from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -19,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.render import notices
-from bot.render.model import Message
+from bot.services import deferred
 from bot.services.context import Core
 from bot.services.digest import iso_week
 from bot.services.directory import Account
 from bot.services.people import chairs, upsert_account
-from bot.services.views import action_view
 from scheduler.planning import Planned
 from storage.db import transaction
 from storage.models import OPEN_STATUSES, Action, HistoryEntry, Person, Platform, Status
@@ -59,55 +57,47 @@ def plan_escalations(
     """Escalations due by `today`, one per action, reason and chair, keyed by ISO week."""
     threshold = settings.escalate_after_days
     week = iso_week(today)
-    found: list[tuple[Action, notices.EscalationReason, int]] = []
+    found: list[tuple[int, dt.date | None, notices.EscalationReason, int]] = []
     since = blocked_since(session)
-    for action in session.scalars(select(Action).where(Action.status == Status.BLOCKED)):
+    blocked = session.execute(
+        select(Action.id, Action.due_date, Action.updated_at).where(Action.status == Status.BLOCKED)
+    )
+    for action_id, due, updated_at in blocked:
         # Imported as blocked, with no history of it: count from the action's last change.
-        start = since.get(action.id, action.updated_at).astimezone(settings.tz).date()
+        start = since.get(action_id, updated_at).astimezone(settings.tz).date()
         days = (today - start).days
         if days > threshold:
-            found.append((action, "blocked", days))
-    escalated = {action.id for action, _, _ in found}
-    late = session.scalars(
-        select(Action).where(
+            found.append((action_id, due, "blocked", days))
+    escalated = {action_id for action_id, _, _, _ in found}
+    late = session.execute(
+        select(Action.id, Action.due_date).where(
             Action.status.in_(OPEN_STATUSES),
             Action.due_date < today - dt.timedelta(days=threshold),
         )
     )
-    for action in late:
-        assert action.due_date is not None
-        if action.id in escalated:  # one escalation an action: being blocked says more
+    for action_id, due in late:
+        assert due is not None
+        if action_id in escalated:  # one escalation an action: being blocked says more
             continue
-        found.append((action, "overdue", (today - action.due_date).days))
+        found.append((action_id, due, "overdue", (today - due).days))
     if found and not people:
         log.warning("%d escalation(s) due but no chair is known (CHAIR_USER_IDS)", len(found))
     planned: list[Planned] = []
-    for action, reason, days in found:
-        due = action.due_date.isoformat() if action.due_date else "none"
-        build = _builder(action, reason, days, today)
+    for action_id, due, reason, days in found:
+        # One payload however many chairs receive it.
+        payload = deferred.escalation_payload(today, due, reason, days)
+        when = due.isoformat() if due else "none"
         for chair in people:
             planned.append(
                 Planned(
-                    key=f"{ESCALATION}:{action.id}:{due}:{reason}:{week}:{chair.id}",
+                    key=f"{ESCALATION}:{action_id}:{when}:{reason}:{week}:{chair.id}",
                     kind=ESCALATION,
-                    recipient=chair,
-                    action=action,
-                    build=build,
+                    recipient_id=chair.id,
+                    action_id=action_id,
+                    payload=payload,
                 )
             )
     return planned
-
-
-def _builder(
-    action: Action, reason: notices.EscalationReason, days: int, today: dt.date
-) -> Callable[[], Message]:
-    # Rendered once however many chairs receive it.
-    @cache
-    def build() -> Message:
-        view = action_view(action, today=today)
-        return notices.escalation(view, reason=reason, days=days, today=today)
-
-    return build
 
 
 def ensure_chairs(

@@ -1,12 +1,16 @@
 """Turning due reminders into outbox rows in bulk: keys computed in Python, one existence
 query, one multi-row INSERT … ON CONFLICT DO NOTHING. The statement count does not grow
-with the number of actions, and two workers planning at once queue each key once."""
+with the number of actions, and two workers planning at once queue each key once.
+
+Rows hold a small deferred payload (bot.services.deferred), not the rendered message: the
+outbox renders it when it sends it, so planning a large plan stays cheap and a notice that
+no longer applies by then is withdrawn instead of sent."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,19 +18,19 @@ from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.render.model import Message
-from storage.models import Action, OutboxMessage, OutboxStatus, Person
+from storage.models import OutboxMessage, OutboxStatus
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Planned:
-    """A message the scheduler wants queued; `build` renders it only if the key is new."""
+    """A message the scheduler wants queued: ids and a deferred payload, no ORM objects."""
 
     key: str
     kind: str
-    recipient: Person
-    action: Action
-    build: Callable[[], Message]
+    recipient_id: int
+    action_id: int
+    #: A bot.services.deferred payload; rows planned in one pass may share one dict.
+    payload: dict[str, Any]
 
 
 def existing_keys(session: Session, *, kinds: Collection[str], since: dt.datetime) -> set[str]:
@@ -54,10 +58,10 @@ def queue_planned(
             {
                 "key": item.key,
                 "kind": item.kind,
-                "recipient_id": item.recipient.id,
+                "recipient_id": item.recipient_id,
                 "channel": None,
-                "action_id": item.action.id,
-                "payload": item.build().model_dump(mode="json"),
+                "action_id": item.action_id,
+                "payload": item.payload,
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "not_before": now,

@@ -20,15 +20,14 @@ deadline never nags twice) and `overdue:{action}:{due}:{day or period start}`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.render import notices
-from bot.render.model import Message
-from bot.services.views import action_view
+from bot.services import deferred
 from scheduler.planning import Planned
 from scheduler.workdays import WorkingCalendar
 from storage.models import OPEN_STATUSES, Action
@@ -101,43 +100,47 @@ def plan_reminders(
 ) -> list[Planned]:
     """Reminders and overdue nudges due by `today` for every open action with an owner."""
     planned: list[Planned] = []
+    # One payload dict per distinct (due, lead): a plan has few deadlines and many actions.
+    reminder_for = cache(deferred.reminder_payload)
+    overdue_for = cache(deferred.overdue_payload)
     leads = settings.reminder_days
     if leads:
-        upcoming = session.scalars(
-            select(Action).where(
+        # Plain columns, not entities: planning needs no owner, identities or title.
+        upcoming = session.execute(
+            select(Action.id, Action.owner_id, Action.due_date, Action.created_at).where(
                 Action.status.in_(OPEN_STATUSES),
                 Action.owner_id.is_not(None),
                 Action.due_date.between(today, reminder_window(today, leads, calendar)),
             )
-        ).all()
-        for action in upcoming:
-            assert action.due_date is not None and action.owner is not None
-            created = action.created_at.astimezone(calendar.tz).date()
+        )
+        for action_id, owner_id, due, created_at in upcoming:
+            assert due is not None and owner_id is not None  # the query's conditions
+            created = created_at.astimezone(calendar.tz).date()
             lead = reminder_lead(
-                due=action.due_date, today=today, leads=leads, calendar=calendar, created=created
+                due=due, today=today, leads=leads, calendar=calendar, created=created
             )
             if lead is None:
                 continue
             planned.append(
                 Planned(
-                    key=f"{REMINDER}:{action.id}:{action.due_date.isoformat()}:{lead}",
+                    key=f"{REMINDER}:{action_id}:{due.isoformat()}:{lead}",
                     kind=REMINDER,
-                    recipient=action.owner,
-                    action=action,
-                    build=_reminder_builder(action, today),
+                    recipient_id=owner_id,
+                    action_id=action_id,
+                    payload=reminder_for(today, due, lead),
                 )
             )
-    late = session.scalars(
-        select(Action).where(
+    late = session.execute(
+        select(Action.id, Action.owner_id, Action.due_date).where(
             Action.status.in_(OPEN_STATUSES),
             Action.owner_id.is_not(None),
             Action.due_date < today,
         )
-    ).all()
-    for action in late:
-        assert action.due_date is not None and action.owner is not None
+    )
+    for action_id, owner_id, due in late:
+        assert due is not None and owner_id is not None
         period = overdue_period(
-            due=action.due_date,
+            due=due,
             today=today,
             daily_days=settings.overdue_daily_days,
             repeat_days=settings.overdue_repeat_days,
@@ -146,19 +149,11 @@ def plan_reminders(
             continue
         planned.append(
             Planned(
-                key=f"{OVERDUE}:{action.id}:{action.due_date.isoformat()}:{period.isoformat()}",
+                key=f"{OVERDUE}:{action_id}:{due.isoformat()}:{period.isoformat()}",
                 kind=OVERDUE,
-                recipient=action.owner,
-                action=action,
-                build=_overdue_builder(action, today),
+                recipient_id=owner_id,
+                action_id=action_id,
+                payload=overdue_for(today, due),
             )
         )
     return planned
-
-
-def _reminder_builder(action: Action, today: dt.date) -> Callable[[], Message]:
-    return lambda: notices.reminder(action_view(action, today=today), today=today)
-
-
-def _overdue_builder(action: Action, today: dt.date) -> Callable[[], Message]:
-    return lambda: notices.overdue_nudge(action_view(action, today=today), today=today)

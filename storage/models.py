@@ -177,6 +177,10 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    #: Withdrawn at its turn because it no longer applied (the action was done meanwhile…);
+    #: `last_error` says why. Not FAILED: nothing went wrong and no chair needs telling.
+    #: The column is a plain VARCHAR (see _enum), so this value needs no migration.
+    CANCELLED = "cancelled"
 
 
 class OutboxMessage(Base):
@@ -209,6 +213,8 @@ class OutboxMessage(Base):
 
 # The scheduler asks "which of these keys exist?" by kind and age, in one query (migration 0002).
 Index("ix_outbox_kind_created", OutboxMessage.kind, OutboxMessage.created_at)
+# A button pressed on a delivered message finds the row it came from (bot.services.sent).
+Index("ix_outbox_sent_ref", OutboxMessage.platform_channel, OutboxMessage.platform_ref)
 
 
 class DigestSnapshot(Base):

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from bot.render import notices
 from bot.render.model import Message
 from bot.services.context import Core
+from bot.services.deferred import UnreadableNotice, Withdrawn, is_deferred, render_notice
 from bot.services.notify import enqueue
 from bot.services.people import chairs
 from bot.services.views import action_view
@@ -140,6 +141,8 @@ class _Claimed:
     channel: str | None
     payload: Message | None
     payload_error: str | None
+    #: Rendered now from a deferred notice: _mark_sent keeps the text sent, as evidence.
+    rendered: bool = False
 
 
 def deliver(
@@ -224,11 +227,28 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
             return None
         row = session.get(OutboxMessage, outbox_id)
         assert row is not None
+        rendered = is_deferred(row.payload)
+        payload: Message | None = None
+        error = None
         try:
-            payload: Message | None = Message.model_validate(row.payload)
-            error = None
+            if rendered:
+                # Rendered under our claim, so what is sent matches the action as it is now.
+                outcome = render_notice(
+                    session, row.payload, action_id=row.action_id, recipient_id=row.recipient_id
+                )
+                if isinstance(outcome, Withdrawn):
+                    row.status = OutboxStatus.CANCELLED
+                    row.last_error = outcome.reason
+                    row.attempts -= 1  # nothing was tried; claimed_at/_by say who decided
+                    log.info("withdrew %s: %s", row.key, outcome.reason)
+                    return None
+                payload = outcome
+            else:
+                payload = Message.model_validate(row.payload)
         except ValidationError as exc:
-            payload, error = None, f"unreadable message: {exc.error_count()} error(s)"
+            error = f"unreadable message: {exc.error_count()} error(s)"
+        except UnreadableNotice as exc:
+            error = f"unreadable message: {exc}"
         return _Claimed(
             id=row.id,
             key=row.key,
@@ -239,6 +259,7 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
             channel=row.channel,
             payload=payload,
             payload_error=error,
+            rendered=rendered,
         )
 
 
@@ -272,6 +293,13 @@ def _deliver_one(
 
 
 def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Delivered) -> None:
+    # A deferred row's payload becomes the message as sent: the evidence of what the owner
+    # saw, and what a button press on it redraws (bot.services.sent).
+    kept = (
+        claimed.payload.model_dump(mode="json")
+        if claimed.rendered and claimed.payload is not None
+        else None
+    )
     with transaction(core.sessions) as session:
         # Not conditional on our claim: the message did go out, whoever holds the row now.
         result = session.execute(
@@ -284,6 +312,7 @@ def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Deliver
                 platform_channel=delivered.channel,
                 platform_ref=delivered.ref,
                 last_error=None,
+                **({"payload": kept} if kept is not None else {}),
             )
             .execution_options(synchronize_session=False)
         )

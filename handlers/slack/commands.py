@@ -80,7 +80,8 @@ def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], name: str) -> Non
         deps.after_ack(command, lambda: _open_add_form(deps, command))
         return
     ack(**deps.reply(outcome.message))
-    deps.after_ack(command, lambda: deps.deliver(outcome.outbox_ids))
+    if outcome.outbox_ids:  # most commands queue nothing: no thread hop for them
+        deps.after_ack(command, lambda: deps.deliver(outcome.outbox_ids))
 
 
 def _open_add_form(deps: SlackDeps, command: dict[str, Any]) -> bool:

@@ -1,0 +1,138 @@
+"""Notices queued as a note of what to say, rendered only when their turn to be sent comes.
+
+The scheduler plans thousands of reminders, overdue nudges and escalations in one pass.
+Rendering each in full at planning time cost most of that pass, and froze a message that could
+be stale by the time a rate limit or an outage let it go out. So a planned row's payload only
+says which notice it is and for which day (`{"notice": "reminder", "today": "2026-11-23",
+"due": "2026-11-24", "lead": 1}`); the outbox renders it from the action as it is at delivery,
+with the same `notices` functions and the same `today` as planned, and keeps the rendered
+message in the row once sent (the evidence of what the owner saw).
+
+A notice that no longer applies when its turn comes (the action was done or cancelled, its
+deadline moved, it was given to someone else, it is no longer blocked) is withdrawn rather than
+sent: nobody is nagged about finished work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from sqlalchemy.orm import Session
+
+from bot.render import notices
+from bot.render.model import Message
+from bot.services.views import action_view
+from storage.models import Action, Status
+
+
+class _Notice(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The day it was planned for: the text says "due tomorrow" relative to this day.
+    today: dt.date
+
+
+class ReminderNotice(_Notice):
+    """A reminder `lead` days before the deadline `due`."""
+
+    notice: Literal["reminder"] = "reminder"
+    due: dt.date
+    lead: int
+
+
+class OverdueNotice(_Notice):
+    """A nudge to the owner of an action whose deadline `due` has passed."""
+
+    notice: Literal["overdue"] = "overdue"
+    due: dt.date
+
+
+class EscalationNotice(_Notice):
+    """An escalation to a chair: overdue or blocked for `days` days."""
+
+    notice: Literal["escalation"] = "escalation"
+    due: dt.date | None
+    reason: notices.EscalationReason
+    days: int
+
+
+Notice = Annotated[ReminderNotice | OverdueNotice | EscalationNotice, Field(discriminator="notice")]
+_NOTICE: TypeAdapter[Notice] = TypeAdapter(Notice)
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A notice that no longer applies, and why (kept on the outbox row)."""
+
+    reason: str
+
+
+class UnreadableNotice(ValueError):
+    """A deferred payload that cannot be rendered (a malformed payload, a missing action)."""
+
+
+def reminder_payload(today: dt.date, due: dt.date, lead: int) -> dict[str, Any]:
+    """The outbox payload of a reminder planned on `today`."""
+    return ReminderNotice(today=today, due=due, lead=lead).model_dump(mode="json")
+
+
+def overdue_payload(today: dt.date, due: dt.date) -> dict[str, Any]:
+    """The outbox payload of an overdue nudge planned on `today`."""
+    return OverdueNotice(today=today, due=due).model_dump(mode="json")
+
+
+def escalation_payload(
+    today: dt.date, due: dt.date | None, reason: notices.EscalationReason, days: int
+) -> dict[str, Any]:
+    """The outbox payload of an escalation planned on `today`."""
+    return EscalationNotice(today=today, due=due, reason=reason, days=days).model_dump(mode="json")
+
+
+def is_deferred(payload: Mapping[str, Any]) -> bool:
+    """Whether an outbox payload is a notice to render rather than a rendered message."""
+    # A rendered Message has no "notice" field: rows queued before deferral still send as-is.
+    return "notice" in payload
+
+
+def render_notice(
+    session: Session,
+    payload: Mapping[str, Any],
+    *,
+    action_id: int | None,
+    recipient_id: int | None,
+) -> Message | Withdrawn:
+    """The message a deferred payload stands for, or why it must not be sent any more.
+
+    Raises UnreadableNotice (a ValueError, as pydantic's ValidationError is) when the payload
+    cannot be rendered at all.
+    """
+    notice = _NOTICE.validate_python(payload)
+    action = session.get(Action, action_id) if action_id is not None else None
+    if action is None:
+        raise UnreadableNotice(f"the action of this {notice.notice} no longer exists")
+    why = _no_longer_applies(notice, action, recipient_id)
+    if why is not None:
+        return Withdrawn(f"not sent: #{action.id} {why} before it went out")
+    view = action_view(action, today=notice.today)
+    if isinstance(notice, ReminderNotice):
+        return notices.reminder(view, today=notice.today)
+    if isinstance(notice, OverdueNotice):
+        return notices.overdue_nudge(view, today=notice.today)
+    return notices.escalation(view, reason=notice.reason, days=notice.days, today=notice.today)
+
+
+def _no_longer_applies(notice: Notice, action: Action, recipient_id: int | None) -> str | None:
+    if action.status.is_closed:
+        return f"was {action.status.label}"
+    if isinstance(notice, EscalationNotice) and notice.reason == "blocked":
+        return None if action.status == Status.BLOCKED else "was unblocked"
+    if action.due_date != notice.due:
+        return "had its deadline moved"
+    if not isinstance(notice, EscalationNotice) and action.owner_id != recipient_id:
+        # The new owner was told when it was assigned; the old one has nothing left to do.
+        return "was reassigned"
+    return None
