@@ -267,7 +267,7 @@ def test_slack_rate_limits_and_server_errors_through_the_real_client(
     slack.script = {
         # A long Retry-After is handed back to the outbox rather than slept on in the client.
         "U0LIMITED": [(429, {"Retry-After": "30"})],
-        # 500s: the client retries twice at once, then the outbox backs off and tries again.
+        # 500s: the sender retries once at once, then the outbox backs off and tries again.
         "U0FLAKY": [(500, {})] * 3,
     }
     config = Settings(

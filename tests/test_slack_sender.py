@@ -11,12 +11,16 @@ from bot.config import Settings
 from bot.render import replies
 from bot.render.model import ActionView, Message, Paragraph, PersonView
 from bot.services.context import Core
-from bot.services.outbox import SendError
-from handlers.slack.client import build_web_client
+from bot.services.notify import enqueue
+from bot.services.outbox import SendError, backoff, deliver
+from bot.services.pacing import Pacer
+from handlers.slack.client import SERVER_ERROR_RETRY_DELAY, build_web_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.sender import SlackSender
-from storage.models import Platform, Status
+from storage.db import transaction
+from storage.models import Identity, OutboxMessage, OutboxStatus, Person, Platform, Status
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_time import FakeTime
 from tests.test_slack_blocks import validated
 
 HELLO = Message(text="Hello <!here>", blocks=[Paragraph(text="Hello <!here>")], ephemeral=False)
@@ -31,8 +35,15 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture
-def sender(slack: FakeSlack, core: Core) -> SlackSender:
-    return SlackSender(build_web_client("xoxb-test", base_url=slack.api_url), core)
+def time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def sender(slack: FakeSlack, core: Core, time: FakeTime) -> SlackSender:
+    # The pacer's waits (Retry-After, the 5xx retry delay) move a fake clock: no real sleeps.
+    pacer = Pacer(clock=time.monotonic, sleep=time.sleep)
+    return SlackSender(build_web_client("xoxb-test", base_url=slack.api_url), core, pacer=pacer)
 
 
 def test_dm_is_posted_to_the_user_and_lands_in_their_dm(
@@ -62,22 +73,48 @@ def test_channels_slack_owns() -> None:
     assert not owns(fake_self, "19:abc@thread.tacv2") and not owns(fake_self, "general")
 
 
-def test_a_long_rate_limit_is_handed_to_the_outbox(sender: SlackSender, slack: FakeSlack) -> None:
+def test_a_long_rate_limit_is_handed_to_the_outbox(
+    sender: SlackSender, slack: FakeSlack, time: FakeTime
+) -> None:
     slack.fail_next("chat.postMessage", status=429, retry_after=120)
     with pytest.raises(SendError) as caught:
         sender.send_to_account("UAMIRA", HELLO)
     assert caught.value.permanent is False and caught.value.retry_after == 120
     assert len(slack.calls("chat.postMessage")) == 1  # not slept on inside the call
+    # Nor in the next send: the outbox keeps that wait, on its own clock.
+    sender.send_to_channel("C0BOARD", HELLO)
+    assert time.sleeps == []
 
 
-def test_short_rate_limits_and_server_errors_are_retried_in_the_client(
-    sender: SlackSender, slack: FakeSlack
+def test_a_short_rate_limit_is_waited_out_in_the_sender(
+    sender: SlackSender, slack: FakeSlack, time: FakeTime
+) -> None:
+    slack.fail_next("chat.postMessage", status=429, retry_after=3)
+    sender.send_to_account("UAMIRA", HELLO)
+    assert [c.outcome for c in slack.calls("chat.postMessage")] == ["ratelimited", "ok"]
+    assert time.sleeps == [pytest.approx(3.0)]  # Retry-After, no more (slack_sdk added jitter)
+
+
+def test_short_rate_limits_and_server_errors_are_retried_by_the_sender(
+    sender: SlackSender, slack: FakeSlack, time: FakeTime
 ) -> None:
     slack.fail_next("chat.postMessage", status=429, retry_after=0)
     slack.fail_next("chat.postMessage", status=503)
     sender.send_to_account("UAMIRA", HELLO)
     outcomes = [c.outcome for c in slack.calls("chat.postMessage")]
     assert outcomes == ["ratelimited", "http_503", "ok"]
+    assert time.sleeps == [pytest.approx(SERVER_ERROR_RETRY_DELAY)]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_is_retried_once_after_a_short_delay(
+    status: int, sender: SlackSender, slack: FakeSlack, time: FakeTime
+) -> None:
+    slack.fail_next("chat.postMessage", status=status)
+    delivered = sender.send_to_account("UAMIRA", HELLO)
+    assert delivered.channel == "DUAMIRA"
+    assert [c.outcome for c in slack.calls("chat.postMessage")] == [f"http_{status}", "ok"]
+    assert time.sleeps == [pytest.approx(SERVER_ERROR_RETRY_DELAY)]
 
 
 def test_a_dropped_connection_is_retried(sender: SlackSender, slack: FakeSlack) -> None:
@@ -109,13 +146,72 @@ def test_slack_errors_map_to_permanent_or_transient(
 
 
 def test_persistent_server_errors_become_a_transient_send_error(
-    sender: SlackSender, slack: FakeSlack
+    sender: SlackSender, slack: FakeSlack, time: FakeTime
 ) -> None:
     slack.fail_next("chat.postMessage", status=500, times=5)
     with pytest.raises(SendError) as caught:
         sender.send_to_channel("C0BOARD", HELLO)
-    assert caught.value.permanent is False
-    assert len(slack.calls("chat.postMessage")) == 3  # first try and two retries
+    assert caught.value.permanent is False and caught.value.retry_after is None
+    assert len(slack.calls("chat.postMessage")) == 2  # first try and one retry
+    assert sum(time.sleeps) == pytest.approx(SERVER_ERROR_RETRY_DELAY)  # then the outbox's turn
+
+
+def test_a_configured_ceiling_paces_from_the_first_message(
+    slack: FakeSlack, core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_MAX_SEND_RATE", "2.5")
+    core.settings = Settings(_env_file=None, database_url=core.settings.database_url)  # type: ignore[call-arg]
+    assert core.settings.slack_max_send_rate == 2.5
+    client = build_web_client("xoxb-test", base_url=slack.api_url)
+    assert SlackSender(client, core).pacer.rate == 2.5
+    monkeypatch.setenv("SLACK_MAX_SEND_RATE", "0")
+    with pytest.raises(ValueError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_client_leaves_post_message_retries_to_the_sender(slack: FakeSlack) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    client = build_web_client("xoxb-test", base_url=slack.api_url)
+    for fault in ({"status": 500}, {"status": 429, "retry_after": 0}):
+        slack.fail_next("chat.postMessage", **fault)  # type: ignore[arg-type]
+        with pytest.raises(SlackApiError):
+            client.chat_postMessage(channel="C0BOARD", text="hi")
+    assert [c.outcome for c in slack.calls("chat.postMessage")] == ["http_500", "ratelimited"]
+    # Other methods keep the client's own short retry.
+    slack.fail_next("users.info", status=502)
+    assert client.users_info(user="UAMIRA")["user"]["id"] == "UAMIRA"
+    assert [c.outcome for c in slack.calls("users.info")] == ["http_502", "ok"]
+
+
+def test_a_message_slack_keeps_failing_goes_back_to_the_outbox_and_the_rest_go_out(
+    sender: SlackSender, slack: FakeSlack, core: Core
+) -> None:
+    ids = []
+    with transaction(core.sessions) as session:
+        for user in ("U0ONE", "U0TWO", "U0THREE"):
+            person = Person(display_name=user, created_at=core.now())
+            person.identities.append(Identity(platform=Platform.SLACK, external_id=user))
+            session.add(person)
+            session.flush()  # the outbox row refers to the person by id
+            outbox_id = enqueue(
+                session,
+                key=f"reminder:{user}",
+                kind="reminder",
+                message=HELLO,
+                now=core.now(),
+                recipient=person,
+            )
+            assert outbox_id is not None
+            ids.append(outbox_id)
+    slack.fail_next("chat.postMessage", status=500, times=2)
+    report = deliver(core, [sender])
+    assert report.retried == ids[:1] and report.sent == ids[1:]
+    assert report.paused_until is None  # not a rate limit: the pass went on
+    with transaction(core.sessions) as session:
+        first = session.get(OutboxMessage, ids[0])
+        assert first is not None and first.status == OutboxStatus.PENDING
+        assert first.not_before == core.now() + backoff(1)
 
 
 def test_directory_finds_people_by_id_and_email(slack: FakeSlack) -> None:

@@ -10,8 +10,8 @@ from slack_sdk.http_retry import RetryHandler, RetryState
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 
@@ -27,6 +27,23 @@ MAX_INLINE_RETRY_AFTER = 10.0
 #: Seconds before a Web API call gives up; a reply to Slack is due within 3 s anyway.
 TIMEOUT = 10
 
+#: A 5xx is retried once, this long after; past that it is the caller's (the outbox's) to
+#: retry later. slack_sdk's default backoff (0.5 s x 2^n plus up to 1 s of jitter) idled the
+#: outbox's sender for seconds per error while other messages waited behind it. No longer
+#: than the pacer's burst allowance (bot/services/pacing.py, BURST), so the messages behind
+#: a retried one catch up and lose nothing.
+SERVER_ERROR_RETRIES = 1
+SERVER_ERROR_RETRY_DELAY = 0.1
+
+#: Methods whose caller paces and retries them itself (handlers/slack/sender.py): retried here
+#: as well, a 429 would be hidden from its pacing and every 5xx retried twice over.
+CALLER_RETRIED_METHODS = frozenset({"chat.postMessage"})
+
+
+def api_method(request: HttpRequest) -> str:
+    """The Web API method a request calls: the last segment of its URL's path."""
+    return request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
 
 class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     """Retries HTTP 429 after Retry-After (as slack_sdk's handler does), but only short waits.
@@ -35,9 +52,15 @@ class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     whatever Retry-After says. Rate limits: https://api.slack.com/apis/rate-limits
     """
 
-    def __init__(self, max_retry_count: int = 2, max_wait: float = MAX_INLINE_RETRY_AFTER) -> None:
+    def __init__(
+        self,
+        max_retry_count: int = 2,
+        max_wait: float = MAX_INLINE_RETRY_AFTER,
+        skip: frozenset[str] = CALLER_RETRIED_METHODS,
+    ) -> None:
         super().__init__(max_retry_count=max_retry_count)
         self.max_wait = max_wait
+        self.skip = skip
 
     def _can_retry(
         self,
@@ -47,13 +70,41 @@ class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if response is None or response.status_code != 429:
+        if response is None or response.status_code != 429 or api_method(request) in self.skip:
             return False
         wait = retry_after(response.headers)
         if wait is not None and wait > self.max_wait:
             log.info("Slack asked us to wait %ss; leaving it to the outbox", wait)
             return False
         return True
+
+
+class ShortServerErrorRetryHandler(RetryHandler):
+    """Retries any 5xx after a short fixed delay, a bounded number of times."""
+
+    def __init__(
+        self,
+        max_retry_count: int = SERVER_ERROR_RETRIES,
+        delay: float = SERVER_ERROR_RETRY_DELAY,
+        skip: frozenset[str] = CALLER_RETRIED_METHODS,
+    ) -> None:
+        super().__init__(max_retry_count, FixedValueRetryIntervalCalculator(delay))
+        self.skip = skip
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        # slack_sdk's own handler stops at 500 and 503; a gateway's 502 or 504 is as passing.
+        return (
+            response is not None
+            and 500 <= response.status_code < 600
+            and api_method(request) not in self.skip
+        )
 
 
 def retry_after(headers: Mapping[str, object]) -> float | None:
@@ -69,10 +120,13 @@ def retry_after(headers: Mapping[str, object]) -> float | None:
 
 
 def retry_handlers() -> list[RetryHandler]:
-    """Connection resets, 5xx and short 429s are retried; everything else surfaces at once."""
+    """Connection resets, 5xx and short 429s are retried; everything else surfaces at once.
+
+    chat.postMessage (CALLER_RETRIED_METHODS) is retried here only after a dropped connection.
+    """
     return [
         ConnectionErrorRetryHandler(max_retry_count=2),
-        ServerErrorRetryHandler(max_retry_count=2),
+        ShortServerErrorRetryHandler(),
         BoundedRateLimitRetryHandler(max_retry_count=2),
     ]
 

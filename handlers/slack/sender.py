@@ -1,4 +1,10 @@
-"""Delivers outbox messages through Slack's chat.postMessage; maps Slack's errors for the outbox."""
+"""Delivers outbox messages through Slack's chat.postMessage; maps Slack's errors for the outbox.
+
+The sender paces its posts (bot/services/pacing.py) and retries them itself: a 429 lowers the
+pace and is waited out here when Slack asks for at most MAX_INLINE_RETRY_AFTER seconds, a 5xx
+is retried once after a short delay; beyond that the row goes back to the outbox, which
+retries it later while the next rows go out.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,14 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.render.model import Message
 from bot.services.context import Core
 from bot.services.outbox import Delivered, SendError
-from handlers.slack.blocks import render
-from handlers.slack.client import retry_after
+from bot.services.pacing import Backlogged, Pacer
+from handlers.slack.blocks import SlackMessage, render
+from handlers.slack.client import (
+    MAX_INLINE_RETRY_AFTER,
+    SERVER_ERROR_RETRIES,
+    SERVER_ERROR_RETRY_DELAY,
+    retry_after,
+)
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
@@ -46,14 +58,20 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+#: 429s waited out inside one send before the row is handed back to the outbox.
+RATE_LIMIT_RETRIES = 2
+
+
 class SlackSender:
     """The outbox's Slack platform: DMs to user ids, posts to channel ids."""
 
     platform = Platform.SLACK
 
-    def __init__(self, client: WebClient, core: Core) -> None:
+    def __init__(self, client: WebClient, core: Core, *, pacer: Pacer | None = None) -> None:
         self._client = client
         self._core = core
+        # One pacer per sender, shared by its threads: Slack's limits are per app and workspace.
+        self.pacer = pacer or Pacer(ceiling=core.settings.slack_max_send_rate)
 
     def send_to_account(self, external_id: str, message: Message) -> Delivered:
         """DM a user: chat.postMessage with the user id posts in the app's DM with them."""
@@ -69,20 +87,58 @@ class SlackSender:
 
     def _post(self, channel: str, message: Message) -> Delivered:
         rendered = render(message, today=self._core.today(), tz=self._core.settings.tz)
-        try:
-            response = self._client.chat_postMessage(
-                channel=channel,
-                text=rendered.text,
-                blocks=rendered.blocks,
-                # Our text is already escaped; links and names in it must stay text.
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            raise send_error(exc) from exc
-        except (SlackClientError, OSError) as exc:  # timeouts, resets, DNS: try again later
-            raise SendError(f"Slack unreachable: {exc}", permanent=False) from exc
+        server_errors = rate_limits = 0
+        delay = 0.0
+        while True:
+            try:
+                self.pacer.acquire(after=delay, max_wait=MAX_INLINE_RETRY_AFTER)
+            except Backlogged as exc:
+                # The pace Slack taught us leaves no slot soon: the outbox waits, not this thread.
+                raise SendError(
+                    "Slack rate limit (waiting for Retry-After)",
+                    permanent=False,
+                    retry_after=exc.wait,
+                ) from None
+            try:
+                return self._call(channel, rendered)
+            except SlackApiError as exc:
+                error = send_error(exc)
+                if _rate_limited(exc):
+                    wait = error.retry_after or 0.0
+                    inline = rate_limits < RATE_LIMIT_RETRIES and wait <= MAX_INLINE_RETRY_AFTER
+                    # A longer wait is the outbox's: it pauses the pass and keeps the row's
+                    # retry time on the core's clock.
+                    self.pacer.throttled(error.retry_after, hold=inline)
+                    if not inline:
+                        raise error from exc
+                    rate_limits += 1
+                    delay = 0.0  # acquire() waits out the Retry-After
+                    continue
+                if exc.response.status_code >= 500 and server_errors < SERVER_ERROR_RETRIES:
+                    server_errors += 1
+                    delay = SERVER_ERROR_RETRY_DELAY
+                    log.info("Slack answered HTTP %s; retrying once", exc.response.status_code)
+                    continue
+                raise error from exc
+            except (SlackClientError, OSError) as exc:  # timeouts, resets, DNS: try again later
+                raise SendError(f"Slack unreachable: {exc}", permanent=False) from exc
+
+    def _call(self, channel: str, rendered: SlackMessage) -> Delivered:
+        response = self._client.chat_postMessage(
+            channel=channel,
+            text=rendered.text,
+            blocks=rendered.blocks,
+            # Our text is already escaped; links and names in it must stay text.
+            unfurl_links=False,
+            unfurl_media=False,
+        )
         return Delivered(channel=str(response["channel"]), ref=str(response["ts"]))
+
+
+def _rate_limited(exc: SlackApiError) -> bool:
+    data = exc.response.data
+    error = data.get("error") if isinstance(data, dict) else None
+    return exc.response.status_code == 429 or error == "ratelimited"
 
 
 def send_error(exc: SlackApiError) -> SendError:
@@ -90,7 +146,7 @@ def send_error(exc: SlackApiError) -> SendError:
     response = exc.response
     error = str(response.get("error") or "") if isinstance(response.data, dict) else ""
     status = response.status_code
-    if status == 429 or error == "ratelimited":
+    if _rate_limited(exc):
         wait = retry_after(response.headers or {})
         return SendError("Slack rate limit (ratelimited)", permanent=False, retry_after=wait)
     if error in PERMANENT_ERRORS:

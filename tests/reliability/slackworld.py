@@ -16,6 +16,7 @@ from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Action, Identity, Person, Platform, Status
 from tests.support.fake_slack import FakeSlack
+from tests.support.fake_time import pacer_on
 
 BOARD = "C0BOARD01"
 CHAIR_ID = "U0CHAIR"
@@ -46,13 +47,16 @@ def slack_core(
     client = build_web_client("xoxb-test", base_url=fake.api_url)
     if timeout is not None:
         client.timeout = int(timeout) if timeout >= 1 else timeout  # type: ignore[assignment]
+    clock = FixedClock(at)
     core = Core(
         settings=settings,
         sessions=make_session_factory(make_engine(database_url)),
-        clock=FixedClock(at),
+        clock=clock,
         directories={Platform.CONSOLE: ConsoleDirectory(), Platform.SLACK: SlackDirectory(client)},
     )
-    return core, [SlackSender(client, core)], WorkingCalendar.from_settings(settings)
+    # The sender's pacing keeps the worker's time: a Retry-After passes as the test moves it.
+    sender = SlackSender(client, core, pacer=pacer_on(clock))
+    return core, [sender], WorkingCalendar.from_settings(settings)
 
 
 def seed_owners(database_url: str, count: int, due: dt.date, *, start: int = 1) -> list[str]:
