@@ -150,11 +150,32 @@ def databases(which: str) -> list[tuple[str, str]]:
     if which in ("sqlite", "both"):
         out.append(("SQLite", sqlite_url()))
     if which in ("postgres", "both"):
-        if postgres_reachable(pg_url()):
+        if postgres_reachable(pg_url()) or create_postgres_database(pg_url()):
             out.append(("PostgreSQL", pg_url()))
         else:
             print(f"(PostgreSQL at {pg_url()} is not reachable: skipped)", file=sys.stderr)
     return out
+
+
+def create_postgres_database(url: str) -> bool:
+    """Create the bench's own database on a server that does not have it yet; True if made."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    if not target.database:
+        return False
+    # CREATE DATABASE cannot run in a transaction; the server's maintenance database can host it.
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            name = conn.dialect.identifier_preparer.quote(target.database)
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
+    print(f"(created the PostgreSQL database {target.database})", file=sys.stderr)
+    return postgres_reachable(url)
 
 
 def postgres_reachable(url: str) -> bool:
