@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -107,17 +108,46 @@ def count_by_status(session: Session) -> dict[Status, int]:
     return counts
 
 
-def count_open_by_rag(session: Session) -> dict[Rag | None, int]:
-    """Open actions by RAG rating; None counts those not rated yet."""
+@dataclass(frozen=True)
+class PlanFigures:
+    """The plan in figures, as `/status` and the digest show them."""
+
+    by_status: dict[Status, int]
+    #: Open actions by RAG rating; None counts those not rated yet.
+    open_by_rag: dict[Rag | None, int]
+    due_soon: int
+    overdue: int
+
+    @property
+    def open(self) -> int:
+        """Actions still to finish: open, in progress or blocked."""
+        return sum(self.by_status[s] for s in OPEN_STATUSES)
+
+
+def plan_figures(session: Session, *, today: dt.date, soon: dt.date) -> PlanFigures:
+    """Counts by status and RAG, due from `today` to `soon`, and overdue: one grouped query."""
+    is_open = Action.status.in_(OPEN_STATUSES)
+    # One statement instead of four: `/status` is the board's most frequent question.
     rows = session.execute(
-        select(Action.rag, func.count())
-        .where(Action.status.in_(OPEN_STATUSES))
-        .group_by(Action.rag)
+        select(
+            Action.status,
+            Action.rag,
+            func.count(),
+            func.count().filter(is_open & Action.due_date.between(today, soon)),
+            func.count().filter(is_open & (Action.due_date < today)),
+        ).group_by(Action.status, Action.rag)
     ).all()
-    counts: dict[Rag | None, int] = {rag: 0 for rag in Rag}
-    counts[None] = 0
-    counts.update({rag: n for rag, n in rows})
-    return counts
+    by_status = dict.fromkeys(Status, 0)
+    open_by_rag: dict[Rag | None, int] = {rag: 0 for rag in Rag}
+    open_by_rag[None] = 0
+    due_soon = overdue = 0
+    for status, rag, count, soon_count, late_count in rows:
+        by_status[status] += count
+        if status in OPEN_STATUSES:
+            open_by_rag[rag] += count
+        due_soon += soon_count
+        overdue += late_count
+    return PlanFigures(by_status, open_by_rag, due_soon, overdue)
 
 
 def done_between(

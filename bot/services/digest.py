@@ -30,7 +30,6 @@ from bot.services.request import Outcome, Request
 from bot.services.views import action_view
 from storage import queries
 from storage.models import (
-    OPEN_STATUSES,
     Action,
     DigestSnapshot,
     OutboxMessage,
@@ -104,18 +103,17 @@ def build_digest(
     previous = previous_snapshot(session, channel=channel, before_week=iso_week(today))
     since = previous.taken_at if previous is not None else now - dt.timedelta(days=7)
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    by_status = queries.count_by_status(session)
-    by_rag = queries.count_open_by_rag(session)
+    plan = queries.plan_figures(session, today=today, soon=soon)
     counts = {
         "done": _count_done(session, start=since, end=now),
-        "due_7": queries.count_due_between(session, start=today, end=soon),
-        "overdue": queries.count_overdue(session, today=today),
-        "blocked": by_status[Status.BLOCKED],
-        "open": sum(by_status[s] for s in OPEN_STATUSES),
-        "red": by_rag[Rag.RED],
-        "amber": by_rag[Rag.AMBER],
-        "green": by_rag[Rag.GREEN],
-        "unrated": by_rag[None],
+        "due_7": plan.due_soon,
+        "overdue": plan.overdue,
+        "blocked": plan.by_status[Status.BLOCKED],
+        "open": plan.open,
+        "red": plan.open_by_rag[Rag.RED],
+        "amber": plan.open_by_rag[Rag.AMBER],
+        "green": plan.open_by_rag[Rag.GREEN],
+        "unrated": plan.open_by_rag[None],
     }
     before = previous.counts if previous is not None else {}
 

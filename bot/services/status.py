@@ -88,22 +88,19 @@ def status_due(request: Request, command: StatusDue) -> Outcome:
 
 def status_summary(request: Request) -> Outcome:
     """The plan in figures: open, due this week, overdue, blocked, done, RAG."""
-    session, today = request.session, request.today
-    by_status = queries.count_by_status(session)
-    open_total = sum(by_status[s] for s in (Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED))
+    today = request.today
+    figures = queries.plan_figures(
+        request.session, today=today, soon=today + dt.timedelta(days=7)
+    )
     counts = [
-        Count(label="open", value=open_total),
-        Count(
-            label="due in 7 days",
-            value=queries.count_due_between(session, start=today, end=today + dt.timedelta(days=7)),
-        ),
-        Count(label="overdue", value=queries.count_overdue(session, today=today)),
-        Count(label="blocked", value=by_status[Status.BLOCKED]),
-        Count(label="done", value=by_status[Status.DONE]),
+        Count(label="open", value=figures.open),
+        Count(label="due in 7 days", value=figures.due_soon),
+        Count(label="overdue", value=figures.overdue),
+        Count(label="blocked", value=figures.by_status[Status.BLOCKED]),
+        Count(label="done", value=figures.by_status[Status.DONE]),
     ]
-    by_rag = queries.count_open_by_rag(session)
-    rag = [Count(label=r.value, value=by_rag[r]) for r in Rag]
-    rag.append(Count(label="not rated", value=by_rag[None]))
+    rag = [Count(label=r.value, value=figures.open_by_rag[r]) for r in Rag]
+    rag.append(Count(label="not rated", value=figures.open_by_rag[None]))
     return Outcome(replies.summary(counts, rag, title="Improvement plan"))
 
 
