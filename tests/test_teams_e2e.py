@@ -267,3 +267,40 @@ def test_garbage_and_half_activities_do_not_break_the_endpoint(rig: Rig) -> None
     assert bad.status_code == 400
     assert rig.post({"type": "message", "text": "status"}).status_code == 200
     assert rig.connector.posts == []
+
+
+def test_assign_by_mention_reaches_someone_the_bot_has_never_met(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit case files", None, 5))
+    rig.connector.members["29:chair"] = {"name": "Chair", "email": CHAIR_EMAIL}
+    # Dee has never installed the app or written to the bot: only the channel knows her.
+    rig.connector.members["29:dee"] = {"name": "Dee Jones", "email": "Dee@Partner.example"}
+    activity = message(
+        rig.connector.url,
+        "29:chair",
+        f"<at>ActionBot</at> assign {number} <at>Dee Jones</at>",
+        conversation=f"{BOARD};messageid=1800",
+        conversation_type="channel",
+        channel_id=BOARD,
+        entities=[
+            {"type": "mention", "text": "<at>ActionBot</at>", "mentioned": {"id": "28:bot-app-id"}},
+            {
+                "type": "mention",
+                "text": "<at>Dee Jones</at>",
+                "mentioned": {"id": "29:dee", "name": "Dee Jones"},
+            },
+        ],
+    )
+    assert rig.post(activity).status_code == 200
+    [reply] = rig.connector.replies()
+    assert f"#{number}" in reply.card_text and "Dee Jones" in reply.card_text
+    with transaction(rig.core.sessions) as session:
+        action = session.get(Action, number)
+        assert action is not None and action.owner is not None
+        assert action.owner.email == "dee@partner.example"
+        assert [(i.platform, i.external_id) for i in action.owner.identities] == [
+            (Platform.TEAMS, "29:dee")
+        ]
+    # Her new-assignment message opened a personal chat with her.
+    assert [c["members"] for c in rig.connector.created] == [[{"id": "29:dee"}]]
+    [told] = rig.connector.proactive()
+    assert told.conversation_id == "a:personal-29:dee" and f"#{number}" in told.card_text

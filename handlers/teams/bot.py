@@ -152,6 +152,7 @@ class TeamsBot:
             return
         caller = self.caller(incoming)
         self.register(caller)
+        self.learn_mentioned(incoming)
         try:
             outcome = run_command(self.core, caller, *command)
         except Exception:
@@ -208,6 +209,50 @@ class TeamsBot:
         with transaction(self.core.sessions) as session:
             for ref in refs:
                 save_reference(session, ref, now=self.core.now())
+
+    def learn_mentioned(self, incoming: Incoming) -> None:
+        """People @mentioned whom the bot has never met, asked of the conversation's members.
+
+        `assign 12 @Dee` names Dee by her Teams id only; without her name and email (which
+        links her to the plan's owner of that email) the directory could not find her, and
+        she could not be assigned before she had talked to the bot herself.
+        """
+        for entity in incoming.entities:
+            mentioned = _dict(entity.get("mentioned"))
+            user_id = mentioned.get("id")
+            if entity.get("type") != "mention" or not user_id or user_id == incoming.bot_id:
+                continue
+            user_id = str(user_id)
+            with transaction(self.core.sessions) as session:
+                known = get_reference(session, key=user_key(user_id))
+            if known is not None and known.email:
+                continue
+            try:
+                member = self.connector.member(
+                    incoming.service_url, incoming.conversation_id, user_id
+                )
+            except ConnectorError as exc:
+                # The command still runs; it says it cannot find the person if that matters.
+                log.warning("member lookup for mentioned %s failed: %s", user_id, exc.reason)
+                continue
+            if not member:
+                continue
+            email = member.get("email") or member.get("userPrincipalName")
+            with transaction(self.core.sessions) as session:
+                save_reference(
+                    session,
+                    Reference(
+                        key=user_key(user_id),
+                        service_url=incoming.service_url,
+                        conversation_id=None,
+                        tenant_id=incoming.tenant_id,
+                        bot_id=incoming.bot_id,
+                        user_id=user_id,
+                        name=str(member.get("name") or mentioned.get("name") or "") or None,
+                        email=str(email) if email else None,
+                    ),
+                    now=self.core.now(),
+                )
 
     def command_of(self, incoming: Incoming) -> tuple[str, str] | None:
         """`("/action", "done 12")` from the typed words or from a card's button."""

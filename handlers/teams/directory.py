@@ -1,8 +1,9 @@
 """Teams' directory: the people the bot has met in Teams, by Teams user id or by email.
 
 The Bot Connector can only describe members of a conversation the bot is in, so Teams users
-are known once they install the app or talk to the bot; the email kept then links them to
-the person imported from the plan (or met on Slack).
+are known once they install the app, talk to the bot, or are @mentioned in a command (looked
+up then among that conversation's members, handlers/teams/bot.py); the email kept links them
+to the person imported from the plan (or met on Slack).
 """
 
 from __future__ import annotations
