@@ -131,6 +131,16 @@ def test_validation_errors_like_slack(slack: FakeSlack) -> None:
     assert slack.calls("chat.postMessage")[0].outcome == "no_text"
 
 
+def test_blocks_slack_could_not_read_are_refused(slack: FakeSlack) -> None:
+    client = client_for(slack)
+    too_long = [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]
+    for blocks in ([{"type": "section"}], too_long):
+        with pytest.raises(SlackApiError) as refused:
+            client.chat_postMessage(channel="C1", text="x", blocks=blocks)
+        assert refused.value.response["error"] == "invalid_blocks"
+    assert client.chat_postMessage(channel="C1", text="x", blocks=BLOCKS)["ok"]
+
+
 def test_lookup_by_email_hit_and_miss(slack: FakeSlack) -> None:
     slack.add_user("U123", "amira@example.org", "Amira Khan", tz="Europe/London")
     client = client_for(slack)

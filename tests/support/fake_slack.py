@@ -431,6 +431,10 @@ class FakeSlack:
 
     def _normal(self, method: str, params: dict[str, Any]) -> _Answer:
         """The answer Slack would give to a well-formed call."""
+        if "blocks" in params and not _valid_blocks(params["blocks"]):
+            # What Slack answers to blocks it cannot read; the bot builds them as plain dicts,
+            # so every test that sends a message also checks them with slack_sdk's models.
+            return _json_answer({"ok": False, "error": "invalid_blocks"})
         if method == "response_url":
             return _Answer(body=b"ok", content_type="text/plain; charset=utf-8")
         handler = _METHODS.get(method)
@@ -572,6 +576,19 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "views.update": FakeSlack._view,
     "views.push": FakeSlack._view,
 }
+
+
+def _valid_blocks(blocks: object) -> bool:
+    """Whether slack_sdk's Block Kit models read `blocks` and write them back unchanged."""
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        return False
+    try:
+        return [b.to_dict() for b in Block.parse_all(blocks)] == blocks
+    except (SlackObjectFormationError, ValueError, TypeError, KeyError):
+        return False
 
 
 def _parse_params(query: str, body: bytes, content_type: str) -> dict[str, Any]:
