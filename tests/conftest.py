@@ -15,6 +15,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.services.context import Caller, Core
 from bot.services.directory import ConsoleDirectory
+from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Platform
@@ -84,3 +85,9 @@ def amira() -> Caller:
 @pytest.fixture
 def ben() -> Caller:
     return Caller(Platform.CONSOLE, "ben", display_name="Ben")
+
+
+@pytest.fixture
+def calendar(core: Core) -> WorkingCalendar:
+    """The working calendar of the tests' settings (London, England's bank holidays)."""
+    return WorkingCalendar.from_settings(core.settings)

@@ -25,6 +25,13 @@ from storage.models import (
 )
 
 LONG_AGO = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+#: The day of the tests' clock (tests.conftest.MONDAY).
+MONDAY = dt.date(2026, 11, 23)
+
+
+def days(n: int) -> dt.date:
+    """The day `n` days from MONDAY."""
+    return MONDAY + dt.timedelta(days=n)
 
 
 class Crash(BaseException):

@@ -23,18 +23,7 @@ from scheduler.jobs import REMINDER_KINDS, plan_messages
 from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, OutboxMessage, OutboxStatus, Status
-from tests.scheduler_fakes import FakeSender, action, outbox, person, transient
-
-MONDAY = dt.date(2026, 11, 23)
-
-
-def days(n: int) -> dt.date:
-    return MONDAY + dt.timedelta(days=n)
-
-
-@pytest.fixture
-def calendar(core: Core) -> WorkingCalendar:
-    return WorkingCalendar.from_settings(core.settings)
+from tests.scheduler_fakes import MONDAY, FakeSender, action, days, outbox, person, transient
 
 
 def view_now(core: Core, action_id: int) -> Action:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import pytest
 from sqlalchemy import event
 
 from bot.clock import FixedClock
@@ -15,18 +14,16 @@ from scheduler.jobs import JobReport, Ticker, plan_messages, run_reminders
 from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory
 from storage.models import OutboxStatus, Status
-from tests.scheduler_fakes import FakeSender, action, outbox, permanent, person, statuses
-
-MONDAY = dt.date(2026, 11, 23)
-
-
-def days(n: int) -> dt.date:
-    return MONDAY + dt.timedelta(days=n)
-
-
-@pytest.fixture
-def calendar(core: Core) -> WorkingCalendar:
-    return WorkingCalendar.from_settings(core.settings)
+from tests.scheduler_fakes import (
+    MONDAY,
+    FakeSender,
+    action,
+    days,
+    outbox,
+    permanent,
+    person,
+    statuses,
+)
 
 
 def at(clock: FixedClock, day: dt.date, hour: int = 10, minute: int = 0) -> None:
