@@ -62,7 +62,7 @@ class RateLimitScript:
 def run(db: str = "both", quick: bool = False) -> list[Table]:
     from sqlalchemy import func, select
 
-    from bot.services.outbox import deliver
+    from bot.outbox.delivery import deliver
     from handlers.slack.client import build_web_client
     from handlers.slack.sender import SlackSender
     from scheduler.jobs import REMINDER_KINDS, plan_messages

@@ -14,7 +14,7 @@ from storage.models import Platform
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.services.outbox import Sender
+    from bot.outbox.delivery import Sender
 
 
 def build_core(settings: Settings | None = None, *, clock: Clock | None = None) -> Core:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
     #: Most chat.postMessage calls a second the outbox makes; unset, it learns Slack's limit
-    #: from its 429s (bot/services/pacing.py).
+    #: from its 429s (bot/outbox/pacing.py).
     slack_max_send_rate: float | None = Field(default=None, gt=0)
     board_channel: str | None = None
     chair_user_ids: Annotated[tuple[str, ...], NoDecode] = ()

@@ -7,11 +7,11 @@ import shlex
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot.outbox.delivery import Delivered, deliver
 from bot.render.model import Message
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
-from bot.services.outbox import Delivered, deliver
 from storage.models import Platform
 
 PROMPT = "> "

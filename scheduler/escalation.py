@@ -17,13 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.outbox import deferred
 from bot.render import notices
-from bot.services import deferred
 from bot.services.context import Core
 from bot.services.digest import iso_week
 from bot.services.directory import Account
 from bot.services.people import chairs, upsert_account
-from scheduler.planning import Planned
+from scheduler.bulk_queue import Planned
 from storage.db import transaction
 from storage.models import OPEN_STATUSES, Action, HistoryEntry, Person, Platform, Status
 

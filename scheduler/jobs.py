@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from bot.outbox.delivery import DeliveryReport, Sender, deliver
 from bot.services.context import Core
 from bot.services.digest import DIGEST, local_day, posted_words
-from bot.services.outbox import DeliveryReport, Sender, deliver
 from bot.services.people import chairs
-from scheduler.digest import queue_weekly_digest
+from scheduler.bulk_queue import local_midnight, queue_planned
 from scheduler.escalation import ESCALATION, plan_escalations, register_chairs
-from scheduler.planning import local_midnight, queue_planned
 from scheduler.reminders import OVERDUE, REMINDER, plan_reminders
+from scheduler.weekly_digest import queue_weekly_digest
 from scheduler.workdays import MAX_BREAK, WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, Platform

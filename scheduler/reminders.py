@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.services import deferred
-from scheduler.planning import Planned
+from bot.outbox import deferred
+from scheduler.bulk_queue import Planned
 from scheduler.workdays import WorkingCalendar
 from storage.models import OPEN_STATUSES, Action
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.config import Settings, parse_weekly_schedule
+from bot.outbox.delivery import Sender
 from bot.services.context import Core
-from bot.services.outbox import Sender
-from scheduler.digest import queue_weekly_digest
 from scheduler.jobs import JobReport, Ticker, run_digest, run_reminders
+from scheduler.weekly_digest import queue_weekly_digest
 from scheduler.workdays import CalendarError, WorkingCalendar
 from storage.models import Platform
 

@@ -213,7 +213,7 @@ class OutboxMessage(Base):
 
 # The scheduler asks "which of these keys exist?" by kind and age, in one query (migration 0002).
 Index("ix_outbox_kind_created", OutboxMessage.kind, OutboxMessage.created_at)
-# A button pressed on a delivered message finds the row it came from (bot.services.sent).
+# A button pressed on a delivered message finds the row it came from (bot.outbox.sent).
 Index("ix_outbox_sent_ref", OutboxMessage.platform_channel, OutboxMessage.platform_ref)
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from bot.outbox.delivery import Delivered, SendError
 from bot.render.model import Message
 from bot.services.context import Core
-from bot.services.outbox import Delivered, SendError
 from storage.db import transaction
 from storage.models import (
     Action,

@@ -9,14 +9,14 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.outbox.delivery import deliver
 from bot.render.model import ActionList, Counts, Heading, Message, Paragraph
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.digest import DIGEST_LIST_LIMIT, build_digest, digest_key, iso_week
 from bot.services.dispatch import run_command
-from bot.services.outbox import deliver
-from scheduler.digest import queue_weekly_digest, scheduled_at
 from scheduler.jobs import run_digest
+from scheduler.weekly_digest import queue_weekly_digest, scheduled_at
 from storage.db import transaction
 from storage.models import OutboxStatus, Rag, Status
 from tests.scheduler_fakes import FakeSender, action, bulk_actions, outbox, permanent, person

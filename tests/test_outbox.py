@@ -13,12 +13,8 @@ from sqlalchemy import update
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.render.model import Message, Paragraph
-from bot.services import outbox as outbox_module
-from bot.services.context import Core
-from bot.services.directory import ConsoleDirectory
-from bot.services.notify import enqueue
-from bot.services.outbox import (
+from bot.outbox import delivery as outbox_module
+from bot.outbox.delivery import (
     BACKOFF_CAP,
     CLAIM_LEASE,
     MAX_ATTEMPTS,
@@ -26,6 +22,10 @@ from bot.services.outbox import (
     backoff,
     deliver,
 )
+from bot.outbox.queue import enqueue
+from bot.render.model import Message, Paragraph
+from bot.services.context import Core
+from bot.services.directory import ConsoleDirectory
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import OutboxMessage, OutboxStatus, Person, Platform
 from tests.scheduler_fakes import (

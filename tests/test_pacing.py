@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bot.services.pacing import BURST, MARGIN, Backlogged, Pacer
+from bot.outbox.pacing import BURST, MARGIN, Backlogged, Pacer
 from tests.support.fake_time import FakeTime
 
 

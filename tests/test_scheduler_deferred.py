@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import event, update
 
 from bot.clock import FixedClock
+from bot.outbox.delivery import deliver
 from bot.render import notices
+from bot.render.from_storage import action_view
 from bot.render.model import Message
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
-from bot.services.outbox import deliver
-from bot.services.views import action_view
 from scheduler.jobs import REMINDER_KINDS, plan_messages
 from scheduler.workdays import WorkingCalendar
 from storage.db import transaction

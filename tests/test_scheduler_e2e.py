@@ -258,7 +258,7 @@ def test_slack_rate_limits_and_server_errors_through_the_real_client(
     from bot.clock import FixedClock
     from bot.compose import build_core, build_senders
     from bot.config import Settings
-    from bot.services.outbox import deliver
+    from bot.outbox.delivery import deliver
     from scheduler.jobs import run_reminders
     from scheduler.workdays import WorkingCalendar
     from storage.models import OutboxMessage, OutboxStatus

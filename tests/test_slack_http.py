@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.services.context import Core
-from handlers.slack import actions as slack_actions
+from handlers.slack import buttons as slack_actions
 from handlers.slack import commands as slack_commands
 from handlers.slack.app import SORRY, SlackBot, build_slack
 from handlers.slack.commands import WORKING

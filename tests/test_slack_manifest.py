@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from handlers.slack import blocks, modals
+from handlers.slack import blocks
+from handlers.slack import forms as modals
 
-MANIFEST = Path(__file__).resolve().parents[1] / "slack" / "manifest.yml"
+MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "slack" / "manifest.yml"
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import pytest
 
 from bot.compose import build_senders, import_directory, slack_client
 from bot.config import Settings
+from bot.outbox.delivery import SendError, backoff, deliver
+from bot.outbox.pacing import Pacer
+from bot.outbox.queue import enqueue
 from bot.render import replies
 from bot.render.model import ActionView, Message, Paragraph, PersonView
 from bot.services.context import Core
-from bot.services.notify import enqueue
-from bot.services.outbox import SendError, backoff, deliver
-from bot.services.pacing import Pacer
 from handlers.slack.client import SERVER_ERROR_RETRY_DELAY, build_web_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.sender import SlackSender

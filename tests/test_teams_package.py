@@ -16,7 +16,9 @@ APP_ID = "12345678-1234-1234-1234-123456789abc"
 
 
 def _build_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("teams_build", ROOT / "teams" / "build.py")
+    spec = importlib.util.spec_from_file_location(
+        "teams_build", ROOT / "deploy" / "teams" / "build.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

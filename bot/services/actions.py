@@ -18,14 +18,14 @@ from bot.grammar.commands import (
 )
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
+from bot.outbox.queue import notify_people
 from bot.render import replies
+from bot.render.from_storage import action_view
 from bot.render.model import ActionView
 from bot.services import history
-from bot.services.notify import notify_people
 from bot.services.people import chairs
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
-from bot.services.views import action_view
 from storage.models import Action, Person, Status
 
 

@@ -22,12 +22,12 @@ from bot.errors import CommandError
 from bot.grammar.commands import StatusDigest
 from bot.grammar.dates import format_date
 from bot.grammar.usage import status_usage
+from bot.outbox.queue import enqueue
 from bot.render import notices
+from bot.render.from_storage import action_view
 from bot.render.model import Count, Message, Paragraph
-from bot.services.notify import enqueue
 from bot.services.permissions import require_chair
 from bot.services.request import Outcome, Request
-from bot.services.views import action_view
 from storage import queries
 from storage.models import (
     Action,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.grammar.commands import StatusDue, StatusPerson
+from bot.render.from_storage import action_view
 from bot.render.model import Block, Heading, Message, Usage
 from bot.render.replies import LIST_LIMIT, action_list
 from bot.services import status
 from bot.services.context import Caller, Core
 from bot.services.people import resolve_caller
 from bot.services.request import Request
-from bot.services.views import action_view
 from storage import queries
 from storage.db import transaction
 from storage.models import Status

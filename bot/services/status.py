@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from bot.grammar.commands import ListActions, ShowAction, StatusDue, StatusPerson
 from bot.render import replies
+from bot.render.from_storage import action_view, history_view
 from bot.render.model import ActionView, Count
 from bot.services.request import Outcome, Request
-from bot.services.views import action_view, history_view
 from storage import queries
 from storage.models import Action, Rag, Status
 
@@ -89,9 +89,7 @@ def status_due(request: Request, command: StatusDue) -> Outcome:
 def status_summary(request: Request) -> Outcome:
     """The plan in figures: open, due this week, overdue, blocked, done, RAG."""
     today = request.today
-    figures = queries.plan_figures(
-        request.session, today=today, soon=today + dt.timedelta(days=7)
-    )
+    figures = queries.plan_figures(request.session, today=today, soon=today + dt.timedelta(days=7))
     counts = [
         Count(label="open", value=figures.open),
         Count(label="due in 7 days", value=figures.due_soon),

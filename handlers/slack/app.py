@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
+from bot.outbox.delivery import Sender, deliver
 from bot.render.model import Message, Paragraph
 from bot.services.context import Caller, Core
-from bot.services.outbox import Sender, deliver
 from handlers.slack.blocks import SlackMessage, render
 from handlers.slack.directory import SlackDirectory
 from storage.models import Platform
@@ -130,7 +130,7 @@ def build_slack(
 ) -> SlackBot:
     """The Slack app on `core`: registers Slack's directory and every listener group."""
     from bot.compose import build_senders, slack_client
-    from handlers.slack import actions, commands, events, views
+    from handlers.slack import buttons, commands, events, submissions
 
     client = client or slack_client(settings)
     if client is None:
@@ -159,8 +159,8 @@ def build_slack(
         logger=logging.getLogger("slack_bolt"),
     )
     commands.register(app, deps)
-    actions.register(app, deps)
-    views.register(app, deps)
+    buttons.register(app, deps)
+    submissions.register(app, deps)
     events.register(app, deps)
     app.error(_error_handler(deps))
     return SlackBot(app=app, deps=deps, signing_secret=secret, listener_executor=listeners)

@@ -30,7 +30,7 @@ TIMEOUT = 10
 #: A 5xx is retried once, this long after; past that it is the caller's (the outbox's) to
 #: retry later. slack_sdk's default backoff (0.5 s x 2^n plus up to 1 s of jitter) idled the
 #: outbox's sender for seconds per error while other messages waited behind it. No longer
-#: than the pacer's burst allowance (bot/services/pacing.py, BURST), so the messages behind
+#: than the pacer's burst allowance (bot/outbox/pacing.py, BURST), so the messages behind
 #: a retried one catch up and lose nothing.
 SERVER_ERROR_RETRIES = 1
 SERVER_ERROR_RETRY_DELAY = 0.1

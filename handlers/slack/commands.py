@@ -21,8 +21,8 @@ from bot.services.dispatch import run_command
 from bot.services.request import Outcome
 from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import unescape
+from handlers.slack.forms import add_form
 from handlers.slack.interact import post_response
-from handlers.slack.modals import add_form
 
 # With "Escape channels, users, and links" on (should_escape in the manifest), Slack sends
 # `<@U123|name>` for mentions and `<mailto:a@b.org|a@b.org>` for typed emails.

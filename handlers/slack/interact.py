@@ -11,11 +11,11 @@ from typing import Any, Literal
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
+from bot.outbox.sent import find_sent, with_action
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller
 from bot.services.home import home_message
 from bot.services.request import Outcome
-from bot.services.sent import find_sent, with_action
 from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import home_view, notice_modal
 from storage.models import Platform

@@ -1,6 +1,6 @@
 """Delivers outbox messages through Slack's chat.postMessage; maps Slack's errors for the outbox.
 
-The sender paces its posts (bot/services/pacing.py) and retries them itself: a 429 lowers the
+The sender paces its posts (bot/outbox/pacing.py) and retries them itself: a 429 lowers the
 pace and is waited out here when Slack asks for at most MAX_INLINE_RETRY_AFTER seconds, a 5xx
 is retried once after a short delay; beyond that the row goes back to the outbox, which
 retries it later while the next rows go out.
@@ -14,10 +14,10 @@ import re
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.outbox.delivery import Delivered, SendError
+from bot.outbox.pacing import Backlogged, Pacer
 from bot.render.model import Message
 from bot.services.context import Core
-from bot.services.outbox import Delivered, SendError
-from bot.services.pacing import Backlogged, Pacer
 from handlers.slack.blocks import SlackMessage, render
 from handlers.slack.client import (
     MAX_INLINE_RETRY_AFTER,

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.config import Settings
 from bot.services.context import Core
-from handlers.teams.bot import TeamsBot
+from handlers.teams.activities import TeamsBot
 from handlers.teams.connector import ClientCredentialsToken, Connector, NoToken, TokenSource
 from handlers.teams.directory import TeamsDirectory
 from storage.models import Platform
@@ -33,7 +33,7 @@ from storage.models import Platform
 if TYPE_CHECKING:
     from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
 
-    from bot.services.outbox import Sender
+    from bot.outbox.delivery import Sender
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The Bot Connector can only describe members of a conversation the bot is in, so Teams users
 are known once they install the app, talk to the bot, or are @mentioned in a command (looked
-up then among that conversation's members, handlers/teams/bot.py); the email kept links them
+up then among that conversation's members, handlers/teams/activities.py); the email kept links them
 to the person imported from the plan (or met on Slack).
 """
 

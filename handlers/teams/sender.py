@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.outbox.delivery import Delivered, SendError
 from bot.render.model import Message
 from bot.services.context import Core
-from bot.services.outbox import Delivered, SendError
 from handlers.teams.cards import to_activity
 from handlers.teams.connector import Connector, ConnectorError
 from handlers.teams.references import (

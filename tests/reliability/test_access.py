@@ -236,7 +236,7 @@ def test_secrets_never_appear_in_logs_or_replies(
 ) -> None:
     """Everything at DEBUG, through good and failing paths; then grep for the secrets."""
     from bot.compose import build_senders
-    from bot.services.outbox import deliver
+    from bot.outbox.delivery import deliver
     from handlers.slack.app import build_slack
     from handlers.web import create_web_app
     from storage.db import make_engine, make_session_factory

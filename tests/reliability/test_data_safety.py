@@ -149,7 +149,7 @@ def test_upgrade_from_the_previous_schema_keeps_every_row(
     core = Core(settings=settings, sessions=make_session_factory(engine), clock=FixedClock(MONDAY),
                 directories={Platform.CONSOLE: ConsoleDirectory()})
     busy_day(core, chair, amira, ben)
-    from bot.services.outbox import deliver
+    from bot.outbox.delivery import deliver
 
     deliver(core, [])  # outbox rows fail (no platform): failed rows and notices exist too
     engine.dispose()

@@ -10,7 +10,7 @@ import random
 import httpx
 from sqlalchemy import select
 
-from bot.services.outbox import UNREACHABLE, deliver
+from bot.outbox.delivery import UNREACHABLE, deliver
 from scheduler.jobs import plan_messages
 from storage.db import transaction
 from storage.models import OutboxMessage, OutboxStatus, Platform

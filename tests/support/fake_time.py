@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.clock import FixedClock
-from bot.services.pacing import Pacer
+from bot.outbox.pacing import Pacer
 
 
 class FakeTime:

@@ -24,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from bot.render import notices
+from bot.render.from_storage import action_view
 from bot.render.model import Message
-from bot.services.views import action_view
 from storage.models import Action, Status
 
 

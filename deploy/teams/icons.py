@@ -2,7 +2,7 @@
 
 Teams wants a 192x192 full-colour icon and a 32x32 outline icon that is white on a
 transparent background (https://learn.microsoft.com/en-us/microsoftteams/platform/concepts/build-and-test/apps-package#app-icons).
-Run `python teams/icons.py` to redraw them; the PNGs are committed.
+Run `python deploy/teams/icons.py` to redraw them; the PNGs are committed.
 """
 
 from __future__ import annotations
@@ -65,4 +65,4 @@ def outline(x: float, y: float) -> Pixel:
 if __name__ == "__main__":
     (HERE / "color.png").write_bytes(png(192, color))
     (HERE / "outline.png").write_bytes(png(32, outline))
-    print("wrote teams/color.png and teams/outline.png")
+    print("wrote deploy/teams/color.png and teams/outline.png")

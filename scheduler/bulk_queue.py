@@ -2,7 +2,7 @@
 query, one multi-row INSERT … ON CONFLICT DO NOTHING. The statement count does not grow
 with the number of actions, and two workers planning at once queue each key once.
 
-Rows hold a small deferred payload (bot.services.deferred), not the rendered message: the
+Rows hold a small deferred payload (bot.outbox.deferred), not the rendered message: the
 outbox renders it when it sends it, so planning a large plan stays cheap and a notice that
 no longer applies by then is withdrawn instead of sent."""
 
@@ -29,7 +29,7 @@ class Planned:
     kind: str
     recipient_id: int
     action_id: int
-    #: A bot.services.deferred payload; rows planned in one pass may share one dict.
+    #: A bot.outbox.deferred payload; rows planned in one pass may share one dict.
     payload: dict[str, Any]
 
 

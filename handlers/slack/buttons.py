@@ -17,8 +17,8 @@ from bot.services.context import Caller
 from bot.services.dispatch import run_command
 from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import BLOCKED, DONE, UPDATE
+from handlers.slack.forms import BLOCKED_FORM, UPDATE_FORM, note_form
 from handlers.slack.interact import Origin, action_of, after_change, tell, update_message
-from handlers.slack.modals import BLOCKED_FORM, UPDATE_FORM, note_form
 
 log = logging.getLogger(__name__)
 

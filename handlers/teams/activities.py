@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.outbox.delivery import Sender, deliver
 from bot.render.model import Message
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
-from bot.services.outbox import Sender, deliver
 from bot.services.people import resolve_caller
 from bot.services.request import Outcome
 from handlers.teams.cards import BLOCKED, BUTTON_KINDS, DONE, UPDATE, note_input_id, to_activity

@@ -1,4 +1,4 @@
-"""Builds the Teams app package an admin uploads: `python teams/build.py --app-id <id>`.
+"""Builds the Teams app package an admin uploads: `python deploy/teams/build.py --app-id <id>`.
 
 The zip holds manifest.json (with the app id and developer details filled in) and the two
 icons at its root, as Teams requires

@@ -29,13 +29,13 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.outbox.deferred import UnreadableNotice, Withdrawn, is_deferred, render_notice
+from bot.outbox.queue import enqueue
 from bot.render import notices
+from bot.render.from_storage import action_view
 from bot.render.model import Message
 from bot.services.context import Core
-from bot.services.deferred import UnreadableNotice, Withdrawn, is_deferred, render_notice
-from bot.services.notify import enqueue
 from bot.services.people import chairs
-from bot.services.views import action_view
 from storage.db import transaction
 from storage.models import Action, OutboxMessage, OutboxStatus, Person, Platform
 
@@ -294,7 +294,7 @@ def _deliver_one(
 
 def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Delivered) -> None:
     # A deferred row's payload becomes the message as sent: the evidence of what the owner
-    # saw, and what a button press on it redraws (bot.services.sent).
+    # saw, and what a button press on it redraws (bot.outbox.sent).
     kept = (
         claimed.payload.model_dump(mode="json")
         if claimed.rendered and claimed.payload is not None

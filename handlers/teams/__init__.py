@@ -1,0 +1,1 @@
+"""Microsoft Teams: the /api/messages endpoint, activities, Adaptive Cards, sender and directory."""
