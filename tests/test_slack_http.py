@@ -28,8 +28,9 @@ from bot.config import Settings
 from bot.services.context import Core
 from handlers.slack import buttons as slack_actions
 from handlers.slack import commands as slack_commands
-from handlers.slack.app import SORRY, SlackBot, build_slack
+from handlers.slack.app import SlackBot, build_slack
 from handlers.slack.commands import WORKING
+from handlers.slack.deps import SORRY
 from handlers.web import create_web_app
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, OutboxMessage, OutboxStatus, Status

@@ -3,107 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
-from bot.outbox.delivery import Sender, deliver
+from bot.outbox.delivery import Sender
 from bot.render.model import Message, Paragraph
-from bot.services.context import Caller, Core
-from handlers.slack.blocks import SlackMessage, render
+from bot.services.context import Core
+from handlers.slack.deps import SORRY, SlackDeps, kind_of
 from handlers.slack.directory import SlackDirectory
 from storage.models import Platform
 
 log = logging.getLogger(__name__)
-
-#: Slack waits 3 s for the acknowledgement of a command, button or form
-#: (https://api.slack.com/interactivity/handling#acknowledgment_response). We give the core
-#: this long to answer in the acknowledgement itself; past it we ack and answer afterwards.
-ACK_DEADLINE = 2.0
-
-SORRY = (
-    "Sorry, something went wrong on my side and I could not finish that. "
-    "Please try again in a minute; if it keeps happening, tell whoever runs the bot."
-)
-
-
-@dataclass
-class SlackDeps:
-    """What the listeners need: the core, Slack's client and directory, and the senders."""
-
-    core: Core
-    client: WebClient
-    directory: SlackDirectory
-    senders: Sequence[Sender]
-    executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-core")
-    )
-    ack_deadline: float = ACK_DEADLINE
-
-    def caller(self, user_id: str, fallback_name: str | None = None) -> Caller:
-        """Who pressed or typed, with the real name and email Slack has for them when it can."""
-        try:
-            account = self.directory.lookup_id(user_id)
-        except (SlackApiError, SlackClientError, OSError) as exc:
-            # A slow or refusing users.info must not stop the command: the id is what counts.
-            log.warning("users.info for %s failed: %s", user_id, exc)
-            account = None
-        if account is None:
-            return Caller(Platform.SLACK, user_id, display_name=fallback_name or user_id)
-        return Caller(Platform.SLACK, user_id, display_name=account.name, email=account.email)
-
-    def render(self, message: Message) -> SlackMessage:
-        """A message as Block Kit, dates relative to today in the bot's timezone."""
-        return render(message, today=self.core.today(), tz=self.core.settings.tz)
-
-    def reply(self, message: Message) -> dict[str, Any]:
-        """Keyword arguments of ack()/respond() for a reply: private unless it says otherwise."""
-        rendered = self.render(message)
-        return {
-            "text": rendered.text,
-            "blocks": rendered.blocks,
-            "response_type": "ephemeral" if message.ephemeral else "in_channel",
-        }
-
-    def deliver(self, outbox_ids: Sequence[int]) -> None:
-        """Send the notifications a change queued; failures stay in the outbox for the worker."""
-        if outbox_ids:
-            report = deliver(self.core, self.senders, ids=outbox_ids)
-            log.info("delivered after command: %s", report.summary())
-
-    def after_ack(self, body: dict[str, Any], work: Callable[[], object]) -> None:
-        """Run `work` once the acknowledgement is on its way; a failure is reported by `failed`.
-
-        Bolt's sync runner replaces an ack already given with no response at all when the
-        listener raises afterwards (slack_bolt/listener/thread_runner.py), so Slack would show
-        an error instead of the reply: work after an ack runs on our executor instead.
-        """
-
-        def run() -> None:
-            try:
-                work()
-            except Exception as exc:  # the global error path for work after an ack
-                self.failed(exc, body)
-
-        self.executor.submit(run)
-
-    def failed(self, error: BaseException, body: dict[str, Any]) -> None:
-        """Log an unexpected failure with its trace and tell the person kindly, where we can."""
-        from handlers.slack.interact import Origin, tell
-
-        log.error("Slack %s failed: %s", _kind(body), error, exc_info=error)
-        sorry = Message(text=SORRY, blocks=[Paragraph(text=SORRY)], tone="error")
-        trigger_id = body.get("trigger_id")
-        # Beside the message (response_url), or in a small modal (home tab), else only logged.
-        tell(
-            self, Origin.from_body(body), sorry, trigger_id=str(trigger_id) if trigger_id else None
-        )
 
 
 @dataclass
@@ -176,7 +92,7 @@ def _error_handler(deps: SlackDeps) -> Any:
         if response is None:  # already acknowledged
             deps.failed(error, body)
             return None
-        log.error("Slack %s failed: %s", _kind(body), error, exc_info=error)
+        log.error("Slack %s failed: %s", kind_of(body), error, exc_info=error)
         # Not acknowledged yet: the apology is the acknowledgement itself.
         if body.get("type") == "view_submission":
             from handlers.slack.blocks import notice_modal
@@ -188,12 +104,3 @@ def _error_handler(deps: SlackDeps) -> Any:
         return None
 
     return handle_error
-
-
-def _kind(body: dict[str, Any]) -> str:
-    if "command" in body:
-        return f"command {body.get('command')}"
-    kind = str(body.get("type") or "request")
-    if kind == "event_callback":
-        return f"event {body.get('event', {}).get('type')}"
-    return kind

@@ -15,8 +15,8 @@ from slack_bolt import Ack, App
 from bot.render.model import Message, Paragraph, Usage
 from bot.services.context import Caller
 from bot.services.dispatch import run_command
-from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import BLOCKED, DONE, UPDATE
+from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import BLOCKED_FORM, UPDATE_FORM, note_form
 from handlers.slack.interact import Origin, action_of, after_change, tell, update_message
 

@@ -19,8 +19,8 @@ from slack_sdk.errors import SlackApiError
 from bot.render.model import Message, Paragraph
 from bot.services.dispatch import run_command
 from bot.services.request import Outcome
-from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import unescape
+from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import add_form
 from handlers.slack.interact import post_response
 

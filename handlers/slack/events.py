@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from handlers.slack.app import SlackDeps
+from handlers.slack.deps import SlackDeps
 from handlers.slack.interact import publish_home
 
 

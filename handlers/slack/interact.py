@@ -16,8 +16,8 @@ from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller
 from bot.services.home import home_message
 from bot.services.request import Outcome
-from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import home_view, notice_modal
+from handlers.slack.deps import SlackDeps
 from storage.models import Platform
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,9 @@ from slack_bolt import Ack, App
 
 from bot.grammar.commands import AddAction, AddUpdate, MarkBlocked, UserRef
 from bot.services.dispatch import execute
-from handlers.slack.app import SlackDeps
 from handlers.slack.blocks import notice_modal
 from handlers.slack.buttons import presser
+from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import ADD_FORM, BLOCKED_FORM, UPDATE_FORM, value_of
 from handlers.slack.interact import Origin, after_change, publish_home
 
