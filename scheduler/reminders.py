@@ -60,11 +60,6 @@ def reminder_lead(
     return None
 
 
-def send_day(due: dt.date, lead: int, calendar: WorkingCalendar) -> dt.date:
-    """The day the reminder `lead` days before `due` goes out."""
-    return calendar.previous_working_day(due - dt.timedelta(days=lead))
-
-
 def overdue_period(
     *, due: dt.date, today: dt.date, daily_days: int, repeat_days: int
 ) -> dt.date | None:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings, parse_weekdays, parse_working_hours
-from scheduler.reminders import overdue_period, reminder_lead, reminder_window, send_day
+from scheduler.reminders import overdue_period, reminder_lead, reminder_window
 from scheduler.workdays import CalendarError, WorkingCalendar
 
 LONDON = ZoneInfo("Europe/London")
@@ -31,6 +31,15 @@ def cal() -> WorkingCalendar:
 
 def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
+
+
+def send_day(due: dt.date, lead: int, cal: WorkingCalendar) -> dt.date:
+    """The first day the planner sends the reminder `lead` days before `due` (that lead alone)."""
+    day = due - dt.timedelta(days=lead + 14)
+    while reminder_lead(due=due, today=day, leads=(lead,), calendar=cal) != lead:
+        assert day < due, f"no {lead}-day reminder for {due}"
+        day += dt.timedelta(days=1)
+    return day
 
 
 def test_bank_holidays_of_england_come_from_the_library(cal: WorkingCalendar) -> None:

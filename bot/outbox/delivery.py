@@ -113,12 +113,6 @@ class DeliveryReport:
             text += f", rate-limited until {self.paused_until:%H:%M:%S}"
         return text
 
-    def merge(self, other: DeliveryReport) -> None:
-        """Add another report's figures to this one."""
-        for name in ("sent", "retried", "failed", "skipped", "notices", "unreported"):
-            getattr(self, name).extend(getattr(other, name))
-        self.paused_until = other.paused_until or self.paused_until
-
     @property
     def anything(self) -> bool:
         """Whether the call touched any row."""

@@ -66,12 +66,6 @@ def find_user_by_email(session: Session, *, email: str) -> Reference | None:
     return _detach(row) if row is not None else None
 
 
-def any_reference(session: Session) -> Reference | None:
-    """Some reference, for its service URL and bot id when nothing better is known."""
-    row = session.scalars(select(TeamsReference).order_by(TeamsReference.id.desc())).first()
-    return _detach(row) if row is not None else None
-
-
 def save_reference(session: Session, ref: Reference, *, now: dt.datetime) -> None:
     """Insert or refresh a reference; a known conversation id is never replaced by None.
 
