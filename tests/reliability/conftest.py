@@ -2,8 +2,11 @@
 
 Every test adds its figures to `TALLY` through the `tally` fixture: faults injected, inputs
 tried, messages sent, lost and duplicated. At the end of the session the table is printed
-(pytest_terminal_summary) and kept in tests/RELIABILITY.md, one section per database backend,
-so the last figures of a SQLite run and of a PostgreSQL run stand side by side.
+(pytest_terminal_summary). A run writes no file unless RELIABILITY_REPORT names one: then the
+figures go to that file, one section per database backend (and per soak), and a run replaces
+only its own section, so a SQLite run and a PostgreSQL run into the same file stand side by
+side. tests/RELIABILITY.md is the committed record of such a pair of runs; no test run touches
+it unless pointed at it.
 
 RELIABILITY_SOAK=1 turns the long variants on (more kills, more messages, more examples).
 """
@@ -20,7 +23,8 @@ from pathlib import Path
 import pytest
 
 SOAK = os.environ.get("RELIABILITY_SOAK", "") not in ("", "0")
-REPORT = Path(__file__).resolve().parent.parent / "RELIABILITY.md"
+#: Where the figures are written (a path, relative to where pytest was started); unset: nowhere.
+REPORT_VARIABLE = "RELIABILITY_REPORT"
 COLUMNS = ("faults injected", "inputs tried", "messages sent", "lost", "duplicated")
 
 
@@ -112,7 +116,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             TALLY.outcomes[report.outcome] = TALLY.outcomes.get(report.outcome, 0) + 1
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
     if not TALLY.rows:
         return
     seconds = time.monotonic() - TALLY.started
@@ -125,54 +131,80 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for note in row.notes:
             terminalreporter.write_line(f"  {area}: {note}")
     terminalreporter.write_line(f"  tests: {outcomes}; {seconds:.0f} s")
+    report = report_path(config)
+    if report is None:
+        return
     try:
-        _write_report(outcomes, seconds)
-    except OSError as exc:  # a read-only checkout must not fail the run
-        terminalreporter.write_line(f"  (could not write {REPORT}: {exc})")
+        _write_report(report, outcomes, seconds, config.invocation_params.args)
+    except (OSError, ValueError) as exc:  # a read-only checkout must not fail the run
+        terminalreporter.write_line(f"  (could not write {report}: {exc})")
+    else:
+        terminalreporter.write_line(f"  figures written to {report}")
 
 
-def _write_report(outcomes: str, seconds: float) -> None:
-    start, end = f"<!-- {backend()} start -->", f"<!-- {backend()} end -->"
+def report_path(config: pytest.Config) -> Path | None:
+    """The file named by RELIABILITY_REPORT (relative to where pytest started), or None."""
+    value = os.environ.get(REPORT_VARIABLE, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def _label() -> str:
+    return f"{backend()}{' soak' if SOAK else ''}"
+
+
+#: Sections in the order the file shows them.
+_ORDER = ("SQLite", "PostgreSQL", "SQLite soak", "PostgreSQL soak")
+_SECTION = re.compile(r"<!-- (?P<label>[\w ]+) start -->\n.*?<!-- (?P=label) end -->", re.S)
+
+
+def _write_report(path: Path, outcomes: str, seconds: float, args: tuple[str, ...]) -> None:
+    """Write this run's section into `path`, keeping the other backends' sections there."""
+    label = _label()
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    notes = [
-        f"- {area}: {note}" for area, row in sorted(TALLY.rows.items()) for note in row.notes
-    ]
+    command = " ".join(["pytest", *args]) if args else "pytest"
+    notes = [f"- {area}: {note}" for area, row in sorted(TALLY.rows.items()) for note in row.notes]
     section = "\n".join(
         [
-            start,
+            f"<!-- {label} start -->",
             f"## {backend()}{' (soak)' if SOAK else ''}",
             "",
-            f"Last run {when}; tests: {outcomes}; {seconds:.0f} s.",
+            f"Last run {when}: `{command}`; tests: {outcomes}; {seconds:.0f} s.",
             "",
             *TALLY.table(),
             "",
             *notes,
-            end,
+            f"<!-- {label} end -->",
         ]
     )
-    text = REPORT.read_text(encoding="utf-8") if REPORT.exists() else _HEADER
-    if start in text and end in text:
-        pattern = re.escape(start) + ".*?" + re.escape(end)
-        text = re.sub(pattern, lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    REPORT.write_text(text, encoding="utf-8")
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if old.strip() and not old.startswith(_HEADER.partition("\n")[0]):
+        raise ValueError("not a reliability report; left as it is")
+    sections = {m["label"]: m[0] for m in _SECTION.finditer(old)}
+    sections[label] = section
+    ordered = sorted(sections, key=lambda k: (_ORDER.index(k) if k in _ORDER else len(_ORDER), k))
+    path.write_text(_HEADER + "".join(f"\n{sections[k]}\n" for k in ordered), encoding="utf-8")
 
 
 _HEADER = """# Reliability figures
 
-Written by `tests/reliability/conftest.py` at the end of every run of the reliability suite
-(issue #7); each database backend keeps its own last figures. Run it with
+The figures of the reliability suite (issue #7), one section per database backend. They are
+written by `tests/reliability/conftest.py` only when `RELIABILITY_REPORT` names a file; a run
+replaces its own backend's section and keeps the others. `tests/RELIABILITY.md` is the
+committed record of a full run on both databases, made with
 
 ```sh
-.venv/bin/pytest tests/reliability                       # SQLite
-TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test_rel \\
-  .venv/bin/pytest tests/reliability                     # PostgreSQL
-RELIABILITY_SOAK=1 .venv/bin/pytest tests/reliability    # the long variants
+RELIABILITY_REPORT=tests/RELIABILITY.md .venv/bin/pytest tests/reliability       # SQLite
+RELIABILITY_REPORT=tests/RELIABILITY.md \\
+  TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+  .venv/bin/pytest tests/reliability                                             # PostgreSQL
 ```
 
-Columns: faults injected (Slack errors, kills, database cuts), inputs tried (commands and
-requests sent), messages sent (successful deliveries seen by the fake Slack), lost (a message
-that should have gone out and never did: must be 0), duplicated (a message delivered twice:
-allowed only for kills between Slack's answer and our commit, and counted against them).
+(`RELIABILITY_SOAK=1` adds the long variants' sections.) Columns: faults injected (Slack
+errors, kills, database cuts), inputs tried (commands and requests sent), messages sent
+(successful deliveries seen by the fake Slack), lost (a message that should have gone out and
+never did: must be 0), duplicated (a message delivered twice: allowed only for kills between
+Slack's answer and our commit, and counted against them).
 """
