@@ -73,7 +73,7 @@ def main() -> None:
     if workers > 1:
         os.environ["BENCH_BASELINE_DATABASE"] = args.database
         os.environ["BENCH_BASELINE_API_URL"] = args.slack_api_url
-        from handlers.web import listening_socket
+        from wiring.serve import listening_socket
 
         # The same shared socket as `actionbot serve` (TCP_NODELAY set on it).
         listener = listening_socket(options.pop("host"), options.pop("port"))

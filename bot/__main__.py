@@ -1,5 +1,5 @@
 """`python -m bot` is the same as the `actionbot` command."""
 
-from bot.cli import main
+from wiring.cli import main
 
 raise SystemExit(main())

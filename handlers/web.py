@@ -1,4 +1,4 @@
-"""`actionbot serve`: one ASGI app (Starlette) under uvicorn.
+"""The HTTP app of `actionbot serve`: one Starlette app, its routes and their Slack check.
 
 Routes: POST /slack/events (Slack's commands, interactivity and events), GET /healthz, and
 POST /api/messages when a Teams endpoint is given. Bolt's App is synchronous like our core, so
@@ -8,9 +8,8 @@ each Slack request is dispatched in a worker thread and the event loop never blo
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.config import Settings
 from bot.services.context import Core
+from handlers.http_body import read_body
 from storage.db import transaction
 
 if TYPE_CHECKING:
@@ -30,9 +29,6 @@ if TYPE_CHECKING:
     from handlers.slack.app import SlackBot
 
 log = logging.getLogger(__name__)
-
-#: Slack's payloads are a few kilobytes; anything far larger is not Slack.
-MAX_BODY = 1024 * 1024
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -81,7 +77,7 @@ def _slack_endpoint(slack: SlackBot) -> Endpoint:
     verifier = SignatureVerifier(slack.signing_secret)
 
     async def slack_events(request: Request) -> Response:
-        body = await _read_body(request)
+        body = await read_body(request)
         if body is None:
             return JSONResponse({"error": "request too large"}, status_code=413)
         headers = {name: value for name, value in request.headers.items()}
@@ -108,101 +104,3 @@ def _signed_by_slack(verifier: SignatureVerifier, body: bytes, headers: dict[str
         return verifier.is_valid_request(body, headers)
     except ValueError:  # a timestamp that is not a number
         return False
-
-
-async def _read_body(request: Request) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def build_app(settings: Settings) -> Starlette | None:
-    """The whole HTTP app from settings; None (with the reason logged) if Slack refuses to start."""
-    from bot.compose import build_core
-
-    core = build_core(settings)
-    slack = None
-    if settings.slack_enabled:
-        from slack_bolt.error import BoltError
-
-        from handlers.slack.app import build_slack
-
-        try:
-            slack = build_slack(core, settings)
-        except BoltError as exc:  # auth.test refused the token, or Slack is unreachable
-            log.error("Slack would not start: %s", exc)
-            return None
-    else:
-        log.warning("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on")
-    from handlers.teams.app import build_teams
-
-    # Always mounted: without TEAMS_APP_ID/TEAMS_APP_PASSWORD it answers 401 (issue #5).
-    teams = build_teams(core, settings).handle
-    return create_web_app(core, slack=slack, teams=teams)
-
-
-def app_from_environment() -> Starlette:
-    """The app factory each uvicorn worker process calls when WEB_CONCURRENCY > 1."""
-    app = build_app(Settings())
-    if app is None:
-        raise SystemExit(1)
-    return app
-
-
-def serve(settings: Settings) -> int:
-    """Run the HTTP server on HOST:PORT (default 0.0.0.0:3000) until SIGINT/SIGTERM."""
-    import uvicorn
-
-    # Built here even with several workers, so a refused token stops `serve` at once instead
-    # of leaving the supervisor restarting workers that cannot start.
-    app = build_app(settings)
-    if app is None:
-        return 1
-    log.info(
-        "Serving on %s:%s with %s process(es)",
-        settings.host,
-        settings.port,
-        settings.web_concurrency,
-    )
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": "info",
-        "proxy_headers": True,
-        "timeout_graceful_shutdown": 10,
-    }
-    if settings.web_concurrency > 1:
-        # One process per core: the core is CPU-bound Python, and a process has one GIL.
-        # The workers share a socket we bind, with TCP_NODELAY set on it: the connections
-        # they accept inherit it, whereas uvicorn's own shared socket stalls every keep-alive
-        # response ~40 ms on delayed ACKs (bench/RESULTS.md).
-        options.pop("host")
-        options.pop("port")
-        listener = listening_socket(settings.host, settings.port)
-        uvicorn.run(
-            "handlers.web:app_from_environment",
-            factory=True,
-            workers=settings.web_concurrency,
-            fd=listener.fileno(),
-            **options,
-        )
-    else:
-        uvicorn.run(app, **options)
-    return 0
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A bound, listening TCP socket with TCP_NODELAY, inheritable by worker processes."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(address)
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock

@@ -14,89 +14,31 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from bot.clock import Clock, FixedClock, SystemClock
 from bot.config import Settings, parse_weekly_schedule
 from bot.outbox.delivery import Sender
 from bot.services.context import Core
 from scheduler.jobs import JobReport, Ticker, run_digest, run_reminders
 from scheduler.weekly_digest import queue_weekly_digest
-from scheduler.workdays import CalendarError, WorkingCalendar
-from storage.models import Platform
+from scheduler.workdays import WorkingCalendar
 
 log = logging.getLogger("actionbot.worker")
 
-NO_PLATFORM = (
-    "no messaging platform is configured, so there is nothing to send with: "
-    "set SLACK_BOT_TOKEN (and SLACK_API_URL to use a fake Slack)"
-)
 TICK_SECONDS = 60
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
 #: A digest whose minute passed while the process was busy still goes out within this.
 DIGEST_MISFIRE_GRACE = int(dt.timedelta(hours=6).total_seconds())
 
 
-def build_senders(core: Core) -> list[Sender]:
-    """The senders of the configured platforms (the Slack engineer's `build_senders`)."""
-    from bot import compose
-
-    factory = getattr(compose, "build_senders", None)
-    if factory is None:
-        return []
-    return list(factory(core))
-
-
-def schema_problem(url: str) -> str | None:
-    """Why the database cannot be used yet (not migrated to the newest revision), or None."""
-    from alembic.script import ScriptDirectory
-
-    from storage.migrate import alembic_config, current_revision
-
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    current = current_revision(url)
-    if current != head:
-        return (
-            f"the database schema is at {current or 'nothing'}, not {head}: run actionbot migrate"
-        )
-    return None
-
-
-def _prepare(settings: Settings, clock: Clock) -> tuple[Core, list[Sender], WorkingCalendar] | str:
-    from bot.compose import build_core
-
-    try:
-        calendar = WorkingCalendar.from_settings(settings)
-    except CalendarError as exc:
-        return str(exc)
-    problem = schema_problem(settings.database_url)
-    if problem:
-        return problem
-    core = build_core(settings, clock=clock)
-    senders = build_senders(core)
-    if not senders:
-        return NO_PLATFORM
-    if settings.slack_bot_token is not None and Platform.SLACK not in core.directories:
-        from bot.compose import import_directory
-
-        # Chairs named in CHAIR_USER_IDS are looked up (name, email) before escalating.
-        core.directories[Platform.SLACK] = import_directory(core)
-    return core, senders, calendar
-
-
-def run_job_once(settings: Settings, job: str, now: dt.datetime | None = None) -> int:
-    """`actionbot run reminders|digest [--now ISO]`: one job, now (or at `now`), then exit."""
-    clock: Clock = FixedClock(now) if now is not None else SystemClock()
-    prepared = _prepare(settings, clock)
-    if isinstance(prepared, str):
-        print(f"actionbot run {job}: {prepared}", file=sys.stderr)
-        return 2
-    core, senders, calendar = prepared
+def run_job_once(core: Core, senders: Sequence[Sender], calendar: WorkingCalendar, job: str) -> int:
+    """`actionbot run reminders|digest`: one job, now (the core's clock), then exit."""
     if job == "reminders":
         report = run_reminders(core, senders, calendar)
     elif job == "digest":
-        if settings.board_channel is None:
+        if core.settings.board_channel is None:
             print(
                 "actionbot run digest: BOARD_CHANNEL is not set: nowhere to post", file=sys.stderr
             )
@@ -149,22 +91,24 @@ def _logged(job: Any) -> Any:
     return run
 
 
-def run_worker(settings: Settings) -> int:
-    """`actionbot worker`: run the scheduler until SIGTERM or Ctrl-C, then stop cleanly."""
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or Ctrl-C; installed first, so a stop during start-up is clean."""
     stop = threading.Event()
 
     def _on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("%s: finishing the message in hand, then stopping", signal.Signals(signum).name)
         stop.set()
 
-    # First thing, so a deploy's SIGTERM during start-up is a clean stop too.
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    prepared = _prepare(settings, SystemClock())
-    if isinstance(prepared, str):
-        print(f"actionbot worker: {prepared}", file=sys.stderr)
-        return 2
-    core, senders, calendar = prepared
+    return stop
+
+
+def run_worker(
+    core: Core, senders: Sequence[Sender], calendar: WorkingCalendar, *, stop: threading.Event
+) -> int:
+    """`actionbot worker`: run the scheduler until `stop` is set, then stop cleanly."""
+    settings = core.settings
     ticker = Ticker(core, senders, calendar, stop=stop)
     log.info(
         "worker started: %s; %s, working hours %s, holidays %s%s; digest %s to %s",

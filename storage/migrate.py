@@ -35,3 +35,16 @@ def current_revision(url: str) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
+
+
+def schema_problem(url: str) -> str | None:
+    """Why the database cannot be used yet (not migrated to the newest revision), or None."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    current = current_revision(url)
+    if current != head:
+        return (
+            f"the database schema is at {current or 'nothing'}, not {head}: run actionbot migrate"
+        )
+    return None

@@ -256,12 +256,12 @@ def test_slack_rate_limits_and_server_errors_through_the_real_client(
     database_url: str, slack: SlackStandIn
 ) -> None:
     from bot.clock import FixedClock
-    from bot.compose import build_core, build_senders
     from bot.config import Settings
     from bot.outbox.delivery import deliver
     from scheduler.jobs import run_reminders
     from scheduler.workdays import WorkingCalendar
     from storage.models import OutboxMessage, OutboxStatus
+    from wiring.root import compose
 
     seed(database_url, {"U0LIMITED": 0, "U0FLAKY": 0})
     slack.script = {
@@ -278,8 +278,8 @@ def test_slack_rate_limits_and_server_errors_through_the_real_client(
         chair_user_ids=("U0CHAIR",),
     )
     clock = FixedClock(dt.datetime.now(dt.UTC))
-    core = build_core(config, clock=clock)
-    senders = build_senders(core)
+    process = compose(config, clock=clock)
+    core, senders = process.core, process.senders
     first = run_reminders(core, senders, WorkingCalendar.from_settings(config))
     assert first.delivery.retried  # the 429: the pass pauses at once
     assert first.delivery.paused_until == clock.now() + dt.timedelta(seconds=30)

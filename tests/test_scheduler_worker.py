@@ -13,6 +13,7 @@ from scheduler import worker
 from scheduler.jobs import Ticker
 from scheduler.workdays import WorkingCalendar
 from tests.scheduler_fakes import FakeSender, action, outbox, transient
+from wiring import scheduling
 
 
 def test_scheduler_has_a_minute_tick_and_a_weekly_digest(core: Core) -> None:
@@ -68,10 +69,10 @@ def test_tick_does_not_replan_when_nothing_changed(core: Core, clock: FixedClock
 def test_run_refuses_without_a_platform(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert worker.run_job_once(settings, "reminders") == 2
+    assert scheduling.run_once(settings, "reminders") == 2
     err = capsys.readouterr().err
     assert err.startswith("actionbot run reminders: no messaging platform is configured")
-    assert worker.run_worker(settings) == 2
+    assert scheduling.work(settings) == 2
     assert "actionbot worker: no messaging platform" in capsys.readouterr().err
 
 
@@ -79,7 +80,7 @@ def test_run_refuses_an_unmigrated_database(
     tmp_path: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/empty.db")
-    assert worker.run_job_once(settings, "digest") == 2
+    assert scheduling.run_once(settings, "digest") == 2
     assert "run actionbot migrate" in capsys.readouterr().err
 
 
@@ -87,26 +88,22 @@ def test_run_refuses_an_unknown_holiday_country(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = settings.model_copy(update={"holiday_country": "ZZ"})
-    assert worker.run_job_once(bad, "reminders") == 2
+    assert scheduling.run_once(bad, "reminders") == 2
     assert "Country ZZ not available" in capsys.readouterr().err
 
 
 def test_run_job_once_with_a_sender(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    core: Core, calendar: WorkingCalendar, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sender = FakeSender()
-    monkeypatch.setattr(worker, "build_senders", lambda core: [sender])
-    now = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
-    from bot.compose import build_core
-
-    core = build_core(settings, clock=FixedClock(now))
+    now = core.now()
     action(core, "Due today", owner="amira", due=now.date())
     action(core, "Due later", owner="ben", due=now.date() + dt.timedelta(days=20))
-    assert worker.run_job_once(settings, "reminders", now=now) == 0
+    assert worker.run_job_once(core, [sender], calendar, "reminders") == 0
     assert capsys.readouterr().out.strip() == (
         "reminders: queued 1 (reminder 1); sent 1, retried 0, failed 0"
     )
     assert sender.dms() == ["amira"]
-    assert worker.run_job_once(settings, "reminders", now=now) == 0
+    assert worker.run_job_once(core, [sender], calendar, "reminders") == 0
     assert capsys.readouterr().out.strip() == "reminders: queued 0; sent 0, retried 0, failed 0"
     assert [r.key for r in outbox(core)] == ["reminder:1:2026-11-23:0"]

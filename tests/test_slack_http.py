@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.services.context import Core
 from handlers.slack import buttons as slack_actions
 from handlers.slack import commands as slack_commands
-from handlers.slack.app import SlackBot, build_slack
+from handlers.slack.app import SlackBot
 from handlers.slack.commands import WORKING
 from handlers.slack.deps import SORRY
 from handlers.web import create_web_app
@@ -47,6 +47,8 @@ from tests.support.slack_signing import (
     view_submission_body,
 )
 from tests.test_slack_blocks import all_text, validated
+from wiring.root import Process, compose
+from wiring.serve import build_slack_bot
 
 SECRET = "test-signing-secret"
 CHAIR, AMIRA, BEN = "UCHAIR", "UAMIRA", "UBEN"
@@ -82,19 +84,22 @@ def slack_settings(database_url: str, slack: FakeSlack, **extra: Any) -> Setting
 
 
 @pytest.fixture
-def slack_core(core: Core, slack: FakeSlack, clock: FixedClock) -> Core:
-    """The `core` fixture's database and clock, with Slack configured and CHAIR as chair."""
-    return Core(
-        settings=slack_settings(core.settings.database_url, slack),
-        sessions=core.sessions,
-        clock=clock,
-        directories=dict(core.directories),
-    )
+def slack_process(core: Core, slack: FakeSlack, clock: FixedClock) -> Iterator[Process]:
+    """A process composed as `serve` does, on the `core` fixture's database and clock."""
+    process = compose(slack_settings(core.settings.database_url, slack), clock=clock)
+    yield process
+    process.close()
 
 
 @pytest.fixture
-def bot(slack_core: Core) -> Iterator[SlackBot]:
-    slack_bot = build_slack(slack_core, slack_core.settings)
+def slack_core(slack_process: Process) -> Core:
+    """The core of a process with Slack configured and CHAIR as chair."""
+    return slack_process.core
+
+
+@pytest.fixture
+def bot(slack_process: Process) -> Iterator[SlackBot]:
+    slack_bot = build_slack_bot(slack_process)
     yield slack_bot
     slack_bot.close()  # waits for work still running after an ack
 
@@ -270,9 +275,9 @@ def add(chair: SlackUser, text: str) -> int:
 def test_healthz_checks_the_database(base: str, slack_core: Core, tmp_path: Any) -> None:
     assert httpx.get(f"{base}/healthz").json() == {"ok": True}
     broken = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/no/such/dir/db")  # type: ignore[call-arg]
-    from bot.compose import build_core
+    from wiring.root import compose
 
-    with running(create_web_app(build_core(broken))) as url:
+    with running(create_web_app(compose(broken).core)) as url:
         response = httpx.get(f"{url}/healthz")
     assert response.status_code == 503 and response.json()["ok"] is False
 

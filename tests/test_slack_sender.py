@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.compose import build_senders, import_directory, slack_client
 from bot.config import Settings
 from bot.outbox.delivery import SendError, backoff, deliver
 from bot.outbox.pacing import Pacer
@@ -22,6 +21,7 @@ from storage.models import Identity, OutboxMessage, OutboxStatus, Person, Platfo
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_time import FakeTime
 from tests.test_slack_blocks import validated
+from wiring.root import compose
 
 HELLO = Message(text="Hello <!here>", blocks=[Paragraph(text="Hello <!here>")], ephemeral=False)
 
@@ -243,23 +243,25 @@ def test_directory_does_not_hide_a_broken_token(slack: FakeSlack) -> None:
 
 
 def test_composition_uses_slack_when_configured(core: Core, slack: FakeSlack) -> None:
-    assert slack_client(core.settings) is None
-    assert build_senders(core) == []
-    assert import_directory(core).platform == Platform.CONSOLE
-    configured = Core(
-        settings=Settings(
+    plain = compose(core.settings, clock=core.clock)
+    assert plain.slack is None and plain.senders == ()
+    assert plain.plan_directory.platform == Platform.CONSOLE
+    plain.close()
+    configured = compose(
+        Settings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=core.settings.database_url,
             slack_bot_token="xoxb-test",
             slack_api_url=slack.api_url.rstrip("/"),
         ),
-        sessions=core.sessions,
         clock=core.clock,
     )
-    client = slack_client(configured.settings)
-    assert client is not None and client.base_url == slack.api_url
-    assert [s.platform for s in build_senders(configured)] == [Platform.SLACK]
-    directory = import_directory(configured)
+    assert configured.slack is not None
+    assert configured.slack.client.base_url == slack.api_url
+    assert [s.platform for s in configured.senders] == [Platform.SLACK]
+    assert configured.core.directories[Platform.SLACK] is configured.slack.directory
+    directory = configured.plan_directory
     assert directory.platform == Platform.SLACK
     account = directory.lookup_email("amira.khan@council.example")
     assert account is not None and account.external_id == "UAMIRA"
+    configured.close()

@@ -20,12 +20,12 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
-from handlers.slack.socket import run_socket_mode
 from storage.db import make_engine, make_session_factory
 from storage.models import Platform
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import signed_headers, slash_command_body
 from tests.test_slack_blocks import all_text, validated
+from wiring.serve import run_socket
 
 SECRET = "test-signing-secret"
 CHAIR, AMIRA = "UCHAIR", "UAMIRA"
@@ -156,4 +156,4 @@ def test_serve_refuses_to_start_with_a_token_slack_rejects(
 
 
 def test_socket_mode_needs_both_tokens(settings: Settings) -> None:
-    assert run_socket_mode(settings) == 2
+    assert run_socket(settings) == 2

@@ -77,7 +77,7 @@ def _serve(database_url: str, connector: FakeConnector, settings: Settings) -> I
         }
     )
     # Outbound calls without a token: a real one would need Azure AD, which tests never reach.
-    endpoint = build_teams(core, settings, connector=Connector(NoToken()), cloud=cloud)
+    endpoint = build_teams(core, settings, connector=Connector(NoToken()), senders=(), cloud=cloud)
     with running(create_web_app(core, teams=endpoint.handle)) as url:
         yield url
     engine.dispose()
@@ -158,7 +158,7 @@ def test_no_credentials_and_no_insecure_flag_refuses_everything(
 
 
 def test_insecure_mode_never_asks_azure_for_a_token() -> None:
-    from handlers.teams.app import token_source
+    from handlers.teams.connector import token_source
 
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]

@@ -16,16 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FixedClock
-from bot.compose import build_senders
 from bot.config import Settings
+from bot.outbox.delivery import Sender
 from bot.services.context import Caller, Core
-from bot.services.directory import ConsoleDirectory
 from bot.services.dispatch import run_command
 from handlers.teams.app import build_teams
 from handlers.web import create_web_app
 from scheduler.jobs import run_digest, run_reminders
 from scheduler.workdays import WorkingCalendar
-from storage.db import make_engine, make_session_factory, transaction
+from storage.db import transaction
 from storage.models import (
     Action,
     HistoryEntry,
@@ -39,6 +38,7 @@ from storage.models import (
 from tests.conftest import MONDAY
 from tests.support.fake_connector import FakeConnector, fake_connector
 from tests.support.teams_server import installed, message, running
+from wiring.root import compose
 
 CHAIR_EMAIL = "chair@council.example"
 BOARD = "19:board-channel@thread.tacv2"
@@ -48,6 +48,7 @@ TODAY = MONDAY.date()
 @dataclass
 class Rig:
     core: Core
+    senders: tuple[Sender, ...]
     connector: FakeConnector
     url: str
     http: httpx.Client
@@ -65,18 +66,16 @@ def rig(database_url: str) -> Iterator[Rig]:
         board_channel=BOARD,
         teams_insecure_no_auth=True,
     )
-    engine = make_engine(database_url)
-    core = Core(
-        settings=settings,
-        sessions=make_session_factory(engine),
-        clock=FixedClock(MONDAY),
-        directories={Platform.CONSOLE: ConsoleDirectory()},
+    process = compose(settings, clock=FixedClock(MONDAY))
+    assert process.teams is not None
+    endpoint = build_teams(
+        process.core, settings, connector=process.teams.connector, senders=process.senders
     )
     with fake_connector() as connector:
-        app = create_web_app(core, teams=build_teams(core, settings).handle)
+        app = create_web_app(process.core, teams=endpoint.handle)
         with running(app) as url, httpx.Client(timeout=20) as http:
-            yield Rig(core, connector, url, http)
-    engine.dispose()
+            yield Rig(process.core, process.senders, connector, url, http)
+    process.close()
 
 
 def seed(core: Core, *actions: tuple[str, str | None, int]) -> list[int]:
@@ -202,7 +201,7 @@ def test_reminder_for_a_teams_only_owner_is_sent_proactively_once(rig: Rig) -> N
     # Dana installs the app (the reference is kept) and says hello (her email links her).
     assert rig.post(installed(rig.connector.url, "29:dana", name="Dana")).status_code == 200
     rig.post(message(rig.connector.url, "29:dana", "action help"))
-    senders = build_senders(rig.core)
+    senders = rig.senders
     assert [s.platform for s in senders] == [Platform.TEAMS]
     calendar = WorkingCalendar.from_settings(rig.core.settings)
     first = run_reminders(rig.core, senders, calendar)
@@ -227,7 +226,7 @@ def test_user_seen_only_in_a_channel_gets_a_new_personal_chat(rig: Rig) -> None:
     )
     rig.post(activity)
     report = run_reminders(
-        rig.core, build_senders(rig.core), WorkingCalendar.from_settings(rig.core.settings)
+        rig.core, rig.senders, WorkingCalendar.from_settings(rig.core.settings)
     )
     assert len(report.delivery.sent) == 1
     [created] = rig.connector.created
@@ -242,7 +241,7 @@ def test_weekly_digest_goes_to_a_teams_board_channel(rig: Rig) -> None:
     update["conversation"] = {"id": BOARD, "conversationType": "channel", "tenantId": "tenant-1"}
     update["channelData"] = {"channel": {"id": BOARD}, "tenant": {"id": "tenant-1"}}
     assert rig.post(update).status_code == 200
-    report = run_digest(rig.core, build_senders(rig.core))
+    report = run_digest(rig.core, rig.senders)
     assert len(report.delivery.sent) == 1
     [post] = rig.connector.proactive()
     assert post.conversation_id == BOARD
@@ -257,7 +256,7 @@ def test_removed_bot_is_a_permanent_failure_reported_to_chairs(rig: Rig) -> None
     rig.post(message(rig.connector.url, "29:dana", "action help"))
     rig.connector.fail_next = [403]
     report = run_reminders(
-        rig.core, build_senders(rig.core), WorkingCalendar.from_settings(rig.core.settings)
+        rig.core, rig.senders, WorkingCalendar.from_settings(rig.core.settings)
     )
     assert report.delivery.failed and not report.delivery.retried
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,12 +26,12 @@ class Caller:
 
 @dataclass
 class Core:
-    """The collaborators of the services; built once by the composition root."""
+    """The collaborators of the services; built once per process by the composition root."""
 
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Clock
-    directories: dict[Platform, Directory] = field(default_factory=dict)
+    directories: Mapping[Platform, Directory] = field(default_factory=dict)
 
     def now(self) -> dt.datetime:
         """The current aware instant."""

@@ -17,7 +17,6 @@ from bot.render.model import Message, Paragraph
 from bot.services.context import Core
 from handlers.slack.deps import SORRY, SlackDeps, kind_of
 from handlers.slack.directory import SlackDirectory
-from storage.models import Platform
 
 log = logging.getLogger(__name__)
 
@@ -41,24 +40,14 @@ def build_slack(
     core: Core,
     settings: Settings,
     *,
-    client: WebClient | None = None,
-    senders: Sequence[Sender] | None = None,
+    client: WebClient,
+    directory: SlackDirectory,
+    senders: Sequence[Sender],
 ) -> SlackBot:
-    """The Slack app on `core`: registers Slack's directory and every listener group."""
-    from bot.compose import build_senders, slack_client
+    """The Slack app on `core`, with every listener group and the one error handler."""
     from handlers.slack import buttons, commands, events, submissions
 
-    client = client or slack_client(settings)
-    if client is None:
-        raise ValueError("SLACK_BOT_TOKEN is not set")
-    directory = SlackDirectory(client)
-    core.directories[Platform.SLACK] = directory
-    deps = SlackDeps(
-        core=core,
-        client=client,
-        directory=directory,
-        senders=senders if senders is not None else build_senders(core, slack=client),
-    )
+    deps = SlackDeps(core=core, client=client, directory=directory, senders=senders)
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )

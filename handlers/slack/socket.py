@@ -10,22 +10,14 @@ import logging
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.config import Settings
+from handlers.slack.app import SlackBot
 
 log = logging.getLogger(__name__)
 
 
-def run_socket_mode(settings: Settings) -> int:
-    """Connect to Slack over Socket Mode and serve until interrupted; 2 on missing settings."""
-    from bot.compose import build_core
-    from handlers.slack.app import build_slack
-
-    if settings.slack_bot_token is None or settings.slack_app_token is None:
-        log.error("Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…).")
-        return 2
-    core = build_core(settings)
-    bot = build_slack(core, settings)
-    handler = SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value())
+def run_socket_mode(bot: SlackBot, app_token: str) -> int:
+    """Connect to Slack over Socket Mode with the app-level token; serve until interrupted."""
+    handler = SocketModeHandler(bot.app, app_token)
     log.info("Connecting to Slack over Socket Mode")
     try:
         handler.start()  # type: ignore[no-untyped-call]  # blocks until the process is stopped
@@ -33,4 +25,5 @@ def run_socket_mode(settings: Settings) -> int:
         log.info("Socket Mode stopped")
     finally:
         handler.close()  # type: ignore[no-untyped-call]
+        bot.close()
     return 0

@@ -25,10 +25,9 @@ from starlette.responses import JSONResponse, Response
 
 from bot.config import Settings
 from bot.services.context import Core
+from handlers.http_body import read_body
 from handlers.teams.activities import TeamsBot
-from handlers.teams.connector import ClientCredentialsToken, Connector, NoToken, TokenSource
-from handlers.teams.directory import TeamsDirectory
-from storage.models import Platform
+from handlers.teams.connector import Connector
 
 if TYPE_CHECKING:
     from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
@@ -36,9 +35,6 @@ if TYPE_CHECKING:
     from bot.outbox.delivery import Sender
 
 log = logging.getLogger(__name__)
-
-#: Activities are a few kilobytes; a card submit with a long note stays far below this.
-MAX_BODY = 256 * 1024
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -86,24 +82,6 @@ class Authenticator:
         return True
 
 
-def token_source(settings: Settings) -> TokenSource:
-    """No token in insecure mode (none is asked of Azure AD); client credentials otherwise."""
-    if settings.teams_insecure_no_auth or not (
-        settings.teams_app_id and settings.teams_app_password
-    ):
-        return NoToken()
-    return ClientCredentialsToken(
-        settings.teams_app_id,
-        settings.teams_app_password.get_secret_value(),
-        settings.teams_tenant_id,
-    )
-
-
-def build_connector(settings: Settings) -> Connector:
-    """The Bot Connector client for this deployment's credentials."""
-    return Connector(token_source(settings))
-
-
 @dataclass
 class TeamsEndpoint:
     """The route handler and what it is made of (tests reach the bot through it)."""
@@ -117,7 +95,7 @@ class TeamsEndpoint:
         if not self.auth.insecure and not authorization.startswith("Bearer "):
             # No token at all: refused before the body is even read.
             return JSONResponse({"error": "Unauthorized"}, status_code=401)
-        body = await _read_body(request)
+        body = await read_body(request)
         if body is None:
             return JSONResponse({"error": "request too large"}, status_code=413)
         try:
@@ -138,33 +116,21 @@ class TeamsEndpoint:
         return Response(status_code=200)
 
 
-async def _read_body(request: Request) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def build_teams(
     core: Core,
     settings: Settings,
     *,
-    connector: Connector | None = None,
-    senders: Sequence[Sender] | None = None,
+    connector: Connector,
+    senders: Sequence[Sender],
     cloud: CloudEnvironment | None = None,
 ) -> TeamsEndpoint:
-    """The Teams endpoint on `core`: registers Teams' directory, warns about insecure mode."""
-    from bot.compose import build_senders
-
+    """The Teams endpoint on `core`, delivering through `senders`; warns about insecure mode."""
     if settings.teams_insecure_no_auth:
         log.warning(INSECURE_WARNING)
-    elif not (settings.teams_app_id and settings.teams_app_password):
-        log.info("Teams is off (no TEAMS_APP_ID/TEAMS_APP_PASSWORD): /api/messages answers 401")
-    connector = connector or build_connector(settings)
-    core.directories[Platform.TEAMS] = TeamsDirectory(core)
-    bot = TeamsBot(core, connector, senders if senders is not None else build_senders(core))
+    bot = TeamsBot(core, connector, senders)
     return TeamsEndpoint(bot=bot, auth=Authenticator(settings, cloud=cloud))
+
+
+async def refuse(request: Request) -> Response:
+    """/api/messages while Teams is off (no app registration): every request is refused."""
+    return JSONResponse({"error": "Unauthorized"}, status_code=401)

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.config import Settings
+
 log = logging.getLogger(__name__)
 
 #: Scope of a Bot Connector token (public cloud); the SDK's `PUBLIC.bot_scope`.
@@ -170,3 +172,16 @@ def _retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return 1.0
+
+
+def token_source(settings: Settings) -> TokenSource:
+    """No token in insecure mode (none is asked of Azure AD); client credentials otherwise."""
+    if settings.teams_insecure_no_auth or not (
+        settings.teams_app_id and settings.teams_app_password
+    ):
+        return NoToken()
+    return ClientCredentialsToken(
+        settings.teams_app_id,
+        settings.teams_app_password.get_secret_value(),
+        settings.teams_tenant_id,
+    )

@@ -8,7 +8,8 @@ to the person imported from the plan (or met on Slack).
 
 from __future__ import annotations
 
-from bot.services.context import Core
+from sqlalchemy.orm import Session, sessionmaker
+
 from bot.services.directory import Account
 from handlers.teams.references import find_user_by_email, get_reference, user_key
 from storage.db import transaction
@@ -20,12 +21,12 @@ class TeamsDirectory:
 
     platform = Platform.TEAMS
 
-    def __init__(self, core: Core) -> None:
-        self._core = core
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
 
     def lookup_id(self, external_id: str) -> Account | None:
         """The Teams user with this id (from a mention), if the bot has seen them."""
-        with transaction(self._core.sessions) as session:
+        with transaction(self._sessions) as session:
             ref = get_reference(session, key=user_key(external_id))
         if ref is None or ref.user_id is None:
             return None
@@ -33,7 +34,7 @@ class TeamsDirectory:
 
     def lookup_email(self, email: str) -> Account | None:
         """The Teams user with this email, if the bot has seen them."""
-        with transaction(self._core.sessions) as session:
+        with transaction(self._sessions) as session:
             ref = find_user_by_email(session, email=email)
         if ref is None or ref.user_id is None:
             return None

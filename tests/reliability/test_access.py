@@ -235,12 +235,11 @@ def test_secrets_never_appear_in_logs_or_replies(
     database_url: str, clock: FixedClock, caplog: pytest.LogCaptureFixture, tally: Tally
 ) -> None:
     """Everything at DEBUG, through good and failing paths; then grep for the secrets."""
-    from bot.compose import build_senders
     from bot.outbox.delivery import deliver
-    from handlers.slack.app import build_slack
     from handlers.web import create_web_app
-    from storage.db import make_engine, make_session_factory
     from tests.test_slack_http import running
+    from wiring.root import compose
+    from wiring.serve import build_slack_bot
 
     caplog.set_level(logging.DEBUG)
     seen: list[str] = []
@@ -254,9 +253,9 @@ def test_secrets_never_appear_in_logs_or_replies(
             teams_app_password=TEAMS_PASSWORD,
         )
         seen += [repr(settings), str(settings), settings.model_dump_json()]
-        engine = make_engine(database_url)
-        core = Core(settings=settings, sessions=make_session_factory(engine), clock=clock)
-        slack_bot = build_slack(core, settings)
+        process = compose(settings, clock=clock)
+        core = process.core
+        slack_bot = build_slack_bot(process)
         with running(create_web_app(core, slack=slack_bot)) as url:
             def post(body: bytes, secret: str = SIGNING) -> None:
                 response = httpx.post(f"{url}/slack/events", content=body,
@@ -275,10 +274,10 @@ def test_secrets_never_appear_in_logs_or_replies(
             post(slash_command_body(text=f"add Third <@{AMIRA}>", user_id=CHAIR))
             post(slash_command_body(text="done 999999", user_id=CHAIR))
             clock.advance(dt_hours(2))
-            report = deliver(core, build_senders(core))
+            report = deliver(core, process.senders)
             seen.append(report.summary())
         slack_bot.close()
-        engine.dispose()
+        process.close()
         # Outbound calls carry the token (that is the point) but nothing else may.
         seen += [json.dumps(c.params) for c in fake.calls()]
     tally.add("6 access", inputs=8, faults=14)

@@ -142,9 +142,9 @@ def test_commands_are_answered_while_slack_misbehaves(
 
 
 def bot_senders(core: object) -> list[object]:
-    from bot.compose import build_senders
+    from wiring.root import compose
 
-    return list(build_senders(core))  # type: ignore[arg-type]
+    return list(compose(core.settings, clock=core.clock).senders)  # type: ignore[attr-defined]
 
 
 def _statuses(core: object) -> set[OutboxStatus]:

@@ -18,7 +18,7 @@ log = logging.getLogger("actionbot")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand of DESIGN.md."""
+    """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="actionbot",
         description="Follow up the actions of an improvement plan in Slack, Teams or a terminal.",
@@ -102,13 +102,13 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.compose import build_core
     from handlers.console import BANNER, ConsoleSession, interactive_lines
     from storage.migrate import upgrade
+    from wiring.root import compose
 
     # The console is the embedded default: it brings its own SQLite schema up to date.
     upgrade(settings.database_url)
-    core = build_core(settings)
+    core = compose(settings).core
     user = args.user
     if args.demo:
         from bot.plans.demo import DEMO_CHAIR, load_demo
@@ -131,12 +131,12 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.compose import build_core, import_directory
     from bot.plans.importer import PlanImportError, import_plan
+    from wiring.root import compose
 
-    core = build_core(settings)
+    process = compose(settings)
     try:
-        report = import_plan(core, args.file, directory=import_directory(core))
+        report = import_plan(process.core, args.file, directory=process.plan_directory)
     except PlanImportError as exc:
         print(f"Nothing was imported from {args.file}:\n{exc}", file=sys.stderr)
         return 1
@@ -148,10 +148,10 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.compose import build_core
     from bot.plans.exporter import export_register
+    from wiring.root import compose
 
-    core = build_core(settings)
+    core = compose(settings).core
     if args.output is None:
         if args.format == "xlsx" and sys.stdout.isatty():
             print("An .xlsx file is binary: give -o FILE.", file=sys.stderr)
@@ -166,27 +166,27 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.web import serve
+    from wiring.serve import serve
 
     return serve(settings)
 
 
 def _socket(args: argparse.Namespace, settings: Settings) -> int:
-    from handlers.slack.socket import run_socket_mode
+    from wiring.serve import run_socket
 
-    return run_socket_mode(settings)
+    return run_socket(settings)
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from scheduler.worker import run_worker
+    from wiring.scheduling import work
 
-    return run_worker(settings)
+    return work(settings)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from scheduler.worker import run_job_once
+    from wiring.scheduling import run_once
 
-    return run_job_once(settings, args.job, now=args.now)
+    return run_once(settings, args.job, now=args.now)
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {

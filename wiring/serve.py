@@ -1,0 +1,142 @@
+"""`actionbot serve`: compose the process, mount Slack and Teams, run uvicorn.
+
+With WEB_CONCURRENCY > 1 each uvicorn worker process calls `app_from_environment`, so each
+process is composed once, with its own engine, senders and pacers.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+
+from bot.config import Settings
+from handlers.web import create_web_app
+from wiring.root import Process, compose
+
+if TYPE_CHECKING:
+    from handlers.slack.app import SlackBot
+
+log = logging.getLogger(__name__)
+
+
+def build_app(settings: Settings, process: Process | None = None) -> Starlette | None:
+    """The whole HTTP app; None (with the reason logged) if Slack refuses to start."""
+    from handlers.teams.app import build_teams, refuse
+
+    process = process or compose(settings)
+    core = process.core
+    slack_bot = None
+    if settings.slack_enabled and process.slack is not None:
+        from slack_bolt.error import BoltError
+
+        try:
+            slack_bot = build_slack_bot(process)
+        except BoltError as exc:  # auth.test refused the token, or Slack is unreachable
+            log.error("Slack would not start: %s", exc)
+            return None
+    else:
+        log.warning("Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to turn it on")
+    if process.teams is not None:
+        teams = build_teams(
+            core, settings, connector=process.teams.connector, senders=process.senders
+        ).handle
+    else:
+        # Mounted all the same, so a misconfigured Teams registration gets a clear 401.
+        log.info("Teams is off (no TEAMS_APP_ID/TEAMS_APP_PASSWORD): /api/messages answers 401")
+        teams = refuse
+    return create_web_app(core, slack=slack_bot, teams=teams)
+
+
+def build_slack_bot(process: Process) -> SlackBot:
+    """The Bolt app on the process's core, Slack client, directory and senders."""
+    from handlers.slack.app import build_slack
+
+    if process.slack is None:
+        raise ValueError("SLACK_BOT_TOKEN is not set")
+    return build_slack(
+        process.core,
+        process.core.settings,
+        client=process.slack.client,
+        directory=process.slack.directory,
+        senders=process.senders,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """The app factory each uvicorn worker process calls when WEB_CONCURRENCY > 1."""
+    app = build_app(Settings())
+    if app is None:
+        raise SystemExit(1)
+    return app
+
+
+def serve(settings: Settings) -> int:
+    """Run the HTTP server on HOST:PORT (default 0.0.0.0:3000) until SIGINT/SIGTERM."""
+    import uvicorn
+
+    # Built here even with several workers, so a refused token stops `serve` at once instead
+    # of leaving the supervisor restarting workers that cannot start.
+    app = build_app(settings)
+    if app is None:
+        return 1
+    log.info(
+        "Serving on %s:%s with %s process(es)",
+        settings.host,
+        settings.port,
+        settings.web_concurrency,
+    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": 10,
+    }
+    if settings.web_concurrency > 1:
+        # One process per core: the core is CPU-bound Python, and a process has one GIL.
+        # The workers share a socket we bind, with TCP_NODELAY set on it: the connections
+        # they accept inherit it, whereas uvicorn's own shared socket stalls every keep-alive
+        # response ~40 ms on delayed ACKs (bench/RESULTS.md).
+        options.pop("host")
+        options.pop("port")
+        listener = listening_socket(settings.host, settings.port)
+        uvicorn.run(
+            "wiring.serve:app_from_environment",
+            factory=True,
+            workers=settings.web_concurrency,
+            fd=listener.fileno(),
+            **options,
+        )
+    else:
+        uvicorn.run(app, **options)
+    return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound, listening TCP socket with TCP_NODELAY, inheritable by worker processes."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(address)
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_socket(settings: Settings) -> int:
+    """`actionbot socket`: the same Slack app over Socket Mode; 2 when a token is missing."""
+    from handlers.slack.socket import run_socket_mode
+
+    if settings.slack_bot_token is None or settings.slack_app_token is None:
+        log.error("Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…).")
+        return 2
+    process = compose(settings)
+    bot = build_slack_bot(process)
+    try:
+        return run_socket_mode(bot, settings.slack_app_token.get_secret_value())
+    finally:
+        process.close()
