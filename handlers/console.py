@@ -7,12 +7,12 @@ import shlex
 from collections.abc import Iterable
 from typing import TextIO
 
-from bot.outbox.delivery import Delivered, deliver
+from bot.domain import Platform
+from bot.outbox.delivery import Delivered, deliver_queued
 from bot.render.model import Message
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
-from storage.models import Platform
 
 PROMPT = "> "
 BANNER = (
@@ -75,8 +75,7 @@ class ConsoleSession:
         outcome = run_command(self.core, caller, command, text)
         self.out.write(render(outcome.message, today=self.core.today(), tz=self.core.settings.tz))
         self.out.write("\n")
-        if outcome.outbox_ids:
-            deliver(self.core, [self.sender], ids=outcome.outbox_ids)
+        deliver_queued(self.core, [self.sender], outcome.outbox_ids)
         return True
 
     def _switch(self, line: str) -> bool:

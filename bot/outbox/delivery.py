@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.domain import Platform
 from bot.outbox.deferred import UnreadableNotice, Withdrawn, is_deferred, render_notice
 from bot.outbox.queue import enqueue
 from bot.render import notices
@@ -37,7 +38,7 @@ from bot.render.model import Message
 from bot.services.context import Core
 from bot.services.people import chairs
 from storage.db import transaction
-from storage.models import Action, OutboxMessage, OutboxStatus, Person, Platform
+from storage.models import Action, OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,17 @@ def deliver(
             _deliver_one(core, senders, outbox_id, report)
             if report.paused_until is not None:
                 return report
+
+
+def deliver_queued(
+    core: Core, senders: Sequence[Sender], outbox_ids: Sequence[int]
+) -> DeliveryReport:
+    """Send at once what one command queued; a row that fails stays for the worker to retry."""
+    if not outbox_ids:  # most commands queue nothing
+        return DeliveryReport()
+    report = deliver(core, senders, ids=outbox_ids)
+    log.info("delivered after a command: %s", report.summary())
+    return report
 
 
 def _claimable(now: dt.datetime) -> ColumnElement[bool]:

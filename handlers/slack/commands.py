@@ -16,6 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
+from bot.outbox.delivery import deliver_queued
 from bot.render.model import Message, Paragraph
 from bot.services.dispatch import run_command
 from bot.services.request import Outcome
@@ -71,7 +72,7 @@ def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], name: str) -> Non
         def finish() -> None:
             late = future.result()
             _answer_late(deps, command, late)
-            deps.deliver(late.outbox_ids)
+            deliver_queued(deps.core, deps.senders, late.outbox_ids)
 
         deps.after_ack(command, finish)
         return
@@ -81,7 +82,7 @@ def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], name: str) -> Non
         return
     ack(**deps.reply(outcome.message))
     if outcome.outbox_ids:  # most commands queue nothing: no thread hop for them
-        deps.after_ack(command, lambda: deps.deliver(outcome.outbox_ids))
+        deps.after_ack(command, lambda: deliver_queued(deps.core, deps.senders, outcome.outbox_ids))
 
 
 def _open_add_form(deps: SlackDeps, command: dict[str, Any]) -> bool:

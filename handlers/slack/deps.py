@@ -1,5 +1,5 @@
 """What the Slack listeners share: the core, Slack's client and directory, the senders, and
-how a reply is rendered, delivered after the ack, or apologised for."""
+how a reply is rendered, worked on after the ack, or apologised for."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.outbox.delivery import Sender, deliver
+from bot.domain import Platform
+from bot.outbox.delivery import Sender
 from bot.render.model import Message, Paragraph
 from bot.services.context import Caller, Core
 from handlers.slack.blocks import SlackMessage, render
 from handlers.slack.directory import SlackDirectory
-from storage.models import Platform
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +69,6 @@ class SlackDeps:
             "blocks": rendered.blocks,
             "response_type": "ephemeral" if message.ephemeral else "in_channel",
         }
-
-    def deliver(self, outbox_ids: Sequence[int]) -> None:
-        """Send the notifications a change queued; failures stay in the outbox for the worker."""
-        if outbox_ids:
-            report = deliver(self.core, self.senders, ids=outbox_ids)
-            log.info("delivered after command: %s", report.summary())
 
     def after_ack(self, body: dict[str, Any], work: Callable[[], object]) -> None:
         """Run `work` once the acknowledgement is on its way; a failure is reported by `failed`.

@@ -11,6 +11,8 @@ from typing import Any, Literal
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
+from bot.domain import Platform
+from bot.outbox.delivery import deliver_queued
 from bot.outbox.sent import find_sent, with_action
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller
@@ -18,7 +20,6 @@ from bot.services.home import home_message
 from bot.services.request import Outcome
 from handlers.slack.blocks import home_view, notice_modal
 from handlers.slack.deps import SlackDeps
-from storage.models import Platform
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def after_change(
         post_response(
             origin.response_url, {**deps.reply(_with_buttons(message)), "replace_original": True}
         )
-    deps.deliver(outcome.outbox_ids)
+    deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
     publish_home(deps, caller)
 
 

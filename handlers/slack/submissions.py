@@ -15,6 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.grammar.commands import AddAction, AddUpdate, MarkBlocked, UserRef
+from bot.outbox.delivery import deliver_queued
 from bot.services.dispatch import execute
 from handlers.slack.blocks import notice_modal
 from handlers.slack.buttons import presser
@@ -75,7 +76,7 @@ def submit_add(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, 
     )
 
     def after() -> None:
-        deps.deliver(outcome.outbox_ids)
+        deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
         publish_home(deps, caller)
 
     deps.after_ack(body, after)

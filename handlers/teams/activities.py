@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.outbox.delivery import Sender, deliver
+from bot.domain import Platform
+from bot.outbox.delivery import Sender, deliver_queued
 from bot.render.model import Message
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from bot.services.people import resolve_caller
-from bot.services.request import Outcome
 from handlers.teams.cards import BLOCKED, BUTTON_KINDS, DONE, UPDATE, note_input_id, to_activity
 from handlers.teams.connector import Connector, ConnectorError
 from handlers.teams.references import (
@@ -35,7 +35,6 @@ from handlers.teams.references import (
     user_key,
 )
 from storage.db import transaction
-from storage.models import Platform
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +160,7 @@ class TeamsBot:
             self.reply(incoming, Message(text=SORRY, tone="error"))
             return
         self.reply(incoming, outcome.message)
-        self.deliver(outcome)
+        deliver_queued(self.core, self.senders, outcome.outbox_ids)
 
     def remember(self, incoming: Incoming) -> None:
         """Keep the user's and the channel's conversation references (install or message)."""
@@ -337,12 +336,6 @@ class TeamsBot:
             )
         except ConnectorError as exc:
             log.error("could not reply in Teams conversation: %s", exc.reason)
-
-    def deliver(self, outcome: Outcome) -> None:
-        """Send the notifications a change queued; failures stay in the outbox for the worker."""
-        if outcome.outbox_ids:
-            report = deliver(self.core, self.senders, ids=outcome.outbox_ids)
-            log.info("delivered after Teams command: %s", report.summary())
 
 
 def _button_command(value: dict[str, Any]) -> tuple[str, str] | None:
