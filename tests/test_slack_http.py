@@ -25,12 +25,12 @@ from starlette.applications import Starlette
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.render.replies import SORRY
 from bot.services.context import Core
 from handlers.slack import buttons as slack_actions
 from handlers.slack import commands as slack_commands
 from handlers.slack.app import SlackBot
 from handlers.slack.commands import WORKING
-from handlers.slack.deps import SORRY
 from handlers.web import create_web_app
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, OutboxMessage, OutboxStatus, Status

@@ -23,6 +23,11 @@ from bot.render.model import (
 #: How many actions a list shows before "and N more"; keeps every platform within its limits.
 LIST_LIMIT = 20
 
+SORRY = (
+    "Sorry, something went wrong on my side and I could not finish that. "
+    "Please try again in a minute; if it keeps happening, tell whoever runs the bot."
+)
+
 
 def error(reason: str, usage: str | None) -> Message:
     """A refused command: the one-line reason, then the usage line."""
@@ -30,6 +35,11 @@ def error(reason: str, usage: str | None) -> Message:
     if usage:
         blocks.append(Usage(lines=[usage]))
     return Message(text=reason, blocks=blocks, tone="error")
+
+
+def sorry() -> Message:
+    """The answer to a failure of ours: an apology to the user; the details go to the log."""
+    return Message(text=SORRY, blocks=[Paragraph(text=SORRY)], tone="error")
 
 
 def help_message(topic: str | None = None) -> Message:

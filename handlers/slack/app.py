@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.outbox.delivery import Sender
-from bot.render.model import Message, Paragraph
+from bot.render import replies
 from bot.services.context import Core
-from handlers.slack.deps import SORRY, SlackDeps, kind_of
+from handlers.slack.deps import SlackDeps, kind_of
 from handlers.slack.directory import SlackDirectory
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def build_slack(
 
 def _error_handler(deps: SlackDeps) -> Any:
     """app.error: an exception a listener raised is logged and the user told kindly."""
-    sorry = Message(text=SORRY, blocks=[Paragraph(text=SORRY)], tone="error")
+    sorry = replies.sorry()
 
     def handle_error(
         error: Exception, body: dict[str, Any], response: BoltResponse | None

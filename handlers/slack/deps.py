@@ -14,7 +14,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain import Platform
 from bot.outbox.delivery import Sender
-from bot.render.model import Message, Paragraph
+from bot.render import replies
+from bot.render.model import Message
 from bot.services.context import Caller, Core
 from handlers.slack.blocks import SlackMessage, render
 from handlers.slack.directory import SlackDirectory
@@ -25,11 +26,6 @@ log = logging.getLogger(__name__)
 #: (https://api.slack.com/interactivity/handling#acknowledgment_response). We give the core
 #: this long to answer in the acknowledgement itself; past it we ack and answer afterwards.
 ACK_DEADLINE = 2.0
-
-SORRY = (
-    "Sorry, something went wrong on my side and I could not finish that. "
-    "Please try again in a minute; if it keeps happening, tell whoever runs the bot."
-)
 
 
 @dataclass
@@ -91,11 +87,13 @@ class SlackDeps:
         from handlers.slack.interact import Origin, tell
 
         log.error("Slack %s failed: %s", kind_of(body), error, exc_info=error)
-        sorry = Message(text=SORRY, blocks=[Paragraph(text=SORRY)], tone="error")
         trigger_id = body.get("trigger_id")
         # Beside the message (response_url), or in a small modal (home tab), else only logged.
         tell(
-            self, Origin.from_body(body), sorry, trigger_id=str(trigger_id) if trigger_id else None
+            self,
+            Origin.from_body(body),
+            replies.sorry(),
+            trigger_id=str(trigger_id) if trigger_id else None,
         )
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Platform
 from bot.outbox.delivery import Sender, deliver_queued
+from bot.render import replies
 from bot.render.model import Message
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
@@ -40,11 +41,6 @@ log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _COMMANDS = {"action": "/action", "status": "/status"}
-
-SORRY = (
-    "Sorry, something went wrong on my side and I could not finish that. "
-    "Please try again in a minute; if it keeps happening, tell whoever runs the bot."
-)
 
 
 @dataclass(frozen=True)
@@ -157,7 +153,7 @@ class TeamsBot:
         except Exception:
             # The one global handler of this adapter: log it, tell the user, stay up.
             log.exception("Teams command %r failed", command[0])
-            self.reply(incoming, Message(text=SORRY, tone="error"))
+            self.reply(incoming, replies.sorry())
             return
         self.reply(incoming, outcome.message)
         deliver_queued(self.core, self.senders, outcome.outbox_ids)
