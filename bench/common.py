@@ -353,10 +353,10 @@ def bench_settings(url: str, **extra: Any) -> Any:
 def build_bench_core(url: str, *, now: dt.datetime | None = None, **extra: Any) -> Any:
     """A core on `url` with a fixed clock (or the real one when `now` is None)."""
     from bot.clock import FixedClock, SystemClock
+    from bot.domain import Platform
     from bot.services.context import Core
     from bot.services.directory import ConsoleDirectory
     from storage.db import make_engine, make_session_factory
-    from storage.models import Platform
 
     settings = bench_settings(url, **extra)
     engine = make_engine(settings.database_url)

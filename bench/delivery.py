@@ -62,13 +62,14 @@ class RateLimitScript:
 def run(db: str = "both", quick: bool = False) -> list[Table]:
     from sqlalchemy import func, select
 
+    from bot.domain import Platform
     from bot.outbox.delivery import deliver
     from handlers.slack.client import build_web_client
     from handlers.slack.sender import SlackSender
     from scheduler.jobs import REMINDER_KINDS, plan_messages
     from scheduler.workdays import WorkingCalendar
     from storage.db import transaction
-    from storage.models import OutboxMessage, OutboxStatus, Platform
+    from storage.models import OutboxMessage, OutboxStatus
     from tests.support.fake_slack import FakeSlack
 
     messages = 200 if quick else MESSAGES

@@ -35,9 +35,9 @@ MEMORY_TARGET_MB = 250.0
 
 def _child(url: str, trace: bool) -> dict[str, Any]:
     from bench.common import StatementCounter, build_bench_core
+    from bot.domain import Platform
     from scheduler.jobs import plan_messages
     from scheduler.workdays import WorkingCalendar
-    from storage.models import Platform
 
     core = build_bench_core(url, now=MONDAY)
     calendar = WorkingCalendar.from_settings(core.settings)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.domain import OPEN_STATUSES, Change, Platform, Status
 from bot.outbox import deferred
 from bot.render import notices
 from bot.services.context import Core
@@ -25,7 +26,7 @@ from bot.services.directory import Account
 from bot.services.people import chairs, upsert_account
 from scheduler.bulk_queue import Planned
 from storage.db import transaction
-from storage.models import OPEN_STATUSES, Action, HistoryEntry, Person, Platform, Status
+from storage.models import Action, HistoryEntry, Person
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def blocked_since(session: Session) -> dict[int, dt.datetime]:
         .join(Action, Action.id == HistoryEntry.action_id)
         .where(
             Action.status == Status.BLOCKED,
-            HistoryEntry.change == "status",
+            HistoryEntry.change == Change.STATUS,
             HistoryEntry.new_value == Status.BLOCKED.value,
         )
         .group_by(HistoryEntry.action_id)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from bot.domain import Platform
 from bot.outbox.delivery import DeliveryReport, Sender, deliver
 from bot.services.context import Core
 from bot.services.digest import DIGEST, local_day, posted_words
@@ -25,7 +26,7 @@ from scheduler.reminders import OVERDUE, REMINDER, plan_reminders
 from scheduler.weekly_digest import queue_weekly_digest
 from scheduler.workdays import MAX_BREAK, WorkingCalendar
 from storage.db import transaction
-from storage.models import Action, Platform
+from storage.models import Action
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.domain import OPEN_STATUSES
 from bot.outbox import deferred
 from scheduler.bulk_queue import Planned
 from scheduler.workdays import WorkingCalendar
-from storage.models import OPEN_STATUSES, Action
+from storage.models import Action
 
 REMINDER = "reminder"
 OVERDUE = "overdue"

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from bot.domain import Platform, Rag, Role, Status
 from storage.types import UTCDateTime
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -34,43 +35,6 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class Role(enum.StrEnum):
-    CHAIR = "chair"
-    MEMBER = "member"
-
-
-class Status(enum.StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    BLOCKED = "blocked"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-    @property
-    def is_closed(self) -> bool:
-        return self in (Status.DONE, Status.CANCELLED)
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ")
-
-
-#: Statuses of actions still to be delivered; "overdue" and reminders only look at these.
-OPEN_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED)
-
-
-class Rag(enum.StrEnum):
-    RED = "red"
-    AMBER = "amber"
-    GREEN = "green"
-
-
-class Platform(enum.StrEnum):
-    SLACK = "slack"
-    TEAMS = "teams"
-    CONSOLE = "console"
 
 
 def _enum(cls: type[enum.StrEnum]) -> Enum:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import OPEN_STATUSES, Action, HistoryEntry, Rag, Status
+from bot.domain import OPEN_STATUSES, Rag, Status
+from storage.models import Action, HistoryEntry
 
 
 def get_action(session: Session, *, action_id: int) -> Action | None:

@@ -13,12 +13,12 @@ from sqlalchemy import create_engine, text
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Platform
 from bot.services.context import Caller, Core
 from bot.services.directory import ConsoleDirectory
 from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
-from storage.models import Platform
 
 #: A Monday morning in winter (GMT), so "this week" and "overdue" are easy to reason about.
 MONDAY = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)

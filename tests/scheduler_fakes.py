@@ -9,20 +9,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from bot.domain import Platform, Rag, Status
 from bot.outbox.delivery import Delivered, SendError
 from bot.render.model import Message
 from bot.services.context import Core
 from storage.db import transaction
-from storage.models import (
-    Action,
-    Identity,
-    OutboxMessage,
-    OutboxStatus,
-    Person,
-    Platform,
-    Rag,
-    Status,
-)
+from storage.models import Action, Identity, OutboxMessage, OutboxStatus, Person
 
 LONG_AGO = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 #: The day of the tests' clock (tests.conftest.MONDAY).

@@ -9,6 +9,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Rag, Status
 from bot.outbox.delivery import deliver
 from bot.render.model import ActionList, Counts, Heading, Message, Paragraph
 from bot.render.text import render
@@ -18,7 +19,7 @@ from bot.services.dispatch import run_command
 from scheduler.jobs import run_digest
 from scheduler.weekly_digest import queue_weekly_digest, scheduled_at
 from storage.db import transaction
-from storage.models import OutboxStatus, Rag, Status
+from storage.models import OutboxStatus
 from tests.scheduler_fakes import FakeSender, action, bulk_actions, outbox, permanent, person
 
 LONDON = ZoneInfo("Europe/London")

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from bot.domain import Rag
 from bot.errors import CommandError
 from bot.grammar import commands as c
 from bot.grammar.parser import parse, parse_user
-from storage.models import Rag
 
 TODAY = dt.date(2026, 11, 23)  # a Monday
 

@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Platform
 from bot.outbox import delivery as outbox_module
 from bot.outbox.delivery import (
     BACKOFF_CAP,
@@ -27,7 +28,7 @@ from bot.render.model import Message, Paragraph
 from bot.services.context import Core
 from bot.services.directory import ConsoleDirectory
 from storage.db import make_engine, make_session_factory, transaction
-from storage.models import OutboxMessage, OutboxStatus, Person, Platform
+from storage.models import OutboxMessage, OutboxStatus, Person
 from tests.scheduler_fakes import (
     Crash,
     FakeSender,

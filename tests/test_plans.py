@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import OPEN_STATUSES, Change, Platform, Rag, Role, Status, rules
 from bot.plans.demo import PEOPLE, demo_plan, load_demo
 from bot.plans.exporter import HISTORY_COLUMNS, REGISTER_COLUMNS, export_register
 from bot.plans.importer import (
@@ -32,17 +33,7 @@ from bot.services.context import Core
 from bot.services.directory import Account, ConsoleDirectory, Directory
 from storage.db import make_engine, make_session_factory, transaction
 from storage.migrate import upgrade
-from storage.models import (
-    OPEN_STATUSES,
-    Action,
-    HistoryEntry,
-    Identity,
-    Person,
-    Platform,
-    Rag,
-    Role,
-    Status,
-)
+from storage.models import Action, HistoryEntry, Identity, Person
 
 #: A Monday in British Summer Time, so exported times must show the +01:00 offset.
 NOW = dt.datetime(2026, 6, 15, 9, 30, tzinfo=dt.UTC)
@@ -553,16 +544,15 @@ def mark_done_in_chat(core: Core) -> None:
         action = s.get(Action, 1)
         amira = s.scalars(select(Person).where(Person.display_name == "Amira Khan")).one()
         assert action is not None
-        action.status = Status.DONE
-        action.done_at = action.updated_at = core.now()
+        rules.move(action, Status.DONE, now=core.now())
+        action.updated_at = core.now()
         history.record(
             s,
             action=action,
             actor=amira,
             source="slack",
             at=core.now(),
-            change="status",
-            field="status",
+            change=Change.STATUS,
             old="in_progress",
             new="done",
             note="all 50 audited",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from bot.domain import OPEN_STATUSES, Rag, Status
 from bot.services.context import Core
 from storage import queries
 from storage.db import transaction
-from storage.models import OPEN_STATUSES, Action, Rag, Status
+from storage.models import Action
 from tests.conftest import MONDAY
 
 TODAY = MONDAY.date()

@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain import Platform, Status
 from storage.db import make_engine, make_session_factory, transaction
-from storage.models import Action, Identity, Person, Platform, Status
+from storage.models import Action, Identity, Person
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARD = "C0BOARD01"

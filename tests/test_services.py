@@ -7,12 +7,13 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from bot.clock import FixedClock
+from bot.domain import Status
 from bot.render.model import ActionDetail, ActionList, Counts, Paragraph, Usage
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from bot.services.request import Outcome
-from storage.models import Action, HistoryEntry, OutboxMessage, Status
+from storage.models import Action, HistoryEntry, OutboxMessage
 
 
 def act(core: Core, who: Caller, text: str) -> Outcome:
@@ -159,6 +160,28 @@ def test_blocked_tells_the_chairs(core: Core, chair: Caller, amira: Caller) -> N
     assert [(m.kind, m.recipient.display_name) for m in alerts if m and m.recipient] == [
         ("blocked", "Chair")
     ]
+
+
+def test_blocked_again_records_the_new_reason(core: Core, chair: Caller, amira: Caller) -> None:
+    act(core, chair, "add Share data @amira")
+    act(core, amira, "blocked 1 agreement not signed")
+    act(core, amira, "blocked 1 signed; waiting for the data")
+    got = [(h.change, h.field, h.old_value, h.new_value, h.note) for h in history(core, 1)]
+    assert got[-2:] == [
+        ("status", "status", "open", "blocked", "agreement not signed"),
+        (
+            "blocked_reason",
+            "blocked_reason",
+            "agreement not signed",
+            "signed; waiting for the data",
+            None,
+        ),
+    ]
+    act(core, amira, "done 1")
+    row = action_row(core, 1)
+    assert (row.status, row.blocked_reason, row.done_at) == (Status.DONE, None, core.now())
+    refused = act(core, amira, "blocked 1 again")
+    assert refused.message.text.startswith("#1 is done; reopen it first.")
 
 
 def test_assign_tells_old_and_new_owner(core: Core, chair: Caller) -> None:

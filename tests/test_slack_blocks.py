@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.domain import Rag, Status
 from bot.render import replies
 from bot.render.model import (
     ActionDetail,
@@ -27,7 +28,6 @@ from bot.render.model import (
 )
 from handlers.slack import blocks as kit
 from handlers.slack.commands import command_text
-from storage.models import Rag, Status
 
 TODAY = dt.date(2026, 11, 23)
 

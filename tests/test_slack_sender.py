@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
+from bot.domain import Platform, Status
 from bot.outbox.delivery import SendError, backoff, deliver
 from bot.outbox.pacing import Pacer
 from bot.outbox.queue import enqueue
@@ -17,7 +18,7 @@ from handlers.slack.client import SERVER_ERROR_RETRY_DELAY, build_web_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.sender import SlackSender
 from storage.db import transaction
-from storage.models import Identity, OutboxMessage, OutboxStatus, Person, Platform, Status
+from storage.models import Identity, OutboxMessage, OutboxStatus, Person
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_time import FakeTime
 from tests.test_slack_blocks import validated

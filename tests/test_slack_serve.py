@@ -18,10 +18,10 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Platform
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from storage.db import make_engine, make_session_factory
-from storage.models import Platform
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import signed_headers, slash_command_body
 from tests.test_slack_blocks import all_text, validated

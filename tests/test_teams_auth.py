@@ -21,13 +21,13 @@ from pydantic import SecretStr
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Platform
 from bot.services.context import Core
 from bot.services.directory import ConsoleDirectory
 from handlers.teams.app import build_teams
 from handlers.teams.connector import Connector, NoToken
 from handlers.web import create_web_app
 from storage.db import make_engine, make_session_factory
-from storage.models import Platform
 from tests.conftest import MONDAY
 from tests.support.fake_connector import FakeConnector, fake_connector
 from tests.support.teams_server import message, running

@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from bot.domain import Rag, Status
 from bot.render import replies
 from bot.render.model import (
     ActionDetail,
@@ -24,7 +25,6 @@ from bot.render.model import (
     Usage,
 )
 from handlers.teams.cards import MAX_CARD_BYTES, escape, render_card, to_activity
-from storage.models import Rag, Status
 from tests.support.adaptive_card_schema import SCHEMA
 
 TODAY = dt.date(2026, 11, 23)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Platform, Status
 from bot.outbox.delivery import Sender
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
@@ -25,16 +26,7 @@ from handlers.web import create_web_app
 from scheduler.jobs import run_digest, run_reminders
 from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
-from storage.models import (
-    Action,
-    HistoryEntry,
-    Identity,
-    OutboxMessage,
-    OutboxStatus,
-    Person,
-    Platform,
-    Status,
-)
+from storage.models import Action, HistoryEntry, Identity, OutboxMessage, OutboxStatus, Person
 from tests.conftest import MONDAY
 from tests.support.fake_connector import FakeConnector, fake_connector
 from tests.support.teams_server import installed, message, running

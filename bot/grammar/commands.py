@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from storage.models import Rag
+from bot.domain import Rag
 
 
 class UserRef(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.domain import Rag
 from bot.errors import CommandError
 from bot.grammar.commands import (
     AddAction,
@@ -31,7 +32,6 @@ from bot.grammar.commands import (
 )
 from bot.grammar.dates import DateParseError, parse_date
 from bot.grammar.usage import action_usage, status_usage
-from storage.models import Rag
 
 #: Highest id accepted; beyond it the number cannot be an action (and would overflow INTEGER).
 MAX_ID = 2**31 - 1

@@ -23,10 +23,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
+from bot.domain import Status
 from bot.render import notices
 from bot.render.from_storage import action_view
 from bot.render.model import Message
-from storage.models import Action, Status
+from storage.models import Action
 
 
 class _Notice(BaseModel):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.domain import Platform
 from bot.render.model import ActionDetail, ActionList, ActionView, Block, Message
 from bot.services.context import Core
 from storage.db import transaction
-from storage.models import OutboxMessage, Platform
+from storage.models import OutboxMessage
 
 
 def find_sent(core: Core, *, platform: Platform, channel: str, ref: str) -> Message | None:

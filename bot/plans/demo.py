@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from bot.domain import Platform, Role
 from bot.plans.importer import apply_rows, validate_rows
 from bot.plans.reader import COLUMNS, RawRow
 from bot.services.context import Core
 from bot.services.directory import Account, ConsoleDirectory
 from bot.services.people import upsert_account
 from storage.db import transaction
-from storage.models import Action, Platform, Role
+from storage.models import Action
 
 #: Who the console logs in as with --demo: the board's independent chair.
 DEMO_CHAIR = "sarah"

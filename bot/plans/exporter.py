@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
+from bot.domain import Platform
 from bot.services.context import Core
 from storage import queries
-from storage.models import Action, HistoryEntry, Person, Platform
+from storage.models import Action, HistoryEntry, Person
 
 REGISTER_COLUMNS = (
     "id",

@@ -28,13 +28,14 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.domain import IMPORT_SOURCE, Change, Rag, Status, rules
 from bot.plans.reader import Cell, PlanFileError, PlanImportError, RawRow, RowError, read_plan
 from bot.services import history
 from bot.services.context import Core
 from bot.services.directory import Account, Directory
 from bot.services.people import find_account, find_by_email, upsert_account
 from storage.db import transaction
-from storage.models import Action, Person, Rag, Status
+from storage.models import Action, Person
 
 __all__ = [
     "ImportReport",
@@ -54,9 +55,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-#: `HistoryEntry.source` of every change an import makes.
-SOURCE = "import"
 
 STATUS_WORDS: dict[str, Status] = {
     "open": Status.OPEN,
@@ -489,41 +487,41 @@ def _existing(session: Session) -> tuple[dict[str, Action], dict[str, Action]]:
 
 
 def _create(session: Session, row: PlanRow, owner: Person, *, now: dt.datetime, note: str) -> None:
-    status = row.status or Status.OPEN
-    blocked_reason = row.notes if status == Status.BLOCKED else None
+    opened = rules.StatusState(Status.OPEN)
+    state = rules.moved(opened, row.status or Status.OPEN, now=now, reason=row.notes)
     action = Action(
         ref=row.ref,
         title=row.title,
         owner=owner,
         due_date=row.due,
-        status=status,
+        status=state.status,
         rag=row.rag,
         workstream=row.workstream,
         priority=row.priority,
         notes=row.notes,
-        blocked_reason=blocked_reason,
-        done_at=now if status == Status.DONE else None,
+        blocked_reason=state.blocked_reason,
+        done_at=state.done_at,
         created_at=now,
         updated_at=now,
     )
     session.add(action)
     session.flush()
 
-    def record(change: str, field: str | None, new: object, old: object = None) -> None:
-        _record(session, action, now=now, note=note, change=change, field=field, old=old, new=new)
+    def record(change: Change, new: object, old: object = None) -> None:
+        _record(session, action, now=now, note=note, change=change, old=old, new=new)
 
-    # The same entries as `/action add` (bot/services/actions.py add_action) ...
-    record("created", None, row.title)
-    record("assigned", "owner", owner.display_name)
-    record("due", "due", row.due)
+    # The same entries as `/action add` ...
+    record(Change.CREATED, row.title)
+    record(Change.ASSIGNED, owner.display_name)
+    record(Change.DUE, row.due)
     # ... plus a status entry when the plan starts past "open": escalation reads "blocked
-    # since" from it (scheduler/escalation.py), and the trail shows who closed what.
-    if status != Status.OPEN:
-        record("status", "status", status.value, old=Status.OPEN.value)
-    if blocked_reason is not None:
-        record("blocked_reason", "blocked_reason", blocked_reason)
+    # since" from it, and the trail shows who closed what.
+    if state.status != opened.status:
+        record(Change.STATUS, state.status.value, old=opened.status.value)
+    if state.blocked_reason is not None:
+        record(Change.BLOCKED_REASON, state.blocked_reason)
     if row.rag is not None:
-        record("rag", "rag", row.rag.value)
+        record(Change.RAG, row.rag.value)
 
 
 def _update(
@@ -532,23 +530,22 @@ def _update(
     """Apply the row's changed fields to `action`; False (and no write) when nothing differs."""
     # An empty cell keeps what the register holds: a plan file that leaves out RAG or notes
     # must not wipe what owners and chairs recorded since.
-    changes: list[tuple[str, str, object, object]] = []  # (change, field, old, new)
+    changes: list[tuple[Change, object, object]] = []  # (change, old, new)
     if row.title != action.title:
-        changes.append(("title", "title", action.title, row.title))
+        changes.append((Change.TITLE, action.title, row.title))
     if owner.id != action.owner_id:
         old_name = action.owner.display_name if action.owner else None
-        # "assigned", as `/action assign` writes it, so one word finds every reassignment.
-        changes.append(("assigned", "owner", old_name, owner.display_name))
+        changes.append((Change.ASSIGNED, old_name, owner.display_name))
     if row.due != action.due_date:
-        changes.append(("due", "due", action.due_date, row.due))
+        changes.append((Change.DUE, action.due_date, row.due))
     if row.status is not None and row.status != action.status:
-        changes.append(("status", "status", action.status.value, row.status.value))
+        changes.append((Change.STATUS, action.status.value, row.status.value))
     if row.rag is not None and row.rag != action.rag:
-        changes.append(("rag", "rag", action.rag.value if action.rag else None, row.rag.value))
-    for field in ("workstream", "priority", "notes"):
-        new = getattr(row, field)
-        if new is not None and new != getattr(action, field):
-            changes.append((field, field, getattr(action, field), new))
+        changes.append((Change.RAG, action.rag.value if action.rag else None, row.rag.value))
+    for change in (Change.WORKSTREAM, Change.PRIORITY, Change.NOTES):
+        new = getattr(row, change.value)
+        if new is not None and new != getattr(action, change.value):
+            changes.append((change, getattr(action, change.value), new))
     if not changes:
         return False
 
@@ -559,7 +556,9 @@ def _update(
     if row.due != action.due_date:
         action.due_date = row.due
     if row.status is not None and row.status != action.status:
-        _set_status(action, row.status, row.notes, now=now, changes=changes)
+        before = rules.move(action, row.status, now=now, reason=row.notes)
+        if action.blocked_reason is not None and action.blocked_reason != before.blocked_reason:
+            changes.append((Change.BLOCKED_REASON, before.blocked_reason, action.blocked_reason))
     if row.rag is not None and row.rag != action.rag:
         action.rag = row.rag
     for field in ("workstream", "priority", "notes"):
@@ -567,8 +566,8 @@ def _update(
         if new is not None and new != getattr(action, field):
             setattr(action, field, new)
     action.updated_at = now
-    for change, field, old, new in changes:
-        _record(session, action, now=now, note=note, change=change, field=field, old=old, new=new)
+    for change, old, new in changes:
+        _record(session, action, now=now, note=note, change=change, old=old, new=new)
     return True
 
 
@@ -578,8 +577,7 @@ def _record(
     *,
     now: dt.datetime,
     note: str,
-    change: str,
-    field: str | None,
+    change: Change,
     old: object,
     new: object,
 ) -> None:
@@ -588,31 +586,11 @@ def _record(
         session,
         action=action,
         actor=None,
-        source=SOURCE,
+        source=IMPORT_SOURCE,
         at=now,
         change=change,
-        field=field,
         old=old,
         new=new,
         note=note,
     )
 
-
-def _set_status(
-    action: Action,
-    status: Status,
-    notes: str | None,
-    *,
-    now: dt.datetime,
-    changes: list[tuple[str, str, object, object]],
-) -> None:
-    # The same side effects as the chat commands: done stamps done_at, leaving done clears
-    # it; a reason belongs to "blocked" only.
-    action.status = status
-    action.done_at = now if status == Status.DONE else None
-    if status == Status.BLOCKED:
-        if notes is not None and notes != action.blocked_reason:
-            changes.append(("blocked_reason", "blocked_reason", action.blocked_reason, notes))
-            action.blocked_reason = notes
-    else:
-        action.blocked_reason = None

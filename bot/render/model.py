@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import Rag, Status
+from bot.domain import Rag, Status
 
 
 class View(BaseModel):

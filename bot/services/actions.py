@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot.domain import Change, Status, rules
 from bot.errors import CommandError
 from bot.grammar.commands import (
     AddAction,
@@ -26,7 +27,7 @@ from bot.services import history
 from bot.services.people import chairs
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
-from storage.models import Action, Person, Status
+from storage.models import Action, Person
 
 
 def add_action(request: Request, command: AddAction) -> Outcome:
@@ -50,11 +51,11 @@ def add_action(request: Request, command: AddAction) -> Outcome:
     )
     request.session.add(action)
     request.session.flush()
-    _record(request, action, "created", new=action.title)
+    _record(request, action, Change.CREATED, new=action.title)
     if owner is not None:
-        _record(request, action, "assigned", field="owner", new=owner.display_name)
+        _record(request, action, Change.ASSIGNED, new=owner.display_name)
     if command.due is not None:
-        _record(request, action, "due", field="due", new=command.due)
+        _record(request, action, Change.DUE, new=command.due)
     view = action_view(action, today=request.today)
     ids = _tell_owner(request, action, owner)
     return Outcome(replies.changed(f"Added action {replies.label(view)}.", view), ids)
@@ -74,8 +75,7 @@ def assign_action(request: Request, command: AssignAction) -> Outcome:
     _record(
         request,
         action,
-        "assigned",
-        field="owner",
+        Change.ASSIGNED,
         old=previous.display_name if previous else None,
         new=owner.display_name,
     )
@@ -103,17 +103,17 @@ def mark_done(request: Request, command: MarkDone) -> Outcome:
     action = request.action(command.action_id)
     require_owner_or_chair(request, action, "mark it done")
     view = action_view(action, today=request.today)
-    if action.status == Status.DONE:
+    if rules.already(action.status, Status.DONE):
         when = (
             action.done_at.astimezone(request.core.settings.tz).date() if action.done_at else None
         )
         on = f" on {format_date(when, today=request.today)}" if when else ""
         return _unchanged(f"#{action.id} was already marked done{on}; nothing changed.", view)
-    if action.status == Status.CANCELLED:
-        raise CommandError(f"#{action.id} is cancelled; reopen it first.", action_usage("reopen"))
+    if rules.must_reopen_first(action.status, Status.DONE):
+        raise CommandError(
+            f"#{action.id} is {action.status.label}; reopen it first.", action_usage("reopen")
+        )
     _set_status(request, action, Status.DONE, note=command.note)
-    action.done_at = request.now
-    action.blocked_reason = None
     view = action_view(action, today=request.today)
     return Outcome(replies.changed(f"Marked {replies.label(view)} as done.", view))
 
@@ -122,11 +122,11 @@ def add_update(request: Request, command: AddUpdate) -> Outcome:
     """Record a progress note (evidence); the first note on an open action starts it."""
     action = request.action(command.action_id)
     require_owner_or_chair(request, action, "add updates to it")
-    if action.status == Status.OPEN:
-        _set_status(request, action, Status.IN_PROGRESS)
+    if (started := rules.after_note(action.status)) is not None:
+        _set_status(request, action, started)
     # A note touches only the history (the dispatcher retries the rare clash with the first
     # note's status change), so two people writing at once both land.
-    _record(request, action, "note", note=command.note)
+    _record(request, action, Change.NOTE, note=command.note)
     view = action_view(action, today=request.today)
     return Outcome(replies.changed(f"Added your update to {replies.label(view)}.", view))
 
@@ -135,17 +135,25 @@ def mark_blocked(request: Request, command: MarkBlocked) -> Outcome:
     """Mark an action blocked with its reason; the chairs are told."""
     action = request.action(command.action_id)
     require_owner_or_chair(request, action, "mark it blocked")
-    if action.status.is_closed:
+    if rules.must_reopen_first(action.status, Status.BLOCKED):
         raise CommandError(
             f"#{action.id} is {action.status.label}; reopen it first.", action_usage("reopen")
         )
-    if action.status == Status.BLOCKED:
-        action.blocked_reason = command.reason
+    if rules.already(action.status, Status.BLOCKED):
+        # Still blocked, perhaps for a new reason: recorded even when it is the same one,
+        # since the chairs are told again.
+        before = rules.move(action, Status.BLOCKED, now=request.now, reason=command.reason)
         _touch(request, action)
-        _record(request, action, "blocked", field="blocked_reason", new=command.reason)
+        _record(
+            request,
+            action,
+            Change.BLOCKED_REASON,
+            old=before.blocked_reason,
+            new=command.reason,
+        )
     else:
-        _set_status(request, action, Status.BLOCKED, note=command.reason)
-        action.blocked_reason = command.reason
+        # The reason is the status entry's note; it needs no entry of its own.
+        _set_status(request, action, Status.BLOCKED, note=command.reason, reason=command.reason)
     view = action_view(action, today=request.today)
     alert = replies.blocked_alert(view, by=request.actor.display_name, reason=command.reason)
     ids = notify_people(
@@ -170,11 +178,9 @@ def reopen_action(request: Request, command: Reopen) -> Outcome:
     action = request.action(command.action_id)
     require_owner_or_chair(request, action, "reopen it")
     view = action_view(action, today=request.today)
-    if action.status in (Status.OPEN, Status.IN_PROGRESS):
+    if rules.already(action.status, Status.OPEN):
         return _unchanged(f"#{action.id} is already open; nothing changed.", view)
     _set_status(request, action, Status.OPEN)
-    action.done_at = None
-    action.blocked_reason = None
     view = action_view(action, today=request.today)
     return Outcome(replies.changed(f"Reopened {replies.label(view)}.", view))
 
@@ -190,7 +196,7 @@ def move_due(request: Request, command: MoveDue) -> Outcome:
     old = action.due_date
     action.due_date = command.due
     _touch(request, action)
-    _record(request, action, "due", field="due", old=old, new=command.due, note=command.reason)
+    _record(request, action, Change.DUE, old=old, new=command.due, note=command.reason)
     view = action_view(action, today=request.today)
     when = format_date(command.due, today=request.today)
     return Outcome(replies.changed(f"Moved {replies.label(view)} to {when}.", view))
@@ -206,9 +212,7 @@ def set_rag(request: Request, command: SetRag) -> Outcome:
     old = action.rag
     action.rag = command.rag
     _touch(request, action)
-    _record(
-        request, action, "rag", field="rag", old=old.value if old else None, new=command.rag.value
-    )
+    _record(request, action, Change.RAG, old=old.value if old else None, new=command.rag.value)
     view = action_view(action, today=request.today)
     return Outcome(replies.changed(f"Set {replies.label(view)} to {command.rag.value}.", view))
 
@@ -228,19 +232,24 @@ def _touch(request: Request, action: Action) -> None:
     action.updated_at = request.now
 
 
-def _set_status(request: Request, action: Action, status: Status, note: str | None = None) -> None:
-    old = action.status
-    action.status = status
+def _set_status(
+    request: Request,
+    action: Action,
+    status: Status,
+    *,
+    note: str | None = None,
+    reason: str | None = None,
+) -> None:
+    before = rules.move(action, status, now=request.now, reason=reason)
     _touch(request, action)
-    _record(request, action, "status", field="status", old=old.value, new=status.value, note=note)
+    _record(request, action, Change.STATUS, old=before.status.value, new=status.value, note=note)
 
 
 def _record(
     request: Request,
     action: Action,
-    change: str,
+    change: Change,
     *,
-    field: str | None = None,
     old: object = None,
     new: object = None,
     note: str | None = None,
@@ -252,7 +261,6 @@ def _record(
         source=request.source,
         at=request.now,
         change=change,
-        field=field,
         old=old,
         new=new,
         note=note,

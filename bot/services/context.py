@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain import Platform
 from bot.services.directory import Directory
-from storage.models import Platform
 
 
 @dataclass(frozen=True)

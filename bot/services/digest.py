@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
+from bot.domain import Rag, Status
 from bot.errors import CommandError
 from bot.grammar.commands import StatusDigest
 from bot.grammar.dates import format_date
@@ -29,14 +30,7 @@ from bot.render.model import Count, Message, Paragraph
 from bot.services.permissions import require_chair
 from bot.services.request import Outcome, Request
 from storage import queries
-from storage.models import (
-    Action,
-    DigestSnapshot,
-    OutboxMessage,
-    OutboxStatus,
-    Rag,
-    Status,
-)
+from storage.models import Action, DigestSnapshot, OutboxMessage, OutboxStatus
 
 DIGEST = "digest"
 #: Actions each list of the digest shows. 4 lists x (title + 8 + "more") + heading, note and

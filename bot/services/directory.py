@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from storage.models import Platform
+from bot.domain import Platform
 
 
 @dataclass(frozen=True)

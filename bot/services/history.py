@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from bot.domain.history import Change
 from storage.models import Action, HistoryEntry, Person
 
 
@@ -16,8 +17,7 @@ def record(
     actor: Person | None,
     source: str,
     at: dt.datetime,
-    change: str,
-    field: str | None = None,
+    change: Change,
     old: object = None,
     new: object = None,
     note: str | None = None,
@@ -28,8 +28,8 @@ def record(
         actor=actor,
         source=source,
         at=at,
-        change=change,
-        field=field,
+        change=change.value,
+        field=change.field,
         old_value=_text(old),
         new_value=_text(new),
         note=note,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain import Status
 from bot.grammar.commands import StatusDue, StatusPerson
 from bot.render.from_storage import action_view
 from bot.render.model import Block, Heading, Message, Usage
@@ -12,7 +13,6 @@ from bot.services.people import resolve_caller
 from bot.services.request import Request
 from storage import queries
 from storage.db import transaction
-from storage.models import Status
 
 
 def home_message(core: Core, caller: Caller) -> Message:

@@ -9,11 +9,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.config import Settings
+from bot.domain import Platform, Role
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
 from bot.services.context import Caller
 from bot.services.directory import Account, Directory
-from storage.models import Identity, Person, Platform, Role
+from storage.models import Identity, Person
 
 
 def find_account(session: Session, *, platform: Platform, external_id: str) -> Person | None:

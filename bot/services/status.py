@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from bot.domain import Rag, Status
 from bot.grammar.commands import ListActions, ShowAction, StatusDue, StatusPerson
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
 from bot.render.model import ActionView, Count
 from bot.services.request import Outcome, Request
 from storage import queries
-from storage.models import Action, Rag, Status
+from storage.models import Action
 
 #: History entries `/action show` lists before "and N earlier".
 HISTORY_LIMIT = 10

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
 
+from bot.domain import Rag, Status
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -35,7 +36,6 @@ from bot.render.model import (
 )
 from bot.render.model import Block as NeutralBlock
 from bot.render.text import due_phrase, history_line
-from storage.models import Rag, Status
 
 # Limits from https://api.slack.com/reference/block-kit/blocks and
 # https://api.slack.com/reference/block-kit/block-elements (slack_sdk enforces the same).

@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.domain import Platform
 from bot.services.directory import Account
-from storage.models import Platform
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ import re
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.domain import Platform
 from bot.outbox.delivery import Delivered, SendError
 from bot.outbox.pacing import Backlogged, Pacer
 from bot.render.model import Message
@@ -25,7 +26,6 @@ from handlers.slack.client import (
     SERVER_ERROR_RETRY_DELAY,
     retry_after,
 )
-from storage.models import Platform
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain import Platform
 from bot.services.directory import Account
 from handlers.teams.references import find_user_by_email, get_reference, user_key
 from storage.db import transaction
-from storage.models import Platform
 
 
 class TeamsDirectory:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 
+from bot.domain import Platform
 from bot.outbox.delivery import Delivered, SendError
 from bot.render.model import Message
 from bot.services.context import Core
@@ -24,7 +25,6 @@ from handlers.teams.references import (
     user_key,
 )
 from storage.db import transaction
-from storage.models import Platform
 
 log = logging.getLogger(__name__)
 

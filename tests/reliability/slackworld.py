@@ -7,6 +7,7 @@ from collections import Counter
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Platform, Status
 from bot.services.context import Core
 from bot.services.directory import ConsoleDirectory
 from handlers.slack.client import build_web_client
@@ -14,7 +15,7 @@ from handlers.slack.directory import SlackDirectory
 from handlers.slack.sender import SlackSender
 from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory, transaction
-from storage.models import Action, Identity, Person, Platform, Status
+from storage.models import Action, Identity, Person
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_time import pacer_on
 

@@ -16,12 +16,13 @@ from sqlalchemy import MetaData, create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from bot.clock import FixedClock
+from bot.domain import Platform
 from bot.plans.exporter import HISTORY_COLUMNS, csv_cell, history_row
 from bot.services.context import Caller, Core
 from bot.services.directory import ConsoleDirectory
 from storage.db import make_engine, make_session_factory, transaction
 from storage.migrate import alembic_config, upgrade
-from storage.models import HistoryEntry, Platform
+from storage.models import HistoryEntry
 from tests.conftest import MONDAY, reset_postgres
 from tests.reliability.conftest import Tally, postgres_url
 from tests.reliability.helpers import added_id, history_rows, ok

@@ -14,13 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from bot.config import Settings
+from bot.domain import Platform
 from bot.services.context import Caller, Core
 from bot.services.directory import ConsoleDirectory
 from bot.services.dispatch import TRY_AGAIN
 from bot.services.request import Request
 from scheduler.worker import _logged
 from storage.db import make_engine, make_session_factory
-from storage.models import Platform
 from tests.conftest import MONDAY
 from tests.reliability.conftest import Tally, postgres_url
 from tests.reliability.helpers import added_id, command, history_rows, ok, snapshot

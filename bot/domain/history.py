@@ -1,0 +1,40 @@
+"""The names of the changes the evidence trail records, and where a change can come from.
+
+They are stored in `action_history.change`: renaming one needs a migration of the stored rows.
+"""
+
+from __future__ import annotations
+
+import enum
+
+#: `source` of every change a plan import makes; changes made in chat name their platform.
+IMPORT_SOURCE = "import"
+
+
+class Change(enum.StrEnum):
+    """What one history entry records."""
+
+    CREATED = "created"
+    NOTE = "note"
+    ASSIGNED = "assigned"
+    DUE = "due"
+    STATUS = "status"
+    BLOCKED_REASON = "blocked_reason"
+    RAG = "rag"
+    TITLE = "title"
+    WORKSTREAM = "workstream"
+    PRIORITY = "priority"
+    NOTES = "notes"
+
+    @property
+    def field(self) -> str | None:
+        """The field whose old and new values the entry holds; None for an event."""
+        return _FIELDS.get(self, self.value)
+
+
+# "assigned" rather than "owner": the word people search the trail for.
+_FIELDS: dict[Change, str | None] = {
+    Change.CREATED: None,
+    Change.NOTE: None,
+    Change.ASSIGNED: "owner",
+}
