@@ -1,12 +1,27 @@
-"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL,
+and carry the stored history along when its vocabulary changes."""
 
 from __future__ import annotations
 
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine
+import datetime as dt
+import os
+from pathlib import Path
 
-from storage.models import Base
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.command import downgrade
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.domain import Change, Status
+from bot.render.from_storage import history_view
+from bot.render.text import history_line
+from storage.db import make_engine, make_session_factory, transaction
+from storage.migrate import alembic_config, upgrade
+from storage.models import Action, Base, HistoryEntry, Person
+from tests.conftest import reset_postgres
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -20,3 +35,85 @@ def test_migrated_schema_matches_the_models(database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_old_history_change_names_are_migrated_and_read(tmp_path: Path) -> None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0004")
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    try:
+        # What the code before 0005 wrote: chat named a new blocked reason `blocked`, an
+        # import `blocked_reason`.
+        with transaction(sessions) as s:
+            amira = Person(display_name="Amira", created_at=AT)
+            action = Action(
+                title="Share data",
+                owner=amira,
+                status=Status.BLOCKED,
+                blocked_reason="police data",
+                created_at=AT,
+                updated_at=AT,
+            )
+            s.add(action)
+            for source, change, field, old, new, note in OLD_ENTRIES:
+                s.add(
+                    HistoryEntry(
+                        action=action,
+                        actor=amira if source == "slack" else None,
+                        source=source,
+                        at=AT,
+                        change=change,
+                        field=field,
+                        old_value=old,
+                        new_value=new,
+                        note=note,
+                    )
+                )
+
+        upgrade(url)
+        renamed = [
+            ("slack", "blocked_reason", *entry[2:]) if entry[1] == "blocked" else entry
+            for entry in OLD_ENTRIES
+        ]
+        assert entries(sessions) == renamed
+        with sessions() as s:
+            stored = s.scalars(select(HistoryEntry).order_by(HistoryEntry.id)).all()
+            assert [Change(entry.change).field for entry in stored] == [
+                entry.field for entry in stored
+            ]
+            line = history_line(history_view(stored[2]))
+        assert line == "2026-11-23 09:30 Amira: blocked_reason rota → police data"
+        # The guard is back: the history is append-only again.
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(update(HistoryEntry).values(change="x"))
+
+        downgrade(alembic_config(url), "0004")
+        assert entries(sessions) == OLD_ENTRIES
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(update(HistoryEntry).values(change="x"))
+    finally:
+        engine.dispose()
+
+
+AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
+#: (source, change, field, old, new, note), oldest first.
+OLD_ENTRIES = [
+    ("slack", "created", None, None, "Share data", None),
+    ("slack", "status", "status", "open", "blocked", "rota"),
+    ("slack", "blocked", "blocked_reason", "rota", "police data", None),
+    ("import", "blocked_reason", "blocked_reason", "police data", "police data", "row 2"),
+    ("slack", "note", None, None, None, "chased"),
+]
+
+
+def entries(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
+    with sessions() as s:
+        return [
+            (h.source, h.change, h.field, h.old_value, h.new_value, h.note)
+            for h in s.scalars(select(HistoryEntry).order_by(HistoryEntry.id))
+        ]
