@@ -217,37 +217,7 @@ class TeamsBot:
             user_id = mentioned.get("id")
             if entity.get("type") != "mention" or not user_id or user_id == incoming.bot_id:
                 continue
-            user_id = str(user_id)
-            with transaction(self.core.sessions) as session:
-                known = get_reference(session, key=user_key(user_id))
-            if known is not None and known.email:
-                continue
-            try:
-                member = self.connector.member(
-                    incoming.service_url, incoming.conversation_id, user_id
-                )
-            except ConnectorError as exc:
-                # The command still runs; it says it cannot find the person if that matters.
-                log.warning("member lookup for mentioned %s failed: %s", user_id, exc.reason)
-                continue
-            if not member:
-                continue
-            email = member.get("email") or member.get("userPrincipalName")
-            with transaction(self.core.sessions) as session:
-                save_reference(
-                    session,
-                    Reference(
-                        key=user_key(user_id),
-                        service_url=incoming.service_url,
-                        conversation_id=None,
-                        tenant_id=incoming.tenant_id,
-                        bot_id=incoming.bot_id,
-                        user_id=user_id,
-                        name=str(member.get("name") or mentioned.get("name") or "") or None,
-                        email=str(email) if email else None,
-                    ),
-                    now=self.core.now(),
-                )
+            self.member(incoming, str(user_id), mentioned.get("name"))
 
     def command_of(self, incoming: Incoming) -> tuple[str, str] | None:
         """`("/action", "done 12")` from the typed words or from a card's button."""
@@ -271,44 +241,43 @@ class TeamsBot:
         then kept with the user's reference.
         """
         assert incoming.user_id is not None
-        with transaction(self.core.sessions) as session:
-            known = get_reference(session, key=user_key(incoming.user_id))
-        name = incoming.user_name
-        email = known.email if known else None
-        if email is None:
-            try:
-                member = self.connector.member(
-                    incoming.service_url, incoming.conversation_id, incoming.user_id
-                )
-            except ConnectorError as exc:
-                # The id is what counts; the email is only needed to link accounts.
-                log.warning("member lookup for %s failed: %s", incoming.user_id, exc.reason)
-                member = None
-            if member:
-                email = member.get("email") or member.get("userPrincipalName")
-                name = member.get("name") or name
-                if email:
-                    with transaction(self.core.sessions) as session:
-                        save_reference(
-                            session,
-                            Reference(
-                                key=user_key(incoming.user_id),
-                                service_url=incoming.service_url,
-                                conversation_id=None,
-                                tenant_id=incoming.tenant_id,
-                                bot_id=incoming.bot_id,
-                                user_id=incoming.user_id,
-                                name=name,
-                                email=str(email),
-                            ),
-                            now=self.core.now(),
-                        )
+        known = self.member(incoming, incoming.user_id, incoming.user_name)
         return Caller(
             Platform.TEAMS,
             incoming.user_id,
-            display_name=name or (known.name if known else None) or incoming.user_id,
+            display_name=(known.name if known else None) or incoming.user_name or incoming.user_id,
+            email=known.email if known else None,
+        )
+
+    def member(self, incoming: Incoming, user_id: str, name: str | None) -> Reference | None:
+        """What the bot knows of a Teams user; without their email, asked of the members of
+        the activity's conversation, and the answer kept with the user's reference."""
+        with transaction(self.core.sessions) as session:
+            known = get_reference(session, key=user_key(user_id))
+        if known is not None and known.email:
+            return known
+        try:
+            member = self.connector.member(incoming.service_url, incoming.conversation_id, user_id)
+        except ConnectorError as exc:
+            # The id is what counts; the email is only needed to link accounts.
+            log.warning("member lookup for %s failed: %s", user_id, exc.reason)
+            return known
+        if not member:
+            return known
+        email = member.get("email") or member.get("userPrincipalName")
+        asked = Reference(
+            key=user_key(user_id),
+            service_url=incoming.service_url,
+            conversation_id=None,
+            tenant_id=incoming.tenant_id,
+            bot_id=incoming.bot_id,
+            user_id=user_id,
+            name=str(member.get("name") or name or "") or None,
             email=str(email).strip().lower() if email else None,
         )
+        with transaction(self.core.sessions) as session:
+            save_reference(session, asked, now=self.core.now())
+        return asked
 
     def register(self, caller: Caller) -> None:
         """Make sure the person behind a Teams user exists, linked by email to the same
