@@ -205,6 +205,7 @@ RELIABILITY_REPORT=tests/RELIABILITY.md \\
 (`RELIABILITY_SOAK=1` adds the long variants' sections.) Columns: faults injected (Slack
 errors, kills, database cuts), inputs tried (commands and requests sent), messages sent
 (successful deliveries seen by the fake Slack), lost (a message that should have gone out and
-never did: must be 0), duplicated (a message delivered twice: allowed only for kills between
-Slack's answer and our commit, and counted against them).
+never did: must be 0), duplicated (a message delivered twice: allowed only where Slack posted
+it and the bot could not know, a kill between Slack's answer and our commit or a request that
+timed out; the tests count each against those causes).
 """
