@@ -8,6 +8,7 @@ Block Kit models), the calls the bot made to Slack, and the database rows and hi
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import threading
 import time
@@ -609,6 +610,91 @@ def test_buttons_on_a_closed_action_answer_kindly_without_a_form(
     assert buttons(update.params["blocks"]) == []
 
 
+def evidence(core: Core, number: int) -> list[tuple[Any, ...]]:
+    """An action's history as an inspector reads it: what changed, when, by whom, from where."""
+    with transaction(core.sessions) as session:
+        entries = session.scalars(
+            select(HistoryEntry).where(HistoryEntry.action_id == number).order_by(HistoryEntry.id)
+        ).all()
+        return [
+            (e.at, e.actor_id, e.source, e.change, e.field, e.old_value, e.new_value, e.note)
+            for e in entries
+        ]
+
+
+def test_mark_done_button_records_what_the_done_command_records(
+    chair: SlackUser, amira: SlackUser, slack: FakeSlack, slack_core: Core
+) -> None:
+    pressed = add(chair, f"Audit the front door <@{AMIRA}> due 2026-12-01")
+    assignment = dm(slack, AMIRA)
+    typed = add(chair, f"Audit the front door <@{AMIRA}> due 2026-12-01")
+    amira.press("action_done", pressed, message=assignment)
+    wait_until(lambda: responses(slack, f"press-{AMIRA}"), "the confirmation")
+    answer = amira.reply(f"done {typed}")
+    confirmation = responses(slack, f"press-{AMIRA}")[0].params["text"]
+    assert confirmation == answer["text"].replace(f"#{typed}", f"#{pressed}")
+    assert evidence(slack_core, pressed) == evidence(slack_core, typed)
+    done = ("slack", "status", "status", "open", "done", None)
+    assert evidence(slack_core, pressed)[-1][2:] == done
+
+
+def test_the_note_form_shows_the_action_as_it_stands_now(
+    chair: SlackUser, amira: SlackUser, slack: FakeSlack, slack_core: Core
+) -> None:
+    number = add(chair, f"Audit the front door <@{AMIRA}>")
+    assignment = dm(slack, AMIRA)
+    with transaction(slack_core.sessions) as session:  # renamed since, as a re-import can
+        action = session.get(Action, number)
+        assert action is not None
+        action.title = "Audit the front door and the MASH"
+    amira.press("action_blocked", number, message=assignment)
+    [opened] = slack.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "action_blocked_form"
+    assert f"*#{number}* Audit the front door and the MASH" in all_text(view["blocks"])
+    assert json.loads(view["private_metadata"])["action"] == number
+    assert len(history(slack_core, number)) == 2  # opening a form changes nothing
+
+
+def test_buttons_for_an_action_that_does_not_exist_say_so(
+    amira: SlackUser, slack: FakeSlack, slack_core: Core
+) -> None:
+    for action_id in ("action_update", "action_done"):
+        amira.press(action_id, 999)
+    wait_until(lambda: len(responses(slack, f"press-{AMIRA}")) >= 2, "two answers")
+    assert {call.params["text"] for call in responses(slack, f"press-{AMIRA}")} == {
+        "There is no action #999."
+    }
+    assert slack.calls("views.open") == [] and count(slack_core, Action) == 0
+
+
+def test_a_note_that_cannot_be_stored_is_refused_under_the_field(
+    chair: SlackUser, amira: SlackUser, slack: FakeSlack, slack_core: Core
+) -> None:
+    number = add(chair, f"Audit the front door <@{AMIRA}>")
+    amira.press("action_update", number, message=dm(slack, AMIRA))
+    [opened] = slack.wait_for("views.open")
+    view = opened.params["view"]
+    refused = amira.submit(
+        view["callback_id"],
+        {"note": {"note": text_input("before\x00after")}},
+        view["private_metadata"],
+    )
+    assert refused.json() == {
+        "response_action": "errors",
+        "errors": {"note": "The text contains a NUL character, which I cannot store."},
+    }
+    assert len(history(slack_core, number)) == 2
+
+
+def test_buttons_and_forms_never_go_through_the_grammar() -> None:
+    from handlers.slack import forms, interact, submissions
+
+    for module in (slack_actions, forms, interact, submissions):
+        source = inspect.getsource(module)
+        assert "run_command" not in source and "bot.grammar.parser" not in source, module
+
+
 def test_a_non_chair_gets_no_form_for_add(ben: SlackUser, slack: FakeSlack) -> None:
     answer = ben.reply("add")
     assert answer["text"] == "Only a chair can add actions."
@@ -790,7 +876,7 @@ def test_an_unexpected_error_after_a_button_is_answered_kindly(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(slack_actions, "run_command", broken)
+    monkeypatch.setattr(slack_actions, "execute", broken)
     assert amira.press("action_done", number, message=assignment).status_code == 200
     wait_until(lambda: responses(slack, f"press-{AMIRA}"), "the apology")
     assert responses(slack, f"press-{AMIRA}")[0].params["text"] == SORRY

@@ -22,6 +22,7 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 
 TRY_AGAIN = "The database is not answering just now; nothing was changed. Please try again."
+NUL_REFUSED = "The text contains a NUL character, which I cannot store."
 
 
 def run_command(core: Core, caller: Caller, command: str, text: str) -> Outcome:
@@ -34,9 +35,13 @@ def run_command(core: Core, caller: Caller, command: str, text: str) -> Outcome:
 
 
 def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
-    """Carry out an already parsed command in one transaction."""
+    """Carry out a typed command (parsed, or built by a button or form) in one transaction."""
     if isinstance(command, c.Help):
         return Outcome(replies.help_message(command.topic))
+    if _has_nul(command.model_dump()):
+        # PostgreSQL cannot store NUL in text; the grammar refuses it in typed words, this in
+        # what buttons and forms send.
+        return Outcome(replies.error(NUL_REFUSED, None))
     handler = _HANDLERS.get(type(command))
     if handler is None:  # pragma: no cover - every command type has a handler
         raise TypeError(f"no handler for {type(command).__name__}")
@@ -67,11 +72,24 @@ def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
             if attempt == 2:
                 raise
         except DBAPIError as exc:
-            if not exc.connection_invalidated and not isinstance(exc, OperationalError):
+            if not database_unavailable(exc):
                 raise
             log.warning("database unavailable during %s: %s", type(command).__name__, exc.orig)
             return Outcome(replies.error(TRY_AGAIN, None))
     raise AssertionError("unreachable")
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """Whether a database error means "not answering just now", worth trying again."""
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(v) for v in value.values())
+    return False
 
 
 def _digest(request: Request, command: c.StatusDigest) -> Outcome:

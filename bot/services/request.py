@@ -39,10 +39,7 @@ class Request:
 
     def action(self, action_id: int) -> Action:
         """The action with this number; CommandError if there is none."""
-        action = get_action(self.session, action_id=action_id)
-        if action is None:
-            raise CommandError(f"There is no action #{action_id}.", "/action list")
-        return action
+        return existing_action(self.session, action_id)
 
     def person(self, ref: UserRef) -> Person:
         """The person a command names, looked up on the caller's platform."""
@@ -50,6 +47,14 @@ class Request:
         return resolve_user(
             self.session, ref=ref, platform=self.caller.platform, directory=directory, now=self.now
         )
+
+
+def existing_action(session: Session, action_id: int) -> Action:
+    """The action with this number; CommandError if there is none."""
+    action = get_action(session, action_id=action_id)
+    if action is None:
+        raise CommandError(f"There is no action #{action_id}.", "/action list")
+    return action
 
 
 @dataclass

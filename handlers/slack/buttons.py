@@ -12,13 +12,17 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.errors import CommandError
+from bot.grammar.commands import MarkDone
+from bot.render import replies
 from bot.render.model import Message, Paragraph, Usage
 from bot.services.context import Caller
-from bot.services.dispatch import run_command
+from bot.services.dispatch import execute
+from bot.services.lookup import current_action
 from handlers.slack.blocks import BLOCKED, DONE, UPDATE
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import BLOCKED_FORM, UPDATE_FORM, note_form
-from handlers.slack.interact import Origin, action_of, after_change, tell, update_message
+from handlers.slack.interact import Origin, after_change, tell, update_message
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +59,13 @@ def action_number(action: dict[str, Any]) -> int | None:
 
 
 def press_done(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
-    """Mark done: `/action done <id>` for whoever pressed, then show the result in place."""
+    """Mark done, as `/action done <id>` would, for whoever pressed; the result shown in place."""
     number = action_number(action)
     if number is None:
         log.warning("Mark done with an unexpected value %r", action.get("value"))
         return
     caller = presser(deps, body)
-    outcome = run_command(deps.core, caller, "/action", f"done {number}")
+    outcome = execute(deps.core, caller, MarkDone(action_id=number))
     after_change(deps, caller, Origin.from_body(body), outcome, trigger_id=body.get("trigger_id"))
 
 
@@ -73,13 +77,12 @@ def open_note_form(
     if number is None:
         log.warning("%s with an unexpected value %r", form, action.get("value"))
         return
-    caller = presser(deps, body)
     origin = Origin.from_body(body)
     trigger_id = body.get("trigger_id")
-    shown = run_command(deps.core, caller, "/action", f"show {number}")
-    view = action_of(shown.message)
-    if view is None:  # no such action (any more)
-        tell(deps, origin, shown.message, trigger_id=trigger_id)
+    try:
+        view = current_action(deps.core, number)
+    except CommandError as exc:  # no such action (any more)
+        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
         return
     if view.status.is_closed:
         # A stale button: say so kindly, change nothing, and redraw the message without buttons.
@@ -92,7 +95,8 @@ def open_note_form(
             ],
         )
         if origin.kind == "message" and origin.channel and origin.ts:
-            update_message(deps, origin.channel, origin.ts, view, fallback=shown.message)
+            fallback = replies.detail(view, [], more=0)
+            update_message(deps, origin.channel, origin.ts, view, fallback=fallback)
         tell(deps, origin, message, trigger_id=trigger_id)
         return
     metadata = {"action": view.id, "origin": origin.to_dict()}

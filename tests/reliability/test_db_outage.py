@@ -15,9 +15,11 @@ import pytest
 
 from bot.config import Settings
 from bot.domain import Platform
+from bot.errors import CommandError
 from bot.services.context import Caller, Core
 from bot.services.directory import ConsoleDirectory
 from bot.services.dispatch import TRY_AGAIN
+from bot.services.lookup import current_action
 from bot.services.request import Request
 from scheduler.worker import _logged
 from storage.db import make_engine, make_session_factory
@@ -140,6 +142,20 @@ def test_commands_during_an_outage_get_try_again_and_the_bot_recovers(
     tally.add("4 database faults", faults=3, note="3 outages: every command answered TRY_AGAIN")
     ok(core, amira, f"/action rag {number} amber")
     assert [h.new_value for h in history_rows(core, number)][-1] == "amber"
+
+
+def test_a_form_opened_during_an_outage_gets_try_again(
+    proxied: tuple[Core, Proxy], chair: Caller, tally: Tally
+) -> None:
+    core, proxy = proxied
+    number = added_id(ok(core, chair, "/action add Note it in the outage @amira"))
+    proxy.cut()
+    with pytest.raises(CommandError) as refused:
+        current_action(core, number)  # what a button reads before it opens the note form
+    proxy.open()
+    tally.add("4 database faults", faults=1, inputs=1)
+    assert refused.value.reason == TRY_AGAIN
+    assert current_action(core, number).title == "Note it in the outage"
 
 
 def test_a_connection_cut_mid_command_leaves_no_half_written_change(
