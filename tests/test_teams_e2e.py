@@ -166,6 +166,59 @@ def test_card_buttons_mark_done_and_add_an_update(rig: Rig) -> None:
         assert "Draft _sent_" in notes
 
 
+def evidence(core: Core, number: int) -> list[tuple[Any, ...]]:
+    """An action's history as an inspector reads it: what changed, when, by whom, from where."""
+    with transaction(core.sessions) as session:
+        entries = session.scalars(
+            select(HistoryEntry).where(HistoryEntry.action_id == number).order_by(HistoryEntry.id)
+        ).all()
+        return [
+            (e.at, e.actor_id, e.source, e.change, e.field, e.old_value, e.new_value, e.note)
+            for e in entries
+        ]
+
+
+def test_card_buttons_record_what_the_typed_commands_record(rig: Rig) -> None:
+    pressed, typed = seed(
+        rig.core,
+        ("Audit case files", "amira@council.example", 3),
+        ("Audit case files", "amira@council.example", 3),
+    )
+    rig.connector.members["29:amira"] = {"name": "Amira", "email": "amira@council.example"}
+    steps = [
+        ("update", {f"note_{pressed}_update": "Draft\n  sent"}, f"update {typed} Draft sent"),
+        ("blocked", {f"note_{pressed}_blocked": "No data"}, f"blocked {typed} No data"),
+        ("done", {}, f"done {typed}"),
+    ]
+    for kind, note, words in steps:
+        value = {"actionbot": kind, "action": pressed, **note}
+        assert rig.post(message(rig.connector.url, "29:amira", value=value)).status_code == 200
+        assert rig.post(message(rig.connector.url, "29:amira", words)).status_code == 200
+        by_card, by_words = (reply.card_text for reply in rig.connector.replies()[-2:])
+        assert by_card == by_words.replace(f"#{typed}", f"#{pressed}"), kind
+    assert evidence(rig.core, pressed) == evidence(rig.core, typed)
+    assert [entry[3:] for entry in evidence(rig.core, pressed)] == [
+        ("status", "status", "open", "in_progress", None),
+        ("note", None, None, None, "Draft sent"),
+        ("status", "status", "in_progress", "blocked", "No data"),
+        ("status", "status", "blocked", "done", None),
+    ]
+
+
+def test_a_card_note_left_empty_or_unstorable_changes_nothing(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit case files", "amira@council.example", 3))
+    rig.connector.members["29:amira"] = {"name": "Amira", "email": "amira@council.example"}
+    before = evidence(rig.core, number)
+    for note, reason in [
+        ("  \n ", "Please write a few words."),
+        ("before\x00after", "The text contains a NUL character, which I cannot store."),
+    ]:
+        value = {"actionbot": "update", "action": number, f"note_{number}_update": note}
+        assert rig.post(message(rig.connector.url, "29:amira", value=value)).status_code == 200
+        assert rig.connector.replies()[-1].card_text.splitlines()[0] == reason
+    assert evidence(rig.core, number) == before
+
+
 def test_mention_in_a_channel_replies_in_the_thread(rig: Rig) -> None:
     seed(rig.core, ("Audit case files", "amira@council.example", -2))
     rig.connector.members["29:ben"] = {"name": "Ben", "email": "ben@council.example"}

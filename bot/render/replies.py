@@ -23,6 +23,9 @@ from bot.render.model import (
 #: How many actions a list shows before "and N more"; keeps every platform within its limits.
 LIST_LIMIT = 20
 
+#: What a form says when its note is left empty.
+NOTE_REQUIRED = "Please write a few words."
+
 SORRY = (
     "Sorry, something went wrong on my side and I could not finish that. "
     "Please try again in a minute; if it keeps happening, tell whoever runs the bot."

@@ -16,6 +16,7 @@ from slack_bolt import Ack, App
 
 from bot.grammar.commands import AddAction, AddUpdate, MarkBlocked, UserRef
 from bot.outbox.delivery import deliver_queued
+from bot.render.replies import NOTE_REQUIRED
 from bot.services.dispatch import execute
 from handlers.slack.blocks import notice_modal
 from handlers.slack.buttons import presser
@@ -91,7 +92,7 @@ def submit_note(
     origin = Origin.from_dict(meta.get("origin") or {})
     note = str(value_of(view, "note", "note") or "").strip()
     if not note:
-        ack(response_action="errors", errors={"note": "Please write a few words."})
+        ack(response_action="errors", errors={"note": NOTE_REQUIRED})
         return
     caller = presser(deps, body)
     command = (

@@ -1,8 +1,8 @@
 """Teams activities in, the core's replies out: the Teams adapter's receiving side.
 
 Thin like the Slack adapter: remember where the user and channel are (for proactive sends),
-work out who is speaking, turn the words or the card button into `/action …` or `/status …`,
-call the core, and reply with a card. Everything here is synchronous (the core is); the HTTP
+work out who is speaking, hand the typed words (`/action …`, `/status …`) or the card button's
+command to the core, and reply with a card. Everything here is synchronous (the core is); the HTTP
 endpoint runs it in a worker thread.
 
 Activity fields: https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#activity-object
@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Platform
+from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone
+from bot.grammar.usage import action_usage
 from bot.outbox.delivery import Sender, deliver_queued
 from bot.render import replies
 from bot.render.model import Message
 from bot.services.context import Caller, Core
-from bot.services.dispatch import run_command
+from bot.services.dispatch import execute, run_command
 from bot.services.people import resolve_caller
 from handlers.teams.cards import BLOCKED, BUTTON_KINDS, DONE, UPDATE, note_input_id, to_activity
 from handlers.teams.connector import Connector, ConnectorError
@@ -149,10 +151,13 @@ class TeamsBot:
         self.register(caller)
         self.learn_mentioned(incoming)
         try:
-            outcome = run_command(self.core, caller, *command)
+            if isinstance(command, Command):
+                outcome = execute(self.core, caller, command)
+            else:
+                outcome = run_command(self.core, caller, *command)
         except Exception:
             # The one global handler of this adapter: log it, tell the user, stay up.
-            log.exception("Teams command %r failed", command[0])
+            log.exception("Teams command %r failed", command)
             self.reply(incoming, replies.sorry())
             return
         self.reply(incoming, outcome.message)
@@ -219,10 +224,10 @@ class TeamsBot:
                 continue
             self.member(incoming, str(user_id), mentioned.get("name"))
 
-    def command_of(self, incoming: Incoming) -> tuple[str, str] | None:
-        """`("/action", "done 12")` from the typed words or from a card's button."""
+    def command_of(self, incoming: Incoming) -> Command | tuple[str, str] | None:
+        """A card button's command, or the typed words as `("/action", "done 12")`."""
         if incoming.value and incoming.value.get("actionbot") in BUTTON_KINDS:
-            return _button_command(incoming.value)
+            return self.pressed(incoming, incoming.value)
         text = _plain_text(incoming)
         if not text:
             return None
@@ -233,6 +238,25 @@ class TeamsBot:
             # gets the grammar's one-line reason and the usage.
             return ("/action", text.removeprefix("/"))
         return (name, rest.strip())
+
+    def pressed(self, incoming: Incoming, value: dict[str, Any]) -> Command | None:
+        """The command of a card's Mark done, or of its Add update / Blocked with the note."""
+        kind = str(value.get("actionbot"))
+        number = value.get("action")
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**10:
+            log.warning("a Teams card button with an unexpected action %r", number)
+            return None
+        if kind == DONE:
+            return MarkDone(action_id=number)
+        assert kind in (UPDATE, BLOCKED)
+        note = " ".join(str(value.get(note_input_id(number, kind)) or "").split())
+        if not note:
+            # The card requires the note; a client that does not check gets the reason here.
+            self.reply(incoming, replies.error(replies.NOTE_REQUIRED, action_usage(kind)))
+            return None
+        if kind == UPDATE:
+            return AddUpdate(action_id=number, note=note)
+        return MarkBlocked(action_id=number, reason=note)
 
     def caller(self, incoming: Incoming) -> Caller:
         """The speaker, with the email that links them to the same person on Slack.
@@ -301,20 +325,6 @@ class TeamsBot:
             )
         except ConnectorError as exc:
             log.error("could not reply in Teams conversation: %s", exc.reason)
-
-
-def _button_command(value: dict[str, Any]) -> tuple[str, str] | None:
-    kind = str(value.get("actionbot"))
-    number = value.get("action")
-    if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**10:
-        log.warning("a Teams card button with an unexpected action %r", number)
-        return None
-    if kind == DONE:
-        return ("/action", f"done {number}")
-    note = " ".join(str(value.get(note_input_id(number, kind)) or "").split())
-    verb = "update" if kind == UPDATE else "blocked"
-    assert kind in (UPDATE, BLOCKED)
-    return ("/action", f"{verb} {number} {note}".strip())
 
 
 def _plain_text(incoming: Incoming) -> str:

@@ -38,6 +38,7 @@ from bot.render.model import (
     Tone,
     Usage,
 )
+from bot.render.replies import NOTE_REQUIRED
 from bot.render.text import action_facts, action_line, history_line
 
 CARD_VERSION = "1.5"
@@ -245,7 +246,7 @@ def _note_button(action: ActionView, kind: str, title: str, prompt: str) -> dict
                     "label": prompt,
                     "isMultiline": True,
                     "isRequired": True,
-                    "errorMessage": "Please write a few words.",
+                    "errorMessage": NOTE_REQUIRED,
                     "maxLength": 2000,
                 }
             ],
