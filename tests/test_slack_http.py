@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Status
 from bot.render.replies import SORRY
 from bot.services.context import Core
 from handlers.slack import buttons as slack_actions
@@ -34,7 +35,7 @@ from handlers.slack.app import SlackBot
 from handlers.slack.commands import WORKING
 from handlers.web import create_web_app
 from storage.db import transaction
-from storage.models import Action, HistoryEntry, OutboxMessage, OutboxStatus, Status
+from storage.models import Action, HistoryEntry, OutboxMessage, OutboxStatus
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_signing import (
     app_home_opened_event,

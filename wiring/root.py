@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.domain import Platform
 from bot.services.context import Core
 from bot.services.directory import ConsoleDirectory, Directory
 from storage.db import make_engine, make_session_factory
-from storage.models import Platform
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -63,8 +63,8 @@ class Process:
     def senders(self) -> tuple[Sender, ...]:
         """The platforms the outbox delivers through, Slack first: someone on both is reached
         on Slack, as before Teams existed."""
-        parts = [p.sender for p in (self.slack, self.teams) if p is not None]
-        return tuple[Sender, ...](parts)
+        parts: list[Sender] = [p.sender for p in (self.slack, self.teams) if p is not None]
+        return tuple(parts)
 
     @property
     def plan_directory(self) -> Directory:

@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Platform
 from bot.services.context import Caller, Core
 from storage.db import transaction
-from storage.models import Action, HistoryEntry, Platform
+from storage.models import Action, HistoryEntry
 from tests.reliability.conftest import Tally
 from tests.reliability.helpers import added_id, command, history_rows, ok, snapshot
 
@@ -113,6 +114,7 @@ from tests.test_slack_http import (  # noqa: E402, F401 - fixtures
     count,
     slack,
     slack_core,
+    slack_process,
 )
 
 

@@ -10,10 +10,11 @@ import random
 import httpx
 from sqlalchemy import select
 
+from bot.domain import Platform
 from bot.outbox.delivery import UNREACHABLE, deliver
 from scheduler.jobs import plan_messages
 from storage.db import transaction
-from storage.models import OutboxMessage, OutboxStatus, Platform
+from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import MONDAY
 from tests.reliability import slackworld
 from tests.reliability.conftest import SOAK, Tally
@@ -31,6 +32,7 @@ from tests.test_slack_http import (  # noqa: F401 - fixtures
     dm,
     slack,
     slack_core,
+    slack_process,
     wait_until,
 )
 
