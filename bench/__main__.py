@@ -15,7 +15,7 @@ from types import FrameType
 
 from bench.common import Table, machine, stop_all
 
-#: In the order the issue numbers them.
+#: In the order the README's Benchmarks table numbers them.
 BENCHMARKS = {
     "latency": "bench.latency",
     "planning": "bench.planning",

@@ -1,4 +1,4 @@
-"""Typed settings, read from the environment and `.env` (see DESIGN.md, Configuration)."""
+"""Typed settings, read from the environment and `.env` (README, Configuration)."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def test_crash_between_claim_and_send_is_resent_after_the_lease(
 
 
 def test_crash_between_send_and_mark_is_not_lost(core: Core, clock: FixedClock) -> None:
-    # The one window DESIGN.md allows a duplicate in: after the platform's answer, before our
+    # The one window the outbox allows a duplicate in: after the platform's answer, before our
     # commit. The message is never lost; it is sent again once the claim runs out.
     outbox_id = queue(core, "reminder:1", to="amira")
     sender = FakeSender(crash_after_send=Crash())

@@ -4,7 +4,7 @@ A row is claimed by a conditional UPDATE (works the same on SQLite and PostgreSQ
 of two concurrent UPDATEs re-reads the row, finds it no longer claimable and changes nothing),
 so two workers never both send it. A claim left by a crashed worker expires after CLAIM_LEASE
 and the row is sent again — the only window for a duplicate is between the platform's answer
-and our commit, as DESIGN.md allows.
+and our commit (docs/ARCHITECTURE.md, the outbox's guarantees).
 
 Failures: a rate limit (Retry-After) pauses the pass and retries the row when asked; other
 transient errors back off exponentially up to BACKOFF_CAP and give up after MAX_ATTEMPTS;

@@ -1,4 +1,4 @@
-"""Who may do what (DESIGN.md, Commands): chairs run the plan, owners update their own actions."""
+"""Who may do what: chairs run the plan, owners update their own actions (README, Commands)."""
 
 from __future__ import annotations
 

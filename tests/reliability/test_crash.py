@@ -36,7 +36,7 @@ TOKEN = f"xoxb-crash-{uuid.uuid4().hex}"
 
 class KillingSlack(FakeSlack):
     """Kills the worker with SIGKILL while answering its n-th chat.postMessage: Slack has
-    posted the message, the worker never hears so (the window DESIGN.md allows)."""
+    posted the message, the worker never hears so (the one window the outbox allows)."""
 
     def __init__(self) -> None:
         super().__init__()
