@@ -57,10 +57,16 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", lazy="selectin", cascade="all, delete-orphan"
+    )
+    # Loaded when asked for: most reads of a person (an owner, a caller) never need them.
+    names: Mapped[list[PersonName]] = relationship(
+        back_populates="person", lazy="select", cascade="all, delete-orphan"
     )
 
     def identity(self, platform: Platform) -> Identity | None:
@@ -80,6 +86,28 @@ class Identity(Base):
     external_id: Mapped[str] = mapped_column(String(200))
 
     person: Mapped[Person] = relationship(back_populates="identities")
+
+
+class PersonName(Base):
+    """A name a plan may give a person: their name, a job title or an alias ("HoS Front Door").
+
+    `key` is the text folded for matching (case, spacing and punctuation ignored); the same key
+    may belong to two people (two Heads of Service), which a look-up reports as ambiguous.
+    """
+
+    __tablename__ = "person_names"
+    __table_args__ = (
+        UniqueConstraint("person_id", "kind", "key", name="uq_person_names_entry"),
+        Index("ix_person_names_key", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # name | title | alias
+    text: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+
+    person: Mapped[Person] = relationship(back_populates="names")
 
 
 class Action(Base):
@@ -104,15 +132,37 @@ class Action(Base):
     priority: Mapped[str | None] = mapped_column(String(50))
     notes: Mapped[str | None] = mapped_column(Text)
     blocked_reason: Mapped[str | None] = mapped_column(Text)
+    success_measure: Mapped[str | None] = mapped_column(Text)
+    # How often an action without a deadline is reported on ("monthly", "every board").
+    cadence: Mapped[str | None] = mapped_column(String(50))
+    # The owner as the plan wrote it, kept while nobody the bot knows answers to it.
+    owner_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     owner: Mapped[Person | None] = relationship(lazy="joined")
+    supporters: Mapped[list[Supporter]] = relationship(
+        lazy="select", cascade="all, delete-orphan", order_by="Supporter.position"
+    )
 
     # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Supporter(Base):
+    """A supporting owner of an action: told when assigned, reminded with the owner, may update."""
+
+    __tablename__ = "action_supporters"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    person: Mapped[Person] = relationship(lazy="joined")
 
 
 class HistoryEntry(Base):

@@ -11,14 +11,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.command import downgrade
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, select, update
+from sqlalchemy import create_engine, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain import Change, Status
 from bot.render.from_storage import history_view
 from bot.render.text import history_line
-from storage.db import make_engine, make_session_factory, transaction
+from storage.db import make_engine, make_session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import Action, Base, HistoryEntry, Person
 from tests.conftest import reset_postgres
@@ -49,22 +49,27 @@ def test_old_history_change_names_are_migrated_and_read(tmp_path: Path) -> None:
     try:
         # What the code before 0005 wrote: chat named a new blocked reason `blocked`, an
         # import `blocked_reason`.
-        with transaction(sessions) as s:
-            amira = Person(display_name="Amira", created_at=AT)
-            action = Action(
-                title="Share data",
-                owner=amira,
-                status=Status.BLOCKED,
-                blocked_reason="police data",
-                created_at=AT,
-                updated_at=AT,
-            )
-            s.add(action)
+        # Plain inserts of the columns 0004 has: the models describe the newest schema.
+        with engine.begin() as conn:
+            amira = conn.execute(
+                insert(Person.__table__).values(display_name="Amira", role="member", created_at=AT)
+            ).inserted_primary_key[0]
+            action = conn.execute(
+                insert(Action.__table__).values(
+                    title="Share data",
+                    owner_id=amira,
+                    status=Status.BLOCKED.value,
+                    blocked_reason="police data",
+                    created_at=AT,
+                    updated_at=AT,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
             for source, change, field, old, new, note in OLD_ENTRIES:
-                s.add(
-                    HistoryEntry(
-                        action=action,
-                        actor=amira if source == "slack" else None,
+                conn.execute(
+                    insert(HistoryEntry.__table__).values(
+                        action_id=action,
+                        actor_id=amira if source == "slack" else None,
                         source=source,
                         at=AT,
                         change=change,
@@ -112,8 +117,8 @@ OLD_ENTRIES = [
 
 
 def entries(sessions: sessionmaker[Session]) -> list[tuple[object, ...]]:
+    # Columns, not entities: after a downgrade the models describe a newer schema.
+    h = HistoryEntry.__table__.c
+    query = select(h.source, h.change, h.field, h.old_value, h.new_value, h.note).order_by(h.id)
     with sessions() as s:
-        return [
-            (h.source, h.change, h.field, h.old_value, h.new_value, h.note)
-            for h in s.scalars(select(HistoryEntry).order_by(HistoryEntry.id))
-        ]
+        return [tuple(row) for row in s.execute(query)]
