@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.grammar.dates import EXAMPLES, DateParseError, format_date, parse_date
+from bot.grammar.dates import (
+    EXAMPLES,
+    DateParseError,
+    FixedDateError,
+    format_date,
+    parse_date,
+    parse_fixed_date,
+)
 
 D = dt.date
 MON = D(2026, 11, 23)  # the week Mon 23 – Sun 29 November 2026
@@ -362,3 +370,69 @@ def test_glued_date_words_at_calendar_edges_raise_only_date_errors(
     text: str, today: dt.date
 ) -> None:
     _check_only_date_errors(text, today)
+
+
+# --- fixed dates (plan files) --------------------------------------------------------------
+
+DEC1 = D(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-12-01",
+        "2026-12-01 00:00:00",  # a date-and-time cell saved as CSV
+        "2026-12-01T17:30",
+        "2026/12/01",
+        "1/12/2026",
+        "01/12/26",
+        "1.12.2026",
+        "1 Dec 2026",
+        "1st December 2026",
+        "01-Dec-26",  # Excel's d-mmm-yy
+        "December 1st, 2026",
+        "Tue 1 Dec 2026",  # what format_date writes
+        dt.datetime(2026, 12, 1, 17, 0),
+        DEC1,
+        46357,  # Excel's day number
+        46357.0,
+    ],
+)
+def test_fixed_dates(value: str | int | float | dt.date) -> None:
+    assert parse_fixed_date(value) == DEC1
+
+
+@pytest.mark.parametrize(
+    ("value", "well_formed"),
+    [
+        # Read again later, these would name another day.
+        ("1 Dec", False),
+        ("1/12", False),
+        ("friday", False),
+        ("tomorrow", False),
+        ("in 3 days", False),
+        # Not dates at all.
+        ("someday", False),
+        ("1 Smarch 2026", False),
+        ("1/12/2026 10:00", False),  # a time only after an ISO date, as spreadsheets write it
+        (12, False),  # a stray number, not a day of a plan
+        (46357.5, False),
+        (float("nan"), False),
+        (True, False),
+        # Shaped like dates, but not on the calendar.
+        ("31/2/2026", True),
+        ("12/31/2026", True),
+        ("2026-02-30", True),
+        ("Mon 1 Dec 2026", True),
+    ],
+)
+def test_not_fixed_dates(value: str | int | float, well_formed: bool) -> None:
+    with pytest.raises(FixedDateError) as caught:
+        parse_fixed_date(value)
+    assert caught.value.well_formed is well_formed
+
+
+@given(st.one_of(st.text(), st.lists(st.sampled_from(_VOCABULARY), max_size=5).map(" ".join)))
+def test_fixed_dates_raise_only_their_error(text: str) -> None:
+    with contextlib.suppress(FixedDateError):
+        assert isinstance(parse_fixed_date(text), dt.date)

@@ -26,8 +26,9 @@ from bot.plans.importer import (
     PlanImportError,
     RowError,
     import_plan,
-    parse_plan_date,
 )
+from bot.plans.reader import RawRow
+from bot.plans.rows import read_due, validate_rows
 from bot.services import history
 from bot.services.context import Core
 from bot.services.directory import Account, ConsoleDirectory, Directory
@@ -411,7 +412,7 @@ def test_header_only_file_imports_nothing(plans_core: Core, tmp_path: Path) -> N
     ],
 )
 def test_plan_dates(cell: object, expected: dt.date) -> None:
-    assert parse_plan_date(cell) == expected
+    assert read_due(cell) == expected
 
 
 @pytest.mark.parametrize(
@@ -420,7 +421,36 @@ def test_plan_dates(cell: object, expected: dt.date) -> None:
 def test_not_plan_dates(cell: object) -> None:
     # Year-less and relative dates would move on every re-import, so a plan may not use them.
     with pytest.raises(ValueError, match="is not a date"):
-        parse_plan_date(cell)
+        read_due(cell)
+
+
+def test_rows_are_read_without_a_database() -> None:
+    raw = RawRow(
+        5,
+        {
+            "title": " Audit ",
+            "owner": "<@U01AMIRA>",
+            "due": dt.datetime(2026, 12, 1, 9, 0),
+            "ref": 7.0,
+            "status": "Not  Started",
+            "rag": "A",
+            "notes": "'=1+1",
+        },
+    )
+    (row,) = validate_rows([raw])
+    assert row.owner.key == ("id", "U01AMIRA")
+    assert row.model_dump() == {
+        "row": 5,
+        "title": "Audit",
+        "owner": {"text": "<@U01AMIRA>", "email": None, "external_id": "U01AMIRA"},
+        "due": dt.date(2026, 12, 1),
+        "ref": "7",
+        "workstream": None,
+        "priority": None,
+        "status": Status.OPEN,
+        "rag": Rag.AMBER,
+        "notes": "=1+1",
+    }
 
 
 # --- owners --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Reading the dates people type into commands, and writing dates back in replies.
+"""Reading the dates people type into commands and write in plan files, and writing dates back
+in replies.
 
 Dates are UK style: day before month, never the US month-first order, so `1/12` is the first
 of December. Everything is relative to `today`, which the caller works out from its injected,
@@ -18,6 +19,9 @@ Accepted forms (case-insensitive; surrounding spaces, commas and a trailing full
   `in 2 weeks`, `in 3 months`, `in a week`, `10 days`.
 
 A date without a year is its next occurrence on or after `today`.
+
+A plan file's dates (parse_fixed_date) must read the same on every import: the absolute forms
+with a year, spreadsheet date cells and Excel day numbers, nothing relative.
 """
 
 from __future__ import annotations
@@ -27,7 +31,13 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
-__all__ = ["DateParseError", "format_date", "parse_date"]
+__all__ = [
+    "DateParseError",
+    "FixedDateError",
+    "format_date",
+    "parse_date",
+    "parse_fixed_date",
+]
 
 
 class DateParseError(ValueError):
@@ -294,39 +304,102 @@ def _count(match: re.Match[str], today: dt.date) -> dt.date:
 
 _Resolver = Callable[[re.Match[str], dt.date], dt.date]
 
-#: Tried in order against the normalised text; each pattern must match the whole of it.
-_FORMS: tuple[tuple[re.Pattern[str], _Resolver], ...] = tuple(
-    (re.compile(pattern), resolve)
-    for pattern, resolve in (
-        # Year first is only ever year-month-day, so any separator is safe.
-        (
-            rf"{_LEADING_WEEKDAY}(?P<y>[0-9]{{4}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})"
-            r"(?P=sep)(?P<d>[0-9]{1,2})",
-            _numeric,
-        ),
-        # Day first, always: this bot is British, so 1/12 is 1 December, never 12 January.
-        (
-            rf"{_LEADING_WEEKDAY}(?P<d>[0-9]{{1,2}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})"
-            rf"(?:(?P=sep){_YEAR})?",
-            _numeric,
-        ),
-        (
-            rf"{_LEADING_WEEKDAY}(?P<d>[0-9]{{1,2}}){_ORDINAL}(?: of)?[ -]"
-            rf"(?P<mon>{_MONTH_RE})\.?(?:[ -]{_YEAR})?",
-            _named,
-        ),
-        (
-            rf"{_LEADING_WEEKDAY}(?P<mon>{_MONTH_RE})\.? (?P<d>[0-9]{{1,2}}){_ORDINAL}"
-            rf"(?: {_YEAR})?",
-            _named,
-        ),
-        (r"today", _today),
-        (r"tomorrow", _tomorrow),
-        (rf"(?:(?P<which>this|next) )?(?P<wd>{_WEEKDAY_RE})", _weekday),
-        (r"next week", _next_week),
-        (r"end of (?:the )?week|eow", _end_of_week),
-        (r"end of (?:the )?month|eom", _end_of_month),
-        (r"next month", _next_month),
-        (r"(?P<in>in )?(?P<n>[0-9]+|an?) (?P<unit>day|week|month)s?", _count),
-    )
+# Year first is only ever year-month-day, so any separator is safe.
+_ISO_DATE = (
+    rf"{_LEADING_WEEKDAY}(?P<y>[0-9]{{4}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})"
+    r"(?P=sep)(?P<d>[0-9]{1,2})"
 )
+#: Absolute dates: they name a day by its number and month, with or without a year.
+_ABSOLUTE: tuple[tuple[str, _Resolver], ...] = (
+    (_ISO_DATE, _numeric),
+    # Day first, always: this bot is British, so 1/12 is 1 December, never 12 January.
+    (
+        rf"{_LEADING_WEEKDAY}(?P<d>[0-9]{{1,2}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})"
+        rf"(?:(?P=sep){_YEAR})?",
+        _numeric,
+    ),
+    (
+        rf"{_LEADING_WEEKDAY}(?P<d>[0-9]{{1,2}}){_ORDINAL}(?: of)?[ -]"
+        rf"(?P<mon>{_MONTH_RE})\.?(?:[ -]{_YEAR})?",
+        _named,
+    ),
+    (
+        rf"{_LEADING_WEEKDAY}(?P<mon>{_MONTH_RE})\.? (?P<d>[0-9]{{1,2}}){_ORDINAL}"
+        rf"(?: {_YEAR})?",
+        _named,
+    ),
+)
+_RELATIVE: tuple[tuple[str, _Resolver], ...] = (
+    (r"today", _today),
+    (r"tomorrow", _tomorrow),
+    (rf"(?:(?P<which>this|next) )?(?P<wd>{_WEEKDAY_RE})", _weekday),
+    (r"next week", _next_week),
+    (r"end of (?:the )?week|eow", _end_of_week),
+    (r"end of (?:the )?month|eom", _end_of_month),
+    (r"next month", _next_month),
+    (r"(?P<in>in )?(?P<n>[0-9]+|an?) (?P<unit>day|week|month)s?", _count),
+)
+# A spreadsheet's date-and-time cell saved as text: "2026-12-01 00:00:00", "2026-12-01T10:00".
+_CLOCK_TIME = r"(?:[ t][0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?"
+
+
+def _compiled(
+    forms: tuple[tuple[str, _Resolver], ...],
+) -> tuple[tuple[re.Pattern[str], _Resolver], ...]:
+    return tuple((re.compile(pattern), resolve) for pattern, resolve in forms)
+
+
+#: Tried in order against the normalised text; each pattern must match the whole of it.
+_FORMS = _compiled(_ABSOLUTE + _RELATIVE)
+#: What parse_fixed_date reads: the absolute forms (a year is then required), with a time
+#: allowed after an ISO date.
+_FIXED_FORMS = _compiled(((_ISO_DATE + _CLOCK_TIME, _numeric), *_ABSOLUTE[1:]))
+
+
+# Dates that stay put ------------------------------------------------------------------------
+
+#: Excel stores a date as days since 1899-12-30; a date cell formatted as a number is one.
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+# 1990-01-01 to 2099-12-31: a day of a plan, not a stray small number.
+_EXCEL_SERIALS = range(32874, 73051)
+# Resolvers want a today; with the year given they never use it.
+_ANY_DAY = dt.date(2000, 1, 1)
+
+
+class FixedDateError(ValueError):
+    """Not a date naming one day for good; `well_formed` when it reads as a date that the
+    calendar does not have (31/2/2026)."""
+
+    def __init__(self, reason: str, *, well_formed: bool) -> None:
+        super().__init__(reason)
+        self.well_formed = well_formed
+
+
+def parse_fixed_date(value: str | int | float | dt.date) -> dt.date:
+    """A date that means the same day whenever it is read, as plan files hold them.
+
+    A date or datetime (a spreadsheet's date cell), an Excel serial day number, or text in an
+    absolute form above with its year (an ISO date may carry a time). Relative words and
+    year-less dates are refused: read again next month, they would name another day.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        whole = value.is_integer() if isinstance(value, float) else True
+        if whole and int(value) in _EXCEL_SERIALS:
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        raise FixedDateError("is not the day number of a date", well_formed=False)
+    words = _normalise(str(value))
+    for pattern, resolve in _FIXED_FORMS:
+        match = pattern.fullmatch(words)
+        if match is None:
+            continue
+        if match["y"] is None:
+            break
+        try:
+            return resolve(match, _ANY_DAY)
+        except _Reason as reason:
+            raise FixedDateError(str(reason), well_formed=True) from None
+    raise FixedDateError("is not a date with its year", well_formed=False)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.domain import Rag
 from bot.errors import CommandError
 from bot.grammar.commands import (
     AddAction,
@@ -32,6 +31,7 @@ from bot.grammar.commands import (
 )
 from bot.grammar.dates import DateParseError, parse_date
 from bot.grammar.usage import action_usage, status_usage
+from bot.grammar.words import read_rag
 
 #: Highest id accepted; beyond it the number cannot be an action (and would overflow INTEGER).
 MAX_ID = 2**31 - 1
@@ -41,14 +41,6 @@ _PLATFORM_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>")
 _NAME_MENTION = re.compile(r"@([\w.\-']+)")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _ID = re.compile(r"#?(\d+)")
-_RAG_WORDS = {
-    "red": Rag.RED,
-    "r": Rag.RED,
-    "amber": Rag.AMBER,
-    "a": Rag.AMBER,
-    "green": Rag.GREEN,
-    "g": Rag.GREEN,
-}
 _MAX_DATE_WORDS = 4
 
 
@@ -240,7 +232,7 @@ def _parse_due(rest: str, today: dt.date) -> Command:
 
 def _parse_rag(rest: str, today: dt.date) -> Command:
     action_id, remainder = _id_and_rest(rest)
-    rag = _RAG_WORDS.get(remainder.lower())
+    rag = read_rag(remainder)
     if rag is None:
         raise _Missing("RAG must be red, amber or green.")
     return SetRag(action_id=action_id, rag=rag)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from bot.domain import Platform, Role
-from bot.plans.importer import apply_rows, validate_rows
+from bot.plans.importer import load_rows
 from bot.plans.reader import COLUMNS, RawRow
+from bot.plans.rows import validate_rows
 from bot.services.context import Core
 from bot.services.directory import Account, ConsoleDirectory
 from bot.services.people import upsert_account
@@ -139,7 +140,7 @@ def load_demo(core: Core) -> int:
             )
             for person in PEOPLE
         }
-        report = apply_rows(
+        report = load_rows(
             session,
             rows,
             directory=ConsoleDirectory(),

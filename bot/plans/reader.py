@@ -2,8 +2,8 @@
 
 The reader knows files, not actions: it finds the header, keeps the known columns and reports
 each row with the number a spreadsheet program shows for it, so an error message such as
-"row 5: …" points at the row the officer sees. Turning cells into an action is the importer's
-job (bot/plans/importer.py).
+"row 5: …" points at the row the officer sees. Turning cells into values is bot.plans.rows's
+job.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Columns every plan needs (DESIGN.md, "Plan files").
+#: Columns every plan needs.
 REQUIRED = ("title", "owner", "due")
 #: Columns a plan may have; any other column is ignored, so officers can keep their own.
 OPTIONAL = ("ref", "workstream", "priority", "status", "rag", "notes")
