@@ -11,13 +11,23 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Columns every plan needs.
 REQUIRED = ("title", "owner", "due")
-#: Columns a plan may have; any other column is ignored, so officers can keep their own.
-OPTIONAL = ("ref", "workstream", "priority", "status", "rag", "notes")
+#: The columns the importer understands (canonical names; bot.plans.layout maps the many ways
+#: plans head them onto these). Any other column is listed in the preview and kept in notes.
+OPTIONAL = (
+    "supporting",
+    "ref",
+    "workstream",
+    "priority",
+    "status",
+    "rag",
+    "notes",
+    "success_measure",
+)
 COLUMNS = REQUIRED + OPTIONAL
 
 #: Raw cell values: text from a CSV; text, numbers, dates and datetimes from a workbook.
@@ -58,14 +68,78 @@ class PlanFileError(PlanImportError):
 
 @dataclass(frozen=True)
 class RawRow:
-    """One non-blank row below the header: its spreadsheet row number and its known cells.
+    """One action row of a plan: where it is, its known cells, and what the layout told us.
 
-    `cells` has every known column present in the header (absent columns are not keys), with
-    None for an empty cell.
+    `cells` has every known column the sheet has (absent columns are not keys), None for an
+    empty cell. `where` gives each cell's address for messages (`'Improvement Plan'!F14`, or
+    `row 14` in a CSV file). `fills` holds the colour word ("red", "amber", "green", "blue") of
+    a cell whose fill colour carries meaning (a RAG given only by colour). `month_only` names
+    the columns whose date cell was shown with a month-only format (`mmm-yy`). `inherited` holds
+    values the row takes from the layout around it (a banner row's or the sheet's workstream).
+    `extra` holds the cells of columns the importer does not know, by their header text.
     """
 
     number: int
     cells: dict[str, Cell]
+    sheet: str | None = None
+    where: dict[str, str] = field(default_factory=dict)
+    fills: dict[str, str] = field(default_factory=dict)
+    month_only: frozenset[str] = frozenset()
+    inherited: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def address(self, column: str) -> str:
+        """Where a cell of this row is, for an error message."""
+        return self.where.get(column) or (
+            f"'{self.sheet}' row {self.number}" if self.sheet else f"row {self.number}"
+        )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row that is not an action (a banner, a key, a spacer, a footer) and why."""
+
+    sheet: str | None
+    row: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """What was found in one sheet (or the CSV file): for the preview and for messages."""
+
+    name: str | None
+    #: "plan", "people", "cover", "key" or "other" (a sheet with nothing the importer reads).
+    kind: str
+    #: The header's row numbers (two for a header split over two rows); empty when none.
+    header_rows: tuple[int, ...] = ()
+    #: Header text as written → the canonical column it was read as.
+    mapping: dict[str, str] = field(default_factory=dict)
+    #: Header text of columns kept only in notes (or ignored), in sheet order.
+    unknown: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One row of a people sheet ("Key individuals") or of a people file."""
+
+    number: int
+    name: str | None
+    role: str | None = None
+    organisation: str | None = None
+    email: str | None = None
+    aliases: tuple[str, ...] = ()
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """A plan file as read: its action rows, what each sheet held, and its people."""
+
+    rows: list[RawRow]
+    sheets: list[SheetLayout] = field(default_factory=list)
+    people: list[PersonRow] = field(default_factory=list)
 
 
 def read_plan(path: Path) -> list[RawRow]:
