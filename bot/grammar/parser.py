@@ -43,12 +43,15 @@ _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _ID = re.compile(r"#?(\d+)")
 _MAX_DATE_WORDS = 4
 
+#: Databases cannot store NUL; typed text, buttons and forms are refused with these words.
+NUL_REFUSED = "The text contains a NUL character, which I cannot store."
+
 
 def parse(command: str, text: str, *, today: dt.date) -> Command:
     """Parse one slash command (`/action` or `/status`, slash optional) and its text."""
     if "\x00" in text:
         # PostgreSQL cannot store NUL in text; no keyboard types it, so it is refused, not kept.
-        raise CommandError("The text contains a NUL character, which I cannot store.", None)
+        raise CommandError(NUL_REFUSED, None)
     name = command.strip().lstrip("/").lower()
     if name == "action":
         return parse_action(text, today=today)

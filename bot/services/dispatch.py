@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.errors import CommandError
 from bot.grammar import commands as c
-from bot.grammar.parser import parse
+from bot.grammar.parser import NUL_REFUSED, parse
 from bot.render import replies
 from bot.services import actions, status
 from bot.services.context import Caller, Core
@@ -22,7 +22,6 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 
 TRY_AGAIN = "The database is not answering just now; nothing was changed. Please try again."
-NUL_REFUSED = "The text contains a NUL character, which I cannot store."
 
 
 def run_command(core: Core, caller: Caller, command: str, text: str) -> Outcome:
