@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from bot.domain import Change
 from bot.grammar.dates import format_date
 from bot.render.model import (
     ActionDetail,
@@ -129,9 +130,9 @@ def history_line(entry: HistoryView, tz: ZoneInfo | None = None) -> str:
     """`2026-11-23 09:14 Amira Khan: status open → done — note`."""
     at = entry.at.astimezone(tz) if tz else entry.at
     who = entry.actor or entry.source
-    if entry.change == "note":
+    if entry.change == Change.NOTE:
         what = "update"
-    elif entry.change == "created":
+    elif entry.change == Change.CREATED:
         what = f"created “{entry.new}”"
     elif entry.field:
         what = f"{entry.field} {entry.old or '—'} → {entry.new or '—'}"
