@@ -17,6 +17,7 @@ from bot.render import replies
 from bot.services.context import Core
 from handlers.slack.deps import SlackDeps, kind_of
 from handlers.slack.directory import SlackDirectory
+from handlers.slack.interact import failed
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _error_handler(deps: SlackDeps) -> Any:
         error: Exception, body: dict[str, Any], response: BoltResponse | None
     ) -> BoltResponse | None:
         if response is None:  # already acknowledged
-            deps.failed(error, body)
+            failed(deps, error, body)
             return None
         log.error("Slack %s failed: %s", kind_of(body), error, exc_info=error)
         # Not acknowledged yet: the apology is the acknowledgement itself.

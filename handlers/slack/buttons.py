@@ -22,7 +22,7 @@ from bot.services.lookup import current_action
 from handlers.slack.blocks import BLOCKED, DONE, UPDATE
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import BLOCKED_FORM, UPDATE_FORM, note_form
-from handlers.slack.interact import Origin, after_change, tell, update_message
+from handlers.slack.interact import Origin, after_ack, after_change, tell, update_message
 
 log = logging.getLogger(__name__)
 
@@ -33,17 +33,17 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(DONE)
     def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        deps.after_ack(body, lambda: press_done(deps, body, action))
+        after_ack(deps, body, lambda: press_done(deps, body, action))
 
     @app.action(UPDATE)
     def add_update(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        deps.after_ack(body, lambda: open_note_form(deps, body, action, UPDATE_FORM))
+        after_ack(deps, body, lambda: open_note_form(deps, body, action, UPDATE_FORM))
 
     @app.action(BLOCKED)
     def mark_blocked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        deps.after_ack(body, lambda: open_note_form(deps, body, action, BLOCKED_FORM))
+        after_ack(deps, body, lambda: open_note_form(deps, body, action, BLOCKED_FORM))
 
 
 def presser(deps: SlackDeps, body: dict[str, Any]) -> Caller:

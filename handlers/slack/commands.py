@@ -23,7 +23,7 @@ from bot.services.request import Outcome
 from handlers.slack.blocks import unescape
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import add_form
-from handlers.slack.interact import post_response
+from handlers.slack.interact import after_ack, post_response
 
 # With "Escape channels, users, and links" on (should_escape in the manifest), Slack sends
 # `<@U123|name>` for mentions and `<mailto:a@b.org|a@b.org>` for typed emails.
@@ -74,15 +74,17 @@ def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], name: str) -> Non
             _answer_late(deps, command, late)
             deliver_queued(deps.core, deps.senders, late.outbox_ids)
 
-        deps.after_ack(command, finish)
+        after_ack(deps, command, finish)
         return
     if outcome.open_form == "add":
         ack()
-        deps.after_ack(command, lambda: _open_add_form(deps, command))
+        after_ack(deps, command, lambda: _open_add_form(deps, command))
         return
     ack(**deps.reply(outcome.message))
     if outcome.outbox_ids:  # most commands queue nothing: no thread hop for them
-        deps.after_ack(command, lambda: deliver_queued(deps.core, deps.senders, outcome.outbox_ids))
+        after_ack(
+            deps, command, lambda: deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
+        )
 
 
 def _open_add_form(deps: SlackDeps, command: dict[str, Any]) -> bool:

@@ -1,10 +1,10 @@
 """What the Slack listeners share: the core, Slack's client and directory, the senders, and
-how a reply is rendered, worked on after the ack, or apologised for."""
+how a reply is rendered for Slack."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +14,6 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain import Platform
 from bot.outbox.delivery import Sender
-from bot.render import replies
 from bot.render.model import Message
 from bot.services.context import Caller, Core
 from handlers.slack.blocks import SlackMessage, render
@@ -65,36 +64,6 @@ class SlackDeps:
             "blocks": rendered.blocks,
             "response_type": "ephemeral" if message.ephemeral else "in_channel",
         }
-
-    def after_ack(self, body: dict[str, Any], work: Callable[[], object]) -> None:
-        """Run `work` once the acknowledgement is on its way; a failure is reported by `failed`.
-
-        Bolt's sync runner replaces an ack already given with no response at all when the
-        listener raises afterwards (slack_bolt/listener/thread_runner.py), so Slack would show
-        an error instead of the reply: work after an ack runs on our executor instead.
-        """
-
-        def run() -> None:
-            try:
-                work()
-            except Exception as exc:  # the global error path for work after an ack
-                self.failed(exc, body)
-
-        self.executor.submit(run)
-
-    def failed(self, error: BaseException, body: dict[str, Any]) -> None:
-        """Log an unexpected failure with its trace and tell the person kindly, where we can."""
-        from handlers.slack.interact import Origin, tell
-
-        log.error("Slack %s failed: %s", kind_of(body), error, exc_info=error)
-        trigger_id = body.get("trigger_id")
-        # Beside the message (response_url), or in a small modal (home tab), else only logged.
-        tell(
-            self,
-            Origin.from_body(body),
-            replies.sorry(),
-            trigger_id=str(trigger_id) if trigger_id else None,
-        )
 
 
 def kind_of(body: dict[str, Any]) -> str:

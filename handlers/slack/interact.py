@@ -5,6 +5,7 @@ and send the notifications the change queued."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -14,12 +15,13 @@ from slack_sdk.webhook import WebhookClient
 from bot.domain import Platform
 from bot.outbox.delivery import deliver_queued
 from bot.outbox.sent import find_sent, with_action
+from bot.render import replies
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller
 from bot.services.home import home_message
 from bot.services.request import Outcome
 from handlers.slack.blocks import home_view, notice_modal
-from handlers.slack.deps import SlackDeps
+from handlers.slack.deps import SlackDeps, kind_of
 
 log = logging.getLogger(__name__)
 
@@ -170,3 +172,33 @@ def _with_buttons(message: Message) -> Message:
 def _summary_only(message: Message) -> Message:
     """The first line of a reply, for a note beside a message that already shows the rest."""
     return message.model_copy(update={"blocks": message.blocks[:1]})
+
+
+def after_ack(deps: SlackDeps, body: dict[str, Any], work: Callable[[], object]) -> None:
+    """Run `work` once the acknowledgement is on its way; a failure is reported by `failed`.
+
+    Bolt's sync runner replaces an ack already given with no response at all when the
+    listener raises afterwards (slack_bolt/listener/thread_runner.py), so Slack would show
+    an error instead of the reply: work after an ack runs on our executor instead.
+    """
+
+    def run() -> None:
+        try:
+            work()
+        except Exception as exc:  # the global error path for work after an ack
+            failed(deps, exc, body)
+
+    deps.executor.submit(run)
+
+
+def failed(deps: SlackDeps, error: BaseException, body: dict[str, Any]) -> None:
+    """Log an unexpected failure with its trace and tell the person kindly, where we can."""
+    log.error("Slack %s failed: %s", kind_of(body), error, exc_info=error)
+    trigger_id = body.get("trigger_id")
+    # Beside the message (response_url), or in a small modal (home tab), else only logged.
+    tell(
+        deps,
+        Origin.from_body(body),
+        replies.sorry(),
+        trigger_id=str(trigger_id) if trigger_id else None,
+    )

@@ -22,7 +22,7 @@ from handlers.slack.blocks import notice_modal
 from handlers.slack.buttons import presser
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import ADD_FORM, BLOCKED_FORM, UPDATE_FORM, value_of
-from handlers.slack.interact import Origin, after_change, publish_home
+from handlers.slack.interact import Origin, after_ack, after_change, publish_home
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def submit_add(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, 
         deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
         publish_home(deps, caller)
 
-    deps.after_ack(body, after)
+    after_ack(deps, body, after)
 
 
 def submit_note(
@@ -105,4 +105,4 @@ def submit_note(
         ack(response_action="errors", errors={"note": outcome.message.text})
         return
     ack()
-    deps.after_ack(body, lambda: after_change(deps, caller, origin, outcome))
+    after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome))
