@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -314,6 +315,43 @@ def test_a_tampered_body_is_refused(chair: SlackUser, slack_core: Core) -> None:
     response = httpx.post(f"{chair.base}/slack/events", content=tampered, headers=headers)
     assert response.status_code == 401
     assert count(slack_core, Action) == 0
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"command": "/action", "text": "add Evil"}', FORM),  # JSON where a form goes
+        (b"payload=%7Bbad", FORM),  # a payload that is not JSON
+        (b"payload=%5B1%2C2%5D", FORM),  # a payload that is JSON but not an object
+        (b'["event_callback"]', "application/json"),  # an event that is not an object
+        (b"not json at all", "application/json"),
+        ("command=/action&text=add caf\u00e9".encode("latin-1"), FORM),  # not UTF-8
+    ],
+    ids=["json-as-form", "bad-payload", "payload-list", "event-list", "event-text", "latin-1"],
+)
+def test_a_signed_but_malformed_request_gets_400_and_changes_nothing(
+    body: bytes,
+    content_type: str,
+    chair: SlackUser,
+    slack: FakeSlack,
+    slack_core: Core,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    slack.clear()
+    headers = signed_headers(body, SECRET, content_type=content_type)
+    with caplog.at_level(logging.WARNING):
+        response = httpx.post(f"{chair.base}/slack/events", content=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {"error": "malformed request"}
+    # One line, no traceback; and "malformed", not "bad signature": the signature was good.
+    refusals = [r for r in caplog.records if "malformed" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].exc_info is None
+    assert not any("signature" in r.getMessage() for r in caplog.records)
+    assert count(slack_core, Action) == 0 and count(slack_core, HistoryEntry) == 0
+    assert slack.calls() == []
 
 
 def test_url_verification_challenge(chair: SlackUser) -> None:

@@ -110,6 +110,14 @@ def test_missing_token_is_refused(secured: str, connector: FakeConnector) -> Non
     assert connector.posts == []
 
 
+def test_a_probe_of_the_endpoint_is_answered_like_healthz(secured: str) -> None:
+    # Probes send HEAD or GET without a token: they learn the bot is up, and nothing else.
+    head = httpx.head(f"{secured}/api/messages", timeout=20)
+    get = httpx.get(f"{secured}/api/messages", timeout=20)
+    assert (head.status_code, head.content) == (200, b"")
+    assert (get.status_code, get.json()) == (200, {"ok": True})
+
+
 @pytest.mark.parametrize("header", ["Bearer garbage", "Basic abc", "Bearer a.b.c"])
 def test_garbage_token_is_refused(secured: str, connector: FakeConnector, header: str) -> None:
     answer = _post(secured, message(connector.url, "29:x", "status"), header)
