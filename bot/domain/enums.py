@@ -34,6 +34,8 @@ class Rag(enum.StrEnum):
     RED = "red"
     AMBER = "amber"
     GREEN = "green"
+    #: BRAG's fourth colour: complete (plans mark finished actions blue).
+    BLUE = "blue"
 
 
 class Platform(enum.StrEnum):

@@ -21,7 +21,9 @@ Accepted forms (case-insensitive; surrounding spaces, commas and a trailing full
 A date without a year is its next occurrence on or after `today`.
 
 A plan file's dates (parse_fixed_date) must read the same on every import: the absolute forms
-with a year, spreadsheet date cells and Excel day numbers, nothing relative.
+with a year, spreadsheet date cells and Excel day numbers, nothing relative. parse_plan_date
+reads a plan's date cell as officers write it: months, quarters, financial years, school terms,
+seasons, several dates in one cell, and the words for "no deadline" (see its docstring).
 """
 
 from __future__ import annotations
@@ -30,13 +32,17 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 __all__ = [
+    "PLAN_DATE_FORMS",
     "DateParseError",
     "FixedDateError",
+    "PlanDate",
     "format_date",
     "parse_date",
     "parse_fixed_date",
+    "parse_plan_date",
 ]
 
 
@@ -403,3 +409,269 @@ def parse_fixed_date(value: str | int | float | dt.date) -> dt.date:
         except _Reason as reason:
             raise FixedDateError(str(reason), well_formed=True) from None
     raise FixedDateError("is not a date with its year", well_formed=False)
+
+
+# Plan dates as written ------------------------------------------------------------------------
+
+#: What a plan's date cell may say, for a row error's hint.
+PLAN_DATE_FORMS = (
+    "write a date (31/03/2027), a month (March 2027), a quarter (Q4 2026/27), a term "
+    "(Autumn term 2026), a season (Summer 2027), or Ongoing, TBC, Monthly, Every Board"
+)
+
+#: The day a school term ends: (month, day) in the calendar year the term falls in.
+#: English schools' usual term ends: autumn before Christmas, spring before Easter, summer in
+#: late July.
+TERM_ENDS: dict[str, tuple[int, int]] = {"autumn": (12, 20), "spring": (3, 31), "summer": (7, 22)}
+#: The last month of each season; winter YYYY runs into February of YYYY + 1.
+SEASON_ENDS: dict[str, int] = {"spring": 5, "summer": 8, "autumn": 11, "winter": 2}
+
+#: Words that mean "no deadline": kept as the reason, with no cadence.
+_NO_DEADLINE = frozenset(
+    {
+        "ongoing", "on-going", "on going", "continuous", "continual", "tbc", "tba", "tbd",
+        "to be confirmed", "to be agreed", "n/a", "na", "not applicable", "none",
+        "-", "–", "—", "as required", "as needed",
+    }
+)  # fmt: skip
+#: How plans say how often an action without a deadline is reported on, and its one name.
+CADENCES: dict[str, str] = {
+    "weekly": "weekly", "every week": "weekly", "each week": "weekly",
+    "fortnightly": "fortnightly", "every two weeks": "fortnightly",
+    "monthly": "monthly", "every month": "monthly", "each month": "monthly",
+    "quarterly": "quarterly", "every quarter": "quarterly", "each quarter": "quarterly",
+    "termly": "termly", "every term": "termly", "each term": "termly",
+    "every board": "every board", "each board": "every board",
+    "every board meeting": "every board", "each board meeting": "every board",
+    "every improvement board": "every board", "each improvement board": "every board",
+    "six-monthly": "six-monthly", "six monthly": "six-monthly", "6-monthly": "six-monthly",
+    "6 monthly": "six-monthly", "bi-annually": "six-monthly", "biannually": "six-monthly",
+    "half-yearly": "six-monthly", "half yearly": "six-monthly",
+    "every six months": "six-monthly", "every 6 months": "six-monthly",
+    "annually": "annually", "annual": "annually", "yearly": "annually",
+    "every year": "annually", "each year": "annually",
+}  # fmt: skip
+_CADENCE_RE = re.compile(
+    r"(?:(?:ongoing|on-going|continuous)(?: [:;/–-])? )?"
+    r"(?:(?:reviewed|reported|updated|reporting|review|updates?|at) )?"
+    rf"(?P<c>{_alternatives(dict.fromkeys(CADENCES, 0))})"
+    r"(?: (?:review|reviews|reporting|report|reports|updates?|monitoring|meetings?|thereafter))?"
+    r"(?: [:;/–-])?(?: (?:ongoing|on-going|continuous))?"
+)
+# "by", "due by", "deadline", "target date", "to be completed by" before the date itself.
+_LEAD_IN = re.compile(
+    r"(?:(?:to be )?(?:completed |delivered |achieved |in place )?by(?: the)? |due(?: by)? "
+    r"|deadline:? |target(?: date)?:? |no later than )"
+)
+_END_OF = re.compile(r"(?:(?:the )?(?:end|close) (?:of )?(?:the )?|eo )")
+_Y4 = r"[0-9]{4}"
+_FY = r"(?:fy ?)?(?P<y1>[0-9]{4}|[0-9]{2})[/-](?P<y2>[0-9]{4}|[0-9]{2})"
+_MONTH_YEAR = re.compile(
+    rf"(?P<mon>{_MONTH_RE})\.?(?:[ -](?P<y4>{_Y4})|(?:-|-?'| ')(?P<y2>[0-9]{{2}}))"
+)
+_NUMERIC_MONTH = re.compile(rf"(?P<m>[0-9]{{1,2}})[/.-](?P<y>{_Y4})")
+_QUARTER_WORD = r"(?:q|qtr |quarter )(?P<q>[1-4])"
+_QUARTER = re.compile(rf"{_QUARTER_WORD}(?: of)?[ -](?:{_FY}|(?P<y>{_Y4}))")
+# "2026/27 Q4": the same, year first.
+_QUARTER_AFTER = re.compile(rf"(?:{_FY}|(?P<y>{_Y4}))[ -]{_QUARTER_WORD}")
+_HALF = re.compile(rf"(?:h|half )(?P<h>[12])(?: of)?[ -]{_FY}")
+_FINANCIAL_YEAR = re.compile(
+    rf"(?:(?:financial year|fy) ?)?(?P<y1>{_Y4})[/-](?P<y2>[0-9]{{4}}|[0-9]{{2}})"
+)
+# A calendar year, or an academic year `2026/27`.
+_YEAR_OR_SPAN = rf"(?:(?P<y1>{_Y4})[/-](?P<y2>[0-9]{{4}}|[0-9]{{2}})|(?P<y>{_Y4}))"
+_TERM = re.compile(rf"(?P<term>autumn|spring|summer) term(?: of)? {_YEAR_OR_SPAN}")
+_SEASON = re.compile(rf"(?P<season>spring|summer|autumn|winter)(?: of)? {_YEAR_OR_SPAN}")
+_YEAR_ONLY = re.compile(rf"(?:year |calendar year )?(?P<y>{_Y4})")
+# "Mar 27": 27 March or March 2027? Neither guess is safe for a deadline.
+_MONTH_NUMBER = re.compile(rf"(?P<mon>{_MONTH_RE})\.? (?P<n>[0-9]{{2}})")
+_PARTS = re.compile(r"[\n\r;]+")
+_YEARS = range(2000, 2100)
+
+
+@dataclass(frozen=True)
+class PlanDate:
+    """A plan's date cell as read: its deadline (None for "Ongoing", "Monthly" …), how often it
+    is reported on, earlier milestones, and, when it was read from words, the text and the rule
+    that turned it into a day (for the preview)."""
+
+    due: dt.date | None
+    cadence: str | None = None
+    milestones: tuple[dt.date, ...] = ()
+    words: str | None = None
+    rule: str | None = None
+
+
+def parse_plan_date(value: str | int | float | dt.date, *, month_only: bool = False) -> PlanDate:
+    """A plan's date cell read as its officer meant it; FixedDateError when it cannot be.
+
+    Besides parse_fixed_date's forms: `31.12.26`; a month (`March 2027`, `Mar-27`, `03/2027`,
+    `End of January 2027`) → its last day; a quarter (`Q4 2026/27`: UK financial year, April to
+    March; `Q3 2026`: calendar quarter, Q1 = January to March) → its last day; `H1 2027/28` →
+    30 Sep 2027; a financial year (`2026/27`, `FY 2026/27`) → 31 March; a year (`2027`, `End of
+    2027`) → 31 December; a school term (TERM_ENDS: autumn 20 Dec, spring 31 Mar, summer
+    22 Jul; `Autumn term 2026/27` is autumn 2026, spring and summer 2027); a season
+    (SEASON_ENDS: spring 31 May, summer 31 Aug, autumn 30 Nov, winter the end of February of
+    the next year); a date cell shown as a month (`month_only`) → the month's last day; several
+    dates on separate lines or after `;` → the latest is the deadline, the others milestones.
+    `Ongoing`, `TBC`, `N/A`, `-` mean no deadline; `Weekly`, `Fortnightly`, `Monthly`,
+    `Quarterly`, `Termly`, `Every Board`, `Six-monthly`, `Annually` mean no deadline with that
+    cadence. "By", "due", "deadline", "target date" before any of these are ignored.
+    """
+    if isinstance(value, dt.date):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if not month_only:
+            return PlanDate(day)
+        words = f"{_MONTH_ABBR[day.month - 1]} {day.year}"
+        return PlanDate(_month_end(day.year, day.month), words=words, rule="month-only cell")
+    if isinstance(value, int) and not isinstance(value, bool) and value in _YEARS:
+        return PlanDate(dt.date(value, 12, 31), words=str(value), rule="end of year")
+    if isinstance(value, int | float):
+        return PlanDate(parse_fixed_date(value))
+    text = str(value)
+    parts = [part for part in (p.strip() for p in _PARTS.split(text)) if part]
+    if not parts:
+        raise FixedDateError("is empty", well_formed=False)
+    read = [_plan_part(part) for part in parts]
+    original = " / ".join(parts)
+    dated = [r for r in read if r.due is not None]
+    cadence = next((r.cadence for r in read if r.cadence is not None), None)
+    if not dated:
+        return PlanDate(None, cadence=cadence, words=original, rule="no deadline")
+    if len(read) == 1:
+        (only,) = read
+        return PlanDate(only.due, words=original if only.rule else None, rule=only.rule)
+    days = sorted({r.due for r in dated if r.due is not None})
+    rule = "last of several dates" if len(days) > 1 else dated[0].rule
+    return PlanDate(days[-1], cadence, tuple(days[:-1]), words=original, rule=rule)
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _plan_part(text: str) -> PlanDate:
+    """One line of a date cell: a day, a period's last day, or no deadline."""
+    words = _normalise(text.replace("(", " ").replace(")", " "))
+    if words in _NO_DEADLINE:
+        return PlanDate(None, rule="no deadline")
+    if match := _CADENCE_RE.fullmatch(words):
+        return PlanDate(None, cadence=CADENCES[match["c"]], rule="no deadline")
+    found = _dated(words)
+    if found is None:
+        # "Draft by 31/12/2026", "Final report: March 2027": a label before the date.
+        cut = max(words.rfind(" by "), words.rfind(": "))
+        if cut > 0:
+            found = _dated(words[cut:].lstrip(" :"))
+    if found is None:
+        raise FixedDateError("is not a date", well_formed=False)
+    return found
+
+
+def _dated(words: str) -> PlanDate | None:
+    """A day or a period in `words`; None when it is neither. Impossible dates raise."""
+    lead = _LEAD_IN.match(words)
+    if lead is not None:
+        words = words[lead.end() :]
+    end = _END_OF.match(words)
+    if end is not None:
+        words = words[end.end() :]
+    else:
+        try:
+            return PlanDate(parse_fixed_date(words))
+        except FixedDateError as exc:
+            if exc.well_formed:  # 31/2/2026 is no other form either
+                raise
+        if _MONTH_NUMBER.fullmatch(words):
+            raise FixedDateError(
+                "could be a day or a month: write 27/03/2027 or March 2027", well_formed=True
+            )
+    for pattern, resolve in _PERIODS:
+        match = pattern.fullmatch(words)
+        if match is not None:
+            return resolve(match)
+    return None
+
+
+def _fy_start(match: re.Match[str]) -> int:
+    """The first year of a financial or academic year written `2026/27`; it must span two."""
+    first, second = _year(match["y1"]), _year(match["y2"])
+    if second != first + 1:
+        raise FixedDateError(
+            f"is not one year to the next: {match['y1']}/{match['y2']}", well_formed=True
+        )
+    return first
+
+
+def _month_period(match: re.Match[str]) -> PlanDate:
+    year = int(match["y4"]) if match["y4"] else _year(match["y2"])
+    return PlanDate(_month_end(year, _MONTHS[match["mon"]]), rule="end of month")
+
+
+def _numeric_month(match: re.Match[str]) -> PlanDate:
+    month = int(match["m"])
+    if not 1 <= month <= 12:
+        raise FixedDateError(f"is not a real date: there is no month {month}", well_formed=True)
+    return PlanDate(_month_end(int(match["y"]), month), rule="end of month")
+
+
+def _quarter(match: re.Match[str]) -> PlanDate:
+    quarter = int(match["q"])
+    if match["y1"] is not None:
+        # UK financial year: Q1 is April to June, Q4 January to March of the second year.
+        start = _fy_start(match)
+        month = 3 * quarter + 3
+        year = start if month <= 12 else start + 1
+        return PlanDate(_month_end(year, (month - 1) % 12 + 1), rule="financial quarter")
+    year = int(match["y"])
+    return PlanDate(_month_end(year, 3 * quarter), rule="calendar quarter")
+
+
+def _half(match: re.Match[str]) -> PlanDate:
+    start = _fy_start(match)
+    day = dt.date(start, 9, 30) if match["h"] == "1" else dt.date(start + 1, 3, 31)
+    return PlanDate(day, rule="financial half-year")
+
+
+def _financial_year(match: re.Match[str]) -> PlanDate:
+    return PlanDate(dt.date(_fy_start(match) + 1, 3, 31), rule="financial year")
+
+
+def _term(match: re.Match[str]) -> PlanDate:
+    term = match["term"]
+    if match["y"] is not None:
+        year = int(match["y"])
+    else:  # an academic year: autumn in its first calendar year, spring and summer in its second
+        start = _fy_start(match)
+        year = start if term == "autumn" else start + 1
+    month, day = TERM_ENDS[term]
+    return PlanDate(dt.date(year, month, day), rule="school term")
+
+
+def _season(match: re.Match[str]) -> PlanDate:
+    season = match["season"]
+    if match["y"] is not None:
+        year = int(match["y"])
+        # Winter 2026 is December 2026 to February 2027.
+        end_year = year + 1 if season == "winter" else year
+    else:
+        start = _fy_start(match)
+        end_year = start + 1 if season in ("winter", "spring", "summer") else start
+    return PlanDate(_month_end(end_year, SEASON_ENDS[season]), rule="season")
+
+
+def _year_end(match: re.Match[str]) -> PlanDate:
+    return PlanDate(dt.date(int(match["y"]), 12, 31), rule="end of year")
+
+
+_PERIODS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], PlanDate]], ...] = (
+    (_MONTH_YEAR, _month_period),
+    (_NUMERIC_MONTH, _numeric_month),
+    (_QUARTER, _quarter),
+    (_QUARTER_AFTER, _quarter),
+    (_HALF, _half),
+    (_TERM, _term),
+    (_SEASON, _season),
+    (_FINANCIAL_YEAR, _financial_year),
+    (_YEAR_ONLY, _year_end),
+)
