@@ -70,6 +70,7 @@ _RAG_MARK = {
     Rag.RED: ":red_circle:",
     Rag.AMBER: ":large_orange_circle:",
     Rag.GREEN: ":large_green_circle:",
+    Rag.BLUE: ":large_blue_circle:",
 }
 
 
