@@ -13,8 +13,11 @@ Rules (README, "Scheduler"):
 - Once late, the owner is nudged every working day for OVERDUE_DAILY_DAYS days, then once
   every OVERDUE_REPEAT_DAYS days.
 
+Supporting owners are reminded and nudged with the owner, each under their own key.
+
 Keys: `reminder:{action}:{due}:{lead}` (a moved deadline re-arms the reminders; the same
-deadline never nags twice) and `overdue:{action}:{due}:{day or period start}`.
+deadline never nags twice) and `overdue:{action}:{due}:{day or period start}`; a supporting
+owner's keys end in `:s{person}`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import datetime as dt
 from collections.abc import Sequence
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -31,7 +34,7 @@ from bot.domain import OPEN_STATUSES
 from bot.outbox import deferred
 from scheduler.bulk_queue import Planned
 from scheduler.workdays import WorkingCalendar
-from storage.models import Action
+from storage.models import Action, Supporter
 
 REMINDER = "reminder"
 OVERDUE = "overdue"
@@ -101,16 +104,11 @@ def plan_reminders(
     overdue_for = cache(deferred.overdue_payload)
     leads = settings.reminder_days
     if leads:
-        # Plain columns, not entities: planning needs no owner, identities or title.
-        upcoming = session.execute(
-            select(Action.id, Action.owner_id, Action.due_date, Action.created_at).where(
-                Action.status.in_(OPEN_STATUSES),
-                Action.owner_id.is_not(None),
-                Action.due_date.between(today, reminder_window(today, leads, calendar)),
-            )
+        upcoming = _recipients(
+            session, Action.due_date.between(today, reminder_window(today, leads, calendar))
         )
-        for action_id, owner_id, due, created_at in upcoming:
-            assert due is not None and owner_id is not None  # the query's conditions
+        for action_id, owner_id, due, created_at, suffix in upcoming:
+            assert due is not None  # the query's conditions
             created = created_at.astimezone(calendar.tz).date()
             lead = reminder_lead(
                 due=due, today=today, leads=leads, calendar=calendar, created=created
@@ -119,22 +117,16 @@ def plan_reminders(
                 continue
             planned.append(
                 Planned(
-                    key=f"{REMINDER}:{action_id}:{due.isoformat()}:{lead}",
+                    key=f"{REMINDER}:{action_id}:{due.isoformat()}:{lead}{suffix}",
                     kind=REMINDER,
                     recipient_id=owner_id,
                     action_id=action_id,
                     payload=reminder_for(today, due, lead),
                 )
             )
-    late = session.execute(
-        select(Action.id, Action.owner_id, Action.due_date).where(
-            Action.status.in_(OPEN_STATUSES),
-            Action.owner_id.is_not(None),
-            Action.due_date < today,
-        )
-    )
-    for action_id, owner_id, due in late:
-        assert due is not None and owner_id is not None
+    late = _recipients(session, Action.due_date < today)
+    for action_id, owner_id, due, _created, suffix in late:
+        assert due is not None
         period = overdue_period(
             due=due,
             today=today,
@@ -145,7 +137,7 @@ def plan_reminders(
             continue
         planned.append(
             Planned(
-                key=f"{OVERDUE}:{action_id}:{due.isoformat()}:{period.isoformat()}",
+                key=f"{OVERDUE}:{action_id}:{due.isoformat()}:{period.isoformat()}{suffix}",
                 kind=OVERDUE,
                 recipient_id=owner_id,
                 action_id=action_id,
@@ -153,3 +145,26 @@ def plan_reminders(
             )
         )
     return planned
+
+
+def _recipients(
+    session: Session, due: ColumnElement[bool]
+) -> list[tuple[int, int, dt.date | None, dt.datetime, str]]:
+    """(action, person, due, created, key suffix) for the owner and each supporting owner of
+    every open action whose deadline meets `due`."""
+    # Plain columns, not entities: planning needs no owner, identities or title.
+    owners = select(Action.id, Action.owner_id, Action.due_date, Action.created_at).where(
+        Action.status.in_(OPEN_STATUSES), Action.owner_id.is_not(None), due
+    )
+    supporters = (
+        select(Action.id, Supporter.person_id, Action.due_date, Action.created_at)
+        .join(Supporter, Supporter.action_id == Action.id)
+        .where(Action.status.in_(OPEN_STATUSES), due)
+    )
+    found: list[tuple[int, int, dt.date | None, dt.datetime, str]] = []
+    for action_id, owner_id, day, created in session.execute(owners):
+        assert owner_id is not None  # the query's condition
+        found.append((action_id, owner_id, day, created, ""))
+    for action_id, person_id, day, created in session.execute(supporters):
+        found.append((action_id, person_id, day, created, f":s{person_id}"))
+    return found

@@ -112,6 +112,10 @@ class StatusDue(Command):
     days: int = 7
 
 
+class StatusUnassigned(Command):
+    verb: Literal["unassigned"] = "unassigned"
+
+
 class StatusDigest(Command):
     verb: Literal["digest"] = "digest"
     post: bool = False

@@ -27,6 +27,7 @@ from bot.grammar.commands import (
     StatusOverdue,
     StatusPerson,
     StatusSummary,
+    StatusUnassigned,
     UserRef,
 )
 from bot.grammar.dates import DateParseError, parse_date
@@ -98,6 +99,8 @@ def parse_status(text: str, *, today: dt.date) -> Command:
         return StatusSummary()
     if low == "overdue" and not rest:
         return StatusOverdue()
+    if low == "unassigned" and not rest:
+        return StatusUnassigned()
     if low in ("mine", "me") and not rest:
         return StatusPerson()
     if (user := parse_user(verb)) and not rest:

@@ -133,7 +133,12 @@ def _no_longer_applies(notice: Notice, action: Action, recipient_id: int | None)
         return None if action.status == Status.BLOCKED else "was unblocked"
     if action.due_date != notice.due:
         return "had its deadline moved"
-    if not isinstance(notice, EscalationNotice) and action.owner_id != recipient_id:
-        # The new owner was told when it was assigned; the old one has nothing left to do.
+    # The new owner was told when it was assigned; the old one has nothing left to do. A
+    # supporting owner is reminded with the owner for as long as they support it.
+    if (
+        not isinstance(notice, EscalationNotice)
+        and action.owner_id != recipient_id
+        and not any(s.person_id == recipient_id for s in action.supporters)
+    ):
         return "was reassigned"
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.grammar.usage import ACTION_USAGE, DATE_FORMS, help_lines
 from bot.render.model import (
@@ -73,12 +74,53 @@ def unchanged(text: str, action: ActionView) -> Message:
     return Message(text=text, blocks=[Paragraph(text=text), ActionDetail(action=action)])
 
 
-def detail(action: ActionView, history: Sequence[HistoryView], *, more: int) -> Message:
-    """`/action show`: the action and its history, newest first."""
-    return Message(
-        text=label(action),
-        blocks=[ActionDetail(action=action, history=list(history), history_more=more)],
+@dataclass(frozen=True)
+class People:
+    """Who else `/action show` names: supporting owners, the plan's unresolved owner text, and
+    those of them who are known only by email (no chat account yet)."""
+
+    supporters: Sequence[str] = ()
+    owner_text: str | None = None
+    unreachable: Sequence[str] = ()
+
+
+def detail(
+    action: ActionView,
+    history: Sequence[HistoryView],
+    *,
+    more: int,
+    people: People | None = None,
+) -> Message:
+    """`/action show`: the action, who supports it, and its history, newest first."""
+    blocks: list[Block] = [ActionDetail(action=action, history=list(history), history_more=more)]
+    lines = []
+    if people is not None and people.owner_text:
+        lines.append(f"Unassigned; the plan names the owner as “{people.owner_text}”.")
+    if people is not None and people.supporters:
+        lines.append("Supporting: " + ", ".join(people.supporters))
+    if people is not None and people.unreachable:
+        lines.append("Not reachable in chat yet: " + ", ".join(people.unreachable))
+    if lines:
+        blocks.insert(1, Paragraph(text="\n".join(lines)))
+    return Message(text=label(action), blocks=blocks)
+
+
+def unassigned_list(
+    items: Sequence[ActionView], owner_texts: Sequence[str | None], *, total: int
+) -> Message:
+    """`/status unassigned`: open actions without an owner, with the plan's words for one."""
+    message = action_list(
+        "Unassigned actions",
+        items,
+        total=total,
+        empty="Every open action has an owner.",
+        more_hint="actionbot export lists them all",
     )
+    named = [f"#{item.id}: “{text}”" for item, text in zip(items, owner_texts, strict=True) if text]
+    if not named:
+        return message
+    hint = "The plan names them as " + "; ".join(named) + ". Assign one with /action assign."
+    return message.model_copy(update={"blocks": [*message.blocks, Paragraph(text=hint)]})
 
 
 def action_list(

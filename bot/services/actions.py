@@ -25,6 +25,7 @@ from bot.render.from_storage import action_view
 from bot.render.model import ActionView
 from bot.services import history
 from bot.services.people import chairs
+from bot.services.people_directory import learn_alias
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
 from storage.models import Action, Person
@@ -71,6 +72,11 @@ def assign_action(request: Request, command: AssignAction) -> Outcome:
         return _unchanged(f"#{action.id} is already owned by {owner.display_name}.", view)
     previous = action.owner
     action.owner = owner
+    if action.owner_text:
+        # The plan's words for this owner ("HoS Front Door") now name them: the next import of
+        # the plan resolves the same cell without a chair's help.
+        learn_alias(owner, action.owner_text)
+        action.owner_text = None
     _touch(request, action)
     _record(
         request,

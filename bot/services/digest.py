@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.domain import Rag, Status
+from bot.domain import OPEN_STATUSES, Rag, Status
 from bot.errors import CommandError
 from bot.grammar.commands import StatusDigest
 from bot.grammar.dates import format_date
@@ -30,7 +30,7 @@ from bot.render.model import Count, Message, Paragraph
 from bot.services.permissions import require_chair
 from bot.services.request import Outcome, Request
 from storage import queries
-from storage.models import Action, DigestSnapshot, OutboxMessage, OutboxStatus
+from storage.models import Action, DigestSnapshot, Identity, OutboxMessage, OutboxStatus, Person
 
 DIGEST = "digest"
 #: Actions each list of the digest shows. 4 lists x (title + 8 + "more") + heading, note and
@@ -166,6 +166,7 @@ def build_digest(
     else:
         trend = "This is the first digest, so there is no change to show yet."
     note = f"{preview_note} {trend}" if preview_note else trend
+    note += _people_note(session)
     summary = "Weekly digest: " + ", ".join(_phrase(c) for c in figures[:4])
     message = notices.digest(
         title=f"Weekly digest, week of {format_date(monday, today=today)}",
@@ -177,6 +178,33 @@ def build_digest(
         ephemeral=preview_note is not None,
     )
     return Digest(message=message, counts=counts)
+
+
+def _people_note(session: Session) -> str:
+    """Open actions nobody owns yet, and owners the bot cannot reach in chat, if any."""
+    open_action = Action.status.in_(OPEN_STATUSES)
+    unassigned = session.scalar(select(func.count()).where(open_action, Action.owner_id.is_(None)))
+    owners = select(Action.owner_id).where(open_action, Action.owner_id.is_not(None))
+    unreachable = session.scalar(
+        select(func.count(Person.id)).where(
+            Person.id.in_(owners),
+            ~select(Identity.id).where(Identity.person_id == Person.id).exists(),
+        )
+    )
+    note = ""
+    if unassigned:
+        one = unassigned == 1
+        note += (
+            f" {unassigned} open action{'' if one else 's'} {'has' if one else 'have'} no owner"
+            " yet: /status unassigned lists them."
+        )
+    if unreachable:
+        one = unreachable == 1
+        note += (
+            f" {unreachable} owner{'' if one else 's'} {'is' if one else 'are'} not reachable"
+            " in chat (known only by email until they first use the bot)."
+        )
+    return note
 
 
 def _phrase(count: Count) -> str:

@@ -1,4 +1,4 @@
-"""Who may do what: chairs run the plan, owners update their own actions (README, Commands)."""
+"""Who may do what: chairs run the plan, owners and supporting owners update their actions."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ def require_chair(request: Request, doing: str, usage: str | None = None) -> Non
 
 
 def require_owner_or_chair(request: Request, action: Action, doing: str) -> None:
-    """Refuse unless the caller owns `action` or is a chair."""
+    """Refuse unless the caller owns `action`, supports it, or is a chair."""
     if action.owner_id == request.actor.id or request.actor_is_chair:
+        return
+    if any(supporter.person_id == request.actor.id for supporter in action.supporters):
         return
     owner = action.owner.display_name if action.owner else "nobody yet"
     raise CommandError(

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.domain import Rag, Status
+from sqlalchemy import func, select
+
+from bot.domain import OPEN_STATUSES, Rag, Status
 from bot.grammar.commands import ListActions, ShowAction, StatusDue, StatusPerson
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
 from bot.render.model import ActionView, Count
 from bot.services.request import Outcome, Request
 from storage import queries
-from storage.models import Action
+from storage.models import Action, Person
 
 #: History entries `/action show` lists before "and N earlier".
 HISTORY_LIMIT = 10
@@ -25,7 +27,39 @@ def show_action(request: Request, command: ShowAction) -> Outcome:
     total = queries.count_history(request.session, action_id=action.id)
     view = action_view(action, today=request.today)
     more = total - len(entries)
-    return Outcome(replies.detail(view, [history_view(e) for e in entries], more=more))
+    people = replies.People(
+        supporters=[s.person.display_name for s in action.supporters],
+        owner_text=action.owner_text if action.owner is None else None,
+        unreachable=[p.display_name for p in _people(action) if not p.identities],
+    )
+    return Outcome(
+        replies.detail(view, [history_view(e) for e in entries], more=more, people=people)
+    )
+
+
+def status_unassigned(request: Request) -> Outcome:
+    """Open actions nobody owns yet, with the owner as the plan wrote it."""
+    query = (
+        select(Action)
+        .where(Action.owner_id.is_(None), Action.status.in_(OPEN_STATUSES))
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
+    )
+    items = request.session.scalars(query.limit(replies.LIST_LIMIT)).all()
+    total = request.session.scalar(
+        select(func.count()).select_from(query.order_by(None).subquery())
+    )
+    return Outcome(
+        replies.unassigned_list(
+            _views(request, items),
+            [a.owner_text for a in items],
+            total=total or 0,
+        )
+    )
+
+
+def _people(action: Action) -> list[Person]:
+    owner = [action.owner] if action.owner is not None else []
+    return owner + [s.person for s in action.supporters]
 
 
 def list_actions(request: Request, command: ListActions) -> Outcome:
