@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
     from bot.config import Settings
+    from bot.plans.preview import Preview
 
 log = logging.getLogger("actionbot")
 
@@ -38,6 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="load a plan from a .csv or .xlsx file")
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read, check and resolve owners, print what would be loaded, change nothing",
+    )
+    imp.add_argument(
+        "--sheet",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="read only this sheet of a workbook (repeat for several)",
+    )
 
     exp = sub.add_parser("export", help="write the register (and its history)")
     exp.add_argument("--format", choices=("csv", "xlsx"), default="csv")
@@ -131,20 +146,71 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.plans.importer import PlanImportError, import_plan
+    from bot.plans.importer import PlanImportError, import_file
     from wiring.root import compose
 
     process = compose(settings)
+    show = _PreviewOutput()
     try:
-        report = import_plan(process.core, args.file, directory=process.plan_directory)
+        preview = import_file(
+            process.core,
+            args.file,
+            directory=process.plan_directory,
+            sheets=tuple(args.sheet),
+            dry_run=args.dry_run,
+            progress=show.progress,
+        )
     except PlanImportError as exc:
-        print(f"Nothing was imported from {args.file}:\n{exc}", file=sys.stderr)
+        show.stop()
+        what = "cannot be imported" if args.dry_run else "was not imported; nothing was changed"
+        print(f"{args.file} {what}:\n{exc}", file=sys.stderr)
         return 1
     except OSError as exc:
+        show.stop()
         print(f"Cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    print(f"Imported {args.file}: {report.summary()}.")
+    show.stop()
+    show.print(preview)
     return 0
+
+
+class _PreviewOutput:
+    """The import's output: rich tables and a progress bar on a terminal, plain text in a pipe."""
+
+    #: Files with fewer rows load too fast for a progress bar to help.
+    PROGRESS_FROM = 500
+
+    def __init__(self) -> None:
+        self.terminal = sys.stdout.isatty()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def progress(self, done: int, total: int) -> None:
+        if not self.terminal or total < self.PROGRESS_FROM:
+            return
+        from rich.progress import Progress
+
+        if self._bar is None:
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("Loading actions", total=total)
+        assert self._task is not None
+        self._bar.update(self._task, completed=done)
+
+    def stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def print(self, preview: Preview) -> None:
+        from bot.plans.preview import preview_renderable, render_preview
+
+        if self.terminal:
+            from rich.console import Console
+
+            Console(highlight=False, emoji=False).print(preview_renderable(preview))
+        else:
+            sys.stdout.write(render_preview(preview))
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

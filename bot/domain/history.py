@@ -25,6 +25,12 @@ class Change(enum.StrEnum):
     WORKSTREAM = "workstream"
     PRIORITY = "priority"
     NOTES = "notes"
+    SUCCESS_MEASURE = "success_measure"
+    CADENCE = "cadence"
+    #: The supporting owners, as one list of names (old and new).
+    SUPPORTERS = "supporters"
+    #: The owner as the plan wrote it, while nobody the bot knows answers to it.
+    OWNER_TEXT = "owner_text"
 
     @property
     def field(self) -> str | None:

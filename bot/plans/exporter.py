@@ -1,8 +1,8 @@
 """The register and its history as CSV or a workbook: the board pack and the evidence trail.
 
 A register exported to CSV is also a plan file: `actionbot import` reads its title, owner,
-due, ref, workstream, priority, status, rag and notes columns (and ignores the rest), and
-re-importing it unchanged changes nothing.
+due, ref, workstream, priority, status, rag, notes and success_measure columns (and ignores
+the rest: bot.plans.apply.REGISTER_ONLY), and re-importing it unchanged changes nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ REGISTER_COLUMNS = (
     "created_at",
     "updated_at",
     "done_at",
+    "success_measure",
+    "cadence",
+    "owner_text",
 )
 HISTORY_COLUMNS = (
     "at",
@@ -119,7 +122,9 @@ def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
         action.id,
         action.ref,
         action.title,
-        owner_address(action.owner),
+        # An unassigned action keeps the plan's words as its owner, so the register imported
+        # again (once the directory knows that name) assigns it.
+        owner_address(action.owner) if action.owner else action.owner_text,
         action.owner.email if action.owner else None,
         action.workstream,
         action.priority,
@@ -132,6 +137,9 @@ def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
         iso_time(action.created_at, tz),
         iso_time(action.updated_at, tz),
         iso_time(action.done_at, tz),
+        action.success_measure,
+        action.cadence,
+        action.owner_text,
     ]
 
 
