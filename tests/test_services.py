@@ -256,6 +256,7 @@ def test_status_summary_and_due(core: Core, chair: Caller, amira: Caller) -> Non
         "overdue": 0,
         "blocked": 0,
         "done": 1,
+        "need a date": 0,
     }
     due = stat(core, chair, "due 7").message.blocks[0]
     assert isinstance(due, ActionList) and [a.id for a in due.items] == [1, 2]

@@ -116,6 +116,12 @@ class StatusUnassigned(Command):
     verb: Literal["unassigned"] = "unassigned"
 
 
+class StatusNoDate(Command):
+    """`/status nodate`: open actions without a deadline."""
+
+    verb: Literal["nodate"] = "nodate"
+
+
 class StatusDigest(Command):
     verb: Literal["digest"] = "digest"
     post: bool = False

@@ -24,6 +24,7 @@ from bot.grammar.commands import (
     ShowAction,
     StatusDigest,
     StatusDue,
+    StatusNoDate,
     StatusOverdue,
     StatusPerson,
     StatusSummary,
@@ -101,6 +102,8 @@ def parse_status(text: str, *, today: dt.date) -> Command:
         return StatusOverdue()
     if low == "unassigned" and not rest:
         return StatusUnassigned()
+    if (low in ("nodate", "undated") and not rest) or (low, rest.lower()) == ("no", "date"):
+        return StatusNoDate()
     if low in ("mine", "me") and not rest:
         return StatusPerson()
     if (user := parse_user(verb)) and not rest:

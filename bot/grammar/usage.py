@@ -21,12 +21,13 @@ STATUS_USAGE: dict[str, str] = {
     "overdue": "/status overdue",
     "mine": "/status mine  ·  /status @user",
     "due": "/status due [N days]",
+    "nodate": "/status nodate",
     "unassigned": "/status unassigned",
     "digest": "/status digest [post]",
 }
 
 ACTION_SUMMARY = "/action add|assign|done|update|blocked|reopen|due|rag|show|list|help …"
-STATUS_SUMMARY = "/status [overdue|mine|@user|due [N days]|unassigned|digest [post]]"
+STATUS_SUMMARY = "/status [overdue|mine|@user|due [N days]|nodate|unassigned|digest [post]]"
 
 DATE_FORMS = "Dates: 2026-12-01, 1/12/2026, 1 Dec, today, tomorrow, friday, next week, in 10 days."
 

@@ -30,6 +30,7 @@ def action_view(action: Action, *, today: dt.date) -> ActionView:
         title=action.title,
         owner=person_view(action.owner) if action.owner else None,
         due=action.due_date,
+        cadence=action.cadence,
         status=action.status,
         rag=action.rag,
         workstream=action.workstream,

@@ -34,6 +34,8 @@ class ActionView(View):
     title: str
     owner: PersonView | None = None
     due: dt.date | None = None
+    #: How often an action without a deadline is reported on ("monthly"), if the plan says.
+    cadence: str | None = None
     status: Status
     rag: Rag | None = None
     workstream: str | None = None

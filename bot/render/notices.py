@@ -164,8 +164,10 @@ def digest(
     summary: str,
     note: str | None = None,
     ephemeral: bool = False,
+    footnotes: Sequence[str] = (),
 ) -> Message:
-    """The weekly digest: figures with their change since last week, then the lists.
+    """The weekly digest: figures with their change since last week, the lists, then one
+    paragraph per footnote (actions that need a date).
 
     Every list is cut by the caller, so the block count is bounded whatever the plan's size.
     """
@@ -185,4 +187,22 @@ def digest(
                 empty=section.empty,
             )
         )
+    blocks.extend(Paragraph(text=footnote) for footnote in footnotes)
     return Message(text=summary, blocks=blocks, ephemeral=ephemeral)
+
+
+def needs_date(items: Sequence[ActionView], *, total: int) -> str | None:
+    """`2 open actions need a date: #4 Audit (monthly), #7 Review. …`; None when none do."""
+    if total == 0:
+        return None
+    named = ", ".join(
+        _label(item) + (f" ({item.cadence})" if item.cadence else "") for item in items
+    )
+    more = total - len(items)
+    if more > 0:
+        named += f" and {more} more"
+    verb = "needs" if total == 1 else "need"
+    return (
+        f"{total} open action{'s' if total != 1 else ''} {verb} a date: {named}. "
+        "A chair sets one with /action due <id> <date>; /status nodate lists them."
+    )

@@ -74,7 +74,7 @@ def action_line(action: ActionView, today: dt.date | None = None) -> str:
 def due_phrase(action: ActionView, today: dt.date | None = None) -> str:
     """How an action's deadline reads: `due Fri 4 Dec (3 days late)`."""
     if action.due is None:
-        return "no deadline"
+        return f"no deadline ({action.cadence})" if action.cadence else "no deadline"
     text = f"due {format_date(action.due, today=today)}"
     if action.days_late:
         text += f" ({action.days_late} day{'s' if action.days_late != 1 else ''} late)"

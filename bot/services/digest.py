@@ -29,6 +29,7 @@ from bot.render.from_storage import action_view
 from bot.render.model import Count, Message, Paragraph
 from bot.services.permissions import require_chair
 from bot.services.request import Outcome, Request
+from bot.services.status import count_undated, undated_actions
 from storage import queries
 from storage.models import Action, DigestSnapshot, Identity, OutboxMessage, OutboxStatus, Person
 
@@ -46,7 +47,13 @@ _FIGURES = (
     ("blocked", "blocked"),
     ("open", "open"),
 )
-_RAG = (("red", "red"), ("amber", "amber"), ("green", "green"), ("unrated", "not rated"))
+_RAG = (
+    ("red", "red"),
+    ("amber", "amber"),
+    ("green", "green"),
+    ("blue", "blue"),
+    ("unrated", "not rated"),
+)
 
 
 def iso_week(day: dt.date) -> str:
@@ -107,6 +114,7 @@ def build_digest(
         "red": plan.open_by_rag[Rag.RED],
         "amber": plan.open_by_rag[Rag.AMBER],
         "green": plan.open_by_rag[Rag.GREEN],
+        "blue": plan.open_by_rag[Rag.BLUE],
         "unrated": plan.open_by_rag[None],
     }
     before = previous.counts if previous is not None else {}
@@ -158,7 +166,8 @@ def build_digest(
         ),
     ]
     figures = [figure(name, label) for name, label in _FIGURES]
-    rag = [figure(name, label) for name, label in _RAG]
+    # Blue means complete, so an open blue action is rare: shown only when there is one.
+    rag = [figure(name, label) for name, label in _RAG if name != "blue" or counts["blue"]]
     monday = today - dt.timedelta(days=today.weekday())
     if previous is not None:
         last = format_date(local_day(settings, previous.taken_at), today=today)
@@ -168,6 +177,8 @@ def build_digest(
     note = f"{preview_note} {trend}" if preview_note else trend
     note += _people_note(session)
     summary = "Weekly digest: " + ", ".join(_phrase(c) for c in figures[:4])
+    undated = views(undated_actions(session, limit=limit))
+    text = notices.needs_date(undated, total=count_undated(session))
     message = notices.digest(
         title=f"Weekly digest, week of {format_date(monday, today=today)}",
         counts=figures,
@@ -176,6 +187,7 @@ def build_digest(
         summary=summary,
         note=note,
         ephemeral=preview_note is not None,
+        footnotes=[text] if text is not None else [],
     )
     return Digest(message=message, counts=counts)
 

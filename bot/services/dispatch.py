@@ -112,6 +112,7 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusOverdue: lambda request, _: status.status_overdue(request),
     c.StatusPerson: status.status_person,
     c.StatusDue: status.status_due,
+    c.StatusNoDate: lambda request, _: status.status_nodate(request),
     c.StatusUnassigned: lambda request, _: status.status_unassigned(request),
     c.StatusDigest: _digest,
 }

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.domain import OPEN_STATUSES, Rag, Status
 from bot.grammar.commands import ListActions, ShowAction, StatusDue, StatusPerson
@@ -131,10 +132,48 @@ def status_summary(request: Request) -> Outcome:
         Count(label="overdue", value=figures.overdue),
         Count(label="blocked", value=figures.by_status[Status.BLOCKED]),
         Count(label="done", value=figures.by_status[Status.DONE]),
+        Count(label="need a date", value=count_undated(request.session)),
     ]
-    rag = [Count(label=r.value, value=figures.open_by_rag[r]) for r in Rag]
+    # Blue means complete, so open actions are rarely blue: shown only when some are.
+    rag = [
+        Count(label=r.value, value=figures.open_by_rag[r])
+        for r in Rag
+        if r != Rag.BLUE or figures.open_by_rag[r]
+    ]
     rag.append(Count(label="not rated", value=figures.open_by_rag[None]))
     return Outcome(replies.summary(counts, rag, title="Improvement plan"))
+
+
+def status_nodate(request: Request) -> Outcome:
+    """Open actions without a deadline ("Ongoing", "Monthly" in the plan): a chair sets one."""
+    items = undated_actions(request.session, limit=replies.LIST_LIMIT)
+    total = count_undated(request.session)
+    return Outcome(
+        replies.action_list(
+            "Actions that need a date",
+            _views(request, items),
+            total=total,
+            empty="Every open action has a deadline.",
+            more_hint="actionbot export lists them all",
+        )
+    )
+
+
+def undated_actions(session: Session, *, limit: int | None = None) -> Sequence[Action]:
+    """Open actions without a deadline, oldest first."""
+    query = (
+        select(Action)
+        .where(Action.status.in_(OPEN_STATUSES), Action.due_date.is_(None))
+        .order_by(Action.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def count_undated(session: Session) -> int:
+    """How many open actions have no deadline."""
+    query = select(func.count()).where(Action.status.in_(OPEN_STATUSES), Action.due_date.is_(None))
+    return session.scalar(query) or 0
 
 
 def _person_list(request: Request, owner_id: int, name: str, *, mine: bool) -> Outcome:
