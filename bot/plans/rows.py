@@ -9,23 +9,33 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from bot.domain import Rag, Status
-from bot.grammar.dates import FixedDateError, parse_fixed_date
-from bot.grammar.words import RAG_CHOICES, STATUS_CHOICES, read_rag, read_status
+from bot.grammar.dates import (
+    PLAN_DATE_FORMS,
+    FixedDateError,
+    PlanDate,
+    format_date,
+    parse_plan_date,
+)
+from bot.grammar.words import (
+    PLAN_RAG_CHOICES,
+    PLAN_STATUS_CHOICES,
+    RagReading,
+    StatusReading,
+    read_plan_rag,
+    read_plan_status,
+)
 from bot.plans.reader import Cell, PlanImportError, RawRow, RowError
-
-T = TypeVar("T")
 
 # Column widths of storage.models.Action: longer text would fail on PostgreSQL mid-transaction.
 _MAX_LENGTH = {"ref": 64, "workstream": 200, "priority": 50}
-_DATE_HINT = "write it as 2026-12-01 or 1/12/2026"
 
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 _SLACK_MENTION = re.compile(r"<@([A-Za-z0-9]+)(?:\|[^>]*)?>")
@@ -113,22 +123,24 @@ def parse_owner(text: str) -> OwnerRef:
     raise cell_error(f"owner '{quoted(text)}' is not a user id or an email")
 
 
-def read_due(value: Cell) -> dt.date:
-    """The due cell: a date cell, an Excel day number, or a date written with its year.
+def read_due(value: Cell, *, month_only: bool = False) -> PlanDate:
+    """The due cell as the plan wrote it (bot.grammar.dates.parse_plan_date); empty is no
+    deadline.
 
     Day-first, as in the UK: 1/12/2026 is the first of December. Two-digit years are 20xx.
+    `month_only`: the workbook showed this date cell as a month, so the month's end is meant.
     """
     text = cell_text(value)
     if text is None:
-        raise cell_error("due is empty")
+        return PlanDate(None)
     # Numbers and dates as the workbook gave them: "46357" and 46357 are not the same cell.
     typed = value if isinstance(value, int | float | dt.date) else text
     try:
-        return parse_fixed_date(typed)
+        return parse_plan_date(typed, month_only=month_only)
     except FixedDateError as exc:
         if exc.well_formed:  # 31/2/2026: the hint would not help
-            raise cell_error(f"due '{quoted(text)}' is not a date") from None
-        raise cell_error(f"due '{quoted(text)}' is not a date ({_DATE_HINT})") from None
+            raise cell_error(f"due '{quoted(text)}' {exc}") from None
+        raise cell_error(f"due '{quoted(text)}' is not a date ({PLAN_DATE_FORMS})") from None
 
 
 def read_text(value: Cell, column: str) -> str | None:
@@ -140,24 +152,156 @@ def read_text(value: Cell, column: str) -> str | None:
     return text
 
 
-def read_status_cell(value: Cell) -> Status | None:
-    """An optional status cell, in any of the words people use for one."""
-    return _word(value, read_status, "status", STATUS_CHOICES)
+class Reading(NamedTuple):
+    """A cell read with a rule, for the preview: `due`, "Q4 2026/27", "Wed 31 Mar 2027 …"."""
+
+    column: str
+    text: str
+    read_as: str
 
 
-def read_rag_cell(value: Cell) -> Rag | None:
-    """An optional RAG cell: red, amber, green or their initials."""
-    return _word(value, read_rag, "rag", RAG_CHOICES)
+@dataclass(frozen=True)
+class Progress:
+    """What a row's status and RAG cells (and their fill colours) say together."""
+
+    status: Status | None = None
+    rag: Rag | None = None
+    done_on: dt.date | None = None
+    blocked_reason: str | None = None
+    warnings: tuple[str, ...] = ()
+    readings: tuple[Reading, ...] = ()
 
 
-def _word(value: Cell, read: Callable[[str], T | None], column: str, choices: str) -> T | None:
-    text = cell_text(value)
-    if text is None:
-        return None
-    found = read(text)
-    if found is None:
-        raise cell_error(f"{column} '{quoted(text)}' is not one of {choices}")
-    return found
+def read_progress(
+    status_value: Cell, rag_value: Cell, *, fills: Mapping[str, str] | None = None
+) -> Progress:
+    """The status and RAG of a row as boards write them.
+
+    Status words as in bot.grammar.words.read_plan_status ("On hold" blocks with that reason,
+    "Completed 12/10/2026" is done on that day, "Overdue" sets nothing); a status cell holding
+    a RAG word is read as the RAG. BRAG's blue (B, Complete) means done. An empty cell with a
+    meaningful fill colour is read from the colour, and said so. An explicit status wins over
+    a blue RAG, with a warning.
+    """
+    fills = fills or {}
+    warnings: list[str] = []
+    readings: list[Reading] = []
+    problems: list[str] = []
+    status_text, rag_text = cell_text(status_value), cell_text(rag_value)
+    said: StatusReading | None = None
+    rag_said: RagReading | None = None
+    if status_text is not None:
+        said = read_plan_status(status_text)
+        if said is None:
+            rag_said = read_plan_rag(status_text)
+            if rag_said is None:
+                problems.append(
+                    f"status '{quoted(status_text)}' is not one of {PLAN_STATUS_CHOICES}"
+                )
+            else:
+                readings.append(Reading("status", status_text, _rag_words(rag_said)))
+        elif said.note is not None:
+            warnings.append(said.note)
+            readings.append(Reading("status", status_text, _status_words(said)))
+    elif (colour := fills.get("status")) is not None and (by_fill := read_plan_rag(colour)):
+        rag_said = by_fill
+        warnings.append(f"status read from the cell's fill colour ({colour})")
+        readings.append(Reading("status", f"({colour} fill)", _rag_words(by_fill)))
+    if rag_text is not None:
+        from_cell = read_plan_rag(rag_text)
+        if from_cell is None:
+            problems.append(f"rag '{quoted(rag_text)}' is not one of {PLAN_RAG_CHOICES}")
+        else:
+            rag_said = from_cell
+            if from_cell.note is not None:
+                warnings.append(from_cell.note)
+                readings.append(Reading("rag", rag_text, _rag_words(from_cell)))
+    elif (colour := fills.get("rag")) is not None and (by_fill := read_plan_rag(colour)):
+        rag_said = by_fill
+        warnings.append(f"RAG read from the cell's fill colour ({colour})")
+        readings.append(Reading("rag", f"({colour} fill)", _rag_words(by_fill)))
+    if problems:
+        raise cell_error("; ".join(problems))
+    status = said.status if said is not None else None
+    if rag_said is not None and rag_said.done:
+        if status is None:
+            status = Status.DONE
+        elif status != Status.DONE:
+            warnings.append(f"RAG blue means complete, but the status says {status.label}: kept")
+    return Progress(
+        status=status,
+        rag=rag_said.rag if rag_said is not None else None,
+        done_on=said.done_on if said is not None and status == Status.DONE else None,
+        blocked_reason=said.blocked_reason if said is not None else None,
+        warnings=tuple(warnings),
+        readings=tuple(readings),
+    )
+
+
+def _rag_words(read: RagReading) -> str:
+    return f"RAG {read.rag.value}" + (" (complete)" if read.done else "")
+
+
+def _status_words(said: StatusReading) -> str:
+    return said.status.label if said.status is not None else "no change"
+
+
+def read_schedule(raw: RawRow) -> tuple[dict[str, object], list[str]]:
+    """PlanRow's deadline and progress fields read from `raw` (due, cadence, milestones,
+    due_words, status, rag, done_on, blocked_reason, warnings, readings), and the problems
+    found; a field whose cell has a problem is None."""
+    fields: dict[str, object] = dict.fromkeys(
+        ("due", "cadence", "due_words", "status", "rag", "done_on", "blocked_reason")
+    )
+    fields["milestones"] = ()
+    problems: list[str] = []
+    warnings: list[str] = []
+    readings: list[Reading] = []
+    month_only = "due" in raw.month_only
+    try:
+        when = read_due(raw.cells.get("due"), month_only=month_only)
+    except PydanticCustomError as exc:
+        problems.append(exc.message())
+    else:
+        fields |= {
+            "due": when.due,
+            "cadence": when.cadence,
+            "milestones": when.milestones,
+            "due_words": when.words,
+        }
+        if when.rule == "month-only cell":
+            warnings.append(f"due {raw.address('due')} is shown as a month: read as its last day")
+        if when.due is None and when.words is None:
+            warnings.append("no deadline given: the action needs a date")
+        if when.words is not None:
+            readings.append(Reading("due", when.words, _due_words(when)))
+    try:
+        progress = read_progress(raw.cells.get("status"), raw.cells.get("rag"), fills=raw.fills)
+    except PydanticCustomError as exc:
+        problems.append(exc.message())
+    else:
+        fields |= {
+            "status": progress.status,
+            "rag": progress.rag,
+            "done_on": progress.done_on,
+            "blocked_reason": progress.blocked_reason,
+        }
+        warnings.extend(progress.warnings)
+        readings.extend(progress.readings)
+    fields |= {"warnings": tuple(warnings), "readings": tuple(readings)}
+    return fields, problems
+
+
+def _due_words(when: PlanDate) -> str:
+    """How the preview says what a date cell was read as: `Wed 31 Mar 2027 (end of month)`."""
+    if when.due is None:
+        return "no deadline" + (f", {when.cadence}" if when.cadence else "")
+    text = format_date(when.due) + (f" ({when.rule})" if when.rule else "")
+    if when.cadence:
+        text += f", {when.cadence}"
+    if when.milestones:
+        text += "; milestones " + ", ".join(format_date(day) for day in when.milestones)
+    return text
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -171,13 +315,28 @@ class PlanRow(BaseModel):
     row: int
     title: str
     owner: OwnerRef
-    due: dt.date
+    #: None: the plan gives no deadline ("Ongoing", "Monthly", empty); the action needs a date.
+    due: dt.date | None = None
+    #: How often an action without a deadline is reported on ("monthly", "every board").
+    cadence: str | None = None
+    #: Earlier dates of a cell that gives several; the last is `due`.
+    milestones: tuple[dt.date, ...] = ()
+    #: The due cell as written, when it was read from words ("Q4 2026/27"), for the preview.
+    due_words: str | None = None
     ref: str | None = None
     workstream: str | None = None
     priority: str | None = None
     status: Status | None = None
     rag: Rag | None = None
+    #: The day a done row says it was done ("Completed 12/10/2026"); None: not known.
+    done_on: dt.date | None = None
+    #: The reason a status word gives for a block ("On hold").
+    blocked_reason: str | None = None
     notes: str | None = None
+    #: What the preview should point out: fill-only RAG, month-only cells, A/G read as amber.
+    warnings: tuple[str, ...] = ()
+    #: Cells read with a rule: (column, text as written, what it was read as).
+    readings: tuple[Reading, ...] = ()
 
     @field_validator("title", mode="before")
     @classmethod
@@ -189,25 +348,10 @@ class PlanRow(BaseModel):
     def _owner(cls, value: Cell) -> OwnerRef:
         return read_owner(value)
 
-    @field_validator("due", mode="before")
-    @classmethod
-    def _due(cls, value: Cell) -> dt.date:
-        return read_due(value)
-
     @field_validator("ref", "workstream", "priority", "notes", mode="before")
     @classmethod
     def _text(cls, value: Cell, info: ValidationInfo) -> str | None:
         return read_text(value, info.field_name or "")
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, value: Cell) -> Status | None:
-        return read_status_cell(value)
-
-    @field_validator("rag", mode="before")
-    @classmethod
-    def _rag(cls, value: Cell) -> Rag | None:
-        return read_rag_cell(value)
 
 
 def validate_rows(raw_rows: Sequence[RawRow]) -> list[PlanRow]:
@@ -223,10 +367,18 @@ def validate_rows(raw_rows: Sequence[RawRow]) -> list[PlanRow]:
     for raw in raw_rows:
         data = {column: raw.cells.get(column) for column in PlanRow.model_fields}
         data["row"] = raw.number
+        # Due, status and RAG are read together, with the month-only formats and fill colours
+        # the reader saw; their problems join the other cells' below.
+        schedule, problems = read_schedule(raw)
+        data.update(schedule)
         try:
             row = PlanRow.model_validate(data)
         except ValidationError as exc:
+            errors.extend(RowError(raw.number, problem) for problem in problems)
             errors.extend(_row_errors(raw.number, exc))
+            continue
+        if problems:
+            errors.extend(RowError(raw.number, problem) for problem in problems)
             continue
         if row.ref is not None:
             first = seen_refs.setdefault(row.ref.lower(), row.row)
