@@ -1,6 +1,6 @@
 """`python -m bench all` or `python -m bench NAME…`: run benchmarks and print their tables.
 
-Names: latency (1), planning (2), digest (3), delivery (4), startup (5), scaleout (6).
+Names: latency (1), planning (2), digest (3), delivery (4), startup (5), scaleout (6), import (7).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ BENCHMARKS = {
     "delivery": "bench.delivery",
     "startup": "bench.startup",
     "scaleout": "bench.scaleout",
+    "import": "bench.plan_import",
 }
 
 

@@ -150,6 +150,7 @@ def apply_rows(
             report.unchanged += 1
         if progress is not None:
             progress(done, len(rows))
+    session.flush()
     return report
 
 
@@ -243,8 +244,9 @@ def _create(session: Session, planned: PlannedRow, *, now: dt.datetime, trail: _
         Supporter(person=person, position=position)
         for position, person in enumerate(who.supporters)
     ]
+    # No flush per row: history entries point at the action object, and one flush at the end
+    # inserts a whole plan in batches.
     session.add(action)
-    session.flush()
     # The same entries as `/action add` ...
     trail.record(action, Change.CREATED, None, row.title)
     if who.owner is not None:

@@ -76,7 +76,7 @@ def import_file(
 ) -> Preview:
     """Read the plan at `path` (only `sheets`, when given) and load it, or with `dry_run` only
     say what loading it would do. Returns what the preview shows."""
-    plan = _read_plan(path, sheets)
+    plan = read_plan(path, sheets=sheets)
     return import_read(
         core,
         plan,
@@ -196,8 +196,10 @@ def people_found(owners: Owners, rows: Sequence[PlannedRow], *, directory: str) 
         )
         for text, cells in owners.unresolved.items()
     )
+    # One person may be named several ways (email, name, job title): list them once.
+    unique = {person.id: person for person in owners.unreachable}
     unreachable = tuple(
-        _line(person, owning[person.id] + supporting[person.id]) for person in owners.unreachable
+        _line(person, owning[person.id] + supporting[person.id]) for person in unique.values()
     )
     return PeopleFound(
         owners=lines(owning),
@@ -206,11 +208,6 @@ def people_found(owners: Owners, rows: Sequence[PlannedRow], *, directory: str) 
         unreachable=unreachable,
         directory=directory,
     )
-
-
-def _read_plan(path: Path, sheets: Sequence[str]) -> PlanFile:
-    """The plan file as read (the reader's rows, until it returns a PlanFile itself)."""
-    return PlanFile(rows=read_plan(path))
 
 
 def _line(person: Person, actions: int) -> PersonLine:

@@ -145,7 +145,8 @@ def _sheet(sheet: SheetLayout, p: Preview) -> Iterator[RenderableType]:
             yield _line("  Other columns, kept in notes: " + ", ".join(sheet.unknown))
     elif sheet.kind == "people":
         count = sum(1 for person in p.plan.people if person.sheet == sheet.name)
-        yield _line(f"{name}: people ({count} rows for the directory)", style="bold")
+        people = f"{count} " + ("person" if count == 1 else "people")
+        yield _line(f"{name}: people directory ({people})", style="bold")
     else:
         yield _line(f"{name}: {sheet.kind}, not read")
     if sheet.skipped:
