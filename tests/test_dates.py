@@ -13,9 +13,11 @@ from bot.grammar.dates import (
     EXAMPLES,
     DateParseError,
     FixedDateError,
+    PlanDate,
     format_date,
     parse_date,
     parse_fixed_date,
+    parse_plan_date,
 )
 
 D = dt.date
@@ -436,3 +438,162 @@ def test_not_fixed_dates(value: str | int | float, well_formed: bool) -> None:
 def test_fixed_dates_raise_only_their_error(text: str) -> None:
     with contextlib.suppress(FixedDateError):
         assert isinstance(parse_fixed_date(text), dt.date)
+
+
+# --- plan dates as officers write them ----------------------------------------------------------
+
+PLAN_DATES: list[tuple[str | int | float | dt.date, PlanDate]] = [
+    # Days, as parse_fixed_date reads them: no words to show.
+    ("31/12/2026", PlanDate(D(2026, 12, 31))),
+    ("31.12.26", PlanDate(D(2026, 12, 31))),
+    ("31/12/26", PlanDate(D(2026, 12, 31))),
+    ("By 31/12/2026", PlanDate(D(2026, 12, 31))),
+    ("Due 1 Dec 2026", PlanDate(D(2026, 12, 1))),
+    (46357, PlanDate(D(2026, 12, 1))),
+    (dt.datetime(2026, 12, 1, 17, 0), PlanDate(D(2026, 12, 1))),
+    # A month: its last day.
+    ("March 2027", PlanDate(D(2027, 3, 31), words="March 2027", rule="end of month")),
+    ("Feb 2027", PlanDate(D(2027, 2, 28), words="Feb 2027", rule="end of month")),
+    ("Feb 2028", PlanDate(D(2028, 2, 29), words="Feb 2028", rule="end of month")),
+    ("Sept 2027", PlanDate(D(2027, 9, 30), words="Sept 2027", rule="end of month")),
+    ("Mar-27", PlanDate(D(2027, 3, 31), words="Mar-27", rule="end of month")),
+    ("03/2027", PlanDate(D(2027, 3, 31), words="03/2027", rule="end of month")),
+    (
+        "End of January 2027",
+        PlanDate(D(2027, 1, 31), words="End of January 2027", rule="end of month"),
+    ),
+    (
+        "By end of March 2027",
+        PlanDate(D(2027, 3, 31), words="By end of March 2027", rule="end of month"),
+    ),
+    # Quarters: with a financial year (April to March) or, with one year, the calendar's.
+    ("Q4 2026/27", PlanDate(D(2027, 3, 31), words="Q4 2026/27", rule="financial quarter")),
+    ("Q1 2027/28", PlanDate(D(2027, 6, 30), words="Q1 2027/28", rule="financial quarter")),
+    ("Q2 2027-28", PlanDate(D(2027, 9, 30), words="Q2 2027-28", rule="financial quarter")),
+    ("Q3 FY26/27", PlanDate(D(2026, 12, 31), words="Q3 FY26/27", rule="financial quarter")),
+    ("2026/27 Q4", PlanDate(D(2027, 3, 31), words="2026/27 Q4", rule="financial quarter")),
+    ("Q3 2026", PlanDate(D(2026, 9, 30), words="Q3 2026", rule="calendar quarter")),
+    ("Q1 2027", PlanDate(D(2027, 3, 31), words="Q1 2027", rule="calendar quarter")),
+    ("H1 2027/28", PlanDate(D(2027, 9, 30), words="H1 2027/28", rule="financial half-year")),
+    ("H2 2027/28", PlanDate(D(2028, 3, 31), words="H2 2027/28", rule="financial half-year")),
+    ("FY 2026/27", PlanDate(D(2027, 3, 31), words="FY 2026/27", rule="financial year")),
+    ("End of 2026/27", PlanDate(D(2027, 3, 31), words="End of 2026/27", rule="financial year")),
+    ("End of 2027", PlanDate(D(2027, 12, 31), words="End of 2027", rule="end of year")),
+    (2027, PlanDate(D(2027, 12, 31), words="2027", rule="end of year")),
+    # School terms (autumn 20 Dec, spring 31 Mar, summer 22 Jul) and seasons.
+    ("Autumn term 2026", PlanDate(D(2026, 12, 20), words="Autumn term 2026", rule="school term")),
+    ("Spring term 2027", PlanDate(D(2027, 3, 31), words="Spring term 2027", rule="school term")),
+    ("Summer term 2027", PlanDate(D(2027, 7, 22), words="Summer term 2027", rule="school term")),
+    (
+        "End of summer term 2026/27",
+        PlanDate(D(2027, 7, 22), words="End of summer term 2026/27", rule="school term"),
+    ),
+    (
+        "Autumn term 2026/27",
+        PlanDate(D(2026, 12, 20), words="Autumn term 2026/27", rule="school term"),
+    ),
+    ("Spring 2027", PlanDate(D(2027, 5, 31), words="Spring 2027", rule="season")),
+    ("Summer 2027", PlanDate(D(2027, 8, 31), words="Summer 2027", rule="season")),
+    ("Autumn 2026", PlanDate(D(2026, 11, 30), words="Autumn 2026", rule="season")),
+    ("Winter 2026", PlanDate(D(2027, 2, 28), words="Winter 2026", rule="season")),
+    ("Winter 2027/28", PlanDate(D(2028, 2, 29), words="Winter 2027/28", rule="season")),
+    # Several dates: the last is the deadline, the others milestones.
+    (
+        "By 31/12/2026\nBy 31/03/2027",
+        PlanDate(
+            D(2027, 3, 31),
+            milestones=(D(2026, 12, 31),),
+            words="By 31/12/2026 / By 31/03/2027",
+            rule="last of several dates",
+        ),
+    ),
+    (
+        "Draft by 30/09/2026\nConsultation: Q3 2026/27\nFinal report - March 2027",
+        PlanDate(
+            D(2027, 3, 31),
+            milestones=(D(2026, 9, 30), D(2026, 12, 31)),
+            words="Draft by 30/09/2026 / Consultation: Q3 2026/27 / Final report - March 2027",
+            rule="last of several dates",
+        ),
+    ),
+    ("1/4/2027; 1/1/2027", PlanDate(D(2027, 4, 1), milestones=(D(2027, 1, 1),),
+                                    words="1/4/2027 / 1/1/2027", rule="last of several dates")),
+    # No deadline, with the cadence where one is given.
+    ("Ongoing", PlanDate(None, words="Ongoing", rule="no deadline")),
+    ("TBC", PlanDate(None, words="TBC", rule="no deadline")),
+    ("N/A", PlanDate(None, words="N/A", rule="no deadline")),
+    ("-", PlanDate(None, words="-", rule="no deadline")),
+    ("Monthly", PlanDate(None, cadence="monthly", words="Monthly", rule="no deadline")),
+    ("Quarterly", PlanDate(None, cadence="quarterly", words="Quarterly", rule="no deadline")),
+    ("Weekly", PlanDate(None, cadence="weekly", words="Weekly", rule="no deadline")),
+    ("Termly", PlanDate(None, cadence="termly", words="Termly", rule="no deadline")),
+    ("Every Board", PlanDate(None, cadence="every board", words="Every Board",
+                             rule="no deadline")),
+    ("Six-monthly", PlanDate(None, cadence="six-monthly", words="Six-monthly",
+                             rule="no deadline")),
+    ("Annually", PlanDate(None, cadence="annually", words="Annually", rule="no deadline")),
+    (
+        "Ongoing (monthly review)",
+        PlanDate(None, cadence="monthly", words="Ongoing (monthly review)", rule="no deadline"),
+    ),
+    (
+        "Reported to every board meeting",
+        PlanDate(None, cadence="every board", words="Reported to every board meeting",
+                 rule="no deadline"),
+    ),
+    (
+        "Monthly\nBy 31/03/2027",
+        PlanDate(D(2027, 3, 31), cadence="monthly", words="Monthly / By 31/03/2027"),
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "expected"), PLAN_DATES)
+def test_plan_dates_as_written(value: str | int | float | dt.date, expected: PlanDate) -> None:
+    assert parse_plan_date(value) == expected
+
+
+def test_a_date_cell_shown_as_a_month_is_the_months_end() -> None:
+    # Excel stores "Mar-27" (format mmm-yy) as 1 March 2027.
+    assert parse_plan_date(dt.datetime(2027, 3, 1), month_only=True) == PlanDate(
+        D(2027, 3, 31), words="Mar 2027", rule="month-only cell"
+    )
+    assert parse_plan_date(D(2028, 2, 1), month_only=True).due == D(2028, 2, 29)
+    # The flag is about how a date cell was shown; text says what it says.
+    assert parse_plan_date("1/3/2027", month_only=True) == PlanDate(D(2027, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("31/2/2026", "is not a real date: February 2026 has 28 days"),
+        ("By 31/02/2027", "is not a real date: February 2027 has 28 days"),
+        ("By 31/12/2026\nBy 31/02/2027", "is not a real date: February 2027 has 28 days"),
+        ("13/2027", "is not a real date: there is no month 13"),
+        ("Q4 2026/28", "is not one year to the next: 2026/28"),
+        ("Mar 27", "could be a day or a month: write 27/03/2027 or March 2027"),
+    ],
+)
+def test_impossible_plan_dates(value: str, reason: str) -> None:
+    with pytest.raises(FixedDateError) as caught:
+        parse_plan_date(value)
+    assert str(caught.value) == reason
+    assert caught.value.well_formed
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["soon", "ASAP", "Smarch 2027", "Q5 2026", "1 Dec", "friday", "next month", "", "\n", 12],
+)
+def test_garbled_plan_dates(value: str | int) -> None:
+    # Relative words and year-less dates would name another day on the next import.
+    with pytest.raises(FixedDateError) as caught:
+        parse_plan_date(value)
+    assert not caught.value.well_formed
+
+
+@given(st.one_of(st.text(), st.lists(st.sampled_from(_VOCABULARY), max_size=5).map("\n".join)))
+def test_plan_dates_raise_only_their_error(text: str) -> None:
+    with contextlib.suppress(FixedDateError):
+        read = parse_plan_date(text)
+        assert read.due is None or isinstance(read.due, dt.date)

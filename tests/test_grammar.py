@@ -6,10 +6,18 @@ import datetime as dt
 
 import pytest
 
-from bot.domain import Rag
+from bot.domain import Rag, Status
 from bot.errors import CommandError
 from bot.grammar import commands as c
 from bot.grammar.parser import parse, parse_user
+from bot.grammar.words import (
+    RagReading,
+    StatusReading,
+    read_plan_rag,
+    read_plan_status,
+    read_rag,
+    read_status,
+)
 
 TODAY = dt.date(2026, 11, 23)  # a Monday
 
@@ -99,6 +107,9 @@ def test_action_forms(text: str, expected: c.Command) -> None:
         ("due 30 days", c.StatusDue(days=30)),
         ("digest", c.StatusDigest(post=False)),
         ("digest post", c.StatusDigest(post=True)),
+        ("nodate", c.StatusNoDate()),
+        ("undated", c.StatusNoDate()),
+        ("No Date", c.StatusNoDate()),
     ],
 )
 def test_status_forms(text: str, expected: c.Command) -> None:
@@ -120,6 +131,8 @@ def test_status_forms(text: str, expected: c.Command) -> None:
         ("due 12 someday", "someday", "/action due <id> <date> [reason]"),
         ("due 12", "Please give the new date.", "/action due"),
         ("rag 12 purple", "RAG must be red, amber or green.", "/action rag"),
+        # Blue is a plan's "complete", not a rating a chat command sets.
+        ("rag 12 blue", "RAG must be red, amber or green.", "/action rag"),
         ("add due tomorrow", "Please give the action a title.", "/action add"),
         ("add Fix it due 31/2/2027", "31/2/2027", "/action add"),
         ("reopen 12 now", "reopen takes only the action number.", "/action reopen"),
@@ -134,7 +147,9 @@ def test_action_errors(text: str, reason: str, usage: str) -> None:
     assert "\n" not in caught.value.reason
 
 
-@pytest.mark.parametrize("text", ["sideways", "due soonish", "digest now", "overdue please"])
+@pytest.mark.parametrize(
+    "text", ["sideways", "due soonish", "digest now", "overdue please", "nodate please"]
+)
 def test_status_errors(text: str) -> None:
     with pytest.raises(CommandError) as caught:
         status(text)
@@ -159,3 +174,92 @@ def test_unknown_command() -> None:
 )
 def test_user_references(token: str, expected: c.UserRef | None) -> None:
     assert parse_user(token) == expected
+
+
+# --- status and RAG words of plan files ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Not started", StatusReading(Status.OPEN)),
+        ("In progress", StatusReading(Status.IN_PROGRESS)),
+        ("On track", StatusReading(Status.IN_PROGRESS)),
+        ("  ON   TRACK. ", StatusReading(Status.IN_PROGRESS)),
+        ("Off track", StatusReading(Status.IN_PROGRESS, note="'Off track' read as in progress")),
+        (
+            "Carried forward",
+            StatusReading(Status.IN_PROGRESS, note="'Carried forward' read as in progress"),
+        ),
+        ("On hold", StatusReading(Status.BLOCKED, blocked_reason="On hold")),
+        ("Blocked", StatusReading(Status.BLOCKED)),
+        ("Complete", StatusReading(Status.DONE)),
+        ("Completed", StatusReading(Status.DONE)),
+        ("Closed", StatusReading(Status.DONE)),
+        ("Done", StatusReading(Status.DONE)),
+        ("Completed 12/10/2026", StatusReading(Status.DONE, done_on=dt.date(2026, 10, 12))),
+        ("Complete - 12 Oct 2026", StatusReading(Status.DONE, done_on=dt.date(2026, 10, 12))),
+        ("Closed on 2026-10-12", StatusReading(Status.DONE, done_on=dt.date(2026, 10, 12))),
+        # Done all the same, but never stamped with a guessed day.
+        (
+            "Completed Oct 2026",
+            StatusReading(
+                Status.DONE, note="'Completed Oct 2026' read as done, on a day not known"
+            ),
+        ),
+        (
+            "Overdue",
+            StatusReading(
+                None, note="'Overdue' is worked out from the deadline; status left as it is"
+            ),
+        ),
+        ("Cancelled", StatusReading(Status.CANCELLED)),
+    ],
+)
+def test_plan_status_words(text: str, expected: StatusReading) -> None:
+    assert read_plan_status(text) == expected
+
+
+@pytest.mark.parametrize("text", ["nearly", "green-ish", "Completed soon", ""])
+def test_plan_status_words_that_are_not(text: str) -> None:
+    assert read_plan_status(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Red", RagReading(Rag.RED)),
+        ("r", RagReading(Rag.RED)),
+        ("AMBER", RagReading(Rag.AMBER)),
+        ("g", RagReading(Rag.GREEN)),
+        ("Blue", RagReading(Rag.BLUE, done=True)),
+        ("B", RagReading(Rag.BLUE, done=True)),
+        ("Complete", RagReading(Rag.BLUE, done=True)),
+        ("Completed", RagReading(Rag.BLUE, done=True)),
+        ("Closed", RagReading(Rag.BLUE, done=True)),
+        ("Done", RagReading(Rag.BLUE, done=True)),
+        ("A/G", RagReading(Rag.AMBER, note="'A/G' read as amber, the worse of the two")),
+        ("G/A", RagReading(Rag.AMBER, note="'G/A' read as amber, the worse of the two")),
+        ("R/A", RagReading(Rag.RED, note="'R/A' read as red, the worse of the two")),
+        (
+            "Amber - Green",
+            RagReading(Rag.AMBER, note="'Amber - Green' read as amber, the worse of the two"),
+        ),
+        ("A/A", RagReading(Rag.AMBER)),
+    ],
+)
+def test_plan_rag_words(text: str, expected: RagReading) -> None:
+    assert read_plan_rag(text) == expected
+
+
+@pytest.mark.parametrize("text", ["purple", "A/X", "RAG", "", "red amber green"])
+def test_plan_rag_words_that_are_not(text: str) -> None:
+    assert read_plan_rag(text) is None
+
+
+def test_chat_keeps_its_own_words() -> None:
+    # Plans may say "Blue" or "On hold"; the commands' words stay the short list.
+    assert read_rag("amber") == Rag.AMBER
+    assert read_rag("blue") is None
+    assert read_status("in progress") == Status.IN_PROGRESS
+    assert read_status("on hold") is None

@@ -453,7 +453,7 @@ CADENCES: dict[str, str] = {
 }  # fmt: skip
 _CADENCE_RE = re.compile(
     r"(?:(?:ongoing|on-going|continuous)(?: [:;/–-])? )?"
-    r"(?:(?:reviewed|reported|updated|reporting|review|updates?|at) )?"
+    r"(?:(?:(?:reviewed|reported|updated|reporting|review|updates?)(?: to| at)?|to|at) )?"
     rf"(?P<c>{_alternatives(dict.fromkeys(CADENCES, 0))})"
     r"(?: (?:review|reviews|reporting|report|reports|updates?|monitoring|meetings?|thereafter))?"
     r"(?: [:;/–-])?(?: (?:ongoing|on-going|continuous))?"
@@ -559,10 +559,11 @@ def _plan_part(text: str) -> PlanDate:
         return PlanDate(None, cadence=CADENCES[match["c"]], rule="no deadline")
     found = _dated(words)
     if found is None:
-        # "Draft by 31/12/2026", "Final report: March 2027": a label before the date.
-        cut = max(words.rfind(" by "), words.rfind(": "))
+        # "Draft by 31/12/2026", "Final report: March 2027", "Review - Q4 2026/27": a label
+        # before the date.
+        cut = max(words.rfind(" by "), words.rfind(": "), words.rfind(" - "), words.rfind(" – "))
         if cut > 0:
-            found = _dated(words[cut:].lstrip(" :"))
+            found = _dated(words[cut:].lstrip(" :-–"))
     if found is None:
         raise FixedDateError("is not a date", well_formed=False)
     return found
