@@ -79,10 +79,10 @@ def test_bad_input_gets_a_reason(
 
 def test_import_reports_bad_rows(database_url: str, tmp_path: Path) -> None:
     plan = tmp_path / "plan.csv"
-    plan.write_text("title,owner,due\nAudit,amira,2026-12-01\nTrain,,tomorrow\n")
+    plan.write_text("title,owner,due\nAudit,amira,2026-12-01\nTrain,,1/13/2026\n")
     run = actionbot(database_url, "import", str(plan))
     assert run.returncode == 1
-    assert "row 3: owner is empty" in run.stderr
+    assert "row 3: due '1/13/2026' is not a real date" in run.stderr
     plan.write_text("title,owner,due\nAudit,amira,2026-12-01\n")
     ok = actionbot(database_url, "import", str(plan))
     assert ok.returncode == 0, ok.stderr

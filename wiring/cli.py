@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="read only this sheet of a workbook (repeat for several)",
     )
 
+    people = sub.add_parser("people", help="the people directory: who plans name as owners")
+    people_sub = people.add_subparsers(dest="people_command", required=True, metavar="ACTION")
+    people_import = people_sub.add_parser(
+        "import", help="add or update people from a .csv or .xlsx file"
+    )
+    people_import.add_argument("file", type=Path)
+    people_sub.add_parser("list", help="everyone the bot knows, and who is reachable in chat")
+
     exp = sub.add_parser("export", help="write the register (and its history)")
     exp.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     exp.add_argument(
@@ -78,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; the exit status is 0 on success, 1 on a reported failure."""
     args = build_parser().parse_args(argv)
     # The console is a chat: only problems are logged there, unless -v asks for more.
-    quiet = args.command in ("console", "export", "import") and not args.verbose
+    quiet = args.command in ("console", "export", "import", "people") and not args.verbose
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -213,6 +221,28 @@ class _PreviewOutput:
             sys.stdout.write(render_preview(preview))
 
 
+def _people(args: argparse.Namespace, settings: Settings) -> int:
+    from wiring.root import compose
+
+    core = compose(settings).core
+    if args.people_command == "list":
+        from wiring.people import print_people
+
+        print_people(core, out=sys.stdout)
+        return 0
+    from bot.plans.reader import PlanFileError
+    from wiring.people import import_people
+
+    try:
+        return import_people(core, args.file, out=sys.stdout)
+    except PlanFileError as exc:
+        print(f"Nobody was imported from {args.file}: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.plans.exporter import export_register
     from wiring.root import compose
@@ -263,5 +293,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "migrate": _migrate,
     "import": _import,
     "export": _export,
+    "people": _people,
     "run": _run,
 }

@@ -33,30 +33,39 @@ from bot.grammar.words import (
     read_plan_status,
 )
 from bot.plans.reader import Cell, PlanImportError, RawRow, RowError
+from bot.services.people_directory import chat_id_in, email_in, fold, is_platform_id
 
 # Column widths of storage.models.Action: longer text would fail on PostgreSQL mid-transaction.
 _MAX_LENGTH = {"ref": 64, "workstream": 200, "priority": 50}
 
-_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
-_SLACK_MENTION = re.compile(r"<@([A-Za-z0-9]+)(?:\|[^>]*)?>")
-_USER_ID = re.compile(r"[^\s<>@,;]+")
+# Where one owner cell names several people: "A / B", "A & B", "A; B", "A and B", lines.
+_OWNER_SEPARATORS = re.compile(r"\s*(?:[;\n/&]|\band\b)\s*", re.IGNORECASE)
+# Cells that say nobody is named yet: the action loads unassigned.
+_NOBODY = frozenset({"tbc", "tba", "tbd", "n a", "na", "none", "unassigned", "vacant", "nobody"})
 
 
 @dataclass(frozen=True)
 class OwnerRef:
-    """Who a row names as owner: exactly one of an email (lower-case) or a platform user id."""
+    """Who a row names: an email (lower-case), a platform user id, or a name or job title.
+
+    A single word ("amira") is both a user id and a name: the id is tried first. `name` is the
+    folded text the people directory matches (bot.services.people_directory.fold).
+    """
 
     text: str
     email: str | None = None
     external_id: str | None = None
+    name: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         """One key per person named, however many rows name them."""
         if self.email is not None:
             return ("email", self.email)
-        assert self.external_id is not None
-        return ("id", self.external_id)
+        if self.external_id is not None:
+            return ("id", self.external_id)
+        assert self.name is not None
+        return ("name", self.name)
 
 
 def cell_error(message: str) -> PydanticCustomError:
@@ -97,30 +106,45 @@ def read_title(value: Cell) -> str:
     return text
 
 
-def read_owner(value: Cell) -> OwnerRef:
-    """The owner cell; it may not be empty."""
+def read_owners(value: Cell) -> tuple[OwnerRef, ...]:
+    """An owner (or supporting) cell: everyone it names, in order; empty when it names nobody."""
     text = cell_text(value)
-    if text is None:
-        raise cell_error("owner is empty")
-    return parse_owner(text)
+    if text is None or fold(text) in _NOBODY:
+        return ()
+    return tuple(parse_owner(part) for part in split_owners(text))
+
+
+def split_owners(text: str) -> list[str]:
+    """The people one cell names: `A / B`, `A & B`, `A; B`, `A and B`, lines, listed emails."""
+    parts: list[str] = []
+    for piece in _OWNER_SEPARATORS.split(text):
+        piece = piece.strip(" ,")
+        if not piece:
+            continue
+        # Commas separate emails ("a@x.gov.uk, b@x.gov.uk", Outlook's "Name <a@x.gov.uk>,
+        # Name <b@x.gov.uk>") but not a name ("Marsh, Helen", "Marsh, Helen <a@x.gov.uk>").
+        for chunk in re.split(r"(?<=>)\s*,\s*", piece):
+            commas = [p.strip() for p in chunk.split(",") if p.strip()]
+            if len(commas) > 1 and "<" not in chunk and any(email_in(p) for p in commas):
+                parts.extend(commas)
+            elif chunk.strip(" ,"):
+                parts.append(chunk.strip(" ,"))
+    return parts
 
 
 def parse_owner(text: str) -> OwnerRef:
-    """An owner cell as an email or a platform user id (`U012AB3CD`, `amira`, `<@U012AB3CD>`).
-
-    Display names ("Amira Khan") are refused: two people can share one, and the platform
-    cannot look a person up by it.
-    """
+    """One owner: an email (`Name <email>` too), a platform user id, or a name or job title."""
     if len(text) > 320:
-        raise cell_error(f"owner '{quoted(text)}' is too long for a user id or an email")
-    if match := _SLACK_MENTION.fullmatch(text):
-        return OwnerRef(text=text, external_id=match.group(1))
-    if _EMAIL.fullmatch(text):
-        return OwnerRef(text=text, email=text.lower())
-    user_id = text.removeprefix("@")
-    if "@" not in text[1:] and _USER_ID.fullmatch(user_id) and len(user_id) <= 200:
+        raise cell_error(f"owner '{quoted(text)}' is too long for a name, a user id or an email")
+    if (email := email_in(text)) is not None:
+        return OwnerRef(text=text, email=email)
+    user_id = chat_id_in(text)
+    if user_id is not None and is_platform_id(text):
         return OwnerRef(text=text, external_id=user_id)
-    raise cell_error(f"owner '{quoted(text)}' is not a user id or an email")
+    name = fold(text)
+    if not name:
+        raise cell_error(f"owner '{quoted(text)}' is not a name, a user id or an email")
+    return OwnerRef(text=text, external_id=user_id, name=name)
 
 
 def read_due(value: Cell, *, month_only: bool = False) -> PlanDate:
@@ -314,7 +338,16 @@ class PlanRow(BaseModel):
 
     row: int
     title: str
-    owner: OwnerRef
+    #: Everyone the owner cell names: the first is accountable, the others support. Empty:
+    #: the action is unassigned.
+    owners: tuple[OwnerRef, ...] = ()
+    #: The supporting column's people, after the owner cell's own supporters.
+    supporting: tuple[OwnerRef, ...] = ()
+    #: The owner cell as written, kept on an action whose owner nobody answers to yet.
+    owner_cell: str | None = None
+    #: Where the owner and supporting cells are, for the import summary (`'Plan'!F14`).
+    owner_at: str = ""
+    supporting_at: str = ""
     #: None: the plan gives no deadline ("Ongoing", "Monthly", empty); the action needs a date.
     due: dt.date | None = None
     #: How often an action without a deadline is reported on ("monthly", "every board").
@@ -333,6 +366,8 @@ class PlanRow(BaseModel):
     #: The reason a status word gives for a block ("On hold").
     blocked_reason: str | None = None
     notes: str | None = None
+    #: How the board will know the action worked ("Success measure", "Impact measure").
+    success_measure: str | None = None
     #: What the preview should point out: fill-only RAG, month-only cells, A/G read as amber.
     warnings: tuple[str, ...] = ()
     #: Cells read with a rule: (column, text as written, what it was read as).
@@ -343,12 +378,22 @@ class PlanRow(BaseModel):
     def _title(cls, value: Cell) -> str:
         return read_title(value)
 
-    @field_validator("owner", mode="before")
+    @field_validator("owners", "supporting", mode="before")
     @classmethod
-    def _owner(cls, value: Cell) -> OwnerRef:
-        return read_owner(value)
+    def _owners(cls, value: Cell) -> tuple[OwnerRef, ...]:
+        return read_owners(value)
 
-    @field_validator("ref", "workstream", "priority", "notes", mode="before")
+    @field_validator("owner_cell", mode="before")
+    @classmethod
+    def _owner_cell(cls, value: Cell) -> str | None:
+        return cell_text(value)
+
+    @property
+    def owner(self) -> OwnerRef | None:
+        """The accountable owner, None when the row names nobody."""
+        return self.owners[0] if self.owners else None
+
+    @field_validator("ref", "workstream", "priority", "notes", "success_measure", mode="before")
     @classmethod
     def _text(cls, value: Cell, info: ValidationInfo) -> str | None:
         return read_text(value, info.field_name or "")
@@ -367,6 +412,9 @@ def validate_rows(raw_rows: Sequence[RawRow]) -> list[PlanRow]:
     for raw in raw_rows:
         data = {column: raw.cells.get(column) for column in PlanRow.model_fields}
         data["row"] = raw.number
+        data["owners"] = data["owner_cell"] = raw.cells.get("owner")
+        data["owner_at"] = raw.address("owner")
+        data["supporting_at"] = raw.address("supporting")
         # Due, status and RAG are read together, with the month-only formats and fill colours
         # the reader saw; their problems join the other cells' below.
         schedule, problems = read_schedule(raw)

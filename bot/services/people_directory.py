@@ -313,7 +313,8 @@ def _apply(person: Person, row: PersonRow, email: str | None, index: PeopleIndex
     changed = False
     if row.name and row.name.strip():
         name = display_name(row.name)
-        if person.display_name != name:
+        # "gareth  lowe" is the same name as "Gareth Lowe": not a reason to rename anybody.
+        if fold(person.display_name) != fold(name):
             person.display_name, changed = name, True
     if email is not None and person.email != email:
         person.email, changed = email, True
