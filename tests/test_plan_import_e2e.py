@@ -259,3 +259,20 @@ def test_sheet_option_limits_the_import(database_url: str, tmp_path: Path, sheet
     run = actionbot(database_url, "import", str(path), "--sheet", sheet, "--dry-run")
     assert run.returncode == 0, run.stderr
     assert "Sheet 'Cover'" not in run.stdout
+
+
+def test_the_readme_example_works_as_written(database_url: str, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Plans in, evidence out") :]
+    plan = section.split("```csv\n", 1)[1].split("```", 1)[0]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "plan.csv").write_text(plan, encoding="utf-8")
+    command = section.split("`.venv/bin/actionbot ", 1)[1].split("`", 1)[0].split()
+    assert command == ["import", "plan.csv", "--dry-run"]
+    run = actionbot(database_url, *command, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    printed = [line.rstrip() for line in run.stdout.splitlines()]
+    # The README's output is abridged: every line it shows is printed, in that order.
+    at = 0
+    for line in (line.rstrip() for line in shown.splitlines()):
+        at = printed.index(line, at) + 1
