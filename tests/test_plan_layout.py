@@ -591,8 +591,25 @@ def test_a_column_headed_twice_is_named_by_its_cells(tmp_path: Path) -> None:
     book.save(path)
     (row,) = read_plan(path).rows
     # A second notes column is kept beside the first, for the notes.
-    assert row.cells == {"title": "Audit", "owner": "amira", "notes": "one"}
-    assert row.extra == {"Detail": "x", "Update": "two", "Comments (F)": "three"}
+    # The plainest name wins the column; the others are kept for the notes.
+    assert row.cells == {"title": "Audit", "owner": "amira", "notes": "two"}
+    assert row.extra == {"Detail": "x", "Comments": "one", "Comments (F)": "three"}
+
+
+def test_the_bots_own_register_reads_back_without_its_worked_out_columns() -> None:
+    header = ["id", "ref", "title", "owner", "owner_email", "due", "days_late", "notes"]
+    (row,) = rows_from_table([header, ["7", "A-1", "Audit", "amira", "a@x.example", "", "3", ""]])
+    assert row.cells == {
+        "ref": "A-1",
+        "title": "Audit",
+        "owner": "amira",
+        "due": None,
+        "notes": None,
+    }
+    assert row.extra == {}
+    # A plan whose only reference column is "ID" has its refs there.
+    (row,) = rows_from_table([["ID", "Action"], ["A-1", "Audit"]])
+    assert row.cells == {"ref": "A-1", "title": "Audit"}
 
 
 def test_guard_rails(tmp_path: Path) -> None:

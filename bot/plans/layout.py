@@ -91,6 +91,12 @@ _PLAN_SYNONYMS: dict[str, tuple[str, ...]] = {
     _PRIORITY: ("priority", "priorities"),
 }  # fmt: skip
 
+#: Columns of the bot's own register export that it works out itself rather than reads.
+_REGISTER_ONLY = frozenset(
+    ("id", "owner_email", "days_late", "blocked_reason", "created_at", "updated_at", "done_at",
+     "cadence", "owner_text")
+)  # fmt: skip
+
 _PEOPLE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "name": ("name", "full name", "person", "contact", "contact name", "staff name", "names"),
     "role": (
@@ -505,31 +511,43 @@ class _Table:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+def _rank(text: str, kind: str) -> int:
+    """How plainly a header names its column: "Notes" beats "Comments", "Ref" beats "ID"."""
+    phrases = _PLAN_SYNONYMS.get(kind, ())
+    key = header_key(text)
+    return phrases.index(key) if key in phrases else len(phrases)
+
+
 def _plan_table(sheet: _Sheet, header: _Header) -> _Table:
     columns: dict[str, int] = {}
-    keys: dict[str, str] = {}
     extra: dict[int, str] = {}
-    mapping: dict[str, str] = {}
+    ignored: set[int] = set()
     deferred: list[tuple[int, str, str]] = []
+    named: dict[str, list[tuple[int, int, str]]] = {}
     row = header.rows[0]
+    # The bot's own register (an export re-imported) has columns it works out itself.
+    register = any(text == "ref" for _, text, _ in header.columns)
     for column, text, kind in header.columns:
-        if kind is None:
+        if text in _REGISTER_ONLY and (text != "id" or register):
+            ignored.add(column)
+        elif kind is None:
             extra[column] = text
         elif kind in (_AGENCY, _PRIORITY):
             deferred.append((column, text, kind))
-        elif kind in columns:
-            if header_key(text) == keys[kind] and kind in ("title", "owner", "due"):
-                first = sheet.address(row, columns[kind])
-                raise PlanFileError(
-                    f"the column '{kind}' appears twice in the header "
-                    f"({first} and {sheet.address(row, column)}, both {_quote(text)}); "
-                    "rename one of them"
-                )
-            extra[column] = text  # "Update" beside "Comments": both kept, the second in notes
         else:
-            columns[kind] = column
-            keys[kind] = header_key(text)
-            mapping[text] = kind
+            for _, other, first in named.get(kind, []):
+                if header_key(text) == header_key(first) and kind in ("title", "owner", "due"):
+                    raise PlanFileError(
+                        f"the column '{kind}' appears twice in the header "
+                        f"({sheet.address(row, other)} and {sheet.address(row, column)}, "
+                        f"both {_quote(text)}); rename one of them"
+                    )
+            named.setdefault(kind, []).append((_rank(text, kind), column, text))
+    for kind, candidates in named.items():
+        _, column, _ = min(candidates)
+        columns[kind] = column
+        # "Update" beside "Notes": both kept, the second for the notes.
+        extra.update((other, text) for _, other, text in candidates if other != column)
     for column, text, kind in deferred:
         if kind == _AGENCY:
             # "Lead agency" beside "Lead officer": the officer is the owner.
@@ -542,7 +560,8 @@ def _plan_table(sheet: _Sheet, header: _Header) -> _Table:
             extra[column] = text
         else:
             columns[target] = column
-            mapping[text] = target
+    read_as = {column: kind for kind, column in columns.items()}
+    mapping = {text: read_as[column] for column, text, _ in header.columns if column in read_as}
     # A header written twice ("Comments" beside "Comments") is told apart by its column.
     earlier: set[str] = set()
     for column, text, _ in header.columns:
@@ -555,7 +574,11 @@ def _plan_table(sheet: _Sheet, header: _Header) -> _Table:
         columns=columns,
         extra=extra,
         mapping=mapping,
-        unknown=tuple(extra[column] for column in sorted(extra)),
+        unknown=tuple(
+            extra.get(column, text)
+            for column, text, _ in header.columns
+            if column in extra or column in ignored
+        ),
         width=width,
         start=header.last + 1,
     )
