@@ -3,7 +3,9 @@ cells with several people, unassigned and unreachable owners, supporting owners,
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from bot.domain import Platform, Status
+from bot.plans.exporter import export_register
 from bot.plans.owners import Owners, look_up_owners, resolve_owners
 from bot.plans.reader import PersonRow, RawRow
 from bot.plans.rows import OwnerRef, validate_rows
@@ -506,3 +509,14 @@ def test_people_import_and_list_through_the_cli(database_url: str, tmp_path: Pat
     refused = actionbot(database_url, "people", "import", str(bad))
     assert refused.returncode == 1
     assert "must be a .csv or .xlsx file" in refused.stderr
+
+
+def test_the_register_lists_supporting_owners(core: Core) -> None:
+    plan_with_supporter(core)
+    out = io.BytesIO()
+    export_register(core, fmt="csv", history=False, out=out)
+    register = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
+    assert [(r["title"], r["owner"], r["supporting"], r["owner_text"]) for r in register] == [
+        ("Audit case files", "amira", "ben; lead@partner.org.uk", ""),
+        ("Front door review", "HoS Front Door", "", "HoS Front Door"),
+    ]

@@ -39,6 +39,7 @@ REGISTER_COLUMNS = (
     "success_measure",
     "cadence",
     "owner_text",
+    "supporting",
 )
 HISTORY_COLUMNS = (
     "at",
@@ -140,6 +141,8 @@ def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
         action.success_measure,
         action.cadence,
         action.owner_text,
+        # Supporting owners as the importer's `supporting` column reads them back.
+        "; ".join(filter(None, (owner_address(s.person) for s in action.supporters))) or None,
     ]
 
 
