@@ -275,9 +275,7 @@ def test_xlsx_import_with_header_below_a_blank_row(plans_core: Core, tmp_path: P
     book.save(path)
     with pytest.raises(PlanImportError) as caught:
         import_plan(plans_core, path, directory=ConsoleDirectory())
-    assert caught.value.errors == [
-        RowError(10, f"due 'someday' is not a date ({PLAN_DATE_FORMS})")
-    ]
+    assert caught.value.errors == [RowError(10, f"due 'someday' is not a date ({PLAN_DATE_FORMS})")]
 
 
 @pytest.mark.parametrize(
@@ -353,15 +351,16 @@ def test_every_bad_row_is_reported_and_nothing_loads(plans_core: Core, tmp_path:
     [
         (
             "plan.csv",
-            "Title,Owner,Notes\nAudit,amira,\n",
-            "the header row (row 1) has no 'due' column (it has 'title', 'owner', "
-            "'notes'); a plan needs title, owner and due",
+            "Improvement plan\n\nOwner,Due,Notes\namira,2026-12-01,\n",
+            "no plan table found: looked in the first 30 rows for a header row with a column "
+            "of actions (Action, Title, Task, What we will do …) and at least one more known "
+            "column (Lead officer, Target date, Status, RAG …). row 3 has 'Owner', "
+            "'Due', 'Notes' but no column of actions (head it 'Action')",
         ),
         (
             "plan.csv",
-            "\n\nref,title\nA-1,Audit\n",
-            "the header row (row 3) has no 'owner', 'due' column (it has 'ref', "
-            "'title'); a plan needs title, owner and due",
+            "\n\nTitle\nAudit\n",
+            "no plan table found: looked in the first 30 rows",
         ),
         ("plan.csv", "title,owner,due,Title\n", "the column 'title' appears twice"),
         ("plan.csv", " \n,,\n", "the file is empty"),

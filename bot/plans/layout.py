@@ -816,9 +816,13 @@ def _no_plan(reads: Sequence[_Read]) -> PlanFileError:
                 if "title" not in header.found
                 else "second known column (such as 'Lead officer' or 'Target date')"
             )
+            row = (
+                f"row {header.rows[0]}"
+                if read.sheet.name is None
+                else f"{where} row {header.rows[0]}"
+            )
             found.append(
-                f"{where} row {header.rows[0]} has {known} but no {lacks}; "
-                f"its first rows hold {_first_rows(read.sheet)}"
+                f"{row} has {known} but no {lacks}; its first rows hold {_first_rows(read.sheet)}"
             )
         else:
             kind = "" if read.sheet.name is None else f" ({read.kind})"
