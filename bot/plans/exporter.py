@@ -115,10 +115,13 @@ def owner_address(person: Person | None) -> str | None:
 
 
 def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
-    """One action in REGISTER_COLUMNS order (due as a date; times as ISO text)."""
-    late = 0
-    if action.due_date is not None and not action.status.is_closed:
-        late = max(0, (today - action.due_date).days)
+    """One action in REGISTER_COLUMNS order (due as a date; times as ISO text).
+
+    Without a deadline, due and days_late are blank: the action cannot be late.
+    """
+    late: int | None = None
+    if action.due_date is not None:
+        late = 0 if action.status.is_closed else max(0, (today - action.due_date).days)
     return [
         action.id,
         action.ref,
