@@ -13,6 +13,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from bot.clock import FixedClock
 from bot.domain import Platform, Status
 from bot.plans.exporter import export_register
 from bot.plans.owners import Owners, look_up_owners, resolve_owners
@@ -20,7 +21,7 @@ from bot.plans.reader import PersonRow, RawRow
 from bot.plans.rows import OwnerRef, validate_rows
 from bot.render.text import render
 from bot.services.context import Caller, Core
-from bot.services.directory import Account
+from bot.services.directory import Account, Directory
 from bot.services.dispatch import run_command
 from bot.services.people import resolve_caller
 from bot.services.people_directory import (
@@ -30,10 +31,14 @@ from bot.services.people_directory import (
     load_people,
     name_keys,
 )
+from handlers.teams.connector import Connector, NoToken
+from handlers.teams.directory import TeamsDirectory
+from handlers.teams.references import Reference, find_user_by_email, save_reference
 from scheduler.reminders import plan_reminders
 from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, Identity, Person, PersonName, Supporter
+from tests.support.fake_connector import fake_connector
 from tests.test_console import actionbot
 
 NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
@@ -289,7 +294,7 @@ def test_owner_cells_name_several_people_or_nobody() -> None:
 
 
 def resolve(
-    core: Core, raw: list[RawRow], chat: SlackLike
+    core: Core, raw: list[RawRow], chat: Directory
 ) -> tuple[Owners, list[tuple[str | None, list[str], str | None]]]:
     plan = validate_rows(raw)
     accounts = look_up_owners(core, plan, directory=chat)
@@ -520,3 +525,47 @@ def test_the_register_lists_supporting_owners(core: Core) -> None:
         ("Audit case files", "amira", "ben; lead@partner.org.uk", ""),
         ("Front door review", "HoS Front Door", "", "HoS Front Door"),
     ]
+
+
+def test_teams_owners_by_email_are_found_among_the_board_teams_members(core: Core) -> None:
+    with fake_connector() as connector:
+        connector.members.update(
+            {
+                "29:ann": {"name": "Ann Lee", "email": "ann.lee@council.gov.uk"},
+                "29:bo": {"name": "Bo Khan", "userPrincipalName": "bo.khan@council.gov.uk"},
+                "29:cy": {"name": "Cy Hart", "email": "Cy.Hart@Council.gov.uk"},
+            }
+        )
+        connector.teams["19:board@thread.tacv2"] = ["29:ann", "29:bo", "29:cy"]
+        with transaction(core.sessions) as session:
+            save_reference(
+                session,
+                Reference(
+                    key="conversation:19:board@thread.tacv2",
+                    service_url=connector.url,
+                    conversation_id="19:board@thread.tacv2",
+                    conversation_type="channel",
+                    tenant_id="tenant-1",
+                    bot_id="28:bot",
+                ),
+                now=NOW,
+            )
+        teams = TeamsDirectory(core.sessions, connector=Connector(NoToken()), clock=FixedClock(NOW))
+        _, people = resolve(
+            core, rows("cy.hart@council.gov.uk / Bo Khan <BO.KHAN@council.gov.uk>"), teams
+        )
+        assert people == [("Cy Hart", ["Bo Khan"], None)]
+        # Two pages of members (a continuation token), asked once for both emails.
+        paged = [c.path for c in connector.calls if "pagedmembers" in c.path]
+        assert paged == [
+            "/v3/conversations/19%3Aboard%40thread.tacv2/pagedmembers?pageSize=500",
+            "/v3/conversations/19%3Aboard%40thread.tacv2/pagedmembers"
+            "?pageSize=500&continuationToken=2",
+        ]
+        assert teams.lookup_email("nobody@council.gov.uk") is None
+        assert len([c for c in connector.calls if "pagedmembers" in c.path]) == 2
+    with core.sessions() as session:
+        cy = session.scalars(select(Person).where(Person.email == "cy.hart@council.gov.uk")).one()
+        assert [(i.platform, i.external_id) for i in cy.identities] == [(Platform.TEAMS, "29:cy")]
+        # Ann was not named, but she is now a member the bot can reach and link by email.
+        assert find_user_by_email(session, email="ann.lee@council.gov.uk") is not None

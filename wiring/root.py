@@ -94,7 +94,8 @@ def compose(
     client = slack_client or _slack_client(settings)
     connector = teams_connector or (_teams_connector(settings) if settings.teams_enabled else None)
     slack_directory = _slack_directory(client) if client is not None else None
-    teams_directory = _teams_directory(sessions) if connector is not None else None
+    clock = clock or SystemClock()
+    teams_directory = _teams_directory(sessions, connector, clock) if connector else None
     directories: dict[Platform, Directory] = {Platform.CONSOLE: ConsoleDirectory()}
     if slack_directory is not None:
         directories[Platform.SLACK] = slack_directory
@@ -103,7 +104,7 @@ def compose(
     core = Core(
         settings=settings,
         sessions=sessions,
-        clock=clock or SystemClock(),
+        clock=clock,
         directories=directories,
     )
     slack = teams = None
@@ -141,7 +142,9 @@ def _slack_directory(client: WebClient) -> SlackDirectory:
     return SlackDirectory(client)
 
 
-def _teams_directory(sessions: sessionmaker[Session]) -> TeamsDirectory:
+def _teams_directory(
+    sessions: sessionmaker[Session], connector: Connector, clock: Clock
+) -> TeamsDirectory:
     from handlers.teams.directory import TeamsDirectory
 
-    return TeamsDirectory(sessions)
+    return TeamsDirectory(sessions, connector=connector, clock=clock)

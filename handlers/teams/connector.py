@@ -1,8 +1,9 @@
 """The Bot Connector REST calls the bot makes, and the token that authorises them.
 
-Only three calls are needed (https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference):
+Four calls are needed (https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference):
 send an activity (`POST /v3/conversations/{id}/activities[/{replyToId}]`), open a 1:1 chat
-(`POST /v3/conversations`) and look a member up (`GET /v3/conversations/{id}/members/{userId}`).
+(`POST /v3/conversations`), look a member up (`GET /v3/conversations/{id}/members/{userId}`)
+and list a team's members (`GET /v3/conversations/{id}/pagedmembers`).
 
 Why not the Teams SDK's `ApiClient`: it is async-only, while the outbox worker and the core are
 synchronous and call a sender from plain threads. These three calls over a synchronous httpx
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -139,6 +141,30 @@ class Connector:
                 return None
             raise
         return answer if isinstance(answer, dict) else None
+
+    def paged_members(
+        self, service_url: str, conversation_id: str, *, page_size: int = 500
+    ) -> Iterator[dict[str, Any]]:
+        """Every member of a team or channel (name, email, userPrincipalName), page by page.
+
+        `GET /v3/conversations/{id}/pagedmembers` answers a page and a continuationToken
+        until the last page; a channel's id gives its team's members.
+        """
+        base = f"/v3/conversations/{quote(conversation_id, safe='')}/pagedmembers"
+        token: str | None = None
+        while True:
+            query = {"pageSize": str(page_size)}
+            if token:
+                query["continuationToken"] = token
+            answer = self._call("GET", service_url, f"{base}?{urlencode(query)}", None)
+            if not isinstance(answer, dict):
+                return
+            for member in answer.get("members") or []:
+                if isinstance(member, dict) and member.get("id"):
+                    yield member
+            token = answer.get("continuationToken") or None
+            if not token:
+                return
 
     def _call(self, method: str, service_url: str, path: str, body: dict[str, Any] | None) -> Any:
         url = service_url.rstrip("/") + path

@@ -66,6 +66,17 @@ def find_user_by_email(session: Session, *, email: str) -> Reference | None:
     return _detach(row) if row is not None else None
 
 
+def team_conversations(session: Session) -> list[Reference]:
+    """The channels the bot has been used in, most recently seen first: their members are
+    the board's team."""
+    query = select(TeamsReference).where(
+        TeamsReference.conversation_type == "channel", TeamsReference.conversation_id.is_not(None)
+    )
+    return [
+        _detach(row) for row in session.scalars(query.order_by(TeamsReference.updated_at.desc()))
+    ]
+
+
 def save_reference(session: Session, ref: Reference, *, now: dt.datetime) -> None:
     """Insert or refresh a reference; a known conversation id is never replaced by None.
 

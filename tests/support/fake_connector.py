@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 _ACTIVITIES = re.compile(r"^/v3/conversations/([^/]+)/activities(?:/([^/]+))?$")
 _MEMBER = re.compile(r"^/v3/conversations/([^/]+)/members/([^/]+)$")
+_PAGED = re.compile(r"^/v3/conversations/([^/?]+)/pagedmembers(?:\?(.*))?$")
 
 
 @dataclass
@@ -74,6 +75,10 @@ class FakeConnector:
     created: list[dict[str, Any]] = field(default_factory=list)
     #: Teams user id -> the member profile the connector returns (name, email, …).
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Conversation (team or channel) id -> the Teams user ids of its members, in order.
+    teams: dict[str, list[str]] = field(default_factory=dict)
+    #: Members per page of pagedmembers, whatever pageSize asks: small, so paging is exercised.
+    page_size: int = 2
     #: The JWKS document served at /keys (empty: no keys).
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     #: Statuses to answer the next activity posts with, first to last (then 200).
@@ -121,6 +126,22 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
                 return
             if self.path == "/v1/.well-known/keys":
                 self._answer(200, state.jwks)
+                return
+            paged = _PAGED.match(self.path)
+            if paged:
+                team = state.teams.get(unquote(paged.group(1)))
+                if team is None:
+                    self._answer(404, {"error": {"code": "ConversationNotFound"}})
+                    return
+                query = parse_qs(paged.group(2) or "")
+                start = int(query.get("continuationToken", ["0"])[0])
+                page = team[start : start + state.page_size]
+                answer: dict[str, Any] = {
+                    "members": [{"id": user, **state.members[user]} for user in page]
+                }
+                if start + state.page_size < len(team):
+                    answer["continuationToken"] = str(start + state.page_size)
+                self._answer(200, answer)
                 return
             match = _MEMBER.match(self.path)
             if match:
