@@ -221,6 +221,14 @@ def test_import_loads_every_field_and_reimport_changes_nothing(
     assert audit2.due_date == dt.date(2027, 2, 28)  # month-only cell: the month's end
     assert audit2.rag is not None and audit2.rag.value == "red"
 
+    shown = actionbot(
+        database_url, "console", "--as", "sarah", stdin="/action show 1\n/action show 3\n"
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "  Success measure: 90% of contacts decided within 24 hours" in shown.stdout
+    assert "Supporting: Gareth Lowe" in shown.stdout
+    assert "no deadline (monthly)" in shown.stdout
+
     before = counts(database_url)
     again = actionbot(database_url, "import", str(path))
     assert again.returncode == 0, again.stderr

@@ -36,6 +36,7 @@ def action_view(action: Action, *, today: dt.date) -> ActionView:
         workstream=action.workstream,
         priority=action.priority,
         blocked_reason=action.blocked_reason,
+        success_measure=action.success_measure,
         days_late=days_late,
         days_left=days_left if action.due_date is not None else None,
     )

@@ -41,6 +41,8 @@ class ActionView(View):
     workstream: str | None = None
     priority: str | None = None
     blocked_reason: str | None = None
+    #: How the board will know the action worked, as the plan says.
+    success_measure: str | None = None
     days_late: int = 0
     days_left: int | None = None
 

@@ -106,6 +106,8 @@ def action_facts(a: ActionView, today: dt.date | None = None) -> list[tuple[str,
         facts.append(("Workstream", a.workstream))
     if a.priority:
         facts.append(("Priority", a.priority))
+    if a.success_measure:
+        facts.append(("Success measure", a.success_measure))
     return facts
 
 

@@ -310,6 +310,8 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
         facts.append(("Workstream", escape(a.workstream)))
     if a.priority:
         facts.append(("Priority", escape(a.priority)))
+    if a.success_measure:
+        facts.append(("Success measure", escape(a.success_measure)))
     out: list[Block] = [
         {
             "type": "section",
