@@ -86,7 +86,7 @@ def test_import_reports_bad_rows(database_url: str, tmp_path: Path) -> None:
     plan.write_text("title,owner,due\nAudit,amira,2026-12-01\n")
     ok = actionbot(database_url, "import", str(plan))
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == f"Imported {plan}: 1 created, 0 updated, 0 unchanged."
+    assert ok.stdout.splitlines()[-1] == "Imported plan.csv: 1 created, 0 updated, 0 unchanged."
 
 
 def test_help_lists_every_entry_point() -> None:

@@ -136,7 +136,8 @@ def _sheet(sheet: SheetLayout, p: Preview) -> Iterator[RenderableType]:
     if sheet.kind == "plan":
         rows = sum(1 for planned in p.rows if planned.raw and planned.raw.sheet == sheet.name)
         header = _rows_text(sheet.header_rows)
-        yield _line(f"{name}: a plan, header on {header}, {rows} actions", style="bold")
+        actions = f"{rows} action" + ("" if rows == 1 else "s")
+        yield _line(f"{name}: a plan, header on {header}, {actions}", style="bold")
         table = _table("header as written", "read as")
         for written, column in sheet.mapping.items():
             table.add_row(Text(written), Text(column))
