@@ -637,11 +637,12 @@ def test_guard_rails(tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    put(sheet, 1, ["Action", "Owner", "Due"])
+    put(sheet, 1, ["Action", "Owner", "Due", "Notes"])
     put(sheet, 2, ["Audit", "=B3", "#DIV/0!"])
+    sheet.merge_cells("D1:D2")  # a header cell merged down into the data fills nothing
     sheet.cell(row=1_000_000, column=3).fill = solid("FFFF0000")
     (row,) = read_plan(save(book, tmp_path, "odd.xlsx")).rows
-    assert row.cells == {"title": "Audit", "owner": None, "due": "#DIV/0!"}
+    assert row.cells == {"title": "Audit", "owner": None, "due": "#DIV/0!", "notes": None}
 
 
 def test_a_5000_row_plan_reads_quickly(tmp_path: Path) -> None:

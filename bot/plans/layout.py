@@ -340,16 +340,19 @@ class _Sheet:
         top_left = self.origin.get((row, column))
         return self.own(*top_left) if top_left else self.own(row, column)
 
-    def data_cell(self, row: int, column: int) -> GridCell:
-        """A data cell: a range merged down a column fills every row under it."""
+    def data_cell(self, row: int, column: int, first: int = 1) -> GridCell:
+        """A data cell: a range merged down a column from row `first` on fills the rows under it.
+
+        A header cell merged down into the first data row fills nothing.
+        """
         top_left = self.origin.get((row, column))
-        if top_left is not None and top_left[1] == column:
+        if top_left is not None and top_left[1] == column and top_left[0] >= first:
             return self.own(*top_left)
         return self.own(row, column)
 
-    def filled_down(self, row: int, column: int) -> bool:
+    def filled_down(self, row: int, column: int, first: int) -> bool:
         top_left = self.origin.get((row, column))
-        return top_left is not None and top_left[1] == column
+        return top_left is not None and top_left[1] == column and top_left[0] >= first
 
     def origin_of(self, row: int, column: int) -> tuple[int, int]:
         return self.origin.get((row, column), (row, column))
@@ -592,7 +595,7 @@ def _levels(sheet: _Sheet, column: int, header_row: int) -> bool:
     """Whether a "Priority" column holds levels (High, M, 1) rather than workstreams."""
     values = []
     for row in range(header_row + 1, sheet.height + 1):
-        text = header_key(_line(sheet.data_cell(row, column).value))
+        text = header_key(_line(sheet.data_cell(row, column, header_row + 1).value))
         if text:
             values.append(text)
             if len(values) >= 200:
@@ -622,7 +625,7 @@ def _kind_of_row(
         if (
             isinstance(cell.value, str)
             and re.search(r"[^\W\d_]", cell.value)
-            and not any(sheet.filled_down(row, c) for c in table.columns.values())
+            and not any(sheet.filled_down(row, c, table.start) for c in table.columns.values())
             and (
                 sheet.span.get((row, column), 1) >= 2
                 or cell.bold
@@ -664,7 +667,7 @@ def _plan_rows(
         fills: dict[str, str] = {}
         month_only: set[str] = set()
         for name, column in table.columns.items():
-            cell = sheet.data_cell(row, column)
+            cell = sheet.data_cell(row, column, table.start)
             cells[name] = None if _blank(cell.value) else cell.value
             where[name] = sheet.address(row, column)
             if cell.fill is not None and name in ("rag", "status"):
@@ -680,7 +683,7 @@ def _plan_rows(
             inherited["workstream"] = sheet_workstream
         extra = {}
         for column, text in table.extra.items():
-            value = _text(sheet.data_cell(row, column).value)
+            value = _text(sheet.data_cell(row, column, table.start).value)
             if value:
                 extra[text] = value
         rows.append(
@@ -714,7 +717,7 @@ def _people_rows(sheet: _Sheet, header: _Header) -> tuple[list[PersonRow], list[
 
     def text(row: int, name: str) -> str | None:
         column = columns.get(name)
-        return (_line(sheet.data_cell(row, column).value) or None) if column else None
+        return (_line(sheet.data_cell(row, column, start).value) or None) if column else None
 
     for row in range(start, sheet.height + 1):
         own = sheet.own_values(row, width)
