@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from typing import Any
@@ -24,14 +25,59 @@ from bot.render.model import (
     PersonView,
     Usage,
 )
-from handlers.teams.cards import MAX_CARD_BYTES, escape, render_card, to_activity
+from handlers.teams.cards import (
+    MAX_CARD_BYTES,
+    escape,
+    invoke_card,
+    invoke_message,
+    render_card,
+    to_activity,
+)
 from tests.support.adaptive_card_schema import SCHEMA
 
 TODAY = dt.date(2026, 11, 23)
 
 
+def _with_execute(schema: dict[str, Any]) -> dict[str, Any]:
+    """The card schema plus `Action.Execute` (Universal Actions, card version 1.4 and later):
+    a title, a verb, data, and the style Teams draws a positive button with."""
+    extended = copy.deepcopy(schema)
+    extended["$defs"]["Action"]["oneOf"].append(
+        {
+            "type": "object",
+            "required": ["type", "title", "verb", "data"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"const": "Action.Execute"},
+                "title": {"type": "string"},
+                "verb": {"enum": ["done", "update", "blocked"]},
+                "style": {"enum": ["default", "positive", "destructive"]},
+                "data": {"type": "object"},
+            },
+        }
+    )
+    return extended
+
+
+CARD_SCHEMA = _with_execute(SCHEMA)
+
+
 def validate(card: dict[str, Any]) -> None:
-    jsonschema.validate(card, SCHEMA, cls=jsonschema.Draft202012Validator)
+    jsonschema.validate(card, CARD_SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def actions_of(node: Any) -> list[dict[str, Any]]:
+    """Every action of a card, nested ShowCards included, in order."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Action."):
+            found.append(node)
+        for value in node.values():
+            found.extend(actions_of(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(actions_of(item))
+    return found
 
 
 def view(number: int, title: str = "Audit case files", **extra: Any) -> ActionView:
@@ -100,6 +146,10 @@ def test_every_reply_of_the_help_renders_valid() -> None:
         ("# not a heading", r"\# not a heading"),
         ("back\\slash", "back\\\\slash"),
         ("plain words", "plain words"),
+        ("see <b>attached</b>", r"see \<b\>attached\</b\>"),
+        ("/action done <id>", r"/action done \<id\>"),
+        ("R&amp;D & co", r"R\&amp;D \& co"),
+        ("> not a quote", r"\> not a quote"),
     ],
 )
 def test_markdown_in_user_text_is_escaped(typed: str, shown: str) -> None:
@@ -125,3 +175,47 @@ def test_activity_wraps_the_card_as_an_attachment() -> None:
     [attachment] = activity["attachments"]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     validate(attachment["content"])
+
+
+def test_usage_lines_keep_their_angle_brackets() -> None:
+    card = render_card(Message(text="usage", blocks=[Usage(lines=["/action done <id> [note]"])]))
+    assert card["body"][0]["text"] == r"Usage: /action done \<id\> \[note\]"
+    help_text = json.dumps(render_card(replies.help_message(None), today=TODAY))
+    assert "<id>" not in help_text and r"\\<id\\>" in help_text
+
+
+def test_buttons_are_universal_actions_with_a_verb_and_the_action() -> None:
+    message = Message(text="one", blocks=[ActionList(items=[view(7)], buttons=True)])
+    card = render_card(message, today=TODAY)
+    validate(card)
+    assert float(card["version"]) >= 1.4  # Action.Execute needs 1.4
+    executes = [a for a in actions_of(card) if a["type"] == "Action.Execute"]
+    assert [(a["title"], a["verb"], a["data"]) for a in executes] == [
+        ("Mark done", "done", {"actionbot": "done", "action": 7}),
+        ("Save", "update", {"actionbot": "update", "action": 7}),
+        ("Save", "blocked", {"actionbot": "blocked", "action": 7}),
+    ]
+    assert not [a for a in actions_of(card) if a["type"] == "Action.Submit"]
+
+
+def test_a_list_keeps_the_command_that_showed_it_in_its_buttons() -> None:
+    message = Message(text="one", blocks=[ActionList(items=[view(7), view(8)], buttons=True)])
+    card = render_card(message, today=TODAY, view="/action list mine")
+    data = [a["data"] for a in actions_of(card) if a["type"] == "Action.Execute"]
+    assert len(data) == 6 and all(d["view"] == "/action list mine" for d in data)
+    # A long command is left out rather than tripling the card's size.
+    long = render_card(message, today=TODAY, view="/status " + "x" * 500)
+    assert all("view" not in a.get("data", {}) for a in actions_of(long))
+
+
+def test_invoke_answers_carry_a_card_or_a_message() -> None:
+    answer = invoke_card(Message(text="Done", blocks=[Paragraph(text="Done <now>")]))
+    assert answer["statusCode"] == 200
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+    validate(answer["value"])
+    assert answer["value"]["body"][0]["text"] == r"Done \<now\>"
+    assert invoke_message("No such action") == {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": "No such action",
+    }

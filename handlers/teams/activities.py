@@ -2,8 +2,9 @@
 
 Thin like the Slack adapter: remember where the user and channel are (for proactive sends),
 work out who is speaking, hand the typed words (`/action …`, `/status …`) or the card button's
-command to the core, and reply with a card. Everything here is synchronous (the core is); the HTTP
-endpoint runs it in a worker thread.
+command to the core, and reply with a card. A button pressed on a card (an `adaptiveCard/action`
+invoke) is answered with that card redrawn, the way Slack updates the message in place.
+Everything here is synchronous (the core is); the HTTP endpoint runs it in a worker thread.
 
 Activity fields: https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#activity-object
 """
@@ -20,15 +21,30 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain import Platform
+from bot.errors import CommandError
+from bot.grammar import commands as c
 from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone
+from bot.grammar.parser import parse
 from bot.grammar.usage import action_usage
 from bot.outbox.delivery import Sender, deliver_queued
+from bot.outbox.sent import find_sent, with_action
 from bot.render import replies
-from bot.render.model import Message
+from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller, Core
+from bot.services.directory import Account
 from bot.services.dispatch import execute, run_command
-from bot.services.people import resolve_caller
-from handlers.teams.cards import BLOCKED, BUTTON_KINDS, DONE, UPDATE, note_input_id, to_activity
+from bot.services.lookup import current_action
+from bot.services.people import find_by_email, resolve_caller, upsert_account
+from handlers.teams.cards import (
+    BLOCKED,
+    BUTTON_KINDS,
+    DONE,
+    UPDATE,
+    invoke_card,
+    invoke_message,
+    note_input_id,
+    to_activity,
+)
 from handlers.teams.connector import Connector, ConnectorError
 from handlers.teams.references import (
     Reference,
@@ -43,6 +59,20 @@ log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _COMMANDS = {"action": "/action", "status": "/status"}
+#: The invoke a Universal Actions button (`Action.Execute`) sends.
+CARD_ACTION = "adaptiveCard/action"
+#: Commands that only show actions: safe to run again to redraw the card they produced (the
+#: command comes back from the client in the button's data, so nothing else is ever re-run).
+_VIEWS = (
+    c.ShowAction,
+    c.ListActions,
+    c.StatusSummary,
+    c.StatusOverdue,
+    c.StatusPerson,
+    c.StatusDue,
+    c.StatusUnassigned,
+    c.StatusNoDate,
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +81,8 @@ class Incoming:
 
     type: str
     id: str | None
+    name: str | None
+    reply_to_id: str | None
     service_url: str
     conversation_id: str
     conversation_type: str
@@ -90,6 +122,8 @@ class Incoming:
         return cls(
             type=str(activity.get("type") or ""),
             id=str(activity["id"]) if activity.get("id") else None,
+            name=str(activity["name"]) if activity.get("name") else None,
+            reply_to_id=str(activity["replyToId"]) if activity.get("replyToId") else None,
             service_url=service_url,
             conversation_id=str(conversation["id"]),
             conversation_type=str(conversation.get("conversationType") or "personal"),
@@ -129,39 +163,147 @@ class TeamsBot:
         self.connector = connector
         self.senders = senders
 
-    def handle(self, activity: dict[str, Any]) -> None:
-        """Process one activity; errors in the core are logged and answered with an apology."""
+    def handle(self, activity: dict[str, Any]) -> dict[str, Any] | None:
+        """Process one activity; errors in the core are logged and answered with an apology.
+
+        Returns the body of the HTTP answer for an invoke that expects one (a pressed card's
+        new state), None when a plain 200 will do.
+        """
         incoming = Incoming.parse(activity)
         if incoming is None:
             log.warning("ignored a Teams activity without serviceUrl, conversation or recipient")
-            return
+            return None
         self.remember(incoming)
         if incoming.user_id is None:
-            return
+            return None
+        if incoming.type == "invoke" and incoming.name == CARD_ACTION:
+            return self.card_action(incoming)
         if incoming.type != "message":
             if incoming.personal and incoming.bot_id in incoming.members_added:
                 # Installed in personal scope: link the user now (by email) so reminders to
                 # an owner imported from the plan reach them before they ever type anything.
                 self.register(self.caller(incoming))
-            return
+            return None
         command = self.command_of(incoming)
         if command is None:
-            return
+            return None
         caller = self.caller(incoming)
         self.register(caller)
         self.learn_mentioned(incoming)
+        view: str | None = None
         try:
             if isinstance(command, Command):
                 outcome = execute(self.core, caller, command)
             else:
                 outcome = run_command(self.core, caller, *command)
+                view = " ".join(command) if self.shows_actions(*command) else None
         except Exception:
             # The one global handler of this adapter: log it, tell the user, stay up.
             log.exception("Teams command %r failed", command)
             self.reply(incoming, replies.sorry())
-            return
-        self.reply(incoming, outcome.message)
+            return None
+        self.reply(incoming, outcome.message, view=view)
         deliver_queued(self.core, self.senders, outcome.outbox_ids)
+        return None
+
+    def card_action(self, incoming: Incoming) -> dict[str, Any]:
+        """A button pressed on a card (Universal Actions): make the change, answer the card
+        as it is now (the item redrawn, its buttons gone once it is closed), or a message that
+        leaves the card alone when there is nothing to redraw."""
+        action = _dict((incoming.value or {}).get("action"))
+        data = _dict(action.get("data"))
+        if data.get("actionbot") not in BUTTON_KINDS:
+            log.warning("a Teams card action with unexpected data %r", data)
+            return invoke_message("That button is not one of mine.")
+        caller = self.caller(incoming)
+        self.register(caller)
+        command = self.button_command(data)
+        if isinstance(command, Message):
+            return invoke_message(command.text)
+        try:
+            outcome = execute(self.core, caller, command)
+            shown = self.redrawn(incoming, caller, command.action_id, data, outcome.message)
+        except Exception:
+            log.exception("Teams card action %r failed", command)
+            return invoke_message(replies.sorry().text)
+        deliver_queued(self.core, self.senders, outcome.outbox_ids)
+        if shown is None:
+            return invoke_message(outcome.message.text)
+        view = data.get("view") if isinstance(data.get("view"), str) else None
+        return invoke_card(shown, today=self.core.today(), tz=self.core.settings.tz, view=view)
+
+    def redrawn(
+        self,
+        incoming: Incoming,
+        caller: Caller,
+        number: int,
+        data: dict[str, Any],
+        outcome: Message,
+    ) -> Message | None:
+        """The pressed card with the action's new state; None when it cannot be rebuilt.
+
+        A card the outbox sent (a reminder, the digest) is rebuilt from the message kept as
+        sent, so its other actions stay; a reply to a command that shows actions is shown
+        again by running that command; otherwise the outcome itself (the action in full)
+        replaces the card. The outcome's first line goes on top, so the person sees what
+        happened (or why nothing did) where they pressed.
+        """
+        view = _action_of(outcome)
+        if view is None:
+            try:
+                view = current_action(self.core, number)
+            except CommandError:
+                view = None
+        base = self.sent_card(incoming)
+        if base is None:
+            base = self.view_again(caller, data.get("view"))
+        if base is None:
+            if outcome.tone == "error" or _action_of(outcome) is None:
+                return None
+            return _with_buttons(outcome)
+        if view is not None:
+            base = with_action(base, view)
+        return base.model_copy(
+            update={
+                "text": outcome.text,
+                "tone": outcome.tone,
+                "blocks": [*outcome.blocks[:1], *base.blocks],
+            }
+        )
+
+    def sent_card(self, incoming: Incoming) -> Message | None:
+        """The message the outbox delivered as the pressed activity, if it was one of ours."""
+        if incoming.reply_to_id is None:
+            return None
+        # A post in a channel lives in the channel's conversation; a press on it names the
+        # thread (`19:…;messageid=…`).
+        places = dict.fromkeys([incoming.conversation_id, incoming.conversation_id.split(";")[0]])
+        for place in places:
+            found = find_sent(
+                self.core, platform=Platform.TEAMS, channel=place, ref=incoming.reply_to_id
+            )
+            if found is not None:
+                return found
+        return None
+
+    def view_again(self, caller: Caller, view: object) -> Message | None:
+        """The command that showed the pressed list, run again; only commands that show."""
+        if not isinstance(view, str):
+            return None
+        name, _, rest = view.partition(" ")
+        if not self.shows_actions(name, rest):
+            return None
+        outcome = run_command(self.core, caller, name, rest)
+        return None if outcome.message.tone == "error" else outcome.message
+
+    def shows_actions(self, name: str, rest: str) -> bool:
+        """Whether `name rest` is a command that only shows actions (safe to run again)."""
+        if name not in _COMMANDS.values():
+            return False
+        try:
+            return isinstance(parse(name, rest, today=self.core.today()), _VIEWS)
+        except CommandError:
+            return False
 
     def remember(self, incoming: Incoming) -> None:
         """Keep the user's and the channel's conversation references (install or message)."""
@@ -222,12 +364,41 @@ class TeamsBot:
             user_id = mentioned.get("id")
             if entity.get("type") != "mention" or not user_id or user_id == incoming.bot_id:
                 continue
-            self.member(incoming, str(user_id), mentioned.get("name"))
+            known = self.member(incoming, str(user_id), mentioned.get("name"))
+            if known is not None:
+                self.link(known)
+
+    def link(self, known: Reference) -> None:
+        """Give the person of a mentioned user's email (an owner imported from the plan)
+        their Teams account, so reminders reach them in Teams before they ever write.
+
+        Only someone already known by that email is linked: a mention alone makes nobody a
+        person of the plan (a command that names them does, through the directory).
+        """
+        if known.user_id is None or not known.email:
+            return
+        account = Account(Platform.TEAMS, known.user_id, known.name or known.user_id, known.email)
+        for attempt in (1, 2):
+            try:
+                with transaction(self.core.sessions) as session:
+                    person = find_by_email(session, email=known.email)
+                    if person is not None and person.identity(Platform.TEAMS) is None:
+                        upsert_account(session, account=account, now=self.core.now())
+                return
+            except IntegrityError:
+                # The same user linked by two activities at once: the other one won.
+                if attempt == 2:
+                    raise
 
     def command_of(self, incoming: Incoming) -> Command | tuple[str, str] | None:
         """A card button's command, or the typed words as `("/action", "done 12")`."""
         if incoming.value and incoming.value.get("actionbot") in BUTTON_KINDS:
-            return self.pressed(incoming, incoming.value)
+            # An `Action.Submit` of a card sent before the buttons became `Action.Execute`.
+            command = self.button_command(incoming.value)
+            if isinstance(command, Message):
+                self.reply(incoming, command)
+                return None
+            return command
         text = _plain_text(incoming)
         if not text:
             return None
@@ -239,21 +410,21 @@ class TeamsBot:
             return ("/action", text.removeprefix("/"))
         return (name, rest.strip())
 
-    def pressed(self, incoming: Incoming, value: dict[str, Any]) -> Command | None:
-        """The command of a card's Mark done, or of its Add update / Blocked with the note."""
+    def button_command(self, value: dict[str, Any]) -> MarkDone | AddUpdate | MarkBlocked | Message:
+        """The command of a card's Mark done, or of its Add update / Blocked with the note;
+        a message saying what is wrong with a value we cannot use."""
         kind = str(value.get("actionbot"))
         number = value.get("action")
         if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**10:
             log.warning("a Teams card button with an unexpected action %r", number)
-            return None
+            return replies.error("That button does not name an action I know.", None)
         if kind == DONE:
             return MarkDone(action_id=number)
         assert kind in (UPDATE, BLOCKED)
         note = " ".join(str(value.get(note_input_id(number, kind)) or "").split())
         if not note:
             # The card requires the note; a client that does not check gets the reason here.
-            self.reply(incoming, replies.error(replies.NOTE_REQUIRED, action_usage(kind)))
-            return None
+            return replies.error(replies.NOTE_REQUIRED, action_usage(kind))
         if kind == UPDATE:
             return AddUpdate(action_id=number, note=note)
         return MarkBlocked(action_id=number, reason=note)
@@ -316,15 +487,34 @@ class TeamsBot:
                 if attempt == 2:
                     raise
 
-    def reply(self, incoming: Incoming, message: Message) -> None:
+    def reply(self, incoming: Incoming, message: Message, *, view: str | None = None) -> None:
         """Answer in the conversation the activity came from (in its thread in a channel)."""
-        activity = to_activity(message, today=self.core.today(), tz=self.core.settings.tz)
+        activity = to_activity(
+            message, today=self.core.today(), tz=self.core.settings.tz, view=view
+        )
         try:
             self.connector.send(
                 incoming.service_url, incoming.conversation_id, activity, reply_to=incoming.id
             )
         except ConnectorError as exc:
             log.error("could not reply in Teams conversation: %s", exc.reason)
+
+
+def _action_of(message: Message) -> ActionView | None:
+    """The action a reply is about (the one shown in full), if any."""
+    for block in message.blocks:
+        if isinstance(block, ActionDetail):
+            return block.action
+    return None
+
+
+def _with_buttons(message: Message) -> Message:
+    """`message` with the owner's buttons on the action it shows (drawn only while open)."""
+    blocks = [
+        block.model_copy(update={"buttons": True}) if isinstance(block, ActionDetail) else block
+        for block in message.blocks
+    ]
+    return message.model_copy(update={"blocks": blocks})
 
 
 def _plain_text(incoming: Incoming) -> str:

@@ -111,7 +111,10 @@ class TeamsEndpoint:
             authorization, service_url if isinstance(service_url, str) else None
         ):
             return JSONResponse({"error": "Unauthorized"}, status_code=401)
-        await run_in_threadpool(self.bot.handle, activity)
+        answer = await run_in_threadpool(self.bot.handle, activity)
+        if answer is not None:
+            # An invoke's result travels in the HTTP answer (a pressed card's new state).
+            return JSONResponse(answer, status_code=200)
         # Replies went out through the connector; invokes we do not use get a plain 200.
         return Response(status_code=200)
 

@@ -12,10 +12,17 @@ Size: Teams refuses a message over about 28 KB
 (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/format-your-bot-messages);
 lists are cut with "… and N more" until the card fits in `MAX_CARD_BYTES`.
 
-The owner's buttons are `Action.Submit` (Mark done) and `Action.ShowCard` holding a text input
-and a submit (Add update, Blocked): the note is typed in the card itself, where Slack opens a
-modal. A submit comes back as a message activity whose `value` is the `data` below plus the
-inputs, e.g. `{"actionbot": "update", "action": 12, "note_12_update": "Draft sent"}`.
+The owner's buttons are `Action.Execute` (Mark done) and `Action.ShowCard` holding a text input
+and an `Action.Execute` (Add update, Blocked): the note is typed in the card itself, where Slack
+opens a modal. Universal Actions (https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/universal-actions-for-adaptive-cards/overview)
+send a press as an `invoke` activity named `adaptiveCard/action` whose `value.action.data` is the
+`data` below plus the inputs, e.g. `{"actionbot": "update", "action": 12, "note_12_update":
+"Draft sent"}`; the bot answers it with the card redrawn, which Teams puts in place of the one
+pressed (so a done action loses its buttons). Cards sent before used `Action.Submit`, which
+comes back as a message activity with that same `value`: both are understood.
+
+A reply to a typed command that only shows actions (`list`, `status overdue`, `show`) carries
+that command in its buttons' data as `view`, so a press can redraw the whole list as it is now.
 """
 
 from __future__ import annotations
@@ -51,7 +58,15 @@ MAX_ITEMS = 25
 MAX_HISTORY = 15
 FALLBACK_TEXT = 2000
 
-#: `data.actionbot` of the owner's buttons.
+#: What an `adaptiveCard/action` invoke is answered with when it carries a card to show.
+INVOKE_CARD = CARD_CONTENT_TYPE
+#: ... or a short message, shown by Teams beside the card, which stays as it was.
+INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
+#: A command longer than this is not kept in the buttons' data (the card would grow by three
+#: times its length for every item).
+MAX_VIEW = 120
+
+#: `data.actionbot` of the owner's buttons (and the `verb` of their `Action.Execute`).
 DONE = "done"
 UPDATE = "update"
 BLOCKED = "blocked"
@@ -65,8 +80,10 @@ _TONE_COLOR: dict[Tone, str] = {
 }
 
 # Characters of markdown inline syntax (emphasis, code, links: a link needs `[…]`, so the
-# brackets are enough and ordinary parentheses stay readable).
-_INLINE = re.compile(r"([\\`*_\[\]~])")
+# brackets are enough and ordinary parentheses stay readable), and those of HTML: Teams renders
+# `<b>` as bold and drops tags it does not know (`<id>` in a usage line vanished), and reads
+# `&lt;` as `<`. A backslash makes each of them literal, as CommonMark defines.
+_INLINE = re.compile(r"([\\`*_\[\]~<>&])")
 # Line starts that become lists, quotes or headings: "- x", "+ x", "1. x", "> x", "# x".
 _LINE_START = re.compile(r"^(\s*)([-+>#]|\d+[.)])", re.MULTILINE)
 
@@ -95,18 +112,28 @@ def render_card(
     today: dt.date | None = None,
     tz: ZoneInfo | None = None,
     max_bytes: int = MAX_CARD_BYTES,
+    view: str | None = None,
 ) -> dict[str, Any]:
-    """The message as one Adaptive Card, cut down until its JSON fits in `max_bytes`."""
+    """The message as one Adaptive Card, cut down until its JSON fits in `max_bytes`.
+
+    `view` is the typed command that showed these actions, kept in the buttons' data so a
+    press can show the list again with fresh state.
+    """
     limit = MAX_ITEMS
+    extra = {"view": view} if view and len(view) <= MAX_VIEW else {}
     while True:
-        card = _card(message, today, tz, limit)
+        card = _card(message, today, tz, limit, extra)
         if len(json.dumps(card).encode()) <= max_bytes or limit == 0:
             return card
         limit //= 2
 
 
 def to_activity(
-    message: Message, *, today: dt.date | None = None, tz: ZoneInfo | None = None
+    message: Message,
+    *,
+    today: dt.date | None = None,
+    tz: ZoneInfo | None = None,
+    view: str | None = None,
 ) -> dict[str, Any]:
     """A Bot Connector message activity carrying the card, with plain text as its summary."""
     text = message.text if len(message.text) <= FALLBACK_TEXT else message.text[:FALLBACK_TEXT]
@@ -116,17 +143,42 @@ def to_activity(
         # the card as markdown, so it is left out.
         "summary": text,
         "attachments": [
-            {"contentType": CARD_CONTENT_TYPE, "content": render_card(message, today=today, tz=tz)}
+            {
+                "contentType": CARD_CONTENT_TYPE,
+                "content": render_card(message, today=today, tz=tz, view=view),
+            }
         ],
     }
 
 
+def invoke_card(
+    message: Message,
+    *,
+    today: dt.date | None = None,
+    tz: ZoneInfo | None = None,
+    view: str | None = None,
+) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` invoke response that replaces the pressed card."""
+    card = render_card(message, today=today, tz=tz, view=view)
+    return {"statusCode": 200, "type": INVOKE_CARD, "value": card}
+
+
+def invoke_message(text: str) -> dict[str, Any]:
+    """The body of an `adaptiveCard/action` invoke response that leaves the card as it is."""
+    return {"statusCode": 200, "type": INVOKE_MESSAGE, "value": text[:FALLBACK_TEXT]}
+
+
 def _card(
-    message: Message, today: dt.date | None, tz: ZoneInfo | None, limit: int
+    message: Message,
+    today: dt.date | None,
+    tz: ZoneInfo | None,
+    limit: int,
+    extra: dict[str, str],
 ) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     for index, block in enumerate(message.blocks):
-        body.extend(_block(block, today, tz, limit, message.tone if index == 0 else "info"))
+        tone = message.tone if index == 0 else "info"
+        body.extend(_block(block, today, tz, limit, tone, extra))
     if not body:
         body.append(_text(message.text, color=_TONE_COLOR[message.tone]))
     return {
@@ -144,7 +196,12 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
 
 
 def _block(
-    block: Block, today: dt.date | None, tz: ZoneInfo | None, limit: int, tone: Tone
+    block: Block,
+    today: dt.date | None,
+    tz: ZoneInfo | None,
+    limit: int,
+    tone: Tone,
+    extra: dict[str, str],
 ) -> list[dict[str, Any]]:
     color = _TONE_COLOR[tone]
     if isinstance(block, Heading):
@@ -161,9 +218,9 @@ def _block(
         title = [_text(block.title, weight="Bolder")] if block.title else []
         return [*title, {"type": "FactSet", "facts": facts}]
     if isinstance(block, ActionList):
-        return _action_list(block, today, limit)
+        return _action_list(block, today, limit, extra)
     if isinstance(block, ActionDetail):
-        return _detail(block, today, tz, limit)
+        return _detail(block, today, tz, limit, extra)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -173,7 +230,9 @@ def _count(value: int, delta: int | None) -> str:
     return f"{value} ({'up' if delta > 0 else 'down'} {abs(delta)})"
 
 
-def _action_list(block: ActionList, today: dt.date | None, limit: int) -> list[dict[str, Any]]:
+def _action_list(
+    block: ActionList, today: dt.date | None, limit: int, extra: dict[str, str]
+) -> list[dict[str, Any]]:
     out = [_text(block.title, weight="Bolder")] if block.title else []
     if not block.items:
         return [*out, _text(block.empty, isSubtle=True)]
@@ -185,7 +244,7 @@ def _action_list(block: ActionList, today: dt.date | None, limit: int) -> list[d
             "items": [_text(action_line(item, today))],
         }
         if block.buttons and not item.status.is_closed:
-            container["items"].append(_buttons(item))
+            container["items"].append(_buttons(item, extra))
         out.append(container)
     more = block.more + len(block.items) - len(shown)
     if more:
@@ -195,7 +254,11 @@ def _action_list(block: ActionList, today: dt.date | None, limit: int) -> list[d
 
 
 def _detail(
-    block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None, limit: int
+    block: ActionDetail,
+    today: dt.date | None,
+    tz: ZoneInfo | None,
+    limit: int,
+    extra: dict[str, str],
 ) -> list[dict[str, Any]]:
     a = block.action
     title = f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")
@@ -212,28 +275,34 @@ def _detail(
         if earlier:
             out.append(_text(f"… and {earlier} earlier", isSubtle=True, size="Small"))
     if block.buttons and not a.status.is_closed:
-        out.append(_buttons(a))
+        out.append(_buttons(a, extra))
     return out
 
 
-def _buttons(action: ActionView) -> dict[str, Any]:
+def _buttons(action: ActionView, extra: dict[str, str]) -> dict[str, Any]:
     """Mark done / Add update / Blocked for one action, as an ActionSet."""
     return {
         "type": "ActionSet",
         "actions": [
-            {
-                "type": "Action.Submit",
-                "title": "Mark done",
-                "style": "positive",
-                "data": {"actionbot": DONE, "action": action.id},
-            },
-            _note_button(action, UPDATE, "Add update", "What has been done?"),
-            _note_button(action, BLOCKED, "Blocked", "What is blocking it?"),
+            {**_execute(action, DONE, "Mark done", extra), "style": "positive"},
+            _note_button(action, UPDATE, "Add update", "What has been done?", extra),
+            _note_button(action, BLOCKED, "Blocked", "What is blocking it?", extra),
         ],
     }
 
 
-def _note_button(action: ActionView, kind: str, title: str, prompt: str) -> dict[str, Any]:
+def _execute(action: ActionView, kind: str, title: str, extra: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": kind,
+        "data": {"actionbot": kind, "action": action.id, **extra},
+    }
+
+
+def _note_button(
+    action: ActionView, kind: str, title: str, prompt: str, extra: dict[str, str]
+) -> dict[str, Any]:
     return {
         "type": "Action.ShowCard",
         "title": title,
@@ -250,12 +319,6 @@ def _note_button(action: ActionView, kind: str, title: str, prompt: str) -> dict
                     "maxLength": 2000,
                 }
             ],
-            "actions": [
-                {
-                    "type": "Action.Submit",
-                    "title": "Save",
-                    "data": {"actionbot": kind, "action": action.id},
-                }
-            ],
+            "actions": [_execute(action, kind, "Save", extra)],
         },
     }

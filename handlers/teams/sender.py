@@ -71,7 +71,13 @@ class TeamsSender:
         return self._post(ref, ref.conversation_id, message)
 
     def owns_channel(self, channel: str) -> bool:
-        """Teams conversation ids (`19:…@thread.…`) are Teams'."""
+        """A channel the bot has seen in Teams, or one with a Teams id (`19:…@thread.…`).
+
+        The stored references come first: a channel's id is whatever Teams (or a tenant's
+        client, or the Agents Playground) gave in the activity, not always that pattern.
+        """
+        if self._reference(conversation_key(channel)) is not None:
+            return True
         return _CHANNEL.fullmatch(channel) is not None
 
     def _reference(self, key: str) -> Reference | None:
