@@ -572,6 +572,8 @@ def test_a_date_cell_shown_as_a_month_is_the_months_end() -> None:
         ("13/2027", "is not a real date: there is no month 13"),
         ("Q4 2026/28", "is not one year to the next: 2026/28"),
         ("Mar 27", "could be a day or a month: write 27/03/2027 or March 2027"),
+        ("0000", "is not in a year a plan runs to"),
+        ("Winter 9999", "is not in a year a plan runs to"),
     ],
 )
 def test_impossible_plan_dates(value: str, reason: str) -> None:
@@ -592,7 +594,18 @@ def test_garbled_plan_dates(value: str | int) -> None:
     assert not caught.value.well_formed
 
 
-@given(st.one_of(st.text(), st.lists(st.sampled_from(_VOCABULARY), max_size=5).map("\n".join)))
+_PLAN_VOCABULARY = [
+    *_VOCABULARY, "q1", "q4", "h2", "fy", "2026/27", "9999/00", "26/27", "term", "autumn",
+    "winter", "summer", "by", "ongoing", "monthly", "every", "board", "\n", ";", ":", "(", ")",
+]  # fmt: skip
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(st.sampled_from(_PLAN_VOCABULARY), max_size=6).map(" ".join),
+    )
+)
 def test_plan_dates_raise_only_their_error(text: str) -> None:
     with contextlib.suppress(FixedDateError):
         read = parse_plan_date(text)

@@ -590,6 +590,10 @@ def _dated(words: str) -> PlanDate | None:
     for pattern, resolve in _PERIODS:
         match = pattern.fullmatch(words)
         if match is not None:
+            years = (match[name] for name in ("y", "y1", "y2", "y4") if name in match.re.groupindex)
+            if any(year is not None and _year(year) not in _YEARS for year in years):
+                # "Summer 0000", "Winter 9999": no plan runs then, and the calendar may not.
+                raise FixedDateError("is not in a year a plan runs to", well_formed=True)
             return resolve(match)
     return None
 
