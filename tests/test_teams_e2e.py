@@ -6,6 +6,7 @@ replies and proactive sends; the database is SQLite or PostgreSQL (TEST_DATABASE
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, Identity, OutboxMessage, OutboxStatus, Person
 from tests.conftest import MONDAY
-from tests.support.fake_connector import FakeConnector, fake_connector
-from tests.support.teams_server import installed, message, running
+from tests.support.fake_connector import FakeConnector, Post, fake_connector
+from tests.support.teams_server import card_action, installed, message, running
 from wiring.root import compose
 
 CHAIR_EMAIL = "chair@council.example"
@@ -348,3 +349,187 @@ def test_assign_by_mention_reaches_someone_the_bot_has_never_met(rig: Rig) -> No
     assert [c["members"] for c in rig.connector.created] == [[{"id": "29:dee"}]]
     [told] = rig.connector.proactive()
     assert told.conversation_id == "a:personal-29:dee" and f"#{number}" in told.card_text
+
+
+def executes(card: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data of every `Action.Execute` button of a card (nested forms included)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Execute":
+                found.append(node["data"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def card_of(answer: httpx.Response) -> dict[str, Any]:
+    """The card an invoke was answered with (what Teams puts in place of the pressed one)."""
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive", body
+    return dict(body["value"])
+
+
+def text_of(card: dict[str, Any]) -> str:
+    return Post("", None, {"attachments": [{"content": card}]}).card_text
+
+
+def post_id(rig: Rig, post: Post) -> str:
+    """The id the fake connector gave `post` (what a press on it names as replyToId)."""
+    return f"activity-{rig.connector.posts.index(post) + 1}"
+
+
+def test_pressing_done_on_a_reminder_redraws_it_without_buttons(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit case files", "dana@partner.example", 0))
+    rig.connector.members["29:dana"] = {"name": "Dana", "email": "dana@partner.example"}
+    rig.post(installed(rig.connector.url, "29:dana", name="Dana"))
+    rig.post(message(rig.connector.url, "29:dana", "action help"))
+    run_reminders(rig.core, rig.senders, WorkingCalendar.from_settings(rig.core.settings))
+    [reminder] = rig.connector.proactive()
+    assert executes(reminder.card)[0] == {"actionbot": "done", "action": number}
+    press = card_action(
+        rig.connector.url,
+        "29:dana",
+        {"actionbot": "done", "action": number},
+        reply_to=post_id(rig, reminder),
+    )
+    card = card_of(rig.post(press))
+    assert executes(card) == []  # done: no buttons left to press
+    assert f"#{number}" in text_of(card) and "Audit case files" in text_of(card)
+    with transaction(rig.core.sessions) as session:
+        assert session.get(Action, number).status == Status.DONE  # type: ignore[union-attr]
+    # Pressed again on a stale copy: nothing changes, the card still shows no buttons.
+    again = card_of(rig.post(press))
+    assert executes(again) == []
+    assert len(evidence(rig.core, number)) == 1
+
+
+def test_pressing_a_button_in_a_list_redraws_the_list(rig: Rig) -> None:
+    first, second = seed(
+        rig.core,
+        ("Audit case files", "amira@council.example", 3),
+        ("Train managers", "amira@council.example", 4),
+    )
+    rig.connector.members["29:amira"] = {"name": "Amira", "email": "amira@council.example"}
+    rig.post(message(rig.connector.url, "29:amira", "action list mine"))
+    [listing] = rig.connector.replies()
+    assert {d["view"] for d in executes(listing.card)} == {"/action list mine"}
+    press = card_action(
+        rig.connector.url,
+        "29:amira",
+        {"actionbot": "done", "action": first, "view": "/action list mine"},
+        reply_to=post_id(rig, listing),
+    )
+    card = card_of(rig.post(press))
+    shown = text_of(card)
+    assert "Audit case files" in shown and "Train managers" in shown
+    assert {d["action"] for d in executes(card)} == {second}  # only the open one has buttons
+    note = {
+        "actionbot": "update",
+        "action": second,
+        "view": "/action list mine",
+        f"note_{second}_update": "Draft <b>sent</b>",
+    }
+    card = card_of(rig.post(card_action(rig.connector.url, "29:amira", note, reply_to="x")))
+    assert "Train managers" in text_of(card)
+    assert [e[7] for e in evidence(rig.core, second) if e[3] == "note"] == ["Draft <b>sent</b>"]
+    assert len(rig.connector.replies()) == 1  # answered in place, not with new messages
+
+
+def test_a_button_view_that_is_not_a_listing_is_never_run(rig: Rig) -> None:
+    first, second = seed(
+        rig.core,
+        ("Audit case files", "amira@council.example", 3),
+        ("Train managers", "amira@council.example", 4),
+    )
+    rig.connector.members["29:amira"] = {"name": "Amira", "email": "amira@council.example"}
+    forged = {"actionbot": "done", "action": first, "view": f"/action done {second}"}
+    card = card_of(rig.post(card_action(rig.connector.url, "29:amira", forged, reply_to="x")))
+    assert f"#{first}" in text_of(card)
+    with transaction(rig.core.sessions) as session:
+        assert session.get(Action, second).status == Status.OPEN  # type: ignore[union-attr]
+
+
+def test_an_invoke_without_a_note_changes_nothing_and_says_why(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit case files", "amira@council.example", 3))
+    rig.connector.members["29:amira"] = {"name": "Amira", "email": "amira@council.example"}
+    empty = {"actionbot": "blocked", "action": number, f"note_{number}_blocked": "  "}
+    answer = rig.post(card_action(rig.connector.url, "29:amira", empty, reply_to="x"))
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": "Please write a few words.",
+    }
+    assert evidence(rig.core, number) == []
+
+
+def test_other_invokes_still_get_an_empty_200(rig: Rig) -> None:
+    activity = card_action(rig.connector.url, "29:amira", {}, reply_to="x")
+    activity["name"] = "composeExtension/query"
+    answer = rig.post(activity)
+    assert answer.status_code == 200 and answer.content == b""
+
+
+def test_a_reminder_reaches_an_owner_learned_from_a_mention(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit case files", "dee@partner.example", 0))
+    rig.connector.members["29:chair"] = {"name": "Chair", "email": CHAIR_EMAIL}
+    rig.connector.members["29:dee"] = {"name": "Dee Jones", "email": "Dee@Partner.example"}
+    # The chair names Dee in the board channel; she has never installed the app.
+    activity = message(
+        rig.connector.url,
+        "29:chair",
+        "<at>ActionBot</at> status <at>Dee Jones</at>",
+        conversation=f"{BOARD};messageid=1900",
+        conversation_type="channel",
+        channel_id=BOARD,
+        entities=[
+            {"type": "mention", "text": "<at>ActionBot</at>", "mentioned": {"id": "28:bot-app-id"}},
+            {
+                "type": "mention",
+                "text": "<at>Dee Jones</at>",
+                "mentioned": {"id": "29:dee", "name": "Dee Jones"},
+            },
+        ],
+    )
+    assert rig.post(activity).status_code == 200
+    report = run_reminders(
+        rig.core, rig.senders, WorkingCalendar.from_settings(rig.core.settings)
+    )
+    assert len(report.delivery.sent) == 1, report
+    [created] = rig.connector.created
+    assert created["members"] == [{"id": "29:dee"}] and created["isGroup"] is False
+    assert created["tenantId"] == "tenant-1"
+    assert created["channelData"] == {"tenant": {"id": "tenant-1"}}
+    [sent] = rig.connector.proactive()
+    assert sent.conversation_id == "a:personal-29:dee" and f"#{number}" in sent.card_text
+    # The new chat is kept: the next message goes straight there.
+    with transaction(rig.core.sessions) as session:
+        dee = session.scalars(select(Person).where(Person.email == "dee@partner.example")).one()
+        assert [(i.platform, i.external_id) for i in dee.identities] == [
+            (Platform.TEAMS, "29:dee")
+        ]
+
+
+def test_digest_goes_to_a_board_channel_known_only_by_its_reference(rig: Rig) -> None:
+    seed(rig.core, ("Audit case files", "amira@council.example", -2))
+    board = "general-channel"  # not shaped like 19:…@thread.tacv2
+    update = installed(rig.connector.url, "29:admin")
+    update["conversation"] = {"id": board, "conversationType": "channel", "tenantId": "tenant-1"}
+    update["channelData"] = {"channel": {"id": board}, "tenant": {"id": "tenant-1"}}
+    assert rig.post(update).status_code == 200
+    settings = rig.core.settings.model_copy(update={"board_channel": board})
+    core = dataclasses.replace(rig.core, settings=settings)
+    report = run_digest(core, rig.senders)
+    assert len(report.delivery.sent) == 1, report
+    [post] = rig.connector.proactive()
+    assert post.conversation_id == board
+    assert post.card_text.startswith("Weekly digest") and "overdue: 1" in post.card_text

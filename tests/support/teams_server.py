@@ -96,3 +96,38 @@ def installed(service_url: str, user_id: str, *, name: str = "Someone") -> dict[
         "membersAdded": [{"id": BOT_ID}],
         "channelData": {"tenant": {"id": TENANT}},
     }
+
+
+def card_action(
+    service_url: str,
+    user_id: str,
+    data: dict[str, Any],
+    *,
+    reply_to: str,
+    conversation: str | None = None,
+    conversation_type: str = "personal",
+    channel_id: str | None = None,
+) -> dict[str, Any]:
+    """The invoke Teams sends when an `Action.Execute` button is pressed on the card that is
+    activity `reply_to`; `data` is the button's data with the card's inputs merged in."""
+    activity = message(
+        service_url,
+        user_id,
+        conversation=conversation,
+        conversation_type=conversation_type,
+        channel_id=channel_id,
+    )
+    del activity["text"], activity["textFormat"]
+    verb = data.get("actionbot")
+    activity.update(
+        {
+            "type": "invoke",
+            "name": "adaptiveCard/action",
+            "replyToId": reply_to,
+            "value": {
+                "action": {"type": "Action.Execute", "verb": verb, "data": data},
+                "trigger": "manual",
+            },
+        }
+    )
+    return activity
