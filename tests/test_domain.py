@@ -101,5 +101,9 @@ def test_history_names_and_their_fields() -> None:
         "workstream": "workstream",
         "priority": "priority",
         "notes": "notes",
+        "success_measure": "success_measure",
+        "cadence": "cadence",
+        "supporters": "supporters",
+        "owner_text": "owner_text",
     }
     assert all(len(change.value) <= 20 for change in Change)
