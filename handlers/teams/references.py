@@ -110,3 +110,22 @@ def _fill(row: TeamsReference, ref: Reference, now: dt.datetime) -> None:
     row.name = ref.name or row.name
     row.email = ref.email.strip().lower() if ref.email else row.email
     row.updated_at = now
+
+
+def drop_conversation(session: Session, *, key: str, conversation_id: str) -> bool:
+    """Forget a conversation Teams says the bot can no longer post in (403 or 404).
+
+    A user's reference keeps who they are (service URL, name, email): only the chat goes, so
+    the next message opens a new one. A channel's reference goes whole: the bot was removed
+    from it, and the directory must stop reading its members. Nothing changes when the stored
+    conversation is no longer the one that failed (the user has come back meanwhile).
+    """
+    row = session.scalars(select(TeamsReference).where(TeamsReference.key == key)).first()
+    if row is None or row.conversation_id != conversation_id:
+        return False
+    if key.startswith(user_key("")):
+        row.conversation_id = None
+        row.conversation_type = None
+    else:
+        session.delete(row)
+    return True

@@ -4,15 +4,24 @@ https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/conversati
 A user is reached in their personal chat with the bot; when the bot has only seen them in a
 channel, that chat is created first (POST /v3/conversations) and kept for next time. A channel
 gets a new post (a new thread) in the channel's own conversation.
+
+Sends are paced (bot/outbox/pacing.py) like Slack's: Teams throttles a bot per conversation and
+per app and answers 429 with Retry-After, so the pacer learns the allowance from those answers.
+A short Retry-After and a single 5xx are retried here; anything longer goes back to the outbox.
+A conversation Teams refuses for good (403: the bot was removed or blocked; 404: it is gone) is
+forgotten, so the next message to that person opens a new chat instead of failing the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from bot.domain import Platform
 from bot.outbox.delivery import Delivered, SendError
+from bot.outbox.pacing import Backlogged, Pacer
 from bot.render.model import Message
 from bot.services.context import Core
 from handlers.teams.cards import to_activity
@@ -20,6 +29,7 @@ from handlers.teams.connector import Connector, ConnectorError
 from handlers.teams.references import (
     Reference,
     conversation_key,
+    drop_conversation,
     get_reference,
     save_reference,
     user_key,
@@ -34,6 +44,18 @@ _CHANNEL = re.compile(r"19:[^\s;]+@thread\.[a-z0-9]+")
 #: Answers that trying again will not change: the bot was removed or blocked (403), the
 #: conversation is gone (404), or the activity itself is wrong (400, 413).
 _PERMANENT = frozenset({400, 403, 404, 413})
+#: Answers that mean the stored conversation is of no more use to the bot.
+_GONE = frozenset({403, 404})
+#: 429s waited out inside one send before the row is handed back to the outbox.
+RATE_LIMIT_RETRIES = 2
+#: The longest Retry-After a sending thread waits out itself; a longer one is the outbox's,
+#: kept on the core's clock while the next rows go out.
+MAX_INLINE_RETRY_AFTER = 10.0
+#: A 5xx is retried once after this many seconds; a second one goes back to the outbox.
+SERVER_ERROR_RETRIES = 1
+SERVER_ERROR_RETRY_DELAY = 0.5
+
+_T = TypeVar("_T")
 
 
 class TeamsSender:
@@ -41,9 +63,12 @@ class TeamsSender:
 
     platform = Platform.TEAMS
 
-    def __init__(self, core: Core, connector: Connector) -> None:
+    def __init__(self, core: Core, connector: Connector, *, pacer: Pacer | None = None) -> None:
         self._core = core
         self._connector = connector
+        # One pacer per sender, shared by its threads: Teams' limits are per bot, so a second
+        # pacer in the same process would spend the same allowance twice.
+        self.pacer = pacer or Pacer()
 
     def send_to_account(self, external_id: str, message: Message) -> Delivered:
         """Post in the user's personal chat with the bot, opening it if needed."""
@@ -86,8 +111,10 @@ class TeamsSender:
 
     def _open_personal(self, ref: Reference, user_id: str) -> str:
         try:
-            conversation_id = self._connector.create_personal(
-                ref.service_url, bot_id=ref.bot_id, user_id=user_id, tenant_id=ref.tenant_id
+            conversation_id = self._paced(
+                lambda: self._connector.create_personal(
+                    ref.service_url, bot_id=ref.bot_id, user_id=user_id, tenant_id=ref.tenant_id
+                )
             )
         except ConnectorError as exc:
             raise send_error(exc) from exc
@@ -110,14 +137,74 @@ class TeamsSender:
     def _post(self, ref: Reference, conversation_id: str, message: Message) -> Delivered:
         activity = to_activity(message, today=self._core.today(), tz=self._core.settings.tz)
         try:
-            activity_id = self._connector.send(ref.service_url, conversation_id, activity)
+            activity_id = self._paced(
+                lambda: self._connector.send(ref.service_url, conversation_id, activity)
+            )
         except ConnectorError as exc:
+            if exc.status in _GONE:
+                self._forget(ref.key, conversation_id, exc.status)
             raise send_error(exc) from exc
         return Delivered(channel=conversation_id, ref=activity_id)
+
+    def _paced(self, call: Callable[[], _T]) -> _T:
+        """`call` in a paced slot, short 429s and one 5xx retried; other failures raised.
+
+        Raises SendError when the wait is the outbox's to keep (a long Retry-After, or a pace
+        that leaves no slot soon), ConnectorError for everything else.
+        """
+        server_errors = rate_limits = 0
+        delay = 0.0
+        while True:
+            try:
+                self.pacer.acquire(after=delay, max_wait=MAX_INLINE_RETRY_AFTER)
+            except Backlogged as exc:
+                raise SendError(
+                    "Teams rate limit (waiting for Retry-After)",
+                    permanent=False,
+                    retry_after=exc.wait,
+                ) from None
+            try:
+                return call()
+            except ConnectorError as exc:
+                if exc.status == 429:
+                    wait = exc.retry_after or 0.0
+                    inline = rate_limits < RATE_LIMIT_RETRIES and wait <= MAX_INLINE_RETRY_AFTER
+                    self.pacer.throttled(exc.retry_after, hold=inline)
+                    if not inline:
+                        raise send_error(exc) from exc
+                    rate_limits += 1
+                    delay = 0.0  # acquire() waits out the Retry-After
+                    continue
+                if exc.status >= 500 and server_errors < SERVER_ERROR_RETRIES:
+                    server_errors += 1
+                    delay = SERVER_ERROR_RETRY_DELAY
+                    log.info("Bot Connector answered HTTP %s; retrying once", exc.status)
+                    continue
+                raise
+
+    def _forget(self, key: str, conversation_id: str, status: int) -> None:
+        with transaction(self._core.sessions) as session:
+            dropped = drop_conversation(session, key=key, conversation_id=conversation_id)
+        if dropped:
+            log.warning(
+                "Teams answered HTTP %s for conversation %s: its reference is dropped",
+                status,
+                conversation_id,
+            )
 
 
 def send_error(exc: ConnectorError) -> SendError:
     """The outbox's view of a connector failure: 429 waits, removed bots are permanent."""
     if exc.status == 429:
         return SendError("Teams rate limit (429)", permanent=False, retry_after=exc.retry_after)
+    if exc.status == 403:
+        return SendError(
+            "Teams refused the message (403): the bot was removed from the conversation or "
+            "blocked by the person",
+            permanent=True,
+        )
+    if exc.status == 404:
+        return SendError(
+            "Teams refused the message (404): the conversation no longer exists", permanent=True
+        )
     return SendError(exc.reason, permanent=exc.status in _PERMANENT)

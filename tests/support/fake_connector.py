@@ -6,9 +6,11 @@ be pointed at it with a test key (see test_teams_auth.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -83,6 +85,14 @@ class FakeConnector:
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     #: Statuses to answer the next activity posts with, first to last (then 200).
     fail_next: list[int] = field(default_factory=list)
+    #: The Retry-After header of a scripted 429, in seconds.
+    retry_after: str = "1"
+    #: Seconds to hold the answer to the next activity posts, first to last: the post is made
+    #: (recorded) at once and answered late, like a connector that acts and then times out.
+    delay_next: list[float] = field(default_factory=list)
+    #: Conversation id -> the status every post there is answered with, for good: 403 (the bot
+    #: was removed or blocked) or 404 (the conversation is gone).
+    refused: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -106,6 +116,8 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
         def _answer(self, status: int, body: Any) -> None:
             data = json.dumps(body).encode()
             self.send_response(status)
+            if status == 429:
+                self.send_header("Retry-After", state.retry_after)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -166,7 +178,10 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
             match = _ACTIVITIES.match(self.path)
             if match:
                 with state.lock:
-                    status = state.fail_next.pop(0) if state.fail_next else 200
+                    status = state.refused.get(unquote(match.group(1)), 0)
+                    if not status:
+                        status = state.fail_next.pop(0) if state.fail_next else 200
+                    delay = state.delay_next.pop(0) if status == 200 and state.delay_next else 0
                     if status == 200:
                         state.posts.append(
                             Post(
@@ -178,7 +193,10 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
                         number = len(state.posts)
                 if status != 200:
                     self._answer(status, {"error": {"code": "Scripted"}})
-                else:
+                    return
+                if delay:
+                    time.sleep(delay)
+                with contextlib.suppress(OSError):  # the bot gave up waiting
                     self._answer(200, {"id": f"activity-{number}"})
                 return
             self._answer(404, {"error": {"code": "NotFound"}})
