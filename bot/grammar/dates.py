@@ -192,16 +192,20 @@ def _calendar_date(day: int, month: int, year: int | None, today: dt.date) -> dt
         # Only February's length depends on the year, and that is worth saying.
         most = "at most " if month == 2 else ""
         raise _Reason(f"is not a real date: {_MONTH_NAMES[month - 1]} has {most}{longest} days")
-    # Loops more than twice only for 29 February, at most eight years (2096 -> 2104).
-    candidate_year = today.year
-    while True:
-        if candidate_year > dt.MAXYEAR:
-            raise OverflowError
-        if day <= calendar.monthrange(candidate_year, month)[1]:
-            candidate = dt.date(candidate_year, month, day)
-            if candidate >= today:
-                return candidate
-        candidate_year += 1
+    # The next time the day comes round: this year's, or next year's once it has passed.
+    passed = (month, day) < (today.month, today.day)
+    year = today.year + 1 if passed else today.year
+    if year > dt.MAXYEAR:
+        raise OverflowError
+    if day > calendar.monthrange(year, month)[1]:
+        # Only 29 February: jumping years ahead to the next leap year would set a deadline
+        # nobody meant, so the year must be said.
+        leap = next(y for y in range(year + 1, year + 9) if calendar.isleap(y))
+        raise _Reason(
+            f"is not a real date: {year} has no 29 February; give the year"
+            f" (29/2/{leap}) or another day (28/2)"
+        )
+    return dt.date(year, month, day)
 
 
 def _absolute(
