@@ -60,6 +60,10 @@ class Person(Base):
     job_title: Mapped[str | None] = mapped_column(String(200))
     organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Set when their chat account turned out to be gone (deactivated, unknown to the platform):
+    # their actions show as unowned and the chairs were told once. Cleared when they are back.
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    left_reason: Mapped[str | None] = mapped_column(String(200))
 
     identities: Mapped[list[Identity]] = relationship(
         back_populates="person", lazy="selectin", cascade="all, delete-orphan"
@@ -195,6 +199,9 @@ class OutboxStatus(enum.StrEnum):
     #: `last_error` says why. Not FAILED: nothing went wrong and no chair needs telling.
     #: The column is a plain VARCHAR (see _enum), so this value needs no migration.
     CANCELLED = "cancelled"
+    #: A reminder, nudge or escalation taken into one person's bundle (bot.outbox.bundles):
+    #: it goes out with that message, and becomes SENT, CANCELLED or FAILED with it.
+    BUNDLED = "bundled"
 
 
 class OutboxMessage(Base):

@@ -93,8 +93,8 @@ def compose(
     sessions = make_session_factory(engine)
     client = slack_client or _slack_client(settings)
     connector = teams_connector or (_teams_connector(settings) if settings.teams_enabled else None)
-    slack_directory = _slack_directory(client) if client is not None else None
     clock = clock or SystemClock()
+    slack_directory = _slack_directory(client, clock) if client is not None else None
     teams_directory = _teams_directory(sessions, connector, clock) if connector else None
     directories: dict[Platform, Directory] = {Platform.CONSOLE: ConsoleDirectory()}
     if slack_directory is not None:
@@ -136,10 +136,10 @@ def _teams_connector(settings: Settings) -> Connector:
     return Connector(token_source(settings))
 
 
-def _slack_directory(client: WebClient) -> SlackDirectory:
+def _slack_directory(client: WebClient, clock: Clock) -> SlackDirectory:
     from handlers.slack.directory import SlackDirectory
 
-    return SlackDirectory(client)
+    return SlackDirectory(client, clock=clock)
 
 
 def _teams_directory(

@@ -16,6 +16,8 @@ class Account:
     external_id: str
     name: str
     email: str | None = None
+    #: Other names people type for them (Slack's handle and display name), kept as aliases.
+    aliases: tuple[str, ...] = ()
 
 
 class Directory(Protocol):
@@ -29,6 +31,11 @@ class Directory(Protocol):
 
     def lookup_email(self, email: str) -> Account | None:
         """The account with this email address, or None."""
+        ...
+
+    def departure(self, external_id: str) -> str | None:
+        """Why this account can no longer be given work ("deactivated in Slack"), or None
+        while it can, or when the platform cannot tell."""
         ...
 
 
@@ -45,3 +52,7 @@ class ConsoleDirectory:
         local = email.strip().lower().split("@", 1)[0]
         name = " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part)
         return Account(Platform.CONSOLE, local, name or local, email.strip().lower())
+
+    def departure(self, external_id: str) -> str | None:
+        # Nobody leaves the sandbox.
+        return None

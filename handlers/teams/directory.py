@@ -69,6 +69,13 @@ class TeamsDirectory:
             return None
         return Account(Platform.TEAMS, ref.user_id, ref.name or ref.user_id, ref.email)
 
+    def departure(self, external_id: str) -> str | None:
+        """Always None: the Bot Connector does not say whether an account was disabled.
+
+        A Teams user who left is noticed when a message to them is refused for good.
+        """
+        return None
+
     def _sweep(self) -> bool:
         """Keep a reference to every member of the board's team; False when nothing was asked."""
         fresh = self._swept_at is not None

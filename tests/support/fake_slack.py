@@ -148,11 +148,14 @@ class FakeSlack:
         self._faults: dict[str, list[_Fault]] = {}
         self._rules: dict[str, list[_Rule]] = {}
         self._users: dict[str, dict[str, Any]] = {}
+        # Users removed from the workspace: Slack no longer knows them at all.
+        self._removed: set[str] = set()
         self._homes: dict[str, dict[str, Any]] = {}
         self._next_ts = _FIRST_TS_MICROS
         self._next_view = 1
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._socket_url: Callable[[], str] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeSlack:
@@ -244,7 +247,31 @@ class FakeSlack:
         }
         with self._lock:
             self._users[user_id] = user
+            self._removed.discard(user_id)
         return user
+
+    def deactivate_user(self, user_id: str) -> None:
+        """Deactivate a registered user, as an admin does when someone leaves.
+
+        ``users.info`` then says ``deleted: true`` and ``chat.postMessage`` to them is refused
+        with ``account_inactive``.
+        """
+        with self._lock:
+            self._users[user_id]["deleted"] = True
+
+    def remove_user(self, user_id: str) -> None:
+        """Forget a user entirely: ``users.info`` answers ``user_not_found``, and so does
+        ``chat.postMessage`` to them. (Ids never registered are still accepted as DM targets,
+        so tests that need no directory need not register everyone.)"""
+        with self._lock:
+            self._users.pop(user_id, None)
+            self._removed.add(user_id)
+
+    def socket_mode(self, url: Callable[[], str]) -> None:
+        """Answer ``apps.connections.open`` with ``url()``: a Socket Mode endpoint's address
+        (tests/support/fake_socket_mode.py), a new one per call as Slack issues them."""
+        with self._lock:
+            self._socket_url = url
 
     def fail_next(
         self,
@@ -454,6 +481,13 @@ class FakeSlack:
             "is_enterprise_install": False,
         }
 
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            url = self._socket_url
+        if url is None:  # what Slack says when Socket Mode is off for the app
+            return {"ok": False, "error": "socket_mode_disabled"}
+        return {"ok": True, "url": url()}
+
     def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
         message: dict[str, Any] = {
             "type": "message",
@@ -468,9 +502,20 @@ class FakeSlack:
                 message[key] = params[key]
         return message
 
+    def _gone(self, channel: str) -> str | None:
+        """Slack's error for a DM to a deactivated or removed user (by user or DM id)."""
+        user_id = channel[1:] if channel.startswith("D") else channel
+        with self._lock:
+            if user_id in self._removed:
+                return "user_not_found"
+            user = self._users.get(user_id)
+            return "account_inactive" if user is not None and user.get("deleted") else None
+
     def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):
             return {"ok": False, "error": "channel_not_found"}
+        if (gone := self._gone(str(params["channel"]))) is not None:
+            return {"ok": False, "error": gone}
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             return {"ok": False, "error": "no_text"}
         ts = self._new_ts()
@@ -514,6 +559,8 @@ class FakeSlack:
             if not first:
                 return {"ok": False, "error": "users_list_not_supplied"}
             channel_id = dm_channel_id(first)
+            if (gone := self._gone(first)) is not None:
+                return {"ok": False, "error": gone}
         return {"ok": True, "channel": {"id": channel_id, "is_im": channel_id.startswith("D")}}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -563,6 +610,7 @@ class FakeSlack:
 
 
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
+    "apps.connections.open": FakeSlack._connections_open,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
     "chat.postEphemeral": FakeSlack._post_ephemeral,

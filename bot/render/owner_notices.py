@@ -1,0 +1,78 @@
+"""Messages to owners about changes others made to their actions, and to chairs when an owner
+has left. Platform-neutral like replies.py: what people typed stays data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from bot.grammar.dates import format_date
+from bot.render.model import ActionDetail, ActionList, ActionView, Block, Message, Paragraph
+
+
+def _label(action: ActionView) -> str:
+    return f"#{action.id} {action.title}"
+
+
+def _told(text: str, action: ActionView, *, why: str | None = None) -> Message:
+    blocks: list[Block] = [Paragraph(text=text)]
+    if why:
+        blocks.append(Paragraph(text=f"Why: {why}"))
+    blocks.append(ActionDetail(action=action, buttons=True))
+    return Message(text=text, blocks=blocks, ephemeral=False)
+
+
+def deadline_moved(
+    action: ActionView,
+    *,
+    by: str,
+    old: dt.date | None,
+    new: dt.date,
+    reason: str | None,
+    today: dt.date,
+) -> Message:
+    """DM to the owner and supporting owners: someone else moved the deadline."""
+    when = format_date(new, today=today)
+    was = f" (was {format_date(old, today=today)})" if old is not None else ""
+    text = f"{by} moved the deadline of action {_label(action)} to {when}{was}."
+    return _told(text, action, why=reason or "no reason was given")
+
+
+def rag_set(action: ActionView, *, by: str, old: str | None, new: str) -> Message:
+    """DM to the owner and supporting owners: someone else set the RAG rating."""
+    was = f" (was {old})" if old else ""
+    text = f"{by} set the RAG of action {_label(action)} to {new}{was}."
+    return _told(text, action)
+
+
+def owner_changed(action: ActionView, *, by: str, old: str | None, new: str) -> Message:
+    """DM to supporting owners: the accountable owner of an action they support changed."""
+    was = f" (was {old})" if old else ""
+    text = (
+        f"{by} made {new} the owner of action {_label(action)}{was}; "
+        "you are still a supporting owner."
+    )
+    return _told(text, action)
+
+
+def owner_left(*, person: str, reason: str, actions: Sequence[ActionView], total: int) -> Message:
+    """DM to the chairs, once per person: an owner has left, so these actions have no owner."""
+    if total:
+        count = f"{total} open action{'s' if total != 1 else ''}"
+        text = f"{person} has left ({reason}): their {count} now show as unowned."
+        hint = "Give each to someone else: /action assign <id> @someone"
+    else:
+        text = f"{person} has left ({reason}); they own no open actions."
+        hint = "Nothing needs doing; I will not give them new actions."
+    blocks: list[Block] = [Paragraph(text=text), Paragraph(text=hint)]
+    if actions:
+        blocks.append(
+            ActionList(
+                title=f"Owned by {person}",
+                items=list(actions),
+                more=max(0, total - len(actions)),
+                more_hint="/action list all" if total > len(actions) else None,
+            )
+        )
+    return Message(text=text, blocks=blocks, tone="warning", ephemeral=False)
