@@ -99,6 +99,10 @@ def is_deferred(payload: Mapping[str, Any]) -> bool:
     return "notice" in payload
 
 
+#: The outbox kinds of deferred notices; they go out in bundles (bot.outbox.bundles).
+NOTICE_KINDS = ("reminder", "overdue", "escalation")
+
+
 def render_notice(
     session: Session,
     payload: Mapping[str, Any],
@@ -111,6 +115,23 @@ def render_notice(
     Raises UnreadableNotice (a ValueError, as pydantic's ValidationError is) when the payload
     cannot be rendered at all.
     """
+    item = notice_item(session, payload, action_id=action_id, recipient_id=recipient_id)
+    if isinstance(item, Withdrawn):
+        return item
+    return notices.bundle([item])
+
+
+def notice_item(
+    session: Session,
+    payload: Mapping[str, Any],
+    *,
+    action_id: int | None,
+    recipient_id: int | None,
+) -> notices.BundleItem | Withdrawn:
+    """One deferred notice as a bundle's item, worded from the action as it is now.
+
+    Raises UnreadableNotice (or pydantic's ValidationError) when it cannot be read.
+    """
     notice = _NOTICE.validate_python(payload)
     action = session.get(Action, action_id) if action_id is not None else None
     if action is None:
@@ -119,11 +140,15 @@ def render_notice(
     if why is not None:
         return Withdrawn(f"not sent: #{action.id} {why} before it went out")
     view = action_view(action, today=notice.today)
-    if isinstance(notice, ReminderNotice):
-        return notices.reminder(view, today=notice.today)
-    if isinstance(notice, OverdueNotice):
-        return notices.overdue_nudge(view, today=notice.today)
-    return notices.escalation(view, reason=notice.reason, days=notice.days, today=notice.today)
+    if isinstance(notice, EscalationNotice):
+        return notices.BundleItem(
+            notice="escalation",
+            action=view,
+            today=notice.today,
+            reason=notice.reason,
+            days=notice.days,
+        )
+    return notices.BundleItem(notice=notice.notice, action=view, today=notice.today)
 
 
 def _no_longer_applies(notice: Notice, action: Action, recipient_id: int | None) -> str | None:

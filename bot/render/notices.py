@@ -35,6 +35,11 @@ KIND_NAMES = {
     "assigned": "the message assigning an action",
     "reassigned": "a reassignment notice",
     "blocked": "a blocked-action alert",
+    "bundle": "a message of reminders",
+    "deadline_moved": "the message saying a deadline moved",
+    "rag_set": "the message saying the RAG was set",
+    "owner_changed": "the message saying an action has a new owner",
+    "owner_left": "the notice that an owner has left",
 }
 
 
@@ -106,6 +111,94 @@ def escalation(
     )
 
 
+@dataclass(frozen=True)
+class BundleItem:
+    """One notice of a person's bundle: a reminder, an overdue nudge or an escalation."""
+
+    notice: Literal["reminder", "overdue", "escalation"]
+    action: ActionView
+    #: The day the notice was planned for; its wording ("due tomorrow") counts from it.
+    today: dt.date
+    reason: EscalationReason | None = None
+    days: int = 0
+
+
+#: Actions a bundle shows with their buttons, and escalations it lists; the rest are counted
+#: and named by a command, so one message fits Slack's 50 blocks and a Teams card.
+BUNDLE_OWN_SHOWN = 15
+BUNDLE_ESCALATIONS_SHOWN = 12
+
+
+def bundle(items: Sequence[BundleItem]) -> Message:
+    """One person's message of a run: their reminders and nudges, most urgent first, then the
+    actions escalated to them as a chair. A single notice is worded as it always was."""
+    if not items:
+        raise ValueError("a bundle needs at least one notice")
+    if len(items) == 1:
+        return _single(items[0])
+    own = sorted(
+        (i for i in items if i.notice != "escalation"),
+        key=lambda i: (i.action.due or i.today, i.action.id),
+    )
+    escalated = sorted(
+        (i for i in items if i.notice == "escalation"), key=lambda i: (-i.days, i.action.id)
+    )
+    parts: list[str] = []
+    blocks: list[Block] = []
+    if own:
+        late = sum(1 for i in own if i.notice == "overdue")
+        split = ", ".join(
+            f"{n} {what}" for n, what in ((late, "overdue"), (len(own) - late, "due soon")) if n
+        )
+        parts.append(f"Reminders: {_actions(len(own))} of yours need you ({split}).")
+    if escalated:
+        blocked = sum(1 for i in escalated if i.reason == "blocked")
+        split = ", ".join(
+            f"{n} {what}"
+            for n, what in ((len(escalated) - blocked, "long overdue"), (blocked, "blocked"))
+            if n
+        )
+        parts.append(f"Escalation: {_actions(len(escalated))} need the chairs ({split}).")
+    text = " ".join(parts)
+    blocks.append(Paragraph(text=text))
+    if own:
+        shown = [i.action for i in own[:BUNDLE_OWN_SHOWN]]
+        blocks.append(
+            ActionList(
+                title=f"Your actions, most urgent first ({len(own)})",
+                items=shown,
+                more=len(own) - len(shown),
+                more_hint="/action list mine lists them all",
+                buttons=True,
+            )
+        )
+    if escalated:
+        listed = [i.action for i in escalated[:BUNDLE_ESCALATIONS_SHOWN]]
+        blocks.append(
+            ActionList(
+                title=f"Escalated: overdue or blocked for a while ({len(escalated)})",
+                items=listed,
+                more=len(escalated) - len(listed),
+                more_hint="/status overdue and /status blocked list them all",
+            )
+        )
+    return Message(text=text, blocks=blocks, tone="warning", ephemeral=False)
+
+
+def _actions(n: int) -> str:
+    return f"{n} action{'s' if n != 1 else ''}"
+
+
+def _single(item: BundleItem) -> Message:
+    if item.notice == "reminder":
+        return reminder(item.action, today=item.today)
+    if item.notice == "overdue":
+        return overdue_nudge(item.action, today=item.today)
+    return escalation(
+        item.action, reason=item.reason or "overdue", days=item.days, today=item.today
+    )
+
+
 def unreachable(
     *,
     kind: str,
@@ -137,7 +230,16 @@ def unreachable(
             hint = "They may have left the workspace."
     else:
         text = f"I could not post {what}{about} to {channel} ({reason})."
-        hint = "Check BOARD_CHANNEL and that the bot has been added to that channel."
+        if "not_in_channel" in reason or "channel_not_found" in reason:
+            # A private channel looks "not found" to a bot that was never invited to it.
+            again = "run /status digest post" if kind == "digest" else "try again"
+            hint = (
+                f"The bot is not a member of {channel}: invite it there (in the channel, "
+                f"type /invite and pick the bot), then {again}. If {channel} is not the "
+                "board's channel, correct BOARD_CHANNEL."
+            )
+        else:
+            hint = "Check BOARD_CHANNEL and that the bot has been added to that channel."
     blocks: list[Block] = [Paragraph(text=text), Paragraph(text=hint)]
     if action is not None:
         blocks.append(ActionDetail(action=action))
