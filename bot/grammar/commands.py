@@ -3,11 +3,65 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.fields import FieldInfo
 
 from bot.domain import Rag
+
+
+@dataclass(frozen=True)
+class MaxChars:
+    """The most characters a text field of a command may hold.
+
+    Checked by `Command.too_long` in dispatch.execute, so typed text, buttons and forms (even
+    a hand-made submission) meet the same limits; never at construction, so a command that
+    is too long is refused with a reply instead of failing where it was built.
+    """
+
+    chars: int
+    what: str
+
+
+#: Titles stay readable in lists; notes and reasons are evidence, not essays; a workstream
+#: fits its column.
+TITLE_CHARS = 300
+NOTE_CHARS = 2000
+WORKSTREAM_CHARS = 200
+NAME_CHARS = 200
+EMAIL_CHARS = 320
+
+Title = Annotated[str, MaxChars(TITLE_CHARS, "title")]
+Note = Annotated[str, MaxChars(NOTE_CHARS, "note")]
+Reason = Annotated[str, MaxChars(NOTE_CHARS, "reason")]
+Workstream = Annotated[str, MaxChars(WORKSTREAM_CHARS, "workstream")]
+Name = Annotated[str, MaxChars(NAME_CHARS, "name")]
+Email = Annotated[str, MaxChars(EMAIL_CHARS, "email address")]
+
+
+def _limits(info: FieldInfo) -> list[MaxChars]:
+    # `Title` keeps its limit in the field's metadata; `Title | None` inside the union.
+    found = [m for m in info.metadata if isinstance(m, MaxChars)]
+    for arg in get_args(info.annotation):
+        found += [m for m in getattr(arg, "__metadata__", ()) if isinstance(m, MaxChars)]
+    return found
+
+
+def _too_long(model: BaseModel) -> str | None:
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        for limit in _limits(info):
+            if isinstance(value, str) and len(value) > limit.chars:
+                return (
+                    f"The {limit.what} is {len(value):,} characters long; the most is "
+                    f"{limit.chars:,}. Nothing was changed."
+                )
+        for item in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(item, BaseModel) and (problem := _too_long(item)) is not None:
+                return problem
+    return None
 
 
 class UserRef(BaseModel):
@@ -15,25 +69,65 @@ class UserRef(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    platform_id: str | None = None
-    name: str | None = None
-    email: str | None = None
+    platform_id: Name | None = None
+    name: Name | None = None
+    email: Email | None = None
+    #: `me`: whoever typed the command.
+    me: bool = False
 
     def describe(self) -> str:
         """How to quote this reference back to the user."""
+        if self.me:
+            return "you"
         return self.email or (f"@{self.name}" if self.name else f"<{self.platform_id}>")
 
 
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+    def too_long(self) -> str | None:
+        """The one-line refusal when a text field is over its limit (MaxChars), else None."""
+        return _too_long(self)
+
+
+class Paged(Command):
+    """A command that shows a list, one page at a time (`/status overdue page 2`).
+
+    Buttons (Next, Previous) build the same command with another page, so a list is never
+    parsed again from text; `verb` names the command when it is kept in a button or a message.
+    """
+
+    verb: str
+    page: int = Field(default=1, ge=1, le=10_000)
+
+    @classmethod
+    def from_data(cls, data: object) -> Paged:
+        """The command a button or a stored message holds (its `verb` picks the class)."""
+        if isinstance(data, Paged):
+            return data
+        if not isinstance(data, dict):
+            raise ValueError("a list command is an object")
+        for kind in _paged_kinds(cls):
+            if kind.model_fields["verb"].default == data.get("verb"):
+                return kind.model_validate(data)
+        raise ValueError(f"no list command {data.get('verb')!r}")
+
+
+def _paged_kinds(base: type[Paged]) -> list[type[Paged]]:
+    kinds: list[type[Paged]] = []
+    for kind in base.__subclasses__():
+        kinds += [kind, *_paged_kinds(kind)]
+    return kinds
+
 
 class AddAction(Command):
     verb: Literal["add"] = "add"
-    title: str | None  # None: no text was given, so platforms with forms open one
+    title: Title | None  # None: no text was given, so platforms with forms open one
     owner: UserRef | None = None
+    #: Supporting owners: named after the accountable owner (`for @dee, @amira`).
+    supporters: tuple[UserRef, ...] = ()
     due: dt.date | None = None
-    workstream: str | None = None  # forms ask for it; the one-line grammar does not
+    workstream: Workstream | None = None  # forms ask for it; the one-line grammar does not
 
 
 class AssignAction(Command):
@@ -45,19 +139,19 @@ class AssignAction(Command):
 class MarkDone(Command):
     verb: Literal["done"] = "done"
     action_id: int
-    note: str | None = None
+    note: Note | None = None
 
 
 class AddUpdate(Command):
     verb: Literal["update"] = "update"
     action_id: int
-    note: str
+    note: Note
 
 
 class MarkBlocked(Command):
     verb: Literal["blocked"] = "blocked"
     action_id: int
-    reason: str
+    reason: Reason
 
 
 class Reopen(Command):
@@ -65,11 +159,19 @@ class Reopen(Command):
     action_id: int
 
 
+class CancelAction(Command):
+    """`cancel <id> <reason>`: a chair withdraws an action; its history stays."""
+
+    verb: Literal["cancel"] = "cancel"
+    action_id: int
+    reason: Reason
+
+
 class MoveDue(Command):
     verb: Literal["due"] = "due"
     action_id: int
     due: dt.date
-    reason: str | None = None
+    reason: Reason | None = None
 
 
 class SetRag(Command):
@@ -83,7 +185,7 @@ class ShowAction(Command):
     action_id: int
 
 
-class ListActions(Command):
+class ListActions(Paged):
     verb: Literal["list"] = "list"
     scope: Literal["mine", "all", "user"] = "all"
     user: UserRef | None = None
@@ -98,25 +200,50 @@ class StatusSummary(Command):
     verb: Literal["status"] = "status"
 
 
-class StatusOverdue(Command):
+class StatusOverdue(Paged):
     verb: Literal["overdue"] = "overdue"
+    user: UserRef | None = None  # None: everyone's
 
 
-class StatusPerson(Command):
+class StatusPerson(Paged):
     verb: Literal["person"] = "person"
     user: UserRef | None = None  # None: the caller ("mine")
 
 
-class StatusDue(Command):
+class StatusDue(Paged):
+    """Open actions due in a window: from `offset` days after today, `days` days long."""
+
     verb: Literal["due_soon"] = "due_soon"
     days: int = 7
+    offset: int = 0
+    #: How the window was asked for ("this week"); None: "in the next N days".
+    span: str | None = None
 
 
-class StatusUnassigned(Command):
+class StatusBlocked(Paged):
+    """`/status blocked`: blocked actions with their reasons."""
+
+    verb: Literal["blocked_list"] = "blocked_list"
+
+
+class StatusRag(Paged):
+    """`/status red` (amber, green): open actions of one RAG rating."""
+
+    verb: Literal["rag_list"] = "rag_list"
+    rag: Rag
+
+
+class StatusDone(Paged):
+    """`/action list done`: finished actions, the latest first."""
+
+    verb: Literal["done_list"] = "done_list"
+
+
+class StatusUnassigned(Paged):
     verb: Literal["unassigned"] = "unassigned"
 
 
-class StatusNoDate(Command):
+class StatusNoDate(Paged):
     """`/status nodate`: open actions without a deadline."""
 
     verb: Literal["nodate"] = "nodate"
@@ -128,4 +255,6 @@ class StatusDigest(Command):
 
 
 #: Commands that change an action; they are the ones permissions and locking apply to.
-ActionChange = AssignAction | MarkDone | AddUpdate | MarkBlocked | Reopen | MoveDue | SetRag
+ActionChange = (
+    AssignAction | MarkDone | AddUpdate | MarkBlocked | Reopen | MoveDue | SetRag | CancelAction
+)

@@ -8,30 +8,39 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.domain import Rag
 from bot.errors import CommandError
+from bot.grammar.add_words import UnclearAdd, read_add, user_token
 from bot.grammar.commands import (
     AddAction,
     AddUpdate,
     AssignAction,
+    CancelAction,
     Command,
     Help,
     ListActions,
     MarkBlocked,
     MarkDone,
     MoveDue,
+    Paged,
     Reopen,
     SetRag,
     ShowAction,
+    StatusBlocked,
     StatusDigest,
+    StatusDone,
     StatusDue,
     StatusNoDate,
     StatusOverdue,
     StatusPerson,
+    StatusRag,
     StatusSummary,
     StatusUnassigned,
     UserRef,
 )
 from bot.grammar.dates import DateParseError, parse_date
+from bot.grammar.paging import split_page
+from bot.grammar.phrasing import ID_TOKEN, nearest, reorder
 from bot.grammar.usage import action_usage, status_usage
 from bot.grammar.words import read_rag
 
@@ -42,7 +51,7 @@ MAX_ID = 2**31 - 1
 _PLATFORM_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>")
 _NAME_MENTION = re.compile(r"@([\w.\-']+)")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
-_ID = re.compile(r"#?(\d+)")
+_ID = ID_TOKEN
 _MAX_DATE_WORDS = 4
 
 #: Databases cannot store NUL; typed text, buttons and forms are refused with these words.
@@ -55,6 +64,19 @@ def parse(command: str, text: str, *, today: dt.date) -> Command:
         # PostgreSQL cannot store NUL in text; no keyboard types it, so it is refused, not kept.
         raise CommandError(NUL_REFUSED, None)
     name = command.strip().lstrip("/").lower()
+    rest, page = split_page(text)
+    if page is not None:
+        # `page N` ends a list command; anything else keeps the words (a note may end so).
+        try:
+            listed = _parse_named(name, rest, today)
+        except CommandError:
+            listed = None
+        if isinstance(listed, Paged):
+            return listed.model_copy(update={"page": page})
+    return _parse_named(name, text, today)
+
+
+def _parse_named(name: str, text: str, today: dt.date) -> Command:
     if name == "action":
         return parse_action(text, today=today)
     if name == "status":
@@ -76,13 +98,13 @@ def parse_user(token: str) -> UserRef | None:
 
 def parse_action(text: str, *, today: dt.date) -> Command:
     """Parse the text after `/action`."""
-    verb, rest = _split(text)
+    verb, rest = _split(reorder(text, _ACTION_PARSERS))
     verb = verb.lower()
     if verb in ("", "help", "?"):
         return Help(topic=rest.strip().lower() or None)
     parser = _ACTION_PARSERS.get(verb)
     if parser is None:
-        raise CommandError(f"I don't know `/action {_quote(verb)}`.", action_usage(None))
+        raise CommandError(_unknown("/action", verb, rest, _ACTION_VERBS), action_usage(None))
     try:
         return parser(rest.strip(), today)
     except DateParseError as exc:
@@ -98,8 +120,20 @@ def parse_status(text: str, *, today: dt.date) -> Command:
     rest = rest.strip()
     if low == "":
         return StatusSummary()
+    if low in ("help", "?") and not rest:
+        return Help(topic="status")
     if low == "overdue" and not rest:
         return StatusOverdue()
+    if low == "overdue" and rest.lower() in ("mine", "me"):
+        return StatusOverdue(user=UserRef(me=True))
+    if low == "overdue" and (user := parse_user(rest)):
+        return StatusOverdue(user=user)
+    if low == "blocked" and not rest:
+        return StatusBlocked()
+    if low in ("done", "closed", "finished") and not rest:
+        return StatusDone()
+    if low in ("red", "amber", "green") and not rest:
+        return StatusRag(rag=Rag(low))
     if low == "unassigned" and not rest:
         return StatusUnassigned()
     if (low in ("nodate", "undated") and not rest) or (low, rest.lower()) == ("no", "date"):
@@ -109,7 +143,7 @@ def parse_status(text: str, *, today: dt.date) -> Command:
     if (user := parse_user(verb)) and not rest:
         return StatusPerson(user=user)
     if low == "due":
-        return StatusDue(days=_parse_days(rest))
+        return _status_due(rest, today)
     if low == "digest":
         if rest.lower() in ("", "preview"):
             return StatusDigest(post=False)
@@ -118,7 +152,24 @@ def parse_status(text: str, *, today: dt.date) -> Command:
         raise CommandError(
             f"`/status digest {_quote(rest)}` is not a digest option.", status_usage("digest")
         )
-    raise CommandError(f"I don't know `/status {_quote(text.strip())}`.", status_usage(None))
+    raise CommandError(_unknown("/status", low, rest, _STATUS_WORDS), status_usage(None))
+
+
+#: What `/status` knows, for suggestions.
+_STATUS_WORDS = (
+    "overdue", "blocked", "done", "red", "amber", "green", "mine", "due", "nodate",
+    "unassigned", "digest", "help",
+)  # fmt: skip
+
+
+def _unknown(command: str, verb: str, rest: str, known: tuple[str, ...]) -> str:
+    """`I don't know `/action dne`. Did you mean `/action done 12`?`."""
+    said = f"I don't know `{command} {_quote(verb)}`."
+    guess = nearest(verb, known) if verb else None
+    if guess is None:
+        return said
+    words = _quote(f"{guess} {rest}".strip(), 60)
+    return f"{said} Did you mean `{command} {words}`?"
 
 
 class _Missing(ValueError):
@@ -164,36 +215,31 @@ def _required(text: str, what: str) -> str:
 def _parse_add(rest: str, today: dt.date) -> Command:
     if not rest:
         return AddAction(title=None)
-    body, due = rest, None
-    # The last standalone "due" starts the date, so titles may still say "overdue" or "due".
-    matches = list(re.finditer(r"(?:^|\s)due\s+", rest, flags=re.IGNORECASE))
-    if matches:
-        match = matches[-1]
-        try:
-            due = parse_date(rest[match.end() :], today=today)
-            body = rest[: match.start()]
-        except DateParseError:
-            if match.start() == 0 or not _tail_is_title(rest[match.end() :]):
-                raise
-    tokens = body.split()
-    owner = parse_user(tokens[-1]) if tokens else None
-    if owner is not None:
-        tokens = tokens[:-1]
-    title = " ".join(tokens)
-    if not title:
+    try:
+        reading = read_add(rest, today=today)
+    except UnclearAdd as exc:
+        raise _Missing(str(exc)) from None
+    if not reading.title:
         raise _Missing("Please give the action a title.")
-    return AddAction(title=title, owner=owner, due=due)
-
-
-def _tail_is_title(tail: str) -> bool:
-    # "Review due diligence of partners" has "due" inside the title, not a date after it.
-    return len(tail.split()) > _MAX_DATE_WORDS
+    owner, *supporters = reading.owners or (None,)
+    return AddAction(
+        title=reading.title, owner=owner, supporters=tuple(supporters), due=reading.due
+    )
 
 
 def _parse_assign(rest: str, today: dt.date) -> Command:
+    first, after = _split(rest)
+    if user_token(first) is not None or first.lower() == "me":
+        # `assign @amira 12`: the person first.
+        number, tail = _split(after)
+        rest = f"{number} {first} {tail}".strip()
     action_id, remainder = _id_and_rest(rest)
+    if remainder.lower().startswith("to "):
+        remainder = remainder[3:].strip()
     if not remainder:
         raise _Missing("Who should own it? Mention them, e.g. @amira.")
+    if remainder.lower() in ("me", "myself"):
+        return AssignAction(action_id=action_id, owner=UserRef(me=True))
     owner = parse_user(remainder)
     if owner is None:
         raise _Missing(f"'{_quote(remainder)}' is not a person; mention them, e.g. @amira.")
@@ -239,6 +285,18 @@ def _parse_due(rest: str, today: dt.date) -> Command:
     raise AssertionError("unreachable")
 
 
+def _parse_mark(rest: str, today: dt.date) -> Command:
+    # Only reached when `mark …` did not read as `mark <id> [as] done|blocked|red …`.
+    raise _Missing(
+        "Say which action and what it is now, e.g. mark 12 done or mark 12 blocked <why>."
+    )
+
+
+def _parse_cancel(rest: str, today: dt.date) -> Command:
+    action_id, reason = _id_and_rest(rest)
+    return CancelAction(action_id=action_id, reason=_required(reason, "the reason it is cancelled"))
+
+
 def _parse_rag(rest: str, today: dt.date) -> Command:
     action_id, remainder = _id_and_rest(rest)
     rag = read_rag(remainder)
@@ -254,14 +312,45 @@ def _parse_show(rest: str, today: dt.date) -> Command:
 
 def _parse_list(rest: str, today: dt.date) -> Command:
     scope = rest.strip()
+    first = scope.split(maxsplit=1)[0].lower() if scope else ""
+    if first in _LIST_VIEWS:
+        # `list overdue`, `list blocked`, `list due next week`: the /status view of that name.
+        return parse_status(scope, today=today)
     if scope.lower() in ("", "all", "open"):
         return ListActions(scope="all")
     if scope.lower() in ("mine", "me"):
         return ListActions(scope="mine")
     user = parse_user(scope)
     if user is None:
-        raise _Missing(f"'{_quote(scope)}' is not mine, all or a person.")
+        raise _Missing(
+            f"'{_quote(scope)}' is not mine, all, a person, overdue, blocked, done or due."
+        )
     return ListActions(scope="user", user=user)
+
+
+#: `/action list <word>` shows the `/status <word>` view.
+_LIST_VIEWS = frozenset({"overdue", "blocked", "done", "due", "red", "amber", "green"})
+_WEEKS = re.compile(r"(?:in\s+|next\s+)?(\d{1,2}|a|one|two|three|four)\s+weeks?")
+_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+
+
+def _status_due(rest: str, today: dt.date) -> StatusDue:
+    """`due`, `due 14`, `due this week`, `due next week`, `due 2 weeks`, `due this month`."""
+    words = " ".join(rest.lower().split())
+    to_sunday = 6 - today.weekday()
+    if words in ("this week", "week"):
+        return StatusDue(days=to_sunday, span="this week")
+    if words == "next week":
+        return StatusDue(offset=to_sunday + 1, days=6, span="next week")
+    if words in ("this month", "month"):
+        last = (today.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return StatusDue(days=(last - today).days - 1, span="this month")
+    if words == "today":
+        return StatusDue(days=0)
+    if match := _WEEKS.fullmatch(words):
+        count = _NUMBERS.get(match.group(1)) or int(match.group(1))
+        return StatusDue(days=7 * count, span=f"{count} week{'s' if count != 1 else ''}")
+    return StatusDue(days=_parse_days(rest))
 
 
 def _parse_days(rest: str) -> int:
@@ -281,6 +370,12 @@ _ACTION_PARSERS = {
     "assign": _parse_assign,
     "done": _parse_done,
     "complete": _parse_done,
+    "completed": _parse_done,
+    "close": _parse_done,
+    "closed": _parse_done,
+    "finished": _parse_done,
+    "cancel": _parse_cancel,
+    "mark": _parse_mark,
     "update": _parse_update,
     "note": _parse_update,
     "blocked": _parse_blocked,
@@ -291,3 +386,9 @@ _ACTION_PARSERS = {
     "show": _parse_show,
     "list": _parse_list,
 }
+
+#: The verbs a suggestion may name: the canonical ones, not their aliases.
+_ACTION_VERBS = (
+    "add", "assign", "done", "close", "update", "blocked", "reopen", "cancel", "due", "rag",
+    "show", "list", "help",
+)  # fmt: skip

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -30,12 +31,20 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.domain import Platform
-from bot.outbox.deferred import UnreadableNotice, Withdrawn, is_deferred, render_notice
+from bot.outbox import bundles
+from bot.outbox.deferred import (
+    NOTICE_KINDS,
+    UnreadableNotice,
+    Withdrawn,
+    is_deferred,
+    render_notice,
+)
 from bot.outbox.queue import enqueue
 from bot.render import notices
 from bot.render.from_storage import action_view
 from bot.render.model import Message
 from bot.services.context import Core
+from bot.services.leavers import mark_left, owns_open_actions
 from bot.services.people import chairs
 from storage.db import transaction
 from storage.models import Action, OutboxMessage, OutboxStatus, Person
@@ -53,6 +62,15 @@ BACKOFF_CAP = dt.timedelta(hours=1)
 #: Kind of the notice that tells chairs a message could not be delivered; never itself escalated.
 UNREACHABLE = "unreachable"
 
+#: Refusals that mean the person's account is gone, as the platforms word them (Slack's error
+#: codes), and what the chairs are told. The person is then marked as left, once.
+ACCOUNT_GONE = {
+    "account_inactive": "their account is deactivated",
+    "user_disabled": "their account is disabled",
+    "user_not_found": "their account is no longer known",
+}
+_GONE_CODE = re.compile(r"\b(" + "|".join(ACCOUNT_GONE) + r")\b")
+
 
 class SendError(Exception):
     """A send that failed; `permanent` ones are not retried, others wait `retry_after` seconds."""
@@ -62,6 +80,16 @@ class SendError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+
+    @property
+    def account_gone(self) -> str | None:
+        """Why the recipient's account is gone, when that is why the platform refused."""
+        found = _GONE_CODE.search(self.reason) if self.permanent else None
+        return ACCOUNT_GONE[found.group(1)] if found else None
+
+
+class _HasLeft(SendError):
+    """Not sent: the recipient is known to have left, and the chairs were told then."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +166,8 @@ class _Claimed:
     payload_error: str | None
     #: Rendered now from a deferred notice: _mark_sent keeps the text sent, as evidence.
     rendered: bool = False
+    #: A bundle's notices, settled with it (sent, failed) in the same transaction.
+    items: tuple[int, ...] = ()
 
 
 def deliver(
@@ -158,8 +188,16 @@ def deliver(
     """
     report = DeliveryReport()
     wanted = set(ids) if ids is not None else None
+    if wanted is None:
+        # Each person's due notices become one message (bot.outbox.bundles).
+        now = core.now()
+        bundles.gather(
+            core.sessions, now=now, day=core.today(), claimable=_claimable(now), kinds=kinds
+        )
     if kinds is not None:
         kinds = {*kinds, UNREACHABLE}
+        if kinds & set(NOTICE_KINDS):
+            kinds.add(bundles.BUNDLE)
     deadline = time.monotonic() + budget.total_seconds() if budget is not None else None
     cursor = 0
     while True:
@@ -206,7 +244,9 @@ def _candidates(
         return []
     now = core.now()
     with transaction(core.sessions) as session:
-        query = select(OutboxMessage.id).where(_claimable(now), OutboxMessage.id > after)
+        query = select(OutboxMessage.id).where(
+            _claimable(now), OutboxMessage.id > after, bundles.not_bundled_alone()
+        )
         if ids is not None:
             query = query.where(OutboxMessage.id.in_(sorted(ids)))
         if kinds is not None:
@@ -236,8 +276,19 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
         rendered = is_deferred(row.payload)
         payload: Message | None = None
         error = None
+        items: tuple[int, ...] = ()
         try:
-            if rendered:
+            if bundles.is_bundle(row):
+                # Worded under our claim from each action as it is now; withdrawn ones left out.
+                worded = bundles.word(session, row)
+                if isinstance(worded, Withdrawn):
+                    row.status = OutboxStatus.CANCELLED
+                    row.last_error = worded.reason
+                    row.attempts -= 1
+                    log.info("withdrew %s: %s", row.key, worded.reason)
+                    return None
+                payload, items = worded.message, worded.items
+            elif rendered:
                 # Rendered under our claim, so what is sent matches the action as it is now.
                 outcome = render_notice(
                     session, row.payload, action_id=row.action_id, recipient_id=row.recipient_id
@@ -266,6 +317,7 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
             payload=payload,
             payload_error=error,
             rendered=rendered,
+            items=items,
         )
 
 
@@ -282,7 +334,12 @@ def _deliver_one(
         )
         return
     try:
-        sender, delivered = _send(senders, claimed.recipient, claimed.channel, claimed.payload)
+        if claimed.kind == "edit":  # a message sent before, redrawn in place
+            from bot.outbox.retract import edit_sent
+
+            sender, delivered = edit_sent(core, senders, claimed.id, claimed.payload)
+        else:
+            sender, delivered = _send(senders, claimed.recipient, claimed.channel, claimed.payload)
     except SendError as exc:
         _record_failure(core, claimed, exc, report)
         return
@@ -306,6 +363,7 @@ def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Deliver
         if claimed.rendered and claimed.payload is not None
         else None
     )
+    sent_at = core.now()
     with transaction(core.sessions) as session:
         # Not conditional on our claim: the message did go out, whoever holds the row now.
         result = session.execute(
@@ -313,7 +371,7 @@ def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Deliver
             .where(OutboxMessage.id == claimed.id, OutboxMessage.status != OutboxStatus.SENT)
             .values(
                 status=OutboxStatus.SENT,
-                sent_at=core.now(),
+                sent_at=sent_at,
                 platform=sender.platform.value,
                 platform_channel=delivered.channel,
                 platform_ref=delivered.ref,
@@ -324,6 +382,19 @@ def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Deliver
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             log.warning("outbox %s was marked sent by another worker as well", claimed.key)
+        # The bundle's notices went out in it: they point at the message that carried them.
+        bundles.settle(
+            session,
+            claimed.items,
+            status=OutboxStatus.SENT,
+            values={
+                "sent_at": sent_at,
+                "platform": sender.platform.value,
+                "platform_channel": delivered.channel,
+                "platform_ref": delivered.ref,
+                "last_error": None,
+            },
+        )
     where = delivered.channel + (f" ts={delivered.ref}" if delivered.ref else "")
     log.info("sent %s to %s", claimed.key, where)
 
@@ -332,6 +403,11 @@ def _send(
     senders: Sequence[Sender], recipient: Person | None, channel: str | None, message: Message
 ) -> tuple[Sender, Delivered]:
     if recipient is not None:
+        if recipient.left_at is not None:
+            raise _HasLeft(
+                f"{recipient.display_name} has left ({recipient.left_reason or 'account gone'})",
+                permanent=True,
+            )
         for sender in senders:
             identity = recipient.identity(sender.platform)
             if identity is not None:
@@ -357,6 +433,7 @@ def _record_failure(core: Core, claimed: _Claimed, exc: SendError, report: Deliv
     limit = MAX_RATE_LIMITED_ATTEMPTS if exc.retry_after is not None else MAX_ATTEMPTS
     give_up = exc.permanent or claimed.attempts >= limit
     notice_ids: list[int] = []
+    flagged = False
     with transaction(core.sessions) as session:
         row = session.get(OutboxMessage, claimed.id)
         assert row is not None
@@ -368,14 +445,40 @@ def _record_failure(core: Core, claimed: _Claimed, exc: SendError, report: Deliv
         row.last_error = exc.reason
         if give_up:
             row.status = OutboxStatus.FAILED
-            notice_ids = _tell_chairs(
+            bundles.settle(
                 session,
-                core,
-                row,
-                exc.reason,
-                now,
-                attempts=None if exc.permanent else row.attempts,
+                claimed.items,
+                status=OutboxStatus.FAILED,
+                values={"last_error": f"its message {row.key} failed: {exc.reason}"},
             )
+            gone = exc.account_gone
+            if isinstance(exc, _HasLeft):
+                flagged = True  # the chairs were told when they left
+            elif (
+                gone is not None
+                and row.recipient is not None
+                and owns_open_actions(session, row.recipient)
+            ):
+                # An owner left: the chairs hear it once, with their actions, rather than
+                # once per message that can no longer reach them.
+                notice_ids = mark_left(
+                    session,
+                    person=row.recipient,
+                    reason=gone,
+                    settings=core.settings,
+                    now=now,
+                    today=core.today(),
+                )
+                flagged = bool(notice_ids)
+            else:
+                notice_ids = _tell_chairs(
+                    session,
+                    core,
+                    row,
+                    exc.reason,
+                    now,
+                    attempts=None if exc.permanent else row.attempts,
+                )
         else:
             row.status = OutboxStatus.PENDING
             row.claimed_at = None
@@ -408,6 +511,8 @@ def _record_failure(core: Core, claimed: _Claimed, exc: SendError, report: Deliv
             exc.reason,
             len(notice_ids),
         )
+    elif flagged:
+        log.warning("gave up on %s: %s; its recipient has left", claimed.key, exc.reason)
     else:
         report.unreported.append(claimed.id)
 
@@ -426,6 +531,9 @@ def _tell_chairs(
     if row.kind == UNREACHABLE:
         log.error("gave up on %s (a notice to %s about a failure): %s", row.key, who, reason)
         return []
+    if row.kind == "edit":  # buttons left on an old message: a press is refused anyway
+        log.warning("could not redraw the message of %s for %s: %s", row.key, who, reason)
+        return []
     people = [p for p in chairs(session, settings=core.settings) if p.id != row.recipient_id]
     if not people:
         log.error(
@@ -436,8 +544,13 @@ def _tell_chairs(
         )
         return []
     action = session.get(Action, row.action_id) if row.action_id is not None else None
+    kind = row.kind
+    if kind == bundles.BUNDLE:
+        # Named by what it carried: "a deadline reminder about #12 …" when that is all it was.
+        carried = bundles.item_kinds(session, row)
+        kind = carried.pop() if len(carried) == 1 else kind
     message = notices.unreachable(
-        kind=row.kind,
+        kind=kind,
         reason=reason,
         recipient=row.recipient.display_name if row.recipient else None,
         channel=row.channel,

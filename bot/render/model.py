@@ -9,9 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny
 
 from bot.domain import Rag, Status
+from bot.grammar.commands import Paged
+
+#: A list command kept in a reply (and in the outbox with it): read back as its own class.
+ListCommand = Annotated[SerializeAsAny[Paged], BeforeValidator(Paged.from_data)]
 
 
 class View(BaseModel):
@@ -45,6 +49,8 @@ class ActionView(View):
     success_measure: str | None = None
     days_late: int = 0
     days_left: int | None = None
+    #: The people its title or blocked reason mention (bot/render/inline.py), for renderers.
+    mentions: list[PersonView] = Field(default_factory=list)
 
 
 class HistoryView(View):
@@ -58,6 +64,8 @@ class HistoryView(View):
     old: str | None = None
     new: str | None = None
     note: str | None = None
+    #: The people its values and note mention, for renderers.
+    mentions: list[PersonView] = Field(default_factory=list)
 
 
 class Heading(View):
@@ -80,6 +88,23 @@ class ActionList(View):
     more_hint: str | None = None
     empty: str = "Nothing to show."
     buttons: bool = False
+    #: The command that showed this list (page included): a press inside the list shows that
+    #: page again, with the pressed item as it now stands.
+    source: ListCommand | None = None
+
+
+class Pager(View):
+    """Page `page` of `pages` of a list of `total` actions; `command` shows that page."""
+
+    type: Literal["pager"] = "pager"
+    command: ListCommand
+    page: int
+    pages: int
+    total: int
+
+    def at(self, page: int) -> Paged:
+        """The same list command, for another page."""
+        return self.command.model_copy(update={"page": page})
 
 
 class ActionDetail(View):
@@ -112,7 +137,8 @@ class Usage(View):
 
 
 Block = Annotated[
-    Heading | Paragraph | ActionList | ActionDetail | Counts | Usage, Field(discriminator="type")
+    Heading | Paragraph | ActionList | ActionDetail | Counts | Usage | Pager,
+    Field(discriminator="type"),
 ]
 
 Tone = Literal["info", "success", "warning", "error"]

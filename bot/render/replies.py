@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.grammar.usage import ACTION_USAGE, DATE_FORMS, help_lines
+from bot.grammar.commands import Paged
+from bot.grammar.paging import BUTTONS_PAGE_SIZE, PAGE_SIZE, pages
+from bot.grammar.usage import ACTION_USAGE, DATE_FORMS, STATUS_USAGE, help_lines
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -16,13 +18,15 @@ from bot.render.model import (
     Heading,
     HistoryView,
     Message,
+    Pager,
     Paragraph,
     Tone,
     Usage,
 )
 
-#: How many actions a list shows before "and N more"; keeps every platform within its limits.
-LIST_LIMIT = 20
+#: How many actions a list shows before "and N more" (or on one page); keeps every platform
+#: within its limits.
+LIST_LIMIT = PAGE_SIZE
 
 #: What a form says when its note is left empty.
 NOTE_REQUIRED = "Please write a few words."
@@ -51,6 +55,14 @@ def help_message(topic: str | None = None) -> Message:
     if topic and topic in ACTION_USAGE:
         line = ACTION_USAGE[topic]
         return Message(text=line, blocks=[Usage(lines=[line, DATE_FORMS])])
+    if topic == "status":
+        return Message(
+            text="The /status views",
+            blocks=[
+                Heading(text="/status: the plan at a glance"),
+                Usage(lines=[*STATUS_USAGE.values()]),
+            ],
+        )
     return Message(
         text="Commands of the action follow-up bot",
         blocks=[Heading(text="Action follow-up bot: commands"), Usage(lines=help_lines())],
@@ -106,7 +118,11 @@ def detail(
 
 
 def unassigned_list(
-    items: Sequence[ActionView], owner_texts: Sequence[str | None], *, total: int
+    items: Sequence[ActionView],
+    owner_texts: Sequence[str | None],
+    *,
+    total: int,
+    command: Paged | None = None,
 ) -> Message:
     """`/status unassigned`: open actions without an owner, with the plan's words for one."""
     message = action_list(
@@ -114,7 +130,8 @@ def unassigned_list(
         items,
         total=total,
         empty="Every open action has an owner.",
-        more_hint="actionbot export lists them all",
+        more_hint="/status unassigned lists them all",
+        command=command,
     )
     named = [f"#{item.id}: “{text}”" for item, text in zip(items, owner_texts, strict=True) if text]
     if not named:
@@ -131,8 +148,12 @@ def action_list(
     empty: str,
     more_hint: str | None = None,
     buttons: bool = False,
+    command: Paged | None = None,
 ) -> Message:
-    """A titled list of actions, cut at LIST_LIMIT with a count of the rest."""
+    """A titled list of actions: one page of `command` (with a pager when there are more
+    pages), or, without a command, cut at LIST_LIMIT with a count of the rest."""
+    if command is not None:
+        return _page(title, items, total=total, empty=empty, buttons=buttons, command=command)
     shown = list(items[:LIST_LIMIT])
     return Message(
         text=f"{title}: {total}" if total else empty,
@@ -147,6 +168,26 @@ def action_list(
             )
         ],
     )
+
+
+def _page(
+    title: str,
+    items: Sequence[ActionView],
+    *,
+    total: int,
+    empty: str,
+    buttons: bool,
+    command: Paged,
+) -> Message:
+    count = pages(total, BUTTONS_PAGE_SIZE if buttons else PAGE_SIZE)
+    text = f"{title}: {total}" if total else empty
+    blocks: list[Block] = [
+        ActionList(title=title, items=list(items), empty=empty, buttons=buttons, source=command)
+    ]
+    if count > 1:
+        text += f" (page {command.page} of {count})"
+        blocks.append(Pager(command=command, page=command.page, pages=count, total=total))
+    return Message(text=text, blocks=blocks)
 
 
 def summary(counts: Sequence[Count], rag: Sequence[Count], *, title: str) -> Message:
@@ -170,6 +211,22 @@ def assigned_to_you(action: ActionView, *, by: str) -> Message:
         blocks=[Paragraph(text=text), ActionDetail(action=action, buttons=True)],
         ephemeral=False,
     )
+
+
+def supporting_you(action: ActionView, *, by: str) -> Message:
+    """DM to a supporting owner named when an action is added."""
+    text = f"{by} made you a supporting owner of action {label(action)}"
+    return Message(
+        text=text,
+        blocks=[Paragraph(text=text), ActionDetail(action=action, buttons=True)],
+        ephemeral=False,
+    )
+
+
+def cancelled_notice(action: ActionView, *, by: str, reason: str) -> Message:
+    """DM to the owner and supporting owners when a chair cancels their action."""
+    text = f"{by} cancelled action {label(action)}: {reason}. Nothing more is needed."
+    return Message(text=text, blocks=[Paragraph(text=text)], ephemeral=False)
 
 
 def reassigned_away(action: ActionView, *, by: str, new_owner: str) -> Message:

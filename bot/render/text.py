@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Change
 from bot.grammar.dates import format_date
+from bot.grammar.paging import typed
+from bot.render.inline import people_in, plain
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -16,6 +18,7 @@ from bot.render.model import (
     Heading,
     HistoryView,
     Message,
+    Pager,
     Paragraph,
     Usage,
 )
@@ -29,7 +32,8 @@ def render(message: Message, *, today: dt.date | None = None, tz: ZoneInfo | Non
     for index, block in enumerate(message.blocks):
         prefix = _MARK[message.tone] if index == 0 else ""
         lines.extend(_block(block, prefix, today, tz))
-    return "\n".join(lines) if lines else message.text
+    # Stored text keeps mentions as references (bot/render/inline.py): shown as `@Name`.
+    return plain("\n".join(lines) if lines else message.text, people_in(message))
 
 
 def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None) -> list[str]:
@@ -50,7 +54,17 @@ def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None
         return _action_list(block, prefix, today)
     if isinstance(block, ActionDetail):
         return _detail(block, today, tz)
+    if isinstance(block, Pager):
+        return [pager_line(block)]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def pager_line(block: Pager) -> str:
+    """`page 1 of 3 — type /status overdue page 2` (or `page 2` for the earlier page)."""
+    text = f"page {block.page} of {block.pages}"
+    if block.page < block.pages:
+        return f"{text} — type {typed(block.command, page=block.page + 1)}"
+    return f"{text} — type {typed(block.command, page=block.page - 1)} for the one before"
 
 
 def _count(label: str, value: int, delta: int | None) -> str:
@@ -117,7 +131,10 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
     lines += [f"  {name}: {value}" for name, value in action_facts(a, today)]
     if block.history:
         lines.append("  History (newest first):")
-        lines += [f"    {history_line(entry, tz)}" for entry in block.history]
+        for entry in block.history:
+            # A note of several lines stays under its entry, each line indented below it.
+            head, *more = history_lines(entry, tz)
+            lines += [f"    {head}", *(f"        {line}" for line in more)]
         if block.history_more:
             lines.append(f"    … and {block.history_more} earlier")
     if block.buttons:
@@ -128,8 +145,20 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
     return lines
 
 
+#: Before each further line of a note in a chat client, which would drop leading spaces: em
+#: spaces, so the lines stand indented under their history entry.
+NOTE_INDENT = "\u2003\u2003"
+
+
 def history_line(entry: HistoryView, tz: ZoneInfo | None = None) -> str:
-    """`2026-11-23 09:14 Amira Khan: status open → done — note`."""
+    """`2026-11-23 09:14 Amira Khan: status open → done — note`; a note's further lines
+    follow on lines of their own."""
+    return "\n".join(history_lines(entry, tz))
+
+
+def history_lines(entry: HistoryView, tz: ZoneInfo | None = None) -> list[str]:
+    """An entry as lines: the change with the note's first line, then the note's other lines
+    (blank ones dropped), for renderers to indent under the entry."""
     at = entry.at.astimezone(tz) if tz else entry.at
     who = entry.actor or entry.source
     if entry.change == Change.NOTE:
@@ -140,5 +169,6 @@ def history_line(entry: HistoryView, tz: ZoneInfo | None = None) -> str:
         what = f"{entry.field} {entry.old or '—'} → {entry.new or '—'}"
     else:
         what = entry.change
-    note = f" — {entry.note}" if entry.note else ""
-    return f"{at:%Y-%m-%d %H:%M} {who}: {what}{note}"
+    notes = [line.strip() for line in (entry.note or "").splitlines() if line.strip()]
+    note = f" — {notes[0]}" if notes else ""
+    return [f"{at:%Y-%m-%d %H:%M} {who}: {what}{note}", *notes[1:]]

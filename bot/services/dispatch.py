@@ -12,9 +12,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.errors import CommandError
 from bot.grammar import commands as c
 from bot.grammar.parser import NUL_REFUSED, parse
+from bot.outbox.retract import queue_edits
 from bot.render import replies
-from bot.services import actions, status
+from bot.services import actions, status, views
 from bot.services.context import Caller, Core
+from bot.services.mentions import neutral_command
 from bot.services.people import resolve_caller
 from bot.services.request import Outcome, Request
 from storage.db import transaction
@@ -41,6 +43,8 @@ def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
         # PostgreSQL cannot store NUL in text; the grammar refuses it in typed words, this in
         # what buttons and forms send.
         return Outcome(replies.error(NUL_REFUSED, None))
+    if (too_long := command.too_long()) is not None:
+        return Outcome(replies.error(too_long, None))
     handler = _HANDLERS.get(type(command))
     if handler is None:  # pragma: no cover - every command type has a handler
         raise TypeError(f"no handler for {type(command).__name__}")
@@ -50,7 +54,13 @@ def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
                 now = core.now()
                 actor = resolve_caller(session, caller=caller, now=now)
                 request = Request(core, session, caller, actor, now, core.today())
-                return handler(request, command)
+                # Mentions become references to people (fresh on a retry, from the words sent).
+                outcome = handler(request, neutral_command(request, command))
+                if isinstance(command, c.ActionChange) and outcome.message.tone != "error":
+                    # Buttons shown to someone who may no longer use them are taken back.
+                    changed = request.action(command.action_id)
+                    outcome.outbox_ids.extend(queue_edits(session, changed, now=now))
+                return outcome
         except CommandError as exc:
             return Outcome(replies.error(exc.reason, exc.usage))
         except StaleDataError:
@@ -109,10 +119,14 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.ShowAction: status.show_action,
     c.ListActions: status.list_actions,
     c.StatusSummary: lambda request, _: status.status_summary(request),
-    c.StatusOverdue: lambda request, _: status.status_overdue(request),
+    c.StatusOverdue: status.status_overdue,
     c.StatusPerson: status.status_person,
     c.StatusDue: status.status_due,
-    c.StatusNoDate: lambda request, _: status.status_nodate(request),
-    c.StatusUnassigned: lambda request, _: status.status_unassigned(request),
+    c.StatusNoDate: status.status_nodate,
+    c.StatusUnassigned: status.status_unassigned,
     c.StatusDigest: _digest,
+    c.CancelAction: actions.cancel_action,
+    c.StatusBlocked: views.status_blocked,
+    c.StatusRag: views.status_rag,
+    c.StatusDone: views.status_done,
 }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.domain import Status
 from bot.grammar.commands import StatusDue, StatusPerson
+from bot.grammar.paging import typed
 from bot.render.from_storage import action_view
-from bot.render.model import Block, Heading, Message, Usage
+from bot.render.model import ActionList, Block, Heading, Message, Pager, Usage
 from bot.render.replies import LIST_LIMIT, action_list
 from bot.services import status
 from bot.services.context import Caller, Core
@@ -30,7 +31,28 @@ def home_message(core: Core, caller: Caller) -> Message:
             blocks.extend(status.status_due(request, StatusDue(days=7)).message.blocks)
             blocks.extend(_blocked(request).blocks)
     blocks.append(Usage(lines=["/action help  ·  /status overdue  ·  /status due"]))
-    return Message(text="Your actions", blocks=blocks)
+    return Message(text="Your actions", blocks=without_pagers(blocks))
+
+
+def without_pagers(blocks: list[Block]) -> list[Block]:
+    """The first page of each list, its pager replaced by "and N more" naming the command
+    that shows the next page: the home tab is redrawn as a whole, so it does not page."""
+    out: list[Block] = []
+    for block in blocks:
+        if isinstance(block, Pager) and out and isinstance(out[-1], ActionList):
+            shown = out[-1]
+            out[-1] = shown.model_copy(
+                update={
+                    "more": max(0, block.total - len(shown.items)),
+                    "more_hint": typed(block.command, page=block.page + 1),
+                }
+            )
+        elif isinstance(block, ActionList):
+            # A press on the home tab redraws the whole tab: its buttons need not name a list.
+            out.append(block.model_copy(update={"source": None}))
+        elif not isinstance(block, Pager):
+            out.append(block)
+    return out
 
 
 def _blocked(request: Request) -> Message:
@@ -41,4 +63,5 @@ def _blocked(request: Request) -> Message:
         [action_view(a, today=request.today) for a in items],
         total=total,
         empty="Nothing is blocked.",
+        more_hint="/status blocked lists them all",
     )

@@ -9,9 +9,11 @@ from sqlalchemy.exc import DBAPIError
 from bot.errors import CommandError
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView
-from bot.services.context import Core
+from bot.services.context import Caller, Core
 from bot.services.dispatch import TRY_AGAIN, database_unavailable
-from bot.services.request import existing_action
+from bot.services.people import resolve_caller
+from bot.services.permissions import require_owner_or_chair
+from bot.services.request import Request, existing_action
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,28 @@ def current_action(core: Core, action_id: int) -> ActionView:
     try:
         with transaction(core.sessions) as session:
             return action_view(existing_action(session, action_id), today=core.today())
+    except DBAPIError as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("database unavailable reading #%s: %s", action_id, exc.orig)
+        raise CommandError(TRY_AGAIN, None) from None
+
+
+def action_to_change(core: Core, caller: Caller, action_id: int, doing: str) -> ActionView:
+    """The action as it stands now, if `caller` may `doing` it (e.g. "add updates to it").
+
+    Asked before a form opens, so a stale button (someone who no longer owns the action)
+    is refused with the reason at once, not after the form has been filled in. CommandError
+    (the same reason the command would give) otherwise.
+    """
+    try:
+        with transaction(core.sessions) as session:
+            now = core.now()
+            actor = resolve_caller(session, caller=caller, now=now)
+            request = Request(core, session, caller, actor, now, core.today())
+            action = existing_action(session, action_id)
+            require_owner_or_chair(request, action, doing)
+            return action_view(action, today=request.today)
     except DBAPIError as exc:
         if not database_unavailable(exc):
             raise

@@ -13,11 +13,16 @@ def require_chair(request: Request, doing: str, usage: str | None = None) -> Non
         raise CommandError(f"Only a chair can {doing}.", usage)
 
 
+def may_update(request: Request, action: Action) -> bool:
+    """Whether the caller may change `action`: its owner, a supporting owner, or a chair."""
+    if action.owner_id == request.actor.id or request.actor_is_chair:
+        return True
+    return any(supporter.person_id == request.actor.id for supporter in action.supporters)
+
+
 def require_owner_or_chair(request: Request, action: Action, doing: str) -> None:
     """Refuse unless the caller owns `action`, supports it, or is a chair."""
-    if action.owner_id == request.actor.id or request.actor_is_chair:
-        return
-    if any(supporter.person_id == request.actor.id for supporter in action.supporters):
+    if may_update(request, action):
         return
     owner = action.owner.display_name if action.owner else "nobody yet"
     raise CommandError(

@@ -3,22 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain import OPEN_STATUSES, Rag, Status
-from bot.grammar.commands import ListActions, ShowAction, StatusDue, StatusPerson
+from bot.grammar import paging
+from bot.grammar.commands import (
+    ListActions,
+    Paged,
+    ShowAction,
+    StatusDue,
+    StatusNoDate,
+    StatusOverdue,
+    StatusPerson,
+    StatusUnassigned,
+)
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
 from bot.render.model import ActionView, Count
+from bot.services import views
 from bot.services.request import Outcome, Request
 from storage import queries
 from storage.models import Action, Person
 
 #: History entries `/action show` lists before "and N earlier".
 HISTORY_LIMIT = 10
+
+P = TypeVar("P", bound=Paged)
 
 
 def show_action(request: Request, command: ShowAction) -> Outcome:
@@ -38,24 +52,42 @@ def show_action(request: Request, command: ShowAction) -> Outcome:
     )
 
 
-def status_unassigned(request: Request) -> Outcome:
+def status_unassigned(request: Request, command: StatusUnassigned | None = None) -> Outcome:
     """Open actions nobody owns yet, with the owner as the plan wrote it."""
     query = (
         select(Action)
         .where(Action.owner_id.is_(None), Action.status.in_(OPEN_STATUSES))
         .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
     )
-    items = request.session.scalars(query.limit(replies.LIST_LIMIT)).all()
     total = request.session.scalar(
         select(func.count()).select_from(query.order_by(None).subquery())
+    )
+    shown, items = _page(
+        command or StatusUnassigned(),
+        lambda limit: request.session.scalars(query.limit(limit)).all(),
+        total or 0,
     )
     return Outcome(
         replies.unassigned_list(
             _views(request, items),
             [a.owner_text for a in items],
             total=total or 0,
+            command=shown,
         )
     )
+
+
+def _page(
+    command: P, fetch: Callable[[int], Sequence[Action]], total: int, size: int = paging.PAGE_SIZE
+) -> tuple[P, Sequence[Action]]:
+    """The page of a list the command asks for (the last one if it asks past the end).
+
+    Pages are read as the first `page × PAGE_SIZE` rows, cut: plans hold hundreds of
+    actions, not millions, and every list query stays one simple ordered query.
+    """
+    page = min(command.page, paging.pages(total, size))
+    items = fetch(page * size)[paging.offset(page, size) :]
+    return command.model_copy(update={"page": page}), items
 
 
 def _people(action: Action) -> list[Person]:
@@ -66,58 +98,82 @@ def _people(action: Action) -> list[Person]:
 def list_actions(request: Request, command: ListActions) -> Outcome:
     """Open actions: everyone's, the caller's, or one person's."""
     if command.scope == "all":
-        items = queries.open_actions(request.session, limit=replies.LIST_LIMIT)
         total = queries.count_open(request.session)
+        shown, items = _page(
+            command, lambda limit: queries.open_actions(request.session, limit=limit), total
+        )
         return Outcome(
             replies.action_list(
                 "Open actions",
                 _views(request, items),
                 total=total,
                 empty="There are no open actions.",
-                more_hint="/status due 30 narrows it down",
+                command=shown,
             )
         )
     if command.scope == "mine" or command.user is None:
         person = request.actor
     else:
         person = request.person(command.user)
-    return _person_list(request, person.id, person.display_name, mine=command.scope == "mine")
+    return _person_list(
+        request, person.id, person.display_name, mine=command.scope == "mine", command=command
+    )
 
 
 def status_person(request: Request, command: StatusPerson) -> Outcome:
     """`/status mine` and `/status @user`."""
     if command.user is None:
-        return _person_list(request, request.actor.id, request.actor.display_name, mine=True)
+        return _person_list(
+            request, request.actor.id, request.actor.display_name, mine=True, command=command
+        )
     person = request.person(command.user)
-    return _person_list(request, person.id, person.display_name, mine=person.id == request.actor.id)
+    return _person_list(
+        request,
+        person.id,
+        person.display_name,
+        mine=person.id == request.actor.id,
+        command=command,
+    )
 
 
-def status_overdue(request: Request) -> Outcome:
+def status_overdue(request: Request, command: StatusOverdue | None = None) -> Outcome:
     """Overdue actions, most late first, with owners and days late."""
-    items = queries.overdue_actions(request.session, today=request.today, limit=replies.LIST_LIMIT)
-    total = queries.count_overdue(request.session, today=request.today)
+    if command is not None and command.user is not None:
+        return views.overdue_of(request, command)
+    today = request.today
+    total = queries.count_overdue(request.session, today=today)
+    shown, items = _page(
+        command or StatusOverdue(),
+        lambda limit: queries.overdue_actions(request.session, today=today, limit=limit),
+        total,
+    )
     return Outcome(
         replies.action_list(
             "Overdue actions",
             _views(request, items),
             total=total,
             empty="Nothing is overdue.",
-            more_hint="actionbot export lists them all",
+            command=shown,
         )
     )
 
 
 def status_due(request: Request, command: StatusDue) -> Outcome:
-    """Open actions due from today to `days` ahead."""
-    end = request.today + dt.timedelta(days=command.days)
-    items = queries.due_between(
-        request.session, start=request.today, end=end, limit=replies.LIST_LIMIT
+    """Open actions due in the command's window (from today to `days` ahead by default)."""
+    start, end, span = views.due_window(request.today, command)
+    total = queries.count_due_between(request.session, start=start, end=end)
+    shown, items = _page(
+        command,
+        lambda limit: queries.due_between(request.session, start=start, end=end, limit=limit),
+        total,
     )
-    total = queries.count_due_between(request.session, start=request.today, end=end)
-    span = "today" if command.days == 0 else f"in the next {command.days} days"
     return Outcome(
         replies.action_list(
-            f"Due {span}", _views(request, items), total=total, empty=f"Nothing is due {span}."
+            f"Due {span}",
+            _views(request, items),
+            total=total,
+            empty=f"Nothing is due {span}.",
+            command=shown,
         )
     )
 
@@ -144,17 +200,21 @@ def status_summary(request: Request) -> Outcome:
     return Outcome(replies.summary(counts, rag, title="Improvement plan"))
 
 
-def status_nodate(request: Request) -> Outcome:
+def status_nodate(request: Request, command: StatusNoDate | None = None) -> Outcome:
     """Open actions without a deadline ("Ongoing", "Monthly" in the plan): a chair sets one."""
-    items = undated_actions(request.session, limit=replies.LIST_LIMIT)
     total = count_undated(request.session)
+    shown, items = _page(
+        command or StatusNoDate(),
+        lambda limit: undated_actions(request.session, limit=limit),
+        total,
+    )
     return Outcome(
         replies.action_list(
             "Actions that need a date",
             _views(request, items),
             total=total,
             empty="Every open action has a deadline.",
-            more_hint="actionbot export lists them all",
+            command=shown,
         )
     )
 
@@ -176,13 +236,22 @@ def count_undated(session: Session) -> int:
     return session.scalar(query) or 0
 
 
-def _person_list(request: Request, owner_id: int, name: str, *, mine: bool) -> Outcome:
-    items = queries.open_for_owner(request.session, owner_id=owner_id, limit=replies.LIST_LIMIT)
+def _person_list(
+    request: Request, owner_id: int, name: str, *, mine: bool, command: Paged
+) -> Outcome:
     total = queries.count_open(request.session, owner_id=owner_id)
+    shown, items = _page(
+        command,
+        lambda limit: queries.open_for_owner(request.session, owner_id=owner_id, limit=limit),
+        total,
+        paging.BUTTONS_PAGE_SIZE if mine else paging.PAGE_SIZE,
+    )
     title = "Your open actions" if mine else f"Open actions of {name}"
     empty = "You have no open actions." if mine else f"{name} has no open actions."
     return Outcome(
-        replies.action_list(title, _views(request, items), total=total, empty=empty, buttons=mine)
+        replies.action_list(
+            title, _views(request, items), total=total, empty=empty, buttons=mine, command=shown
+        )
     )
 
 

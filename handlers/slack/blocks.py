@@ -15,14 +15,18 @@ so Slack does not turn words into links or mentions either
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.views import View
 
-from bot.domain import Rag, Status
+from bot.domain import Platform, Rag, Status
+from bot.grammar.commands import Paged
+from bot.render import inline
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -30,12 +34,14 @@ from bot.render.model import (
     Counts,
     Heading,
     Message,
+    Pager,
     Paragraph,
+    PersonView,
     Tone,
     Usage,
 )
 from bot.render.model import Block as NeutralBlock
-from bot.render.text import due_phrase, history_line
+from bot.render.text import NOTE_INDENT, due_phrase, history_lines
 
 # Limits from https://api.slack.com/reference/block-kit/blocks and
 # https://api.slack.com/reference/block-kit/block-elements (slack_sdk enforces the same).
@@ -59,6 +65,10 @@ DONE = "action_done"
 UPDATE = "action_update"
 BLOCKED = "action_blocked"
 BUTTON_ACTION_IDS = (DONE, UPDATE, BLOCKED)
+#: action_id of a list's Previous and Next buttons; their value is the list command (JSON).
+PAGE = "list_page"
+#: A button's value may hold 2000 characters.
+BUTTON_VALUE = 2000
 
 _TONE_MARK: dict[Tone, str] = {
     "success": ":white_check_mark: ",
@@ -100,19 +110,44 @@ def cut(text: str, limit: int) -> str:
 
 
 def cut_escaped(text: str, limit: int) -> str:
-    """Like `cut`, for escaped text: never leaves half an entity such as `&am` behind."""
+    """Like `cut`, for escaped text: never leaves half an entity such as `&am` behind, nor
+    half a mention or link (`<@U1…`: every `<` left in escaped text starts our markup)."""
     if len(text) <= limit:
         return text
     head = text[: limit - len(ELLIPSIS)]
     amp = head.rfind("&")
     if amp != -1 and ";" not in head[amp:]:
         head = head[:amp]
+    if head.rfind("<") > head.rfind(">"):
+        head = head[: head.rfind("<")]
     return head.rstrip() + ELLIPSIS
 
 
 def safe(text: str, limit: int) -> str:
     """User text made safe for mrkdwn and cut to `limit`."""
     return cut_escaped(escape(text), limit)
+
+
+_SLACK_ID = re.compile(r"[A-Z0-9]+")
+
+
+def said(text: str, people: Mapping[int, PersonView] | None = None) -> str:
+    """Stored user text (bot/render/inline.py) as mrkdwn: words escaped, links as links, and a
+    mention a real one when `people` gives the person a Slack account, else `@Name`."""
+    parts: list[str] = []
+    for segment in inline.segments(text):
+        if isinstance(segment, inline.Link):
+            parts.append(f"<{escape(segment.url)}>")
+        elif isinstance(segment, inline.Mention):
+            person = people.get(segment.person_id) if people else None
+            slack_id = person.accounts.get(Platform.SLACK.value, "") if person else ""
+            if _SLACK_ID.fullmatch(slack_id):
+                parts.append(f"<@{slack_id}>")
+            else:
+                parts.append(escape("@" + inline.mention_name(segment, people)))
+        else:
+            parts.append(escape(segment.text))
+    return "".join(parts)
 
 
 #: A Block Kit block or composition object, as sent to Slack.
@@ -145,7 +180,7 @@ def render(
 
 def fallback_text(message: Message) -> str:
     """The one-line summary, escaped: Slack shows it in notifications and to screen readers."""
-    return safe(message.text, FALLBACK_TEXT) or " "
+    return safe(inline.plain(message.text), FALLBACK_TEXT) or " "
 
 
 def to_blocks(
@@ -205,7 +240,8 @@ def _block(
     if isinstance(block, Heading):
         return [{"type": "header", "text": plain(block.text, HEADER_TEXT)}]
     if isinstance(block, Paragraph):
-        return [_section(mark + escape(block.text))]
+        # Our words around a title or a note: a mention in them is shown, never notified.
+        return [_section(mark + escape(inline.plain(block.text)))]
     if isinstance(block, Usage):
         return _usage(block, mark)
     if isinstance(block, Counts):
@@ -214,6 +250,8 @@ def _block(
         return _action_list(block, mark, today, len(block.items) if shown is None else shown)
     if isinstance(block, ActionDetail):
         return _detail(block, today, tz)
+    if isinstance(block, Pager):
+        return _pager(block)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -267,7 +305,7 @@ def _action_list(block: ActionList, mark: str, today: dt.date | None, shown: int
     for item in block.items[:shown]:
         out.append(_section(_item_text(item, today)))
         if block.buttons:
-            out.extend(_buttons_or_state(item))
+            out.extend(_buttons_or_state(item, block.source))
     more = block.more + len(block.items) - shown
     if more:
         hint = f" ({escape(block.more_hint)})" if block.more_hint else ""
@@ -276,7 +314,8 @@ def _action_list(block: ActionList, mark: str, today: dt.date | None, shown: int
 
 
 def _item_text(action: ActionView, today: dt.date | None) -> str:
-    title = f"*#{action.id}* {safe(action.title, SECTION_TEXT // 2)}"
+    said_title = said(action.title, inline.view_people(action))
+    title = f"*#{action.id}* {cut_escaped(said_title, SECTION_TEXT // 2)}"
     owner = escape(action.owner.name) if action.owner else "_no owner_"
     facts = [owner, escape(due_phrase(action, today))]
     if action.status != Status.OPEN:
@@ -293,12 +332,14 @@ def _status(action: ActionView) -> str:
     elif action.status == Status.BLOCKED:
         text = ":no_entry: blocked"
         if action.blocked_reason:
-            text += f": {safe(action.blocked_reason, 500)}"
+            reason = said(action.blocked_reason, inline.view_people(action))
+            text += f": {cut_escaped(reason, 500)}"
     return text
 
 
 def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> list[Block]:
     a = block.action
+    people = inline.view_people(a)
     ref = f"  `{safe(a.ref, 64)}`" if a.ref else ""
     facts = [
         ("Owner", escape(a.owner.name) if a.owner else "nobody yet"),
@@ -315,12 +356,17 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
     out: list[Block] = [
         {
             "type": "section",
-            "text": md(f"*#{a.id}* {safe(a.title, SECTION_TEXT - 100)}{ref}"),
+            "text": md(f"*#{a.id}* {cut_escaped(said(a.title, people), SECTION_TEXT - 100)}{ref}"),
             "fields": [md(cut_escaped(f"*{name}*\n{value}", FIELD_TEXT)) for name, value in facts],
         }
     ]
     if block.history:
-        lines = [escape(history_line(entry, tz)) for entry in block.history]
+        lines = []
+        for entry in block.history:
+            # A note of several lines stays under its entry, each further line indented.
+            head, *more = history_lines(entry, tz)
+            people = inline.view_people(entry)
+            lines += [said(head, people), *(NOTE_INDENT + said(line, people) for line in more)]
         if block.history_more:
             lines.append(f"… and {block.history_more} earlier")
         out.append(_section("*History* (newest first)\n" + "\n".join(lines)))
@@ -329,19 +375,74 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
     return out
 
 
-def _buttons_or_state(action: ActionView) -> list[Block]:
+def _buttons_or_state(action: ActionView, source: Paged | None = None) -> list[Block]:
     """The owner's buttons, or, once the action is closed, a line saying so instead.
 
     Replacing the buttons is what stops a stale message from being pressed twice to effect.
     """
     if action.status.is_closed:
         return [_context(f"{_status(action)} — nothing more to do here.")]
-    return [action_buttons(action.id)]
+    return [action_buttons(action.id, source)]
 
 
-def action_buttons(action_id: int) -> Block:
-    """Mark done / Add update / Blocked for one action; each button's value is its number."""
-    value = str(action_id)
+def command_value(command: Paged) -> str:
+    """A list command as a button's value (JSON; read back with `Paged.from_data`)."""
+    return json.dumps(command.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
+
+
+def button_value(action_id: int, source: Paged | None = None) -> str:
+    """The value of an owner's button: the action's number, and the list it is in, if any,
+    so a press redraws that list (Slack does not send an ephemeral message back with it)."""
+    if source is not None:
+        value = json.dumps(
+            {"action": action_id, "list": json.loads(command_value(source))},
+            separators=(",", ":"),
+        )
+        if len(value) <= BUTTON_VALUE:
+            return value
+    return str(action_id)
+
+
+def read_button_value(value: object) -> tuple[int, Paged | None] | None:
+    """The action (and list) a button's value names; None for a value we did not write."""
+    text = str(value or "")
+    if text.isdigit() and len(text) < 11:
+        return int(text), None
+    try:
+        data = json.loads(text) if len(text) <= BUTTON_VALUE else None
+        if not isinstance(data, dict):
+            return None
+        number = data.get("action")
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**10:
+            return None
+        return number, Paged.from_data(data["list"]) if data.get("list") else None
+    except ValueError:  # not JSON, or not a list command (pydantic's errors are ValueErrors)
+        return None
+
+
+def _pager(block: Pager) -> list[Block]:
+    """`Page 2 of 3 · 45 actions` and the Previous / Next buttons that redraw the list."""
+    out = [_context(f"Page {block.page} of {block.pages} · {block.total} actions")]
+    buttons: list[Block] = []
+    for label, page in (("Previous", block.page - 1), ("Next", block.page + 1)):
+        if 1 <= page <= block.pages:
+            buttons.append(
+                {
+                    "type": "button",
+                    "text": plain(f"{label} (page {page})", BUTTON_TEXT),
+                    "action_id": f"{PAGE}_{'prev' if page < block.page else 'next'}",
+                    "value": command_value(block.at(page)),
+                }
+            )
+    if buttons:
+        out.append({"type": "actions", "block_id": "pager", "elements": buttons})
+    return out
+
+
+def action_buttons(action_id: int, source: Paged | None = None) -> Block:
+    """Mark done / Add update / Blocked for one action; each button's value is its number
+    (with the list the buttons are in, see `button_value`)."""
+    value = button_value(action_id, source)
 
     def button(label: str, action: str) -> Block:
         return {
@@ -392,6 +493,8 @@ def _fit_lists(blocks: Sequence[NeutralBlock], max_blocks: int) -> dict[int, int
 
 
 def _cost(block: NeutralBlock) -> int:
+    if isinstance(block, Pager):
+        return 2
     if isinstance(block, Counts):
         return max(1, -(-len(block.items) // MAX_FIELDS))
     if isinstance(block, ActionDetail):

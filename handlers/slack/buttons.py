@@ -1,28 +1,43 @@
-"""The owner's buttons: Mark done, Add update (a form for the note), Blocked (a form for why).
+"""The owner's buttons: Mark done, Add update (a form for the note), Blocked (a form for why);
+and a list's Previous / Next.
 
-Each button's value is the action's number. Buttons are acknowledged at once (Slack shows an
-error after 3 s), then the change is made and shown where the button was pressed.
+An owner's button's value is the action's number, and, inside a list, the list's command
+(`blocks.button_value`); Previous / Next hold the list command for their page. Buttons are
+acknowledged at once (Slack shows an error after 3 s), then the change is made and shown where
+the button was pressed: a list is shown again, the pressed item as it now stands.
 https://api.slack.com/reference/interaction-payloads/block-actions
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.errors import CommandError
-from bot.grammar.commands import MarkDone
+from bot.grammar.commands import MarkDone, Paged
 from bot.render import replies
 from bot.render.model import Message, Paragraph, Usage
 from bot.services.context import Caller
 from bot.services.dispatch import execute
-from bot.services.lookup import current_action
-from handlers.slack.blocks import BLOCKED, DONE, UPDATE
+from bot.services.lookup import action_to_change
+from handlers.slack.blocks import BLOCKED, DONE, PAGE, UPDATE, read_button_value
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import BLOCKED_FORM, UPDATE_FORM, note_form
-from handlers.slack.interact import Origin, after_ack, after_change, tell, update_message
+from handlers.slack.interact import (
+    Origin,
+    after_ack,
+    after_change,
+    show_in_place,
+    tell,
+    update_message,
+)
+
+#: What the forms let someone do, in the words of the permission check's reason.
+_DOING = {UPDATE_FORM: "add updates to it", BLOCKED_FORM: "mark it blocked"}
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +60,11 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
         after_ack(deps, body, lambda: open_note_form(deps, body, action, BLOCKED_FORM))
 
+    @app.action(re.compile(f"^{PAGE}_"))
+    def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: press_page(deps, body, action))
+
 
 def presser(deps: SlackDeps, body: dict[str, Any]) -> Caller:
     """Who pressed, from the payload's `user`."""
@@ -54,34 +74,57 @@ def presser(deps: SlackDeps, body: dict[str, Any]) -> Caller:
 
 def action_number(action: dict[str, Any]) -> int | None:
     """The action a button is for; None for a value we did not put there."""
-    value = str(action.get("value") or "")
-    return int(value) if value.isdigit() and len(value) < 11 else None
+    read = read_button_value(action.get("value"))
+    return read[0] if read is not None else None
 
 
 def press_done(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
     """Mark done, as `/action done <id>` would, for whoever pressed; the result shown in place."""
-    number = action_number(action)
-    if number is None:
+    read = read_button_value(action.get("value"))
+    if read is None:
         log.warning("Mark done with an unexpected value %r", action.get("value"))
         return
+    number, listed = read
     caller = presser(deps, body)
     outcome = execute(deps.core, caller, MarkDone(action_id=number))
-    after_change(deps, caller, Origin.from_body(body), outcome, trigger_id=body.get("trigger_id"))
+    after_change(
+        deps,
+        caller,
+        Origin.from_body(body),
+        outcome,
+        trigger_id=body.get("trigger_id"),
+        listed=listed,
+    )
+
+
+def press_page(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """Previous / Next: the same list command for another page, shown where it was pressed."""
+    try:
+        command = Paged.from_data(json.loads(str(action.get("value") or "")))
+    except ValueError:
+        log.warning("a page button with an unexpected value %r", action.get("value"))
+        return
+    outcome = execute(deps.core, presser(deps, body), command)
+    show_in_place(deps, Origin.from_body(body), outcome.message, trigger_id=body.get("trigger_id"))
 
 
 def open_note_form(
     deps: SlackDeps, body: dict[str, Any], action: dict[str, Any], form: str
 ) -> None:
     """Add update / Blocked: open the form for the note, unless the action is closed already."""
-    number = action_number(action)
-    if number is None:
+    read = read_button_value(action.get("value"))
+    if read is None:
         log.warning("%s with an unexpected value %r", form, action.get("value"))
         return
+    number, listed = read
     origin = Origin.from_body(body)
     trigger_id = body.get("trigger_id")
+    caller = presser(deps, body)
     try:
-        view = current_action(deps.core, number)
-    except CommandError as exc:  # no such action (any more)
+        # Asked before the form opens: someone who may not change the action (a former
+        # owner pressing an old message) is told why now, not after writing the note.
+        view = action_to_change(deps.core, caller, number, _DOING[form])
+    except CommandError as exc:  # no such action (any more), or not theirs to change
         tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
         return
     if view.status.is_closed:
@@ -99,5 +142,7 @@ def open_note_form(
             update_message(deps, origin.channel, origin.ts, view, fallback=fallback)
         tell(deps, origin, message, trigger_id=trigger_id)
         return
-    metadata = {"action": view.id, "origin": origin.to_dict()}
+    metadata: dict[str, Any] = {"action": view.id, "origin": origin.to_dict()}
+    if listed is not None:
+        metadata["list"] = listed.model_dump(mode="json", exclude_none=True)
     deps.client.views_open(trigger_id=trigger_id, view=note_form(form, view, metadata=metadata))

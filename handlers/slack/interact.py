@@ -13,11 +13,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain import Platform
+from bot.grammar.commands import Paged
 from bot.outbox.delivery import deliver_queued
 from bot.outbox.sent import find_sent, with_action
 from bot.render import replies
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller
+from bot.services.dispatch import execute
 from bot.services.home import home_message
 from bot.services.request import Outcome
 from handlers.slack.blocks import home_view, notice_modal
@@ -84,14 +86,22 @@ def after_change(
     outcome: Outcome,
     *,
     trigger_id: str | None = None,
+    listed: Paged | None = None,
 ) -> None:
-    """Show the outcome of a button or form where it came from, then send what it queued."""
+    """Show the outcome of a button or form where it came from, then send what it queued.
+
+    A press inside a list (`listed`, the command that showed it) shows that list again, the
+    pressed item as it now stands, under the outcome's first line.
+    """
     message = outcome.message
     view = action_of(message)
     if message.tone == "error" or view is None:
         tell(deps, origin, message, trigger_id=trigger_id)
         return
-    if origin.kind == "message" and origin.channel and origin.ts:
+    shown = _list_again(deps, caller, listed, message) if listed is not None else None
+    if shown is not None and origin.kind in ("message", "ephemeral"):
+        show_in_place(deps, origin, shown)
+    elif origin.kind == "message" and origin.channel and origin.ts:
         update_message(deps, origin.channel, origin.ts, view, fallback=message)
         tell(deps, origin, _summary_only(message))
     elif origin.kind == "ephemeral" and origin.response_url:
@@ -101,6 +111,39 @@ def after_change(
         )
     deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
     publish_home(deps, caller)
+
+
+def _list_again(
+    deps: SlackDeps, caller: Caller, listed: Paged, outcome: Message
+) -> Message | None:
+    """The list `listed` shows, run again now, under the outcome's first line."""
+    again = execute(deps.core, caller, listed).message
+    if again.tone == "error":
+        return None
+    return again.model_copy(
+        update={"text": outcome.text, "blocks": [*outcome.blocks[:1], *again.blocks]}
+    )
+
+
+def show_in_place(
+    deps: SlackDeps, origin: Origin, message: Message, *, trigger_id: str | None = None
+) -> None:
+    """Replace the message a button was on with `message` (a list's other page, or the list
+    redrawn); an error is told beside it instead, leaving the message as it was."""
+    if message.tone == "error":
+        tell(deps, origin, message, trigger_id=trigger_id)
+    elif origin.kind == "ephemeral" and origin.response_url:
+        post_response(origin.response_url, {**deps.reply(message), "replace_original": True})
+    elif origin.kind == "message" and origin.channel and origin.ts:
+        rendered = deps.render(message)
+        try:
+            deps.client.chat_update(
+                channel=origin.channel, ts=origin.ts, text=rendered.text, blocks=rendered.blocks
+            )
+        except SlackApiError as exc:
+            log.warning("chat.update of %s failed: %s", origin.channel, exc.response.get("error"))
+    else:
+        tell(deps, origin, message, trigger_id=trigger_id)
 
 
 def tell(deps: SlackDeps, origin: Origin, message: Message, trigger_id: str | None = None) -> None:

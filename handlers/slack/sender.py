@@ -85,6 +85,18 @@ class SlackSender:
         """Slack conversation ids (C…, G…, D…) and #names are Slack's."""
         return _CHANNEL.fullmatch(channel) is not None
 
+    def edit_message(self, channel: str, ref: str, message: Message) -> None:
+        """Redraw a message the bot sent (chat.update), e.g. without an action's buttons."""
+        rendered = render(message, today=self._core.today(), tz=self._core.settings.tz)
+        try:
+            self._client.chat_update(
+                channel=channel, ts=ref, text=rendered.text, blocks=rendered.blocks
+            )
+        except SlackApiError as exc:
+            raise send_error(exc) from exc
+        except (SlackClientError, OSError) as exc:
+            raise SendError(f"Slack unreachable: {exc}", permanent=False) from exc
+
     def _post(self, channel: str, message: Message) -> Delivered:
         rendered = render(message, today=self._core.today(), tz=self._core.settings.tz)
         server_errors = rate_limits = 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.grammar.commands import AddAction, AddUpdate, MarkBlocked, UserRef
+from bot.grammar.commands import AddAction, AddUpdate, MarkBlocked, Paged, UserRef
 from bot.outbox.delivery import deliver_queued
 from bot.render.replies import NOTE_REQUIRED
 from bot.services.dispatch import execute
@@ -105,4 +105,13 @@ def submit_note(
         ack(response_action="errors", errors={"note": outcome.message.text})
         return
     ack()
-    after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome))
+    listed = _listed(meta.get("list"))
+    after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome, listed=listed))
+
+
+def _listed(data: object) -> Paged | None:
+    """The list the pressed button was in (kept in the form's metadata), if any."""
+    try:
+        return Paged.from_data(data) if data else None
+    except ValueError:
+        return None

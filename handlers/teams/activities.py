@@ -23,12 +23,13 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain import Platform
 from bot.errors import CommandError
 from bot.grammar import commands as c
-from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone
+from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone, Paged
 from bot.grammar.parser import parse
 from bot.grammar.usage import action_usage
 from bot.outbox.delivery import Sender, deliver_queued
 from bot.outbox.sent import find_sent, with_action
 from bot.render import replies
+from bot.render.inline import link_text
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller, Core
 from bot.services.directory import Account
@@ -39,6 +40,7 @@ from handlers.teams.cards import (
     BLOCKED,
     BUTTON_KINDS,
     DONE,
+    PAGE,
     UPDATE,
     invoke_card,
     invoke_message,
@@ -58,6 +60,7 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_ANCHOR = re.compile(r"<a\b[^>]*?\bhref=\"((?:https?|mailto):[^\"]*)\"[^>]*>(.*?)</a>", re.I | re.S)
 _COMMANDS = {"action": "/action", "status": "/status"}
 #: The invoke a Universal Actions button (`Action.Execute`) sends.
 CARD_ACTION = "adaptiveCard/action"
@@ -72,6 +75,9 @@ _VIEWS = (
     c.StatusDue,
     c.StatusUnassigned,
     c.StatusNoDate,
+    c.StatusBlocked,
+    c.StatusRag,
+    c.StatusDone,
 )
 
 
@@ -212,6 +218,8 @@ class TeamsBot:
         leaves the card alone when there is nothing to redraw."""
         action = _dict((incoming.value or {}).get("action"))
         data = _dict(action.get("data"))
+        if data.get("actionbot") == PAGE:
+            return self.turn_page(incoming, data)
         if data.get("actionbot") not in BUTTON_KINDS:
             log.warning("a Teams card action with unexpected data %r", data)
             return invoke_message("That button is not one of mine.")
@@ -231,6 +239,35 @@ class TeamsBot:
             return invoke_message(outcome.message.text)
         view = data.get("view") if isinstance(data.get("view"), str) else None
         return invoke_card(shown, today=self.core.today(), tz=self.core.settings.tz, view=view)
+
+    def turn_page(self, incoming: Incoming, data: dict[str, Any]) -> dict[str, Any]:
+        """Previous / Next: the list command for that page, answered as the card's new face."""
+        try:
+            command = Paged.from_data(data.get("list"))
+        except ValueError:
+            log.warning("a Teams page button with unexpected data %r", data)
+            return invoke_message("That button is not one of mine.")
+        caller = self.caller(incoming)
+        self.register(caller)
+        try:
+            outcome = execute(self.core, caller, command)
+        except Exception:
+            log.exception("Teams page button %r failed", command)
+            return invoke_message(replies.sorry().text)
+        if outcome.message.tone == "error":
+            return invoke_message(outcome.message.text)
+        return invoke_card(outcome.message, today=self.core.today(), tz=self.core.settings.tz)
+
+    def list_again(self, caller: Caller, data: object) -> Message | None:
+        """The list a pressed button was in (its command in the button's data), shown now."""
+        if not data:
+            return None
+        try:
+            command = Paged.from_data(data)
+        except ValueError:
+            return None
+        outcome = execute(self.core, caller, command)
+        return None if outcome.message.tone == "error" else outcome.message
 
     def redrawn(
         self,
@@ -255,6 +292,8 @@ class TeamsBot:
             except CommandError:
                 view = None
         base = self.sent_card(incoming)
+        if base is None:
+            base = self.list_again(caller, data.get("list"))
         if base is None:
             base = self.view_again(caller, data.get("view"))
         if base is None:
@@ -517,6 +556,12 @@ def _with_buttons(message: Message) -> Message:
     return message.model_copy(update={"blocks": blocks})
 
 
+def _link(match: re.Match[str]) -> str:
+    url = html.unescape(match.group(1))
+    label = html.unescape(_TAG.sub("", match.group(2)))
+    return html.escape(link_text(url, label), quote=False)
+
+
 def _plain_text(incoming: Incoming) -> str:
     """The typed words: the bot's own @mention removed, other mentions as `<@id|name>`.
 
@@ -537,6 +582,8 @@ def _plain_text(incoming: Incoming) -> str:
         elif mentioned.get("id"):
             name = str(mentioned.get("name") or "").replace("|", " ").replace(">", " ")
             text = text.replace(shown, f"<@{mentioned['id']}|{name}>", 1)
-    # Rich-text messages arrive as HTML; the command is the words in it.
+    # Rich-text messages arrive as HTML; the command is the words in it, and a link with
+    # words of its own keeps its address, as the core stores links (`the plan (https://…)`).
+    text = _ANCHOR.sub(_link, text)
     text = html.unescape(_TAG.sub(" ", text))
     return " ".join(text.split())

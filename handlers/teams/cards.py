@@ -30,9 +30,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain import Platform
+from bot.grammar.commands import Paged
+from bot.render.inline import Link, Mention, mention_name, people_in, people_map, plain, segments
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -41,12 +45,14 @@ from bot.render.model import (
     Counts,
     Heading,
     Message,
+    Pager,
     Paragraph,
+    PersonView,
     Tone,
     Usage,
 )
 from bot.render.replies import NOTE_REQUIRED
-from bot.render.text import action_facts, action_line, history_line
+from bot.render.text import NOTE_INDENT, action_facts, action_line, history_lines
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -71,6 +77,9 @@ DONE = "done"
 UPDATE = "update"
 BLOCKED = "blocked"
 BUTTON_KINDS = (DONE, UPDATE, BLOCKED)
+#: `data.actionbot` of a list's Previous / Next; `data.list` is the list command for that page
+#: (inside a list, the owner's buttons carry the list's command there too).
+PAGE = "page"
 
 _TONE_COLOR: dict[Tone, str] = {
     "success": "Good",
@@ -120,7 +129,7 @@ def render_card(
     press can show the list again with fresh state.
     """
     limit = MAX_ITEMS
-    extra = {"view": view} if view and len(view) <= MAX_VIEW else {}
+    extra: dict[str, Any] = {"view": view} if view and len(view) <= MAX_VIEW else {}
     while True:
         card = _card(message, today, tz, limit, extra)
         if len(json.dumps(card).encode()) <= max_bytes or limit == 0:
@@ -136,7 +145,7 @@ def to_activity(
     view: str | None = None,
 ) -> dict[str, Any]:
     """A Bot Connector message activity carrying the card, with plain text as its summary."""
-    text = message.text if len(message.text) <= FALLBACK_TEXT else message.text[:FALLBACK_TEXT]
+    text = plain(message.text)[:FALLBACK_TEXT]
     return {
         "type": "message",
         # `summary` is what notifications and the chat list show; `text` would render above
@@ -165,7 +174,7 @@ def invoke_card(
 
 def invoke_message(text: str) -> dict[str, Any]:
     """The body of an `adaptiveCard/action` invoke response that leaves the card as it is."""
-    return {"statusCode": 200, "type": INVOKE_MESSAGE, "value": text[:FALLBACK_TEXT]}
+    return {"statusCode": 200, "type": INVOKE_MESSAGE, "value": plain(text)[:FALLBACK_TEXT]}
 
 
 def _card(
@@ -173,7 +182,7 @@ def _card(
     today: dt.date | None,
     tz: ZoneInfo | None,
     limit: int,
-    extra: dict[str, str],
+    extra: dict[str, Any],
 ) -> dict[str, Any]:
     body: list[dict[str, Any]] = []
     for index, block in enumerate(message.blocks):
@@ -181,18 +190,79 @@ def _card(
         body.extend(_block(block, today, tz, limit, tone, extra))
     if not body:
         body.append(_text(message.text, color=_TONE_COLOR[message.tone]))
+    # Use the full width of the chat: long action titles wrap less.
+    msteams: dict[str, Any] = {"width": "Full"}
+    if entities := _mention_entities(body, people_in(message)):
+        msteams["entities"] = entities
     return {
         "type": "AdaptiveCard",
         "$schema": CARD_SCHEMA,
         "version": CARD_VERSION,
-        # Use the full width of the chat: long action titles wrap less.
-        "msteams": {"width": "Full"},
+        "msteams": msteams,
         "body": body,
     }
 
 
-def _text(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": escape(text), "wrap": True, **style}
+def _text(text: str, said: Sequence[PersonView] | None = None, **style: Any) -> dict[str, Any]:
+    """A TextBlock; `said`: the text is stored user text, drawn with the people it mentions
+    (without it, a mention is shown as `@Name`, as in our own words around a title)."""
+    shown = _said(text, said) if said is not None else escape(plain(text))
+    return {"type": "TextBlock", "text": shown, "wrap": True, **style}
+
+
+#: A mention as `_said` draws it; a `<` from any text is escaped (`\<`), so these are ours.
+_AT = re.compile(r"(?<!\\)<at>([^<>]*)</at>")
+
+
+def _said(text: str, people: Sequence[PersonView]) -> str:
+    """Stored user text (bot/render/inline.py) as card markdown: words escaped, links as links,
+    a mention `<at>Name</at>` when the person has a Teams account, else `@Name`."""
+    known = people_map(people)
+    parts: list[str] = []
+    for segment in segments(text):
+        if isinstance(segment, Link):
+            parts.append(f"[{escape(segment.url)}]({segment.url})")
+        elif isinstance(segment, Mention):
+            person = known.get(segment.person_id)
+            if person is not None and person.accounts.get(Platform.TEAMS.value):
+                parts.append(f"<at>{_at_name(person)}</at>")
+            else:
+                parts.append(escape("@" + mention_name(segment, known)))
+        else:
+            parts.append(escape(segment.text))
+    return "".join(parts)
+
+
+def _at_name(person: PersonView) -> str:
+    return " ".join(re.sub(r"[<>\\]", " ", person.name).split()) or "someone"
+
+
+def _mention_entities(body: object, people: dict[int, PersonView]) -> list[dict[str, Any]]:
+    """The `msteams.entities` Teams needs for each `<at>Name</at>` in the card: without its
+    entity a mention shows as plain text (https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-format#mention-support-within-adaptive-cards)."""
+    shown: dict[str, None] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str):
+            shown.update(dict.fromkeys(_AT.findall(node)))
+
+    walk(body)
+    by_name = {_at_name(p): p for p in people.values() if p.accounts.get(Platform.TEAMS.value)}
+    return [
+        {
+            "type": "mention",
+            "text": f"<at>{name}</at>",
+            "mentioned": {"id": by_name[name].accounts[Platform.TEAMS.value], "name": name},
+        }
+        for name in shown
+        if name in by_name
+    ]
 
 
 def _block(
@@ -201,7 +271,7 @@ def _block(
     tz: ZoneInfo | None,
     limit: int,
     tone: Tone,
-    extra: dict[str, str],
+    extra: dict[str, Any],
 ) -> list[dict[str, Any]]:
     color = _TONE_COLOR[tone]
     if isinstance(block, Heading):
@@ -221,6 +291,8 @@ def _block(
         return _action_list(block, today, limit, extra)
     if isinstance(block, ActionDetail):
         return _detail(block, today, tz, limit, extra)
+    if isinstance(block, Pager):
+        return _pager(block)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -231,7 +303,7 @@ def _count(value: int, delta: int | None) -> str:
 
 
 def _action_list(
-    block: ActionList, today: dt.date | None, limit: int, extra: dict[str, str]
+    block: ActionList, today: dt.date | None, limit: int, extra: dict[str, Any]
 ) -> list[dict[str, Any]]:
     out = [_text(block.title, weight="Bolder")] if block.title else []
     if not block.items:
@@ -241,10 +313,11 @@ def _action_list(
         container: dict[str, Any] = {
             "type": "Container",
             "separator": True,
-            "items": [_text(action_line(item, today))],
+            "items": [_text(action_line(item, today), item.mentions)],
         }
         if block.buttons and not item.status.is_closed:
-            container["items"].append(_buttons(item, extra))
+            listed = {"list": list_data(block.source)} if block.source is not None else {}
+            container["items"].append(_buttons(item, {**extra, **listed}))
         out.append(container)
     more = block.more + len(block.items) - len(shown)
     if more:
@@ -253,24 +326,53 @@ def _action_list(
     return out
 
 
+def list_data(command: Paged) -> dict[str, Any]:
+    """A list command as a button's data (read back with `Paged.from_data`)."""
+    data: dict[str, Any] = command.model_dump(mode="json", exclude_none=True)
+    return data
+
+
+def _pager(block: Pager) -> list[dict[str, Any]]:
+    """`Page 2 of 3 · 45 actions` and the Previous / Next buttons that redraw the card."""
+    actions = [
+        {
+            "type": "Action.Execute",
+            "title": f"{label} (page {page})",
+            "verb": PAGE,
+            "data": {"actionbot": PAGE, "list": list_data(block.at(page))},
+        }
+        for label, page in (("Previous", block.page - 1), ("Next", block.page + 1))
+        if 1 <= page <= block.pages
+    ]
+    line = _text(f"Page {block.page} of {block.pages} · {block.total} actions", isSubtle=True)
+    return [line, {"type": "ActionSet", "actions": actions}] if actions else [line]
+
+
 def _detail(
     block: ActionDetail,
     today: dt.date | None,
     tz: ZoneInfo | None,
     limit: int,
-    extra: dict[str, str],
+    extra: dict[str, Any],
 ) -> list[dict[str, Any]]:
     a = block.action
     title = f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")
     facts = action_facts(a, today)
     out: list[dict[str, Any]] = [
-        _text(title, size="Medium", weight="Bolder"),
-        {"type": "FactSet", "facts": [{"title": n, "value": escape(v)} for n, v in facts]},
+        _text(title, a.mentions, size="Medium", weight="Bolder"),
+        {
+            "type": "FactSet",
+            "facts": [{"title": n, "value": _said(v, a.mentions)} for n, v in facts],
+        },
     ]
     history = block.history[: min(MAX_HISTORY, max(limit, 1))]
     if history:
         out.append(_text("History (newest first)", weight="Bolder", separator=True))
-        out.extend(_text(history_line(entry, tz), size="Small") for entry in history)
+        for entry in history:
+            # A note of several lines stays under its entry, each further line indented.
+            head, *more = history_lines(entry, tz)
+            out.append(_text(head, entry.mentions, size="Small"))
+            out += [_text(NOTE_INDENT + line, entry.mentions, size="Small") for line in more]
         earlier = block.history_more + len(block.history) - len(history)
         if earlier:
             out.append(_text(f"… and {earlier} earlier", isSubtle=True, size="Small"))
@@ -279,7 +381,7 @@ def _detail(
     return out
 
 
-def _buttons(action: ActionView, extra: dict[str, str]) -> dict[str, Any]:
+def _buttons(action: ActionView, extra: dict[str, Any]) -> dict[str, Any]:
     """Mark done / Add update / Blocked for one action, as an ActionSet."""
     return {
         "type": "ActionSet",
@@ -291,7 +393,7 @@ def _buttons(action: ActionView, extra: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _execute(action: ActionView, kind: str, title: str, extra: dict[str, str]) -> dict[str, Any]:
+def _execute(action: ActionView, kind: str, title: str, extra: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "Action.Execute",
         "title": title,
@@ -301,7 +403,7 @@ def _execute(action: ActionView, kind: str, title: str, extra: dict[str, str]) -
 
 
 def _note_button(
-    action: ActionView, kind: str, title: str, prompt: str, extra: dict[str, str]
+    action: ActionView, kind: str, title: str, prompt: str, extra: dict[str, Any]
 ) -> dict[str, Any]:
     return {
         "type": "Action.ShowCard",

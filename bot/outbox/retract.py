@@ -1,0 +1,155 @@
+"""Buttons taken back: when an action is reassigned or closed, the messages that showed its
+buttons to someone who may no longer use them are redrawn without them.
+
+The redraw is queued in the outbox in the change's own transaction (kind `edit`, one row per
+message, keyed by the action's version), so it is retried like any message and a platform
+that fails never undoes or loses the change. Delivery edits the message in place
+(Slack's chat.update) through a sender that can edit (`Editor`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import update
+
+from bot.domain import Platform
+from bot.outbox.delivery import Delivered, Sender, SendError
+from bot.outbox.queue import enqueue
+from bot.render.from_storage import action_view
+from bot.render.model import ActionDetail, ActionList, ActionView, Block, Message
+from bot.services.context import Core
+from storage.db import transaction
+from storage.models import Action, OutboxMessage, OutboxStatus
+
+#: Kind of the outbox rows that edit a message already sent.
+EDIT = "edit"
+#: Messages older than this keep their buttons (a press is refused with the reason anyway).
+LOOK_BACK = dt.timedelta(days=120)
+
+
+@runtime_checkable
+class Editor(Protocol):
+    """A sender that can change a message it sent (Slack: chat.update)."""
+
+    platform: Platform
+
+    def edit_message(self, channel: str, ref: str, message: Message) -> None:
+        """Replace the message `ref` in `channel` with `message`."""
+        ...
+
+
+def queue_edits(session: Session, action: Action, *, now: dt.datetime) -> list[int]:
+    """Queue the redraw of every sent message that shows `action`'s buttons to someone who
+    may no longer use them: anyone once the action is closed, else a former owner."""
+    keep = set() if action.status.is_closed else _may_update(action)
+    view = action_view(action, today=now.date())
+    latest: dict[tuple[str, str, str], OutboxMessage] = {}
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.platform_ref.is_not(None),
+            OutboxMessage.recipient_id.is_not(None),
+            OutboxMessage.created_at >= now - LOOK_BACK,
+            or_(OutboxMessage.action_id == action.id, OutboxMessage.action_id.is_(None)),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    for row in rows:
+        assert row.platform and row.platform_channel and row.platform_ref
+        latest[(row.platform, row.platform_channel, row.platform_ref)] = row
+    ids: list[int] = []
+    for row in latest.values():
+        if row.recipient_id in keep or row.recipient is None:
+            continue
+        try:
+            message = Message.model_validate(row.payload)
+        except ValidationError:  # a row written by another version: left alone
+            continue
+        redrawn = without_buttons(message, view)
+        if redrawn is None:
+            continue
+        outbox_id = enqueue(
+            session,
+            key=f"{EDIT}:{row.id}:{action.id}:{action.version}",
+            kind=EDIT,
+            message=redrawn,
+            now=now,
+            recipient=row.recipient,
+            action=action,
+        )
+        if outbox_id is None:
+            continue
+        # Where the edit goes: the message it redraws. A press on that message later finds
+        # this row (the newest with its reference), so it is redrawn as it now looks.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id)
+            .values(
+                platform=row.platform,
+                platform_channel=row.platform_channel,
+                platform_ref=row.platform_ref,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        ids.append(outbox_id)
+    return ids
+
+
+def without_buttons(message: Message, view: ActionView) -> Message | None:
+    """`message` with `view`'s action shown as it now stands and without its buttons; None
+    when the message shows no buttons for it (nothing to take back)."""
+    changed = False
+    blocks: list[Block] = []
+    for block in message.blocks:
+        if (
+            isinstance(block, ActionDetail)
+            and block.action.id == view.id
+            and block.buttons
+            and not block.action.status.is_closed
+        ):
+            # A closed action keeps `buttons` so renderers say "done — nothing more to do".
+            block = block.model_copy(update={"action": view, "buttons": view.status.is_closed})
+            changed = True
+        elif (
+            isinstance(block, ActionList)
+            and block.buttons
+            and any(item.id == view.id and not item.status.is_closed for item in block.items)
+        ):
+            if view.status.is_closed:
+                items = [view if item.id == view.id else item for item in block.items]
+            else:  # no longer theirs: it leaves their list
+                items = [item for item in block.items if item.id != view.id]
+            block = block.model_copy(update={"items": items})
+            changed = True
+        blocks.append(block)
+    return message.model_copy(update={"blocks": blocks}) if changed else None
+
+
+def _may_update(action: Action) -> set[int]:
+    people = {s.person_id for s in action.supporters}
+    if action.owner_id is not None:
+        people.add(action.owner_id)
+    return people
+
+
+def edit_sent(
+    core: Core, senders: Sequence[Sender], outbox_id: int, message: Message
+) -> tuple[Sender, Delivered]:
+    """Deliver an `edit` row: change the message it names in place. SendError (permanent)
+    when no configured sender can edit messages of that platform."""
+    with transaction(core.sessions) as session:
+        row = session.get(OutboxMessage, outbox_id)
+        assert row is not None
+        platform, channel, ref = row.platform, row.platform_channel, row.platform_ref
+    for sender in senders:
+        if isinstance(sender, Editor) and sender.platform.value == platform and channel and ref:
+            sender.edit_message(channel, ref, message)
+            return sender, Delivered(channel=channel, ref=ref)
+    raise SendError(f"messages on {platform} cannot be edited here", permanent=True)
