@@ -141,7 +141,7 @@ def build_digest(
             items=views(queries.done_between(session, start=since, end=now, limit=limit)),
             total=counts["done"],
             empty="Nothing was marked done.",
-            more_hint="actionbot export --history lists every change",
+            more_hint="/action list done lists them all",
         ),
         notices.DigestSection(
             title=f"Due in the next {DUE_SOON_DAYS} days",
@@ -162,7 +162,7 @@ def build_digest(
             items=views(queries.blocked_actions(session, limit=limit)),
             total=counts["blocked"],
             empty="Nothing is blocked.",
-            more_hint="/action list all shows every open action",
+            more_hint="/action list blocked lists them all",
         ),
     ]
     figures = [figure(name, label) for name, label in _FIGURES]
