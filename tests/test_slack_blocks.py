@@ -79,8 +79,11 @@ def test_special_mentions_and_links_in_titles_are_shown_as_text() -> None:
     message = replies.assigned_to_you(action(title=evil), by="Chair <!everyone>")
     rendered = kit.render(message, today=TODAY)
     text = all_text(validated(rendered.blocks)) + rendered.text
-    assert "<!" not in text and "<@" not in text and "<http" not in text
-    assert "&lt;!channel&gt;" in text and "&lt;@U999&gt;" in text and "&amp; more" in text
+    # Slack's markup in stored text (rows from before it was stored neutral) reads as words.
+    assert "<!" not in text and "<@" not in text
+    assert "Hi @channel @here @U999" in text and "&amp; more" in text
+    # A link shows its whole address, so its words cannot disguise where it goes.
+    assert "click (<http://evil.example>)" in text
     # verbatim: Slack does not auto-link or parse mentions in any mrkdwn we send
     for block in rendered.blocks:
         for obj in [block.get("text"), *block.get("fields", []), *block.get("elements", [])]:

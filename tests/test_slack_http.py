@@ -36,7 +36,7 @@ from handlers.slack.app import SlackBot
 from handlers.slack.commands import WORKING
 from handlers.web import create_web_app
 from storage.db import transaction
-from storage.models import Action, HistoryEntry, OutboxMessage, OutboxStatus
+from storage.models import Action, HistoryEntry, Identity, OutboxMessage, OutboxStatus
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_signing import (
     app_home_opened_event,
@@ -478,17 +478,23 @@ def test_a_title_with_mentions_is_shown_as_text(
     chair: SlackUser, amira: SlackUser, slack: FakeSlack, slack_core: Core
 ) -> None:
     amira.reply("help")
-    # What Slack sends when someone types "@channel", a <tag> and "@Ben" in the title:
-    number = add(chair, f"Tell <!channel> about &lt;b&gt; &amp; <@{BEN}|ben> now <@{AMIRA}|amira>")
+    # What Slack sends when someone types "@channel", a <tag> and "@Ben" in a quoted title:
+    title = f'"Tell <!channel> about &lt;b&gt; &amp; <@{BEN}|ben> now"'
+    number = add(chair, f"{title} <@{AMIRA}|amira>")
     stored = action_row(slack_core, number).title
-    assert stored == f"Tell <!channel> about <b> & <@{BEN}|ben> now"
+    with transaction(slack_core.sessions) as session:
+        ben = select(Identity.person_id).where(Identity.external_id == BEN)
+        ben_id = session.scalars(ben).one()
+    # Stored neutral: the words "@channel", and Ben as a reference to the person.
+    assert stored == f"Tell @channel about <b> & <@person:{ben_id}|Ben Okafor> now"
     for call in [dm(slack, AMIRA)]:
         shown = (call.text or "") + all_text(call.blocks or [])
-        assert "&lt;!channel&gt;" in shown and f"&lt;@{BEN}|ben&gt;" in shown
-        assert "<!channel>" not in shown and f"<@{BEN}" not in shown
+        assert "Tell @channel about &lt;b&gt; &amp; @Ben Okafor now" in shown  # the summary
+        assert f"Tell @channel about &lt;b&gt; &amp; <@{BEN}> now" in shown  # the action
+        assert "<!" not in shown and f"<@{BEN}|" not in shown
     answer = chair.reply(f"show {number}")
     shown = answer["text"] + all_text(answer["blocks"])
-    assert "&lt;!channel&gt; about &lt;b&gt; &amp;" in shown and "<!" not in shown
+    assert "@channel about &lt;b&gt; &amp;" in shown and "<!" not in shown
 
 
 def test_add_resolves_owners_by_mention_and_dms_them_with_buttons(

@@ -15,6 +15,8 @@ from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
 from bot.domain import Platform
+from bot.render.from_storage import mentioned
+from bot.render.inline import people_map, plain
 from bot.services.context import Core
 from storage import queries
 from storage.models import Action, HistoryEntry, Person
@@ -150,20 +152,26 @@ def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
 
 
 def history_row(entry: HistoryEntry, *, tz: ZoneInfo) -> Row:
-    """One change in HISTORY_COLUMNS order; `who` is the source when no person acted."""
+    """One change in HISTORY_COLUMNS order; `who` is the source when no person acted.
+
+    The evidence is for people: a mention reads `@Amira Khan`, older Slack markup its words.
+    """
+    texts = (entry.action.title, entry.old_value, entry.new_value, entry.note)
+    people = people_map(mentioned(entry, texts))
+    title, old, new, note = (plain(text, people) if text else text for text in texts)
     return [
         iso_time(entry.at, tz),
         entry.action_id,
         entry.action.ref,
-        entry.action.title,
+        title,
         entry.actor.display_name if entry.actor else entry.source,
         entry.actor.email if entry.actor else None,
         entry.source,
         entry.change,
         entry.field,
-        entry.old_value,
-        entry.new_value,
-        entry.note,
+        old,
+        new,
+        note,
     ]
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
+from sqlalchemy.orm import object_session
+
+from bot.render.inline import person_ids
 from bot.render.model import ActionView, HistoryView, PersonView
 from storage.models import Action, HistoryEntry, Person
 
@@ -39,6 +43,7 @@ def action_view(action: Action, *, today: dt.date) -> ActionView:
         success_measure=action.success_measure,
         days_late=days_late,
         days_left=days_left if action.due_date is not None else None,
+        mentions=mentioned(action, (action.title, action.blocked_reason)),
     )
 
 
@@ -53,4 +58,15 @@ def history_view(entry: HistoryEntry) -> HistoryView:
         old=entry.old_value,
         new=entry.new_value,
         note=entry.note,
+        mentions=mentioned(entry, (entry.old_value, entry.new_value, entry.note)),
     )
+
+
+def mentioned(row: object, texts: Iterable[str | None]) -> list[PersonView]:
+    """The people `texts` mention, loaded through the session `row` belongs to."""
+    ids = person_ids(texts)
+    session = object_session(row) if ids else None
+    if session is None:  # no mentions (nearly always), or a row no longer in a session
+        return []
+    people = (session.get(Person, person_id) for person_id in sorted(ids))
+    return [person_view(person) for person in people if person is not None]

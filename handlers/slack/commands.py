@@ -17,6 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from bot.outbox.delivery import deliver_queued
+from bot.render.inline import link_text
 from bot.render.model import Message, Paragraph
 from bot.services.dispatch import run_command
 from bot.services.request import Outcome
@@ -26,9 +27,12 @@ from handlers.slack.forms import add_form
 from handlers.slack.interact import after_ack, post_response
 
 # With "Escape channels, users, and links" on (should_escape in the manifest), Slack sends
-# `<@U123|name>` for mentions and `<mailto:a@b.org|a@b.org>` for typed emails.
+# `<@U123|name>` for mentions, `<#C123|board>` for channels, `<!here>` for special mentions,
+# `<https://…|label>` for links and `<mailto:a@b.org|a@b.org>` for typed emails; a `<`, `>` or
+# `&` the user typed arrives as `&lt;`, `&gt;`, `&amp;`.
 # https://api.slack.com/interactivity/slash-commands#creating_commands
-_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+# https://api.slack.com/reference/surfaces/formatting#retrieving-messages
+_MARKUP = re.compile(r"<([^<>]*)>")
 
 WORKING = "Working on it…"
 
@@ -46,12 +50,30 @@ def register(app: App, deps: SlackDeps) -> None:
 
 
 def command_text(text: str) -> str:
-    """The command's words as the user typed them: emails unwrapped, Slack's escaping undone.
+    """The command's words in the core's neutral form (bot/render/inline.py), escaping undone.
 
-    Mentions (`<@U…>`) and special mentions (`<!channel>`) stay as tokens: the grammar reads
-    the first, and the second is kept as text that is escaped again whenever it is shown.
+    A link is its URL (`label (URL)` when it had its own label), an email the address, a
+    channel `#name`. Mentions stay as they are: the grammar reads owners from `<@U…|name>`
+    (and never takes `<!here>` for one), and the core stores a reference to the person, and
+    the words `@here`, in titles and notes.
     """
-    return unescape(_MAILTO.sub(lambda m: m.group(1), text)).strip()
+    parts: list[str] = []
+    at = 0
+    for match in _MARKUP.finditer(text):
+        parts += [unescape(text[at : match.start()]), _neutral(match.group(1))]
+        at = match.end()
+    parts.append(unescape(text[at:]))
+    return "".join(parts).strip()
+
+
+def _neutral(markup: str) -> str:
+    """One piece of Slack markup (what was inside `<…>`) in the neutral form."""
+    target, _, label = (unescape(part) for part in markup.partition("|"))
+    if target.startswith(("@", "!")):
+        return f"<{target}|{label}>" if label else f"<{target}>"
+    if target.startswith("#"):
+        return "#" + (label.lstrip("#") or target[1:])
+    return link_text(target, label)
 
 
 def handle(deps: SlackDeps, ack: Ack, command: dict[str, Any], name: str) -> None:

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.render.inline import plain as plain_text
 from bot.render.model import ActionView
 from handlers.slack.blocks import MODAL_TITLE, SECTION_TEXT, md, plain, safe
 
@@ -95,7 +96,9 @@ def note_form(form: str, action: ActionView, *, metadata: dict[str, Any]) -> dic
         close=plain("Cancel", MODAL_TITLE),
         private_metadata=json.dumps(metadata),
         blocks=[
-            SectionBlock(text=md(f"*#{action.id}* {safe(action.title, SECTION_TEXT - 20)}")),
+            SectionBlock(
+                text=md(f"*#{action.id}* {safe(plain_text(action.title), SECTION_TEXT - 20)}")
+            ),
             InputBlock(
                 block_id="note",
                 label=plain(label, 2000),

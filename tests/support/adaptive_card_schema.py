@@ -37,10 +37,29 @@ SCHEMA: dict[str, Any] = {
                 "msteams": {
                     "type": "object",
                     "additionalProperties": False,
-                    "properties": {"width": {"const": "Full"}},
+                    "properties": {
+                        "width": {"const": "Full"},
+                        # https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-format#mention-support-within-adaptive-cards
+                        "entities": {"type": "array", "items": {"$ref": "#/$defs/Mention"}},
+                    },
                 },
                 "body": {"type": "array", "items": {"$ref": "#/$defs/Element"}},
                 "actions": {"type": "array", "items": {"$ref": "#/$defs/Action"}},
+            },
+        },
+        "Mention": {
+            "type": "object",
+            "required": ["type", "text", "mentioned"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"const": "mention"},
+                "text": {"type": "string", "pattern": "^<at>[^<>]+</at>$"},
+                "mentioned": {
+                    "type": "object",
+                    "required": ["id", "name"],
+                    "additionalProperties": False,
+                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                },
             },
         },
         "NestedCard": {
