@@ -130,13 +130,17 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def run_socket(settings: Settings) -> int:
     """`actionbot socket`: the same Slack app over Socket Mode; 2 when a token is missing."""
     from handlers.slack.socket import run_socket_mode
+    from scheduler.worker import stop_on_signals
 
     if settings.slack_bot_token is None or settings.slack_app_token is None:
         log.error("Socket Mode needs SLACK_BOT_TOKEN (xoxb-…) and SLACK_APP_TOKEN (xapp-…).")
         return 2
+    # Before anything connects: a SIGTERM from a supervisor then always ends in a clean exit 0
+    # once the requests in hand are answered, never in a kill halfway through one.
+    stop = stop_on_signals()
     process = compose(settings)
-    bot = build_slack_bot(process)
     try:
-        return run_socket_mode(bot, settings.slack_app_token.get_secret_value())
+        bot = build_slack_bot(process)
+        return run_socket_mode(bot, settings.slack_app_token.get_secret_value(), stop=stop)
     finally:
         process.close()
