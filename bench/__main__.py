@@ -1,6 +1,7 @@
 """`python -m bench all` or `python -m bench NAME…`: run benchmarks and print their tables.
 
-Names: latency (1), planning (2), digest (3), delivery (4), startup (5), scaleout (6), import (7).
+Names: latency (1), planning (2), digest (3), delivery (4), startup (5), scaleout (6), import (7),
+rounds (8).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "startup": "bench.startup",
     "scaleout": "bench.scaleout",
     "import": "bench.plan_import",
+    "rounds": "bench.rounds",
 }
 
 

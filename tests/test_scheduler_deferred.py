@@ -99,36 +99,50 @@ def test_what_is_sent_is_what_planning_used_to_render_and_the_row_keeps_it(
             action_view(view_now(core, very_late), today=MONDAY), today=MONDAY
         ),
     }
-    escalations = {
-        very_late: notices.escalation(
-            action_view(view_now(core, very_late), today=MONDAY),
-            reason="overdue",
-            days=10,
-            today=MONDAY,
-        ),
-        blocked: notices.escalation(
-            action_view(view_now(core, blocked), today=MONDAY),
-            reason="blocked",
-            # Imported as blocked with no history: counted from its last change.
-            days=(MONDAY - dt.date(2026, 1, 5)).days,
-            today=MONDAY,
-        ),
-    }
+    # The chair's two escalations come in one message: the longest blocked first.
+    escalations = notices.bundle(
+        [
+            notices.BundleItem(
+                notice="escalation",
+                action=action_view(view_now(core, very_late), today=MONDAY),
+                today=MONDAY,
+                reason="overdue",
+                days=10,
+            ),
+            notices.BundleItem(
+                notice="escalation",
+                action=action_view(view_now(core, blocked), today=MONDAY),
+                today=MONDAY,
+                reason="blocked",
+                # Imported as blocked with no history: counted from its last change.
+                days=(MONDAY - dt.date(2026, 1, 5)).days,
+            ),
+        ]
+    )
     sender = FakeSender()
     plan_messages(core, calendar)
     report = deliver(core, [sender], kinds=REMINDER_KINDS)
-    assert len(report.sent) == 5 and not report.failed
+    assert len(report.sent) == 4 and not report.failed
     got = {(s.to, s.message.text): s.message for s in sender.sent}
     for (to, _), message in expected.items():
         assert got[(to, message.text)] == message
-    for message in escalations.values():
-        assert got[("chair", message.text)] == message
-    # Each sent row now holds exactly the message sent: the evidence, and what buttons redraw.
-    for row in outbox(core):
+    assert got[("chair", escalations.text)] == escalations
+    assert escalations.text == (
+        "Escalation: 2 actions need the chairs (1 long overdue, 1 blocked)."
+    )
+    # Each sent message's row now holds exactly the message sent: the evidence, and what
+    # buttons redraw; each notice it carried is sent with it and points at it.
+    bundles = {row.id: row for row in outbox(core, kind="bundle")}
+    assert len(bundles) == 4
+    for row in bundles.values():
         assert row.status == OutboxStatus.SENT
         sent = Message.model_validate(row.payload)
         assert any(s.message == sent for s in sender.sent), row.key
-    assert "notice" not in str([row.payload for row in outbox(core)])
+        assert "notice" not in str(row.payload)
+    refs = {(b.platform_channel, b.platform_ref) for b in bundles.values()}
+    for row in outbox(core):
+        assert row.status == OutboxStatus.SENT
+        assert (row.platform_channel, row.platform_ref) in refs
 
 
 def test_a_reminder_for_an_action_done_after_planning_is_not_sent(
@@ -152,7 +166,11 @@ def test_a_reminder_for_an_action_done_after_planning_is_not_sent(
     # Withdrawn for good: neither delivered later nor planned again.
     plan_messages(core, calendar)
     assert deliver(core, [sender]).sent == [] and sender.sent == []
-    assert [r.kind for r in outbox(core)] == ["reminder"]
+    # The message that was to carry it was withdrawn with it.
+    assert [(r.kind, r.status) for r in outbox(core)] == [
+        ("reminder", OutboxStatus.CANCELLED),
+        ("bundle", OutboxStatus.CANCELLED),
+    ]
 
 
 def test_a_retried_reminder_is_withdrawn_if_the_action_is_done_before_the_retry(
@@ -161,13 +179,18 @@ def test_a_retried_reminder_is_withdrawn_if_the_action_is_done_before_the_retry(
     action(core, "Audit", owner="amira", due=days(1))
     plan_messages(core, calendar)
     sender = FakeSender(errors={"amira": [transient()]})
-    assert deliver(core, [sender], kinds=REMINDER_KINDS).retried == [1]
+    assert len(deliver(core, [sender], kinds=REMINDER_KINDS).retried) == 1
     run_command(core, amira, "/action", "done 1")
     clock.advance(dt.timedelta(minutes=5))
     deliver(core, [sender], kinds=REMINDER_KINDS)
     assert sender.sent == []
     [row] = outbox(core, kind="reminder")
-    assert (row.status, row.attempts) == (OutboxStatus.CANCELLED, 1)
+    assert row.status == OutboxStatus.CANCELLED
+    [carrier] = outbox(core, kind="bundle")
+    assert (carrier.status, carrier.attempts) == (OutboxStatus.CANCELLED, 1)
+    assert carrier.last_error == (
+        "not sent: nothing left to say (not sent: #1 was done before it went out)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -229,7 +252,8 @@ def test_an_unreadable_note_fails_and_the_chairs_are_told(
         )
     sender = FakeSender()
     report = deliver(core, [sender])
-    assert report.failed == [1]
+    [carrier] = outbox(core, kind="bundle")
+    assert report.failed == [carrier.id] and carrier.status == OutboxStatus.FAILED
     [row] = outbox(core, kind="reminder")
     assert (row.last_error or "").startswith("unreadable message")
     assert sender.dms() == ["chair"]

@@ -167,7 +167,7 @@ def test_run_reminders_and_digest_end_to_end(database_url: str, slack: SlackStan
     notice = slack.posts[4]["text"]
     assert f"to Owner {GONE} (Slack refused the message: user_not_found)" in notice
     assert first.stdout.strip() == "reminders: queued 4 (reminder 4); sent 4, retried 0, failed 1"
-    assert "gave up on reminder:" in first.stderr and "told 1 chair(s)" in first.stderr
+    assert "gave up on bundle:" in first.stderr and "told 1 chair(s)" in first.stderr
 
     second = actionbot(env, "run", "reminders")
     assert second.returncode == 0, second.stderr

@@ -48,7 +48,9 @@ def test_owners_due_in_0_1_and_7_days_are_reminded_once(
     assert sorted(sender.dms()) == ["one", "seven", "zero"]
     assert first.planned == {"reminder": 3}
     assert first.delivery.summary() == "sent 3, retried 0, failed 0"
-    assert sorted(statuses(core).values()) == [OutboxStatus.SENT] * 3
+    # One message each, carrying the reminder, both sent.
+    assert sorted(statuses(core, kind="reminder").values()) == [OutboxStatus.SENT] * 3
+    assert sorted(statuses(core, kind="bundle").values()) == [OutboxStatus.SENT] * 3
     by_owner = {s.to: s.message for s in sender.sent}
     assert by_owner["zero"].text == "Reminder: action #1 Due in 0 is due today."
     assert by_owner["one"].text.startswith("Reminder: action #2 Due in 1 is due tomorrow (")
@@ -68,7 +70,7 @@ def test_unreachable_owner_is_escalated_to_the_chairs(
     action(core, "Audit", owner="gone", due=days(1))
     sender = FakeSender(errors={"gone": [permanent()]})
     report = run_reminders(core, [sender], calendar)
-    assert report.delivery.failed == [1] and report.ok
+    assert report.delivery.failed == [2] and report.ok  # the message carrying reminder 1
     assert sender.dms() == ["chair"]
     notice = sender.sent[0].message
     assert notice.text == (
@@ -78,7 +80,13 @@ def test_unreachable_owner_is_escalated_to_the_chairs(
     assert notice.tone == "error"
     rows = outbox(core)
     assert [(r.kind, r.status, r.last_error) for r in rows] == [
-        ("reminder", OutboxStatus.FAILED, "Slack refused the message: user_not_found"),
+        (
+            "reminder",
+            OutboxStatus.FAILED,
+            "its message bundle:1:2026-11-23:1 failed: Slack refused the message: "
+            "user_not_found",
+        ),
+        ("bundle", OutboxStatus.FAILED, "Slack refused the message: user_not_found"),
         ("unreachable", OutboxStatus.SENT, None),
     ]
     # Not retried forever, and the chairs are told once.
