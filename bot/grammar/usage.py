@@ -4,36 +4,53 @@ from __future__ import annotations
 
 ACTION_USAGE: dict[str, str] = {
     "add": "/action add <title> [@owner] [due <date>]",
-    "assign": "/action assign <id> @user",
+    "owners": "/action add <title> for @owner, @supporting … by <date>",
+    "assign": "/action assign <id> [to] @user|me",
     "done": "/action done <id> [note]",
+    "close": "/action close <id> [note]  ·  /action <id> done  ·  /action mark <id> done",
     "update": "/action update <id> <note>",
     "blocked": "/action blocked <id> <reason>",
     "reopen": "/action reopen <id>",
+    "cancel": "/action cancel <id> <reason>",
     "due": "/action due <id> <date> [reason]",
     "rag": "/action rag <id> red|amber|green",
     "show": "/action show <id>",
-    "list": "/action list [mine|@user|all]",
+    "list": "/action list [mine|@user|all|overdue|blocked|done|due]",
     "help": "/action help",
 }
 
 STATUS_USAGE: dict[str, str] = {
     "": "/status",
-    "overdue": "/status overdue",
+    "overdue": "/status overdue [@user|mine]",
+    "blocked": "/status blocked",
+    "rag": "/status red|amber|green",
     "mine": "/status mine  ·  /status @user",
     "due": "/status due [N days]",
+    "window": "/status due this week|next week|N weeks|this month",
     "nodate": "/status nodate",
     "unassigned": "/status unassigned",
     "digest": "/status digest [post]",
+    "help": "/status help",
 }
 
-ACTION_SUMMARY = "/action add|assign|done|update|blocked|reopen|due|rag|show|list|help …"
-STATUS_SUMMARY = "/status [overdue|mine|@user|due [N days]|nodate|unassigned|digest [post]]"
+ACTION_SUMMARY = "/action add|assign|done|update|blocked|reopen|cancel|due|rag|show|list|help …"
+STATUS_SUMMARY = (
+    "/status [overdue|blocked|red|mine|@user|due [N days|this week]|nodate|unassigned|digest|help]"
+)
 
 DATE_FORMS = "Dates: 2026-12-01, 1/12/2026, 1 Dec, today, tomorrow, friday, next week, in 10 days."
 
 
+#: Other words for a verb, whose usage line is the verb's.
+_ALIASES = {
+    "closed": "close", "complete": "close", "completed": "close", "finished": "close",
+    "new": "add", "note": "update", "block": "blocked", "mark": "close",
+}  # fmt: skip
+
+
 def action_usage(verb: str | None) -> str:
     """The usage line of an /action subcommand, or the overview for an unknown one."""
+    verb = _ALIASES.get(verb or "", verb)
     return ACTION_USAGE.get(verb or "", ACTION_SUMMARY)
 
 

@@ -11,24 +11,26 @@ from bot.grammar.commands import (
     AddAction,
     AddUpdate,
     AssignAction,
+    CancelAction,
     MarkBlocked,
     MarkDone,
     MoveDue,
     Reopen,
     SetRag,
+    UserRef,
 )
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import notify_people
-from bot.render import replies
+from bot.render import owner_notices, replies
 from bot.render.from_storage import action_view
-from bot.render.model import ActionView
+from bot.render.model import ActionView, Message
 from bot.services import history
-from bot.services.people import chairs
+from bot.services.people import chairs, require_present
 from bot.services.people_directory import learn_alias
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
-from storage.models import Action, Person
+from storage.models import Action, Person, Supporter
 
 
 def add_action(request: Request, command: AddAction) -> Outcome:
@@ -38,7 +40,7 @@ def add_action(request: Request, command: AddAction) -> Outcome:
         return Outcome(
             replies.error("Please give the action a title.", action_usage("add")), open_form="add"
         )
-    owner = request.person(command.owner) if command.owner else None
+    owner = _new_owner(request, command.owner) if command.owner else None
     if command.due is not None:
         _refuse_past(request, command.due, "add")
     action = Action(
@@ -55,18 +57,55 @@ def add_action(request: Request, command: AddAction) -> Outcome:
     _record(request, action, Change.CREATED, new=action.title)
     if owner is not None:
         _record(request, action, Change.ASSIGNED, new=owner.display_name)
+    supporters = _add_supporters(request, action, owner, command.supporters)
     if command.due is not None:
         _record(request, action, Change.DUE, new=command.due)
     view = action_view(action, today=request.today)
     ids = _tell_owner(request, action, owner)
-    return Outcome(replies.changed(f"Added action {replies.label(view)}.", view), ids)
+    ids += _tell_supporters(request, action, supporters)
+    summary = f"Added action {replies.label(view)}."
+    if supporters:
+        summary += " Supporting: " + ", ".join(p.display_name for p in supporters) + "."
+    return Outcome(replies.changed(summary, view), ids)
+
+
+def _add_supporters(
+    request: Request, action: Action, owner: Person | None, refs: tuple[UserRef, ...]
+) -> list[Person]:
+    """Make the people named after the owner supporting owners (each once, never the owner)."""
+    people: list[Person] = []
+    for ref in refs:
+        person = _new_owner(request, ref)
+        if person.id not in {p.id for p in people} and (owner is None or person.id != owner.id):
+            people.append(person)
+    for position, person in enumerate(people):
+        action.supporters.append(Supporter(person=person, position=position))
+    if people:
+        _record(request, action, Change.SUPPORTERS, new=", ".join(p.display_name for p in people))
+    return people
+
+
+def _tell_supporters(request: Request, action: Action, people: list[Person]) -> list[int]:
+    if not people:
+        return []
+    view = action_view(action, today=request.today)
+    message = replies.supporting_you(view, by=request.actor.display_name)
+    return notify_people(
+        request.session,
+        kind="assigned",
+        people=people,
+        message=message,
+        now=request.now,
+        action=action,
+        skip=request.actor,
+    )
 
 
 def assign_action(request: Request, command: AssignAction) -> Outcome:
     """Give an action to someone; the new and the previous owner are told."""
     require_chair(request, "assign actions", action_usage("assign"))
     action = request.action(command.action_id)
-    owner = request.person(command.owner)
+    owner = _new_owner(request, command.owner)
     view = action_view(action, today=request.today)
     if action.owner_id == owner.id:
         return _unchanged(f"#{action.id} is already owned by {owner.display_name}.", view)
@@ -87,7 +126,7 @@ def assign_action(request: Request, command: AssignAction) -> Outcome:
     )
     view = action_view(action, today=request.today)
     ids = _tell_owner(request, action, owner)
-    if previous is not None and previous.id != request.actor.id:
+    if previous is not None and previous.id != request.actor.id and previous.left_at is None:
         message = replies.reassigned_away(
             view, by=request.actor.display_name, new_owner=owner.display_name
         )
@@ -99,6 +138,18 @@ def assign_action(request: Request, command: AssignAction) -> Outcome:
             now=request.now,
             action=action,
         )
+    ids += _tell_owners(
+        request,
+        action,
+        owner_notices.owner_changed(
+            view,
+            by=request.actor.display_name,
+            old=previous.display_name if previous else None,
+            new=owner.display_name,
+        ),
+        kind="owner_changed",
+        supporters_only=True,
+    )
     return Outcome(
         replies.changed(f"Assigned {replies.label(view)} to {owner.display_name}.", view), ids
     )
@@ -191,6 +242,36 @@ def reopen_action(request: Request, command: Reopen) -> Outcome:
     return Outcome(replies.changed(f"Reopened {replies.label(view)}.", view))
 
 
+def cancel_action(request: Request, command: CancelAction) -> Outcome:
+    """Withdraw an action (a chair's decision, with its reason): it keeps its history and
+    leaves every list and reminder; the owner and supporting owners are told."""
+    require_chair(request, "cancel actions", action_usage("cancel"))
+    action = request.action(command.action_id)
+    view = action_view(action, today=request.today)
+    if rules.already(action.status, Status.CANCELLED):
+        return _unchanged(f"#{action.id} is already cancelled; nothing changed.", view)
+    if rules.must_reopen_first(action.status, Status.CANCELLED):
+        raise CommandError(
+            f"#{action.id} is {action.status.label}; reopen it first.", action_usage("reopen")
+        )
+    _set_status(request, action, Status.CANCELLED, note=command.reason)
+    view = action_view(action, today=request.today)
+    owners = [action.owner] if action.owner is not None else []
+    owners += [s.person for s in action.supporters]
+    ids = notify_people(
+        request.session,
+        kind="cancelled",
+        people=owners,
+        message=replies.cancelled_notice(
+            view, by=request.actor.display_name, reason=command.reason
+        ),
+        now=request.now,
+        action=action,
+        skip=request.actor,
+    )
+    return Outcome(replies.changed(f"Cancelled {replies.label(view)}: {command.reason}", view), ids)
+
+
 def move_due(request: Request, command: MoveDue) -> Outcome:
     """Move a deadline, keeping the reason in the history."""
     require_chair(request, "move deadlines", action_usage("due"))
@@ -205,7 +286,16 @@ def move_due(request: Request, command: MoveDue) -> Outcome:
     _record(request, action, Change.DUE, old=old, new=command.due, note=command.reason)
     view = action_view(action, today=request.today)
     when = format_date(command.due, today=request.today)
-    return Outcome(replies.changed(f"Moved {replies.label(view)} to {when}.", view))
+    told = owner_notices.deadline_moved(
+        view,
+        by=request.actor.display_name,
+        old=old,
+        new=command.due,
+        reason=command.reason,
+        today=request.today,
+    )
+    ids = _tell_owners(request, action, told, kind="deadline_moved")
+    return Outcome(replies.changed(f"Moved {replies.label(view)} to {when}.", view), ids)
 
 
 def set_rag(request: Request, command: SetRag) -> Outcome:
@@ -220,7 +310,11 @@ def set_rag(request: Request, command: SetRag) -> Outcome:
     _touch(request, action)
     _record(request, action, Change.RAG, old=old.value if old else None, new=command.rag.value)
     view = action_view(action, today=request.today)
-    return Outcome(replies.changed(f"Set {replies.label(view)} to {command.rag.value}.", view))
+    told = owner_notices.rag_set(
+        view, by=request.actor.display_name, old=old.value if old else None, new=command.rag.value
+    )
+    ids = _tell_owners(request, action, told, kind="rag_set")
+    return Outcome(replies.changed(f"Set {replies.label(view)} to {command.rag.value}.", view), ids)
 
 
 def _refuse_past(request: Request, due: dt.date, verb: str) -> None:
@@ -270,6 +364,43 @@ def _record(
         old=old,
         new=new,
         note=note,
+    )
+
+
+def _new_owner(request: Request, ref: UserRef) -> Person:
+    """The person a chair is giving an action to; refused, with the reason, if they left."""
+    person = request.person(ref)
+    platform = request.caller.platform
+    require_present(person, platform=platform, directory=request.core.directories.get(platform))
+    return person
+
+
+def _tell_owners(
+    request: Request,
+    action: Action,
+    message: Message,
+    *,
+    kind: str,
+    supporters_only: bool = False,
+) -> list[int]:
+    """Tell the owner and supporting owners of a change someone else made to their action.
+
+    Nobody is told what they did themselves, and nothing is sent when the owner made the
+    change: it is their own action.
+    """
+    owner = action.owner
+    if owner is not None and owner.id == request.actor.id and not supporters_only:
+        return []
+    people = [] if supporters_only or owner is None else [owner]
+    people += [supporter.person for supporter in action.supporters]
+    return notify_people(
+        request.session,
+        kind=kind,
+        people=[person for person in people if person.left_at is None],
+        message=message,
+        now=request.now,
+        action=action,
+        skip=request.actor,
     )
 
 

@@ -22,6 +22,8 @@ class Caller:
     external_id: str
     display_name: str | None = None
     email: str | None = None
+    #: Other names people type for them (a Slack handle); remembered on first sight.
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass

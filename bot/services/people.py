@@ -14,7 +14,7 @@ from bot.errors import CommandError
 from bot.grammar.commands import UserRef
 from bot.services.context import Caller
 from bot.services.directory import Account, Directory
-from storage.models import Identity, Person
+from storage.models import Identity, Person, PersonName
 
 
 def find_account(session: Session, *, platform: Platform, external_id: str) -> Person | None:
@@ -49,6 +49,7 @@ def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> P
         person.identities.append(
             Identity(platform=account.platform, external_id=account.external_id)
         )
+        remember_names(person, account.aliases)
     # Every command passes here: only write when the person or an account is new or changed.
     if session.new or session.dirty:
         session.flush()
@@ -62,8 +63,17 @@ def resolve_caller(session: Session, *, caller: Caller, now: dt.datetime) -> Per
         external_id=caller.external_id,
         name=caller.display_name or caller.external_id,
         email=caller.email,
+        aliases=caller.aliases,
     )
-    return upsert_account(session, account=account, now=now)
+    person = upsert_account(session, account=account, now=now)
+    if caller.aliases:
+        # People met before their handle was remembered learn it the next time they type.
+        remember_names(person, caller.aliases)
+    if person.left_at is not None:
+        # Someone who types a command is evidently back (a reactivated account).
+        person.left_at = None
+        person.left_reason = None
+    return person
 
 
 def resolve_user(
@@ -78,10 +88,16 @@ def resolve_user(
     if ref.platform_id:
         person = find_account(session, platform=platform, external_id=ref.platform_id)
         if person is not None:
+            if ref.name:
+                # Slack's `<@U123|dee>` carries the handle people will type next time.
+                remember_names(person, [ref.name])
             return person
         account = directory.lookup_id(ref.platform_id) if directory else None
         if account is None:
-            raise CommandError(f"I can't find the user {ref.describe()}.")
+            gone = directory.departure(ref.platform_id) if directory else None
+            raise CommandError(
+                f"I can't find the user {ref.describe()}" + (f": {gone}." if gone else ".")
+            )
         return upsert_account(session, account=account, now=now)
     if ref.email:
         person = find_by_email(session, email=ref.email)
@@ -102,20 +118,69 @@ def resolve_user(
     return upsert_account(session, account=account, now=now)
 
 
+def require_present(person: Person, *, platform: Platform, directory: Directory | None) -> None:
+    """CommandError, with the reason, when `person` has left and cannot be given actions.
+
+    Asks the platform's directory (which caches its answers for a few minutes) about the
+    person's account there, beside what the bot learned when a message to them was refused.
+    """
+    if person.left_at is not None:
+        why = f" ({person.left_reason})" if person.left_reason else ""
+        raise CommandError(
+            f"{person.display_name} has left{why}, so I can't give them actions. "
+            "Choose someone else."
+        )
+    identity = person.identity(platform)
+    gone = directory.departure(identity.external_id) if directory and identity else None
+    if gone is not None:
+        raise CommandError(
+            f"I can't give actions to {person.display_name}: {gone}. Choose someone else."
+        )
+
+
+def remember_names(person: Person, names: Sequence[str]) -> None:
+    """Keep the names people type for `person` (a Slack handle, a display name) as aliases."""
+    from bot.services.people_directory import fold, learn_alias
+
+    for name in names:
+        if fold(name) and fold(name) != fold(person.display_name):
+            learn_alias(person, name)
+
+
 def _find_by_name(session: Session, *, name: str, platform: Platform) -> Person | None:
+    """The one person `@name` means: their account name, real name, Slack handle or display
+    name (remembered as aliases), or else their first name; CommandError when several."""
+    from bot.services.people_directory import fold
+
     low = name.lower()
     person = find_account(session, platform=platform, external_id=low)
     if person is not None:
         return person
+    key = fold(name)
+    # "@amira.khan" is Amira Khan: a handle's dots and underscores are spaces in a name.
+    spoken = {low, key}
     query = (
         select(Person)
         .outerjoin(Identity)
-        .where(or_(func.lower(Person.display_name) == low, func.lower(Identity.external_id) == low))
+        .outerjoin(PersonName)
+        .where(
+            or_(
+                func.lower(Person.display_name).in_(spoken),
+                func.lower(Identity.external_id) == low,
+                PersonName.key == key,
+            )
+        )
         .distinct()
     )
     matches = session.scalars(query).all()
+    if not matches and key and " " not in key:
+        first = select(Person).where(func.lower(Person.display_name).like(f"{key} %"))
+        matches = session.scalars(first).all()
     if len(matches) > 1:
-        raise CommandError(f"More than one person is called @{name}; mention them instead.")
+        names = ", ".join(sorted(p.display_name for p in matches)[:5])
+        raise CommandError(
+            f"More than one person answers to @{name} ({names}); mention them instead."
+        )
     return matches[0] if matches else None
 
 

@@ -43,6 +43,8 @@ class Request:
 
     def person(self, ref: UserRef) -> Person:
         """The person a command names, looked up on the caller's platform."""
+        if ref.me:
+            return self.actor
         directory = self.core.directories.get(self.caller.platform)
         return resolve_user(
             self.session, ref=ref, platform=self.caller.platform, directory=directory, now=self.now

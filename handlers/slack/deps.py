@@ -50,7 +50,13 @@ class SlackDeps:
             account = None
         if account is None:
             return Caller(Platform.SLACK, user_id, display_name=fallback_name or user_id)
-        return Caller(Platform.SLACK, user_id, display_name=account.name, email=account.email)
+        return Caller(
+            Platform.SLACK,
+            user_id,
+            display_name=account.name,
+            email=account.email,
+            aliases=account.aliases,
+        )
 
     def render(self, message: Message) -> SlackMessage:
         """A message as Block Kit, dates relative to today in the bot's timezone."""
