@@ -609,7 +609,8 @@ def test_add_update_button_opens_a_form_and_its_note_is_recorded(
     )
     assert response.status_code == 200 and response.text == ""  # the form closes
     wait_until(lambda: history(slack_core, number)[-1][0] == "note", "the note")
-    assert history(slack_core, number)[-1][2] == "Visited both <!here> teams\nreport due"
+    # Stored as the words it showed: stored text never notifies a channel.
+    assert history(slack_core, number)[-1][2] == "Visited both @here teams\nreport due"
     assert action_row(slack_core, number).status == Status.IN_PROGRESS
     [update] = slack.wait_for("chat.update")
     assert update.params["ts"] == assignment.response["ts"]  # type: ignore[index]

@@ -53,7 +53,7 @@ def test_dm_is_posted_to_the_user_and_lands_in_their_dm(
     delivered = sender.send_to_account("UAMIRA", HELLO)
     assert (delivered.channel, delivered.ref) == ("DUAMIRA", "1700000000.000100")
     [call] = slack.messages_to("UAMIRA")
-    assert call.text == "Hello &lt;!here&gt;"
+    assert call.text == "Hello @here"  # Slack's markup in text reads as words, never notifies
     assert call.params["unfurl_links"] is False
     assert call.headers["authorization"] == "Bearer xoxb-test"
     validated(call.blocks or [])
