@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.domain import IMPORT_SOURCE, Change, Status, rules
 from bot.plans.reader import RawRow
-from bot.plans.rows import PlanRow
+from bot.plans.rows import PlanRow, fitted
 from bot.services import history
 from storage.models import Action, Person, Supporter
 
@@ -69,7 +69,8 @@ class PlannedRow:
         """The row's own workstream, else the one its banner row or sheet gave it."""
         if self.row.workstream is not None:
             return self.row.workstream
-        return self.raw.inherited.get("workstream") if self.raw is not None else None
+        inherited = self.raw.inherited.get("workstream") if self.raw is not None else None
+        return fitted(inherited, "workstream") if inherited is not None else None
 
     @property
     def notes(self) -> str | None:

@@ -158,6 +158,16 @@ class PlanFile:
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 200
+#: A workbook is a zip: 20 MB on disk can unzip to gigabytes of XML. The parts' sizes as the
+#: zip's directory states them are added up before anything is unzipped; zipfile never
+#: inflates a part past its stated size, so a directory that lies cannot get round the cap.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+#: Sheet XML Excel writes shrinks ten- to fiftyfold; a large part shrunk more than this is
+#: padding built to exhaust memory, not a plan.
+MAX_COMPRESSION_RATIO = 200
+_RATIO_FROM_BYTES = 10 * 1024 * 1024
+#: Excel's own limit on the characters of one cell; anything longer was not typed into a plan.
+MAX_CELL_CHARS = 32_767
 
 
 def read_plan(path: Path, *, sheets: Sequence[str] = ()) -> PlanFile:
@@ -221,7 +231,7 @@ def _check_size(name: str | None, rows: int, columns: int) -> None:
 
 
 def _read_csv(path: Path) -> Grid:
-    from bot.plans.layout import grid_from_values
+    from bot.plans.layout import column_letter, grid_from_values
 
     text = _decode(path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
@@ -234,7 +244,27 @@ def _read_csv(path: Path) -> Grid:
             _check_size(None, len(rows), len(row))
     except csv.Error as exc:
         raise PlanFileError(f"not a readable CSV file ({exc})") from None
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            _check_cell(value, f"row {number}, column {column_letter(column)}")
     return grid_from_values(None, rows)
+
+
+def _check_cell(value: object, where: str) -> None:
+    if not isinstance(value, str):
+        return
+    if len(value) > MAX_CELL_CHARS:
+        raise PlanFileError(
+            f"{where} holds {len(value):,} characters; a cell may hold at most "
+            f"{MAX_CELL_CHARS:,} (Excel's own limit)"
+        )
+    if "\x00" in value:
+        # No spreadsheet cell holds NUL (and PostgreSQL cannot store it); in a CSV file it is
+        # the mark of UTF-16 text saved without its byte-order mark.
+        raise PlanFileError(
+            f"{where} holds a NUL character, which no spreadsheet cell can; save the file as "
+            "'CSV UTF-8'"
+        )
 
 
 def _decode(raw: bytes) -> str:
@@ -345,12 +375,17 @@ def _read_xlsx(path: Path) -> list[Grid]:
     from openpyxl import load_workbook
     from openpyxl.styles.colors import COLOR_INDEX
 
+    _check_unzipped(path)
     try:
         # Not read-only: merged ranges are only known to a fully loaded sheet. data_only: a
         # formula cell gives the value Excel last calculated, not "=A1+7".
         book = load_workbook(path, data_only=True)
-    except OSError:
-        raise  # missing or unreadable: the caller reports it like any file it cannot open
+    except OSError as exc:
+        if exc.errno is not None:
+            raise  # missing or unreadable: the caller reports it like any file it cannot open
+        # openpyxl's own IOError ("File contains no valid workbook part") has no errno: the
+        # file was read, and it is not a workbook.
+        raise PlanFileError(f"not a readable .xlsx workbook ({exc})") from None
     except Exception as exc:  # openpyxl raises zip, XML and key errors for a non-workbook
         raise PlanFileError(f"not a readable .xlsx workbook ({exc})") from None
     try:
@@ -363,8 +398,36 @@ def _read_xlsx(path: Path) -> list[Grid]:
         book.close()
 
 
+def _check_unzipped(path: Path) -> None:
+    """Refuse a workbook whose parts would unzip to more than a plan can be."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        return  # not a zip at all: openpyxl's own refusal says so
+    total = sum(part.file_size for part in parts)
+    if total > MAX_UNZIPPED_BYTES:
+        raise PlanFileError(
+            f"the workbook unzips to {total / 1024 / 1024:,.0f} MB; a plan workbook may unzip "
+            f"to at most {MAX_UNZIPPED_BYTES // 1024 // 1024} MB (save the plan's sheets alone "
+            "as .xlsx or .csv)"
+        )
+    for part in parts:
+        if (
+            part.file_size > _RATIO_FROM_BYTES
+            and part.file_size > max(part.compress_size, 1) * MAX_COMPRESSION_RATIO
+        ):
+            raise PlanFileError(
+                f"the workbook's part {part.filename!r} is compressed "
+                f"{part.file_size // max(part.compress_size, 1):,} to 1, far beyond any "
+                "spreadsheet; it is not a plan workbook"
+            )
+
+
 def _sheet_grid(sheet: Any, theme: tuple[str, ...], palette: Sequence[str]) -> Grid:
-    from bot.plans.layout import EMPTY, Grid, GridCell, Merge, month_only_format
+    from bot.plans.layout import EMPTY, Grid, GridCell, Merge, cell_address, month_only_format
 
     # The stored cells only: iter_rows would create every missing cell of the sheet's
     # rectangle, which a stray formatted cell at row 1,000,000 makes enormous.
@@ -392,6 +455,7 @@ def _sheet_grid(sheet: Any, theme: tuple[str, ...], palette: Sequence[str]) -> G
             styles[style] = meaning
         fill, month_only, bold, italic = meaning
         value = cell.value
+        _check_cell(value, cell_address(sheet.title, row, column))
         if isinstance(value, dt.time | dt.timedelta):
             value = str(value)  # a time of day or a duration is no date; keep it as text
         if _blank(value) and fill is None:

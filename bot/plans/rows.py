@@ -176,6 +176,15 @@ def read_text(value: Cell, column: str) -> str | None:
     return text
 
 
+def fitted(text: str, column: str) -> str:
+    """Text the row did not write itself (a banner row's heading as its workstream), cut to
+    what the register's column holds: a long heading must not refuse the plan under it."""
+    limit = _MAX_LENGTH.get(column)
+    if limit is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
 class Reading(NamedTuple):
     """A cell read with a rule, for the preview: `due`, "Q4 2026/27", "Wed 31 Mar 2027 …"."""
 
