@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +39,34 @@ def test_interactivity_events_and_home_tab(manifest: dict[str, Any]) -> None:
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"].endswith("/slack/events")
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "message.im"]
     home = manifest["features"]["app_home"]
     assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
+    # Replies to reminders are written in the Messages tab, so people must be able to type.
+    assert home["messages_tab_read_only_enabled"] is False
+
+
+def test_every_event_the_app_listens_for_is_subscribed(manifest: dict[str, Any]) -> None:
+    """The events Bolt listens for (handlers/slack/events.py) are the manifest's bot events:
+    `message` in a DM arrives as `message.im`, which needs `im:history`."""
+    from handlers.slack import events
+
+    class Recorder:
+        """Stands in for Bolt's App: records the events listeners are registered for."""
+
+        def __init__(self) -> None:
+            self.events: list[str] = []
+
+        def event(self, name: str) -> Callable[[object], object]:
+            self.events.append(name)
+            return lambda listener: listener
+
+    app = Recorder()
+    events.register(app, None)  # type: ignore[arg-type]
+    listened = set(app.events)
+    subscribed = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert {"message.im" if e == "message" else e for e in listened} == subscribed
+    assert "im:history" in manifest["oauth_config"]["scopes"]["bot"]
 
 
 def test_scopes_cover_every_web_api_method_the_bot_calls(manifest: dict[str, Any]) -> None:
@@ -48,7 +74,15 @@ def test_scopes_cover_every_web_api_method_the_bot_calls(manifest: dict[str, Any
     # chat.postMessage/update: chat:write; DMs: im:write; users.info: users:read;
     # users.lookupByEmail and profile emails: users:read.email; slash commands: commands.
     # views.open/publish need no scope.
-    assert scopes == {"commands", "chat:write", "im:write", "users:read", "users:read.email"}
+    # Replies in the DM (message.im): im:history.
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "im:write",
+        "im:history",
+        "users:read",
+        "users:read.email",
+    }
 
 
 def test_display_information_within_slack_limits(manifest: dict[str, Any]) -> None:

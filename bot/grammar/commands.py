@@ -180,6 +180,20 @@ class SetRag(Command):
     rag: Rag
 
 
+class UndoReply(Command):
+    """`undo 345-346`: take back what a reply to a reminder recorded (history entries `first`
+    to `last` of one action), within minutes, by whoever replied or a chair."""
+
+    verb: Literal["undo"] = "undo"
+    first: int = Field(ge=1, le=2**31 - 1)
+    last: int = Field(ge=1, le=2**31 - 1)
+
+    def typed(self) -> str:
+        """The command as typed where there are no buttons."""
+        span = str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+        return f"/action undo {span}"
+
+
 class ShowAction(Command):
     verb: Literal["show"] = "show"
     action_id: int

@@ -36,6 +36,7 @@ from bot.grammar.commands import (
     StatusRag,
     StatusSummary,
     StatusUnassigned,
+    UndoReply,
     UserRef,
 )
 from bot.grammar.dates import DateParseError, parse_date
@@ -310,6 +311,21 @@ def _parse_show(rest: str, today: dt.date) -> Command:
     return ShowAction(action_id=action_id)
 
 
+_UNDO = re.compile(r"#?(\d{1,10})(?:\s*-\s*#?(\d{1,10}))?")
+
+
+def _parse_undo(rest: str, today: dt.date) -> Command:
+    """`undo 345` or `undo 345-346`: the numbers a reply's answer gives with its Undo."""
+    match = _UNDO.fullmatch(rest.strip())
+    if match is None:
+        raise _Missing("Give the number the answer to your reply showed, e.g. `undo 345-346`.")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    if not 0 < first <= last <= MAX_ID:
+        raise _Missing("Those numbers do not name a reply I recorded.")
+    return UndoReply(first=first, last=last)
+
+
 def _parse_list(rest: str, today: dt.date) -> Command:
     scope = rest.strip()
     first = scope.split(maxsplit=1)[0].lower() if scope else ""
@@ -384,6 +400,7 @@ _ACTION_PARSERS = {
     "due": _parse_due,
     "rag": _parse_rag,
     "show": _parse_show,
+    "undo": _parse_undo,
     "list": _parse_list,
 }
 

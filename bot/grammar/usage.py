@@ -15,6 +15,7 @@ ACTION_USAGE: dict[str, str] = {
     "due": "/action due <id> <date> [reason]",
     "rag": "/action rag <id> red|amber|green",
     "show": "/action show <id>",
+    "undo": "/action undo <n>[-<m>]  (the numbers the answer to a reply to a reminder gives)",
     "list": "/action list [mine|@user|all|overdue|blocked|done|due]",
     "help": "/action help",
 }

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny
 
 from bot.domain import Rag, Status
-from bot.grammar.commands import Paged
+from bot.grammar.commands import Paged, UndoReply
 
 #: A list command kept in a reply (and in the outbox with it): read back as its own class.
 ListCommand = Annotated[SerializeAsAny[Paged], BeforeValidator(Paged.from_data)]
@@ -107,6 +107,22 @@ class Pager(View):
         return self.command.model_copy(update={"page": page})
 
 
+class Buttons(View):
+    """A row of buttons, each running one typed command when pressed (a reply's Undo)."""
+
+    type: Literal["buttons"] = "buttons"
+    items: list[Button]
+
+
+class Button(View):
+    """One button: its label and the command a press runs (`command.typed()` where there
+    are no buttons, as in the console)."""
+
+    label: str
+    command: UndoReply
+    style: Literal["default", "primary", "danger"] = "default"
+
+
 class ActionDetail(View):
     """One action in full, optionally with its history and the owner's buttons."""
 
@@ -137,7 +153,7 @@ class Usage(View):
 
 
 Block = Annotated[
-    Heading | Paragraph | ActionList | ActionDetail | Counts | Usage | Pager,
+    Heading | Paragraph | ActionList | ActionDetail | Counts | Usage | Pager | Buttons,
     Field(discriminator="type"),
 ]
 

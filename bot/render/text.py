@@ -14,6 +14,7 @@ from bot.render.model import (
     ActionList,
     ActionView,
     Block,
+    Buttons,
     Counts,
     Heading,
     HistoryView,
@@ -56,6 +57,9 @@ def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None
         return _detail(block, today, tz)
     if isinstance(block, Pager):
         return [pager_line(block)]
+    if isinstance(block, Buttons):
+        # No buttons in plain text: the command each one runs, as typed.
+        return [f"{button.label}: {button.command.typed()}" for button in block.items]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 

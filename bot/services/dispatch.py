@@ -14,7 +14,7 @@ from bot.grammar import commands as c
 from bot.grammar.parser import NUL_REFUSED, parse
 from bot.outbox.retract import queue_edits
 from bot.render import replies
-from bot.services import actions, status, views
+from bot.services import actions, status, undo, views
 from bot.services.context import Caller, Core
 from bot.services.mentions import neutral_command
 from bot.services.people import resolve_caller
@@ -129,4 +129,5 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusBlocked: views.status_blocked,
     c.StatusRag: views.status_rag,
     c.StatusDone: views.status_done,
+    c.UndoReply: undo.undo_reply,
 }

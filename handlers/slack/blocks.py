@@ -31,6 +31,7 @@ from bot.render.model import (
     ActionDetail,
     ActionList,
     ActionView,
+    Buttons,
     Counts,
     Heading,
     Message,
@@ -67,6 +68,8 @@ BLOCKED = "action_blocked"
 BUTTON_ACTION_IDS = (DONE, UPDATE, BLOCKED)
 #: action_id of a list's Previous and Next buttons; their value is the list command (JSON).
 PAGE = "list_page"
+#: action_id of a button that runs a typed command (a reply's Undo); its value is the command.
+COMMAND = "command_press"
 #: A button's value may hold 2000 characters.
 BUTTON_VALUE = 2000
 
@@ -252,7 +255,25 @@ def _block(
         return _detail(block, today, tz)
     if isinstance(block, Pager):
         return _pager(block)
+    if isinstance(block, Buttons):
+        return [_command_buttons(block)]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def _command_buttons(block: Buttons) -> Block:
+    """Buttons that each run a typed command; the value is the command as JSON."""
+    elements: list[Block] = []
+    for button in block.items:
+        element: Block = {
+            "type": "button",
+            "text": plain(button.label, BUTTON_TEXT),
+            "action_id": f"{COMMAND}_{len(elements)}",
+            "value": json.dumps(button.command.model_dump(mode="json"), separators=(",", ":")),
+        }
+        if button.style != "default":
+            element["style"] = button.style
+        elements.append(element)
+    return {"type": "actions", "elements": elements}
 
 
 def _section(text: str) -> Block:

@@ -1,5 +1,5 @@
 """The owner's buttons: Mark done, Add update (a form for the note), Blocked (a form for why);
-and a list's Previous / Next.
+a list's Previous / Next; and buttons that run a typed command (a reply's Undo).
 
 An owner's button's value is the action's number, and, inside a list, the list's command
 (`blocks.button_value`); Previous / Next hold the list command for their page. Buttons are
@@ -18,19 +18,21 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.errors import CommandError
-from bot.grammar.commands import MarkDone, Paged
+from bot.grammar.commands import MarkDone, Paged, UndoReply
+from bot.outbox.delivery import deliver_queued
 from bot.render import replies
 from bot.render.model import Message, Paragraph, Usage
 from bot.services.context import Caller
 from bot.services.dispatch import execute
 from bot.services.lookup import action_to_change
-from handlers.slack.blocks import BLOCKED, DONE, PAGE, UPDATE, read_button_value
+from handlers.slack.blocks import BLOCKED, COMMAND, DONE, PAGE, UPDATE, read_button_value
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import BLOCKED_FORM, UPDATE_FORM, note_form
 from handlers.slack.interact import (
     Origin,
     after_ack,
     after_change,
+    publish_home,
     show_in_place,
     tell,
     update_message,
@@ -64,6 +66,11 @@ def register(app: App, deps: SlackDeps) -> None:
     def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         after_ack(deps, body, lambda: press_page(deps, body, action))
+
+    @app.action(re.compile(f"^{COMMAND}_"))
+    def run_pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: press_command(deps, body, action))
 
 
 def presser(deps: SlackDeps, body: dict[str, Any]) -> Caller:
@@ -106,6 +113,22 @@ def press_page(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) ->
         return
     outcome = execute(deps.core, presser(deps, body), command)
     show_in_place(deps, Origin.from_body(body), outcome.message, trigger_id=body.get("trigger_id"))
+
+
+def press_command(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """A button holding a typed command (a reply's Undo): run it for whoever pressed; the
+    outcome replaces the message (its button gone), a refusal is told beside it."""
+    try:
+        command = UndoReply.model_validate(json.loads(str(action.get("value") or "")))
+    except ValueError:
+        log.warning("a command button with an unexpected value %r", action.get("value"))
+        return
+    caller = presser(deps, body)
+    outcome = execute(deps.core, caller, command)
+    show_in_place(deps, Origin.from_body(body), outcome.message, trigger_id=body.get("trigger_id"))
+    deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
+    if outcome.message.tone != "error":
+        publish_home(deps, caller)
 
 
 def open_note_form(

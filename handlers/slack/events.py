@@ -1,20 +1,38 @@
-"""Events: the App Home tab is drawn each time someone opens it.
+"""Events: the App Home tab is drawn each time someone opens it; a message someone writes in
+their DM with the bot is read as a reply to the reminder it answers.
 
-https://api.slack.com/events/app_home_opened
+https://api.slack.com/events/app_home_opened · https://api.slack.com/events/message.im
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 
+from bot.domain import Platform
+from bot.outbox.delivery import deliver_queued
+from bot.render.model import Message, Paragraph
+from bot.services.reminder_replies import RepliedTo, answer_reply
+from handlers.slack.commands import command_text
 from handlers.slack.deps import SlackDeps
 from handlers.slack.interact import publish_home
 
+log = logging.getLogger(__name__)
+
+#: The answer to words in the DM that answer no reminder.
+NOT_A_REPLY = (
+    "I read replies to my reminders here: answer one (in its thread, or just after it) with "
+    "`done`, `blocked <reason>`, `red`, `amber`, `green` or a few words of progress. "
+    "Everything else is a command: `/action help`."
+)
+
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Listener for app_home_opened (events are acknowledged by Bolt before it runs)."""
+    """Listeners for app_home_opened and message.im (events are acknowledged by Bolt before
+    they run)."""
 
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any]) -> None:
@@ -23,3 +41,52 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         user = str(event["user"])
         publish_home(deps, deps.caller(user))
+
+    @app.event("message")
+    def message(event: dict[str, Any]) -> None:
+        # Only what a person wrote in their DM: not the bot's own posts, not edits, deletions
+        # or joins (they have a subtype), nothing from a channel.
+        if (
+            event.get("channel_type") != "im"
+            or event.get("bot_id")
+            or event.get("subtype")
+            or not event.get("user")
+            or not event.get("channel")
+        ):
+            return
+        answer_dm(deps, event)
+
+
+def answer_dm(deps: SlackDeps, event: dict[str, Any]) -> None:
+    """Record a reply to a reminder and answer it where it was written (its thread, if any)."""
+    text = command_text(str(event.get("text") or ""))
+    if not text:
+        return
+    channel = str(event["channel"])
+    thread = str(event["thread_ts"]) if event.get("thread_ts") else None
+    caller = deps.caller(str(event["user"]))
+    outcome = answer_reply(deps.core, caller, text, RepliedTo(Platform.SLACK, channel, thread))
+    if outcome is None:
+        reply = Message(text=NOT_A_REPLY, blocks=[Paragraph(text=NOT_A_REPLY)], ephemeral=False)
+        _post(deps, channel, thread, reply)
+        return
+    _post(deps, channel, thread, outcome.message)
+    deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
+    if outcome.message.tone != "error":
+        publish_home(deps, caller)
+
+
+def _post(deps: SlackDeps, channel: str, thread: str | None, message: Message) -> None:
+    rendered = deps.render(message)
+    try:
+        deps.client.chat_postMessage(
+            channel=channel,
+            text=rendered.text,
+            blocks=rendered.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+            thread_ts=thread,
+        )
+    except SlackApiError as exc:
+        # The reply itself is recorded; only the answer is lost, and the history shows it.
+        log.warning("could not answer a reply in %s: %s", channel, exc.response.get("error"))

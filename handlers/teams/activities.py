@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain import Platform
 from bot.errors import CommandError
 from bot.grammar import commands as c
-from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone, Paged
+from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone, Paged, UndoReply
 from bot.grammar.parser import parse
 from bot.grammar.usage import action_usage
 from bot.outbox.delivery import Sender, deliver_queued
@@ -36,9 +36,12 @@ from bot.services.directory import Account
 from bot.services.dispatch import execute, run_command
 from bot.services.lookup import current_action
 from bot.services.people import find_by_email, resolve_caller, upsert_account
+from bot.services.reminder_replies import RepliedTo, answer_reply
+from bot.services.request import Outcome
 from handlers.teams.cards import (
     BLOCKED,
     BUTTON_KINDS,
+    COMMAND,
     DONE,
     PAGE,
     UPDATE,
@@ -198,7 +201,10 @@ class TeamsBot:
         self.learn_mentioned(incoming)
         view: str | None = None
         try:
-            if isinstance(command, Command):
+            replied = self.reply_to_reminder(incoming, caller, command)
+            if replied is not None:
+                outcome = replied
+            elif isinstance(command, Command):
                 outcome = execute(self.core, caller, command)
             else:
                 outcome = run_command(self.core, caller, *command)
@@ -212,6 +218,29 @@ class TeamsBot:
         deliver_queued(self.core, self.senders, outcome.outbox_ids)
         return None
 
+    def reply_to_reminder(
+        self, incoming: Incoming, caller: Caller, command: Command | tuple[str, str]
+    ) -> Outcome | None:
+        """Words in the personal chat that are no command, written after a reminder: a reply
+        to it, recorded (bot.services.reminder_replies). A text that reads as a command is
+        one; words that answer no recent reminder get the command's usual answer."""
+        if not incoming.personal or not isinstance(command, tuple):
+            return None
+        name, text = command
+        if _plain_text(incoming).split(" ", 1)[0].lower().lstrip("/") in _COMMANDS:
+            return None  # `/action …` or `status …`: meant as a command
+        try:
+            parse(name, text, today=self.core.today())
+            return None
+        except CommandError:
+            pass
+        where = RepliedTo(Platform.TEAMS, incoming.conversation_id, incoming.reply_to_id)
+        outcome = answer_reply(self.core, caller, text, where)
+        if outcome is None and incoming.reply_to_id is not None:
+            # A reply to another of the bot's messages: the latest reminder is what it answers.
+            outcome = answer_reply(self.core, caller, text, replace(where, ref=None))
+        return outcome
+
     def card_action(self, incoming: Incoming) -> dict[str, Any]:
         """A button pressed on a card (Universal Actions): make the change, answer the card
         as it is now (the item redrawn, its buttons gone once it is closed), or a message that
@@ -220,6 +249,8 @@ class TeamsBot:
         data = _dict(action.get("data"))
         if data.get("actionbot") == PAGE:
             return self.turn_page(incoming, data)
+        if data.get("actionbot") == COMMAND:
+            return self.run_pressed(incoming, data)
         if data.get("actionbot") not in BUTTON_KINDS:
             log.warning("a Teams card action with unexpected data %r", data)
             return invoke_message("That button is not one of mine.")
@@ -254,6 +285,26 @@ class TeamsBot:
         except Exception:
             log.exception("Teams page button %r failed", command)
             return invoke_message(replies.sorry().text)
+        if outcome.message.tone == "error":
+            return invoke_message(outcome.message.text)
+        return invoke_card(outcome.message, today=self.core.today(), tz=self.core.settings.tz)
+
+    def run_pressed(self, incoming: Incoming, data: dict[str, Any]) -> dict[str, Any]:
+        """A button holding a typed command (a reply's Undo): the outcome replaces the card,
+        its button gone; a refusal is said beside the card, which stays as it was."""
+        try:
+            command = UndoReply.model_validate(data.get("command"))
+        except ValueError:
+            log.warning("a Teams command button with unexpected data %r", data)
+            return invoke_message("That button is not one of mine.")
+        caller = self.caller(incoming)
+        self.register(caller)
+        try:
+            outcome = execute(self.core, caller, command)
+        except Exception:
+            log.exception("Teams command button %r failed", command)
+            return invoke_message(replies.sorry().text)
+        deliver_queued(self.core, self.senders, outcome.outbox_ids)
         if outcome.message.tone == "error":
             return invoke_message(outcome.message.text)
         return invoke_card(outcome.message, today=self.core.today(), tz=self.core.settings.tz)

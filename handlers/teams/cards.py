@@ -42,6 +42,7 @@ from bot.render.model import (
     ActionList,
     ActionView,
     Block,
+    Buttons,
     Counts,
     Heading,
     Message,
@@ -77,6 +78,8 @@ DONE = "done"
 UPDATE = "update"
 BLOCKED = "blocked"
 BUTTON_KINDS = (DONE, UPDATE, BLOCKED)
+#: `data.actionbot` of a button that runs a typed command (a reply's Undo); `data.command` is it.
+COMMAND = "command"
 #: `data.actionbot` of a list's Previous / Next; `data.list` is the list command for that page
 #: (inside a list, the owner's buttons carry the list's command there too).
 PAGE = "page"
@@ -293,6 +296,8 @@ def _block(
         return _detail(block, today, tz, limit, extra)
     if isinstance(block, Pager):
         return _pager(block)
+    if isinstance(block, Buttons):
+        return [_command_buttons(block)]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -346,6 +351,26 @@ def _pager(block: Pager) -> list[dict[str, Any]]:
     ]
     line = _text(f"Page {block.page} of {block.pages} · {block.total} actions", isSubtle=True)
     return [line, {"type": "ActionSet", "actions": actions}] if actions else [line]
+
+
+_STYLE = {"default": "default", "primary": "positive", "danger": "destructive"}
+
+
+def _command_buttons(block: Buttons) -> dict[str, Any]:
+    """Buttons that each run a typed command, answered like any card button."""
+    return {
+        "type": "ActionSet",
+        "actions": [
+            {
+                "type": "Action.Execute",
+                "title": button.label,
+                "verb": COMMAND,
+                "style": _STYLE[button.style],
+                "data": {"actionbot": COMMAND, "command": button.command.model_dump(mode="json")},
+            }
+            for button in block.items
+        ],
+    }
 
 
 def _detail(
