@@ -44,7 +44,7 @@ from bot.render import notices
 from bot.render.from_storage import action_view
 from bot.render.model import Message
 from bot.services.context import Core
-from bot.services.leavers import mark_left, owns_open_actions
+from bot.services.leavers import OWNER_LEFT, mark_left, owns_open_actions
 from bot.services.people import chairs
 from storage.db import transaction
 from storage.models import Action, OutboxMessage, OutboxStatus, Person
@@ -461,13 +461,8 @@ def _record_failure(core: Core, claimed: _Claimed, exc: SendError, report: Deliv
             ):
                 # An owner left: the chairs hear it once, with their actions, rather than
                 # once per message that can no longer reach them.
-                notice_ids = mark_left(
-                    session,
-                    person=row.recipient,
-                    reason=gone,
-                    settings=core.settings,
-                    now=now,
-                    today=core.today(),
+                notice_ids = _tell_chairs(
+                    session, core, row, exc.reason, now, attempts=None, left=gone
                 )
                 flagged = bool(notice_ids)
             else:
@@ -525,8 +520,13 @@ def _tell_chairs(
     now: dt.datetime,
     *,
     attempts: int | None,
+    left: str | None = None,
 ) -> list[int]:
-    """Queue a notice per chair about a row given up on; never about a notice (no loops)."""
+    """Queue a notice per chair about a row given up on; never about a notice (no loops).
+
+    `left` says why the recipient's account is gone: they are marked as left, and the notice
+    (once per person) lists their open actions.
+    """
     who = row.recipient.display_name if row.recipient else row.channel
     if row.kind == UNREACHABLE:
         log.error("gave up on %s (a notice to %s about a failure): %s", row.key, who, reason)
@@ -557,11 +557,22 @@ def _tell_chairs(
         action=action_view(action, today=core.today()) if action is not None else None,
         attempts=attempts,
     )
+    key = f"{UNREACHABLE}:{row.id}"
+    if left is not None and row.recipient is not None:
+        message = mark_left(
+            session,
+            person=row.recipient,
+            reason=left,
+            failure=message,
+            now=now,
+            today=core.today(),
+        )
+        key = f"{OWNER_LEFT}:{row.recipient.id}"
     ids: list[int] = []
     for chair in people:
         outbox_id = enqueue(
             session,
-            key=f"{UNREACHABLE}:{row.id}:{chair.id}",
+            key=f"{key}:{chair.id}",
             kind=UNREACHABLE,
             message=message,
             now=now,

@@ -21,6 +21,13 @@ def person_view(person: Person) -> PersonView:
     )
 
 
+def _owner_view(owner: Person) -> PersonView:
+    if owner.left_at is None:
+        return person_view(owner)
+    # Shown as unowned, never as a mention of an account that is gone.
+    return PersonView(id=owner.id, name=f"owner left: {owner.display_name}")
+
+
 def action_view(action: Action, *, today: dt.date) -> ActionView:
     """An action as replies show it, late or due relative to `today`."""
     days_late = days_left = 0
@@ -32,7 +39,7 @@ def action_view(action: Action, *, today: dt.date) -> ActionView:
         id=action.id,
         ref=action.ref,
         title=action.title,
-        owner=person_view(action.owner) if action.owner else None,
+        owner=_owner_view(action.owner) if action.owner else None,
         due=action.due_date,
         cadence=action.cadence,
         status=action.status,

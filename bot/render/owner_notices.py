@@ -56,16 +56,17 @@ def owner_changed(action: ActionView, *, by: str, old: str | None, new: str) -> 
     return _told(text, action)
 
 
-def owner_left(*, person: str, reason: str, actions: Sequence[ActionView], total: int) -> Message:
-    """DM to the chairs, once per person: an owner has left, so these actions have no owner."""
-    if total:
-        count = f"{total} open action{'s' if total != 1 else ''}"
-        text = f"{person} has left ({reason}): their {count} now show as unowned."
-        hint = "Give each to someone else: /action assign <id> @someone"
+def owner_left(
+    *, failure: str, person: str, reason: str, actions: Sequence[ActionView], total: int
+) -> Message:
+    """DM to the chairs, once per person: a message to an owner was refused because they
+    left (`failure` says which), so these actions have no owner now."""
+    if total == 1:
+        left = f"{person} has left ({reason}): their open action now shows as unowned."
     else:
-        text = f"{person} has left ({reason}); they own no open actions."
-        hint = "Nothing needs doing; I will not give them new actions."
-    blocks: list[Block] = [Paragraph(text=text), Paragraph(text=hint)]
+        left = f"{person} has left ({reason}): their {total} open actions now show as unowned."
+    hint = "Give each to someone else: /action assign <id> @someone"
+    blocks: list[Block] = [Paragraph(text=failure), Paragraph(text=left), Paragraph(text=hint)]
     if actions:
         blocks.append(
             ActionList(
@@ -75,4 +76,4 @@ def owner_left(*, person: str, reason: str, actions: Sequence[ActionView], total
                 more_hint="/action list all" if total > len(actions) else None,
             )
         )
-    return Message(text=text, blocks=blocks, tone="warning", ephemeral=False)
+    return Message(text=failure, blocks=blocks, tone="error", ephemeral=False)

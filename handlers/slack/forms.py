@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.grammar.commands import NOTE_CHARS, TITLE_CHARS, WORKSTREAM_CHARS
 from bot.render.inline import plain as plain_text
 from bot.render.model import ActionView
 from handlers.slack.blocks import MODAL_TITLE, SECTION_TEXT, md, plain, safe
@@ -27,10 +28,10 @@ ADD_FORM = "action_add_form"
 UPDATE_FORM = "action_update_form"
 BLOCKED_FORM = "action_blocked_form"
 
-#: Field limits: titles stay readable in lists; notes are evidence, not essays.
-TITLE_MAX = 300
-WORKSTREAM_MAX = 200  # the column's size
-NOTE_MAX = 2000
+#: Field limits, the commands' own (checked again by the core for whatever is submitted).
+TITLE_MAX = TITLE_CHARS
+WORKSTREAM_MAX = WORKSTREAM_CHARS
+NOTE_MAX = NOTE_CHARS
 
 _NOTE_TEXT = {
     UPDATE_FORM: ("Add an update", "What has happened?", "Add update", "e.g. audit signed off"),
