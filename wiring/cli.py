@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="bring the database schema up to date")
 
+    back = sub.add_parser("backup", help="copy the SQLite database, safely while the bot runs")
+    back.add_argument("file", type=Path)
+    back.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    rest = sub.add_parser("restore", help="replace the SQLite database with a backup")
+    rest.add_argument("file", type=Path)
+    rest.add_argument("--force", action="store_true", help="replace an existing database")
+
     imp = sub.add_parser("import", help="load a plan from a .csv or .xlsx file")
     imp.add_argument("file", type=Path)
     imp.add_argument(
@@ -121,6 +128,34 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
     upgrade(settings.database_url)
     print("Database schema is up to date.")
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.backup import BackupError, backup, postgres_commands, restore, sqlite_path
+
+    url = settings.database_url
+    if sqlite_path(url) is None:
+        lines = "\n".join(f"  {line}" for line in postgres_commands(url, args.file))
+        print(
+            f"actionbot {args.command} works on an SQLite database file. For PostgreSQL use its "
+            f"own tools (PGPASSWORD holds the password):\n{lines}",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        if args.command == "backup":
+            report = backup(url, args.file, force=args.force)
+        else:
+            report = restore(args.file, url, force=args.force)
+    except BackupError as exc:
+        print(f"actionbot {args.command}: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(report.rows.values())
+    done = "Backed up to" if args.command == "backup" else "Restored"
+    print(f"{done} {report.path}: schema {report.revision}, {rows:,} rows, {report.size:,} bytes.")
+    if report.migrated_from is not None:
+        print(f"Migrated from schema {report.migrated_from}.")
     return 0
 
 
@@ -291,6 +326,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "worker": _worker,
     "console": _console,
     "migrate": _migrate,
+    "backup": _backup,
+    "restore": _backup,
     "import": _import,
     "export": _export,
     "people": _people,
