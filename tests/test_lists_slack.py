@@ -221,3 +221,14 @@ def test_closing_an_action_takes_its_buttons_off_every_message(
     assert update.params["ts"] == assignment.response["ts"]  # type: ignore[index]
     assert buttons(update.params["blocks"]) == []
     assert "nothing more to do" in all_text(update.params["blocks"])
+
+
+def test_a_message_redrawn_where_it_was_pressed_is_not_edited_again(
+    chair: SlackUser, amira: SlackUser, slack: FakeSlack
+) -> None:
+    number = add(chair, f"Audit the front door <@{AMIRA}>")
+    assignment = dm(slack, AMIRA)
+    amira.press("action_done", number, message=assignment)
+    slack.wait_for("views.publish")  # published after the queued messages were delivered
+    [update] = slack.calls("chat.update")
+    assert buttons(update.params["blocks"]) == []

@@ -153,3 +153,21 @@ def edit_sent(
             sender.edit_message(channel, ref, message)
             return sender, Delivered(channel=channel, ref=ref)
     raise SendError(f"messages on {platform} cannot be edited here", permanent=True)
+
+
+def drawn(core: Core, *, platform: Platform, channel: str, ref: str) -> None:
+    """A message was just redrawn where it was pressed, as the action now stands: edits still
+    queued for it have nothing left to do (and would only draw the same thing again)."""
+    with transaction(core.sessions) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.kind == EDIT,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.platform == platform.value,
+                OutboxMessage.platform_channel == channel,
+                OutboxMessage.platform_ref == ref,
+            )
+            .values(status=OutboxStatus.CANCELLED, last_error="redrawn where it was pressed")
+            .execution_options(synchronize_session=False)
+        )

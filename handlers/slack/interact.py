@@ -15,6 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.domain import Platform
 from bot.grammar.commands import Paged
 from bot.outbox.delivery import deliver_queued
+from bot.outbox.retract import drawn
 from bot.outbox.sent import find_sent, with_action
 from bot.render import replies
 from bot.render.model import ActionDetail, ActionView, Message
@@ -176,6 +177,8 @@ def update_message(
     except SlackApiError as exc:
         # e.g. message_not_found, cant_update_message: the change itself stands.
         log.warning("chat.update of %s/%s failed: %s", channel, ts, exc.response.get("error"))
+        return
+    drawn(deps.core, platform=Platform.SLACK, channel=channel, ref=ts)
 
 
 def publish_home(deps: SlackDeps, caller: Caller) -> None:
