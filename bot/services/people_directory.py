@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.domain import Role
 from bot.plans.reader import PersonRow
@@ -336,13 +336,19 @@ def _apply(person: Person, row: PersonRow, email: str | None, index: PeopleIndex
         if alias.strip() and fold(alias):
             wanted.setdefault((ALIAS, fold(alias)), alias.strip())
     have = {(n.kind, n.key): n for n in person.names}
+    removed = False
     for entry, name_row in have.items():
         kind = entry[0]
         # The file is the source of names and titles; aliases learned in chat stay.
         follows_file = (kind == NAME and row.name) or (kind == TITLE and row.role)
         if follows_file and entry not in wanted:
             person.names.remove(name_row)
-            changed = True
+            removed = changed = True
+    session = object_session(person)
+    if removed and session is not None:
+        # A flush writes inserts before deletes: a later row of the same file giving a
+        # removed name back would otherwise meet the old row in the unique index.
+        session.flush()
     for (kind, key), text in wanted.items():
         if (kind, key) not in have:
             person.names.append(PersonName(kind=kind, text=text[:_WIDTH], key=key))

@@ -38,7 +38,6 @@ from bot.plans.reader import (
 )
 from bot.services.context import Core
 from bot.services.directory import ConsoleDirectory
-from bot.services.people_directory import fold
 from storage.db import transaction
 from storage.models import Action, Base
 from tests.reliability.conftest import SOAK, Tally
@@ -207,28 +206,12 @@ def tables() -> st.SearchStrategy[list[list[Any]]]:
             st.lists(st.one_of(st.none(), st.text(max_size=20)), max_size=3),
         ).map(
             lambda t: (
-                [list(t[2]), list(t[0]), *once(t[0], t[1])]
+                [list(t[2]), list(t[0]), *t[1]]
                 if t[2]
-                else [list(t[0]), *once(t[0], t[1])]
+                else [list(t[0]), *t[1]]
             )
         )
     )
-
-
-def once(header: list[Any], rows: list[list[Any]]) -> list[list[Any]]:
-    """A people table names each person once: the same person on two rows of one import is
-    test_a_person_twice_in_a_people_sheet's known failure, kept out of the fuzz so it can
-    find others."""
-    if header != PEOPLE_HEADER:
-        return rows
-    seen: set[str] = set()
-    kept = []
-    for row in rows:
-        keys = {fold(str(v)) for v in row[:1] + row[3:4] if v is not None and fold(str(v))}
-        if not keys & seen:
-            kept.append(row)
-            seen |= keys
-    return kept
 
 
 # --- the invariants ---------------------------------------------------------------------------
@@ -503,11 +486,6 @@ def test_a_sheet_past_the_row_cap_is_refused(tmp_path: Path) -> None:
         read_plan(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot.services.people_directory flushes a person's new "
-    "name before removing the old one with the same key; reported, not ours",
-)
 def test_a_person_twice_in_a_people_sheet(core: Core) -> None:
     """A plan's people sheet that names one person twice, the second row giving back the job
     title the first row took away: the unique index on person_names refuses the flush."""
