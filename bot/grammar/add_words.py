@@ -27,8 +27,9 @@ _SEPARATORS = frozenset({",", "and", "&", "+"})
 #: A date may take this many words (`Fri 4 Dec 2026`); longer tails are title words.
 _MAX_DATE_WORDS = 4
 
-# A platform mention may hold spaces (Teams: `<@29:1abc|Amira Khan>`): one token all the same.
-_TOKEN = re.compile(r"<[^<>]*>[,;.]*|\S+")
+# Chat markup may hold spaces (Teams: `<@29:1abc|Amira Khan>`, a link's label): one token all
+# the same; any other `<…>` is the user's own text (`<script>`), kept as typed.
+_TOKEN = re.compile(r"<(?:[@#!]|https?:|mailto:)[^<>]*>[,;.]*|\S+")
 _PLATFORM_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>")
 _NAME_MENTION = re.compile(r"@([\w.\-']+)")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
