@@ -4,7 +4,7 @@ buttons to someone who may no longer use them are redrawn without them.
 The redraw is queued in the outbox in the change's own transaction (kind `edit`, one row per
 message, keyed by the action's version), so it is retried like any message and a platform
 that fails never undoes or loses the change. Delivery edits the message in place
-(Slack's chat.update) through a sender that can edit (`Editor`).
+(Slack's chat.update, Teams' update-activity) through a sender that can edit (`Editor`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ LOOK_BACK = dt.timedelta(days=120)
 
 @runtime_checkable
 class Editor(Protocol):
-    """A sender that can change a message it sent (Slack: chat.update)."""
+    """A sender that can change a message it sent (Slack: chat.update; Teams: update-activity)."""
 
     platform: Platform
 

@@ -27,6 +27,7 @@ from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone, Page
 from bot.grammar.parser import parse
 from bot.grammar.usage import action_usage
 from bot.outbox.delivery import Sender, deliver_queued
+from bot.outbox.retract import drawn
 from bot.outbox.sent import find_sent, with_action
 from bot.render import replies
 from bot.render.inline import link_text
@@ -265,6 +266,13 @@ class TeamsBot:
         except Exception:
             log.exception("Teams card action %r failed", command)
             return invoke_message(replies.sorry().text)
+        if shown is not None and incoming.reply_to_id is not None:
+            # The answer below replaces the pressed card: a queued edit of it would only
+            # draw it again (without the line saying what happened).
+            for place in dict.fromkeys(
+                [incoming.conversation_id, incoming.conversation_id.split(";")[0]]
+            ):
+                drawn(self.core, platform=Platform.TEAMS, channel=place, ref=incoming.reply_to_id)
         deliver_queued(self.core, self.senders, outcome.outbox_ids)
         if shown is None:
             return invoke_message(outcome.message.text)

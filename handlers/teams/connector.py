@@ -1,13 +1,14 @@
 """The Bot Connector REST calls the bot makes, and the token that authorises them.
 
-Four calls are needed (https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference):
-send an activity (`POST /v3/conversations/{id}/activities[/{replyToId}]`), open a 1:1 chat
+Five calls are needed (https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference):
+send an activity (`POST /v3/conversations/{id}/activities[/{replyToId}]`), replace one the bot
+sent (`PUT /v3/conversations/{id}/activities/{activityId}`), open a 1:1 chat
 (`POST /v3/conversations`), look a member up (`GET /v3/conversations/{id}/members/{userId}`)
 and list a team's members (`GET /v3/conversations/{id}/pagedmembers`).
 
 Why not the Teams SDK's `ApiClient`: it is async-only, while the outbox worker and the core are
-synchronous and call a sender from plain threads. These three calls over a synchronous httpx
-client keep one code path for replies and proactive sends; the token comes from MSAL, the same
+synchronous and call a sender from plain threads. These calls over a synchronous httpx client
+keep one code path for replies, proactive sends and edits; the token comes from MSAL, the same
 library and the same client-credentials flow the SDK's TokenManager uses.
 """
 
@@ -111,6 +112,20 @@ class Connector:
             path += f"/{quote(reply_to, safe='')}"
         answer = self._call("POST", service_url, path, activity)
         return str(answer["id"]) if isinstance(answer, dict) and answer.get("id") else None
+
+    def update(
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity_id: str,
+        activity: dict[str, Any],
+    ) -> None:
+        """Replace an activity the bot sent with `activity` (the message edited in place)."""
+        path = (
+            f"/v3/conversations/{quote(conversation_id, safe='')}"
+            f"/activities/{quote(activity_id, safe='')}"
+        )
+        self._call("PUT", service_url, path, {**activity, "id": activity_id})
 
     def create_personal(
         self, service_url: str, *, bot_id: str, user_id: str, tenant_id: str | None

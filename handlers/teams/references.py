@@ -57,6 +57,14 @@ def get_reference(session: Session, *, key: str) -> Reference | None:
     return _detach(row) if row is not None else None
 
 
+def find_conversation(session: Session, *, conversation_id: str) -> Reference | None:
+    """A stored reference to this conversation (a channel, or someone's personal chat): where
+    its service URL is, to reach a message the bot sent there."""
+    query = select(TeamsReference).where(TeamsReference.conversation_id == conversation_id)
+    row = session.scalars(query.order_by(TeamsReference.updated_at.desc())).first()
+    return _detach(row) if row is not None else None
+
+
 def find_user_by_email(session: Session, *, email: str) -> Reference | None:
     """A user the bot has seen with this email."""
     query = select(TeamsReference).where(

@@ -10,6 +10,10 @@ per app and answers 429 with Retry-After, so the pacer learns the allowance from
 A short Retry-After and a single 5xx are retried here; anything longer goes back to the outbox.
 A conversation Teams refuses for good (403: the bot was removed or blocked; 404: it is gone) is
 forgotten, so the next message to that person opens a new chat instead of failing the same way.
+
+A message the bot sent is edited (an action's buttons taken off it) by replacing its activity:
+the activity id Teams gave the post is the outbox row's reference, and the conversation's
+stored reference says which service URL holds it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from handlers.teams.references import (
     Reference,
     conversation_key,
     drop_conversation,
+    find_conversation,
     get_reference,
     save_reference,
     user_key,
@@ -94,6 +99,29 @@ class TeamsSender:
                 permanent=True,
             )
         return self._post(ref, ref.conversation_id, message)
+
+    def edit_message(self, channel: str, ref: str, message: Message) -> None:
+        """Redraw a card the bot sent (the activity `ref` in conversation `channel`), e.g.
+        without an action's buttons; SendError when Teams refuses or cannot be reached."""
+        with transaction(self._core.sessions) as session:
+            stored = find_conversation(session, conversation_id=channel)
+        if stored is None:
+            raise SendError(
+                f"the Teams conversation {channel} is no longer known to the bot", permanent=True
+            )
+        activity = to_activity(message, today=self._core.today(), tz=self._core.settings.tz)
+        try:
+            self._paced(lambda: self._connector.update(stored.service_url, channel, ref, activity))
+        except ConnectorError as exc:
+            # The conversation is kept: a message deleted (404) or no longer the bot's to edit
+            # says nothing about whether the next post there will arrive.
+            if exc.status in _GONE:
+                raise SendError(
+                    f"Teams refused to edit the message (HTTP {exc.status}): it was deleted, "
+                    "or the bot can no longer post in that conversation",
+                    permanent=True,
+                ) from exc
+            raise send_error(exc) from exc
 
     def owns_channel(self, channel: str) -> bool:
         """A channel the bot has seen in Teams, or one with a Teams id (`19:…@thread.…`).

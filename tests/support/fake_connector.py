@@ -1,4 +1,5 @@
-"""A fake Bot Connector on loopback: records what the bot posts, answers member lookups.
+"""A fake Bot Connector on loopback: records what the bot posts and edits, answers member
+lookups.
 
 Also serves an OpenID configuration and a JWKS document, so the SDK's real JWT validator can
 be pointed at it with a test key (see test_teams_auth.py).
@@ -68,12 +69,30 @@ class Post:
 
 
 @dataclass
+class Update:
+    """An activity the bot replaced (PUT): `activity_id` is the id its post was given."""
+
+    conversation_id: str
+    activity_id: str
+    activity: dict[str, Any]
+
+    @property
+    def post(self) -> Post:
+        """The new face of the activity, read like a post."""
+        return Post(self.conversation_id, None, self.activity)
+
+
+@dataclass
 class FakeConnector:
     """State shared with the handler thread; read it from the test."""
 
     url: str = ""
     calls: list[Call] = field(default_factory=list)
     posts: list[Post] = field(default_factory=list)
+    #: Activities replaced in place (edits), in order.
+    updates: list[Update] = field(default_factory=list)
+    #: Statuses to answer the next activity updates (PUT) with, first to last (then 200).
+    fail_updates: list[int] = field(default_factory=list)
     created: list[dict[str, Any]] = field(default_factory=list)
     #: Teams user id -> the member profile the connector returns (name, email, …).
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -200,6 +219,35 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
                     self._answer(200, {"id": f"activity-{number}"})
                 return
             self._answer(404, {"error": {"code": "NotFound"}})
+
+        def do_PUT(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length) or b"null")
+            self._record(body)
+            match = _ACTIVITIES.match(self.path)
+            if not match or not match.group(2):
+                self._answer(404, {"error": {"code": "NotFound"}})
+                return
+            conversation, activity = unquote(match.group(1)), unquote(match.group(2))
+            with state.lock:
+                # Only an activity posted in that conversation can be replaced, as in Teams.
+                known = {
+                    f"activity-{number}"
+                    for number, post in enumerate(state.posts, start=1)
+                    if post.conversation_id == conversation
+                }
+                status = state.refused.get(conversation, 0)
+                if not status and activity not in known:
+                    status = 404
+                if not status:
+                    status = state.fail_updates.pop(0) if state.fail_updates else 200
+                if status == 200:
+                    state.updates.append(Update(conversation, activity, body))
+            if status != 200:
+                code = "ActivityNotFound" if status == 404 else "Scripted"
+                self._answer(status, {"error": {"code": code}})
+                return
+            self._answer(200, {"id": activity})
 
         def log_message(self, *args: object) -> None:  # keep test output quiet
             pass
