@@ -249,7 +249,8 @@ def test_chair_previews_privately_and_posts_once(
     preview = run_command(board, chair, "/status", "digest")
     assert preview.message.ephemeral and preview.outbox_ids == []
     assert preview.message.blocks[1] == Paragraph(
-        text=f"Preview, only you can see it: /status digest post posts it to {BOARD}. "
+        text=f"Preview, only you can see it: the digest goes to <#channel:{BOARD}> at the "
+        "worker's next run (its time this week has passed); /status digest post posts it now. "
         "This is the first digest, so there is no change to show yet."
     )
     assert outbox(board) == []
@@ -271,7 +272,8 @@ def test_chair_previews_privately_and_posts_once(
     later = run_command(board, chair, "/status", "digest")
     assert isinstance(later.message.blocks[1], Paragraph)
     assert later.message.blocks[1].text.startswith(
-        f"Preview: this week's digest was posted to {BOARD} on Mon 23 Nov at 09:30."
+        f"Preview: this week's digest was posted to <#channel:{BOARD}> on Mon 23 Nov at 09:30;"
+        " the next goes out on Mon 30 Nov at 09:00."
     )
     # And the scheduled run that week does not post it again.
     clock.set(london(MONDAY, 9, 5))

@@ -6,10 +6,14 @@ Text is stored the same way whatever platform it was typed on:
   written (shown only when the person is not at hand). Nobody types it by accident, and typed
   text cannot forge it: every `<@…>` in incoming text is resolved by the core or turned into
   plain words before it is stored (bot/services/mentions.py);
-- a link is its URL, or `label (URL)`; a channel is `#name`; `@here` is just those words.
+- a link is its URL, or `label (URL)`; a channel someone typed is `#name`; `@here` is just
+  those words;
+- a channel the bot itself names (the board channel in its own words) is `<#channel:C0BOARD>`,
+  drawn as a real channel link where the platform has one. Like a mention it cannot be typed:
+  bot/services/mentions.py turns one in incoming text into the words `#C0BOARD`.
 
-Renderers split the text into segments (words, mentions, links) and draw each their platform's
-way. Rows written before this form held Slack's own markup (`<@U1|amira>`, `<https://…|label>`);
+Renderers split the text into segments (words, mentions, links, channels) and draw each their
+platform's way. Rows written before this form held Slack's own markup (`<@U1|amira>`, `<https://…|label>`);
 they are read as the readable words they stood for, never as mentions, and never rewritten.
 """
 
@@ -19,7 +23,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.render.model import ActionDetail, ActionList, ActionView, HistoryView, Message, PersonView
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionView,
+    HistoryView,
+    Message,
+    Paragraph,
+    PersonView,
+)
 
 #: A mention as stored: `<@person:42|Amira Khan>` (the name part is optional when read).
 _MENTION = r"<@person:(?P<person>\d{1,12})(?:\|(?P<name>[^<>|\n]*))?>"
@@ -28,7 +40,11 @@ _LEGACY = r"<(?P<sigil>[@#!])(?P<target>[^<>|\s]+)(?:\|(?P<label>[^<>\n]*))?>"
 _LEGACY_LINK = r"<(?P<url>(?:https?|mailto):[^<>|\s]+)(?:\|(?P<link_label>[^<>\n]*))?>"
 # A bare web address; parentheses end it, so `label (https://…)` reads back as stored.
 _URL = r"(?P<bare>https?://[^\s<>()|\"']*[^\s<>()|\"'.,;:!?])"
-_SCAN = re.compile("|".join((_MENTION, _LEGACY, _LEGACY_LINK, _URL)))
+#: A channel the bot names: `<#channel:C0BOARD>`, or `<#channel:19:…|Board>` with its name.
+_CHANNEL = r"<#channel:(?P<channel>[^<>|\s]{1,500})(?:\|(?P<channel_name>[^<>|\n]*))?>"
+_CHANNELS = re.compile(_CHANNEL)
+# The channel token before Slack's legacy markup, which would read it as the words it showed.
+_SCAN = re.compile("|".join((_MENTION, _CHANNEL, _LEGACY, _LEGACY_LINK, _URL)))
 _MENTIONS = re.compile(_MENTION)
 _NAME_UNSAFE = re.compile(r"[<>|\s]+")
 
@@ -55,12 +71,59 @@ class Link:
     url: str
 
 
-Segment = Words | Mention | Link
+@dataclass(frozen=True)
+class Channel:
+    """A channel the bot names: its platform id, and its name when the renderer was told it."""
+
+    channel_id: str
+    name: str | None = None
+
+    @property
+    def text(self) -> str:
+        """`#name`, else `#id`: how it reads where no real channel link can be drawn."""
+        return "#" + (self.name or self.channel_id).lstrip("#")
+
+
+Segment = Words | Mention | Link | Channel
 
 
 def person_token(person_id: int, name: str) -> str:
     """How a mention of a person is stored."""
     return f"<@person:{person_id}|{_NAME_UNSAFE.sub(' ', name).strip()}>"
+
+
+def channel_token(channel_id: str) -> str:
+    """How the bot names a channel in its own words (a link to it where the platform can)."""
+    return f"<#channel:{_NAME_UNSAFE.sub('', channel_id)}>"
+
+
+def channel_ids(message: Message) -> set[str]:
+    """The channels the paragraphs of `message` name."""
+    return {
+        m.group("channel")
+        for block in message.blocks
+        if isinstance(block, Paragraph)
+        for m in _CHANNELS.finditer(block.text)
+    }
+
+
+def with_channel_names(message: Message, names: Mapping[str, str]) -> Message:
+    """`message` with the names of the channels it names written into their tokens, for a
+    platform whose cards cannot link a channel by its id (Teams)."""
+
+    def named(match: re.Match[str]) -> str:
+        name = names.get(match.group("channel"))
+        if not name:
+            return match.group(0)
+        return f"<#channel:{match.group('channel')}|{_NAME_UNSAFE.sub(' ', name).strip()}>"
+
+    blocks = [
+        block.model_copy(update={"text": _CHANNELS.sub(named, block.text)})
+        if isinstance(block, Paragraph)
+        else block
+        for block in message.blocks
+    ]
+    return message.model_copy(update={"blocks": blocks})
 
 
 def link_text(url: str, label: str | None) -> str:
@@ -96,6 +159,10 @@ def segments(text: str) -> list[Segment]:
 def _segment(match: re.Match[str]) -> list[Segment]:
     if match.group("person"):
         return [Mention(int(match.group("person")), (match.group("name") or "").strip())]
+    if match.group("channel"):
+        return [
+            Channel(match.group("channel"), (match.group("channel_name") or "").strip() or None)
+        ]
     if match.group("bare"):
         return [Link(match.group("bare"))]
     if match.group("url"):
@@ -121,8 +188,8 @@ def plain(text: str, people: Mapping[int, PersonView] | None = None) -> str:
     )
 
 
-def _text(segment: Words | Link) -> str:
-    return segment.text if isinstance(segment, Words) else segment.url
+def _text(segment: Words | Link | Channel) -> str:
+    return segment.url if isinstance(segment, Link) else segment.text
 
 
 def mention_name(mention: Mention, people: Mapping[int, PersonView] | None) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
+from bot.config import Settings, parse_weekly_schedule
 from bot.domain import OPEN_STATUSES, Rag, Status
 from bot.errors import CommandError
 from bot.grammar.commands import StatusDigest
@@ -26,6 +26,7 @@ from bot.grammar.usage import status_usage
 from bot.outbox.queue import enqueue
 from bot.render import notices
 from bot.render.from_storage import action_view
+from bot.render.inline import channel_token
 from bot.render.model import Count, Message, Paragraph
 from bot.services.permissions import require_chair
 from bot.services.request import Outcome, Request
@@ -309,6 +310,21 @@ def posted_words(settings: Settings, row: OutboxMessage, *, today: dt.date) -> s
     return f"on {format_date(at.date(), today=today)} at {at:%H:%M}"
 
 
+def next_words(settings: Settings, now: dt.datetime, *, sent: bool, today: dt.date) -> str:
+    """`on Mon 30 Nov at 09:00`: when the worker posts the next digest (DIGEST_SCHEDULE); this
+    week's time while it is ahead and nothing went out, else next week's."""
+    weekday, at = parse_weekly_schedule(settings.digest_schedule)
+    day = local_day(settings, now)
+    due = dt.datetime.combine(
+        day - dt.timedelta(days=day.weekday() - weekday), at, tzinfo=settings.tz
+    )
+    if not sent and now >= due:
+        return "at the worker's next run (its time this week has passed)"
+    if sent or now >= due:
+        due += dt.timedelta(days=7)
+    return f"on {format_date(due.date(), today=today)} at {due:%H:%M}"
+
+
 def digest_command(request: Request, command: StatusDigest) -> Outcome:
     """`/status digest` previews this week's digest privately; `post` posts it now (chairs)."""
     require_chair(
@@ -323,11 +339,16 @@ def digest_command(request: Request, command: StatusDigest) -> Outcome:
             note = "Preview: BOARD_CHANNEL is not set, so it cannot be posted yet."
         elif existing is not None and existing.status == OutboxStatus.SENT:
             note = (
-                f"Preview: this week's digest was posted to {channel} "
-                f"{posted_words(settings, existing, today=request.today)}."
+                f"Preview: this week's digest was posted to {channel_token(channel)} "
+                f"{posted_words(settings, existing, today=request.today)}; the next goes out "
+                f"{next_words(settings, request.now, sent=True, today=request.today)}."
             )
         else:
-            note = f"Preview, only you can see it: /status digest post posts it to {channel}."
+            when = next_words(settings, request.now, sent=existing is not None, today=request.today)
+            note = (
+                f"Preview, only you can see it: the digest goes to {channel_token(channel)} "
+                f"{when}; /status digest post posts it now."
+            )
         digest = build_digest(
             session, settings=settings, now=request.now, channel=channel, preview_note=note
         )

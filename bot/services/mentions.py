@@ -5,7 +5,8 @@ Adapters hand the core a platform's mention as `<@platform-id|name>` (Slack's ow
 token of bot/render/inline.py, naming the person by our id, so the text means the same on every
 platform and in the export. A mention nobody can be found for is kept as the words `@name`, and
 a special mention (`<!here>`, `<!channel>`) as the words it showed: stored text never notifies
-a whole channel.
+a whole channel. The bot's own channel token (`<#channel:C0BOARD>`) typed by hand becomes the
+words `#C0BOARD`: only the bot names a channel that way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ C = TypeVar("C", bound=Command)
 _PLATFORM_MENTION = re.compile(r"<@([^<>|\s]+)(?:\|([^<>]*))?>")
 #: `<!here>`, `<!subteam^S1|@leads>`, `<!date^1700000000^{date}|1 Dec>`.
 _SPECIAL_MENTION = re.compile(r"<!([^<>|\s]+)(?:\|([^<>]*))?>")
+#: The bot's channel token, `<#channel:C0BOARD>` (with or without a name).
+_CHANNEL_TOKEN = re.compile(r"<#channel:([^<>|\s]*)(?:\|([^<>]*))?>")
 #: The fields of commands that hold text people wrote (and the history keeps).
 FREE_TEXT = ("title", "note", "reason")
 
@@ -34,7 +37,7 @@ def neutral_command(request: Request, command: C) -> C:
         name: neutral_text(request, value)
         for name in FREE_TEXT
         if isinstance(value := getattr(command, name, None), str)
-        and ("<@" in value or "<!" in value)
+        and ("<@" in value or "<!" in value or "<#" in value)
     }
     return command.model_copy(update=updates) if updates else command
 
@@ -54,5 +57,12 @@ def neutral_text(request: Request, text: str) -> str:
             return words
         return person_token(person.id, person.display_name)
 
+    # Until none is left: a token nested in another would otherwise leave one behind.
+    while (unchannelled := _CHANNEL_TOKEN.sub(_channel_words, text)) != text:
+        text = unchannelled
     text = _SPECIAL_MENTION.sub(lambda m: m.group(2) or "@" + m.group(1).split("^", 1)[0], text)
     return _PLATFORM_MENTION.sub(replace, text)
+
+
+def _channel_words(match: re.Match[str]) -> str:
+    return "#" + (match.group(2) or match.group(1)).strip().lstrip("#")

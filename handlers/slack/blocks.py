@@ -141,6 +141,8 @@ def said(text: str, people: Mapping[int, PersonView] | None = None) -> str:
     for segment in inline.segments(text):
         if isinstance(segment, inline.Link):
             parts.append(f"<{escape(segment.url)}>")
+        elif isinstance(segment, inline.Channel):
+            parts.append(channel_link(segment))
         elif isinstance(segment, inline.Mention):
             person = people.get(segment.person_id) if people else None
             slack_id = person.accounts.get(Platform.SLACK.value, "") if person else ""
@@ -150,6 +152,28 @@ def said(text: str, people: Mapping[int, PersonView] | None = None) -> str:
                 parts.append(escape("@" + inline.mention_name(segment, people)))
         else:
             parts.append(escape(segment.text))
+    return "".join(parts)
+
+
+def channel_link(channel: inline.Channel) -> str:
+    """A channel the bot names: a real link (`<#C0BOARD>`, Slack shows its name) when the id
+    is a Slack one, else its words."""
+    if _SLACK_ID.fullmatch(channel.channel_id):
+        return f"<#{channel.channel_id}>"
+    return escape(channel.text)
+
+
+def ours(text: str) -> str:
+    """Our own words as mrkdwn: escaped, a mention in them shown as `@Name` (never notified),
+    a channel the bot names as a link to it."""
+    parts: list[str] = []
+    for segment in inline.segments(text):
+        if isinstance(segment, inline.Channel):
+            parts.append(channel_link(segment))
+        elif isinstance(segment, inline.Mention):
+            parts.append(escape("@" + inline.mention_name(segment, None)))
+        else:
+            parts.append(escape(segment.url if isinstance(segment, inline.Link) else segment.text))
     return "".join(parts)
 
 
@@ -244,7 +268,7 @@ def _block(
         return [{"type": "header", "text": plain(block.text, HEADER_TEXT)}]
     if isinstance(block, Paragraph):
         # Our words around a title or a note: a mention in them is shown, never notified.
-        return [_section(mark + escape(inline.plain(block.text)))]
+        return [_section(mark + ours(block.text))]
     if isinstance(block, Usage):
         return _usage(block, mark)
     if isinstance(block, Counts):

@@ -30,7 +30,7 @@ from bot.outbox.delivery import Sender, deliver_queued
 from bot.outbox.retract import drawn
 from bot.outbox.sent import find_sent, with_action
 from bot.render import replies
-from bot.render.inline import link_text
+from bot.render.inline import channel_ids, link_text
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller, Core
 from bot.services.directory import Account
@@ -56,6 +56,7 @@ from handlers.teams.references import (
     Reference,
     conversation_key,
     get_reference,
+    name_channels,
     save_reference,
     user_key,
 )
@@ -101,6 +102,8 @@ class Incoming:
     user_id: str | None
     user_name: str | None
     channel_id: str | None
+    #: The channel's name when Teams gives it (not for a team's General channel).
+    channel_name: str | None
     text: str
     value: dict[str, Any] | None
     entities: list[dict[str, Any]]
@@ -123,6 +126,7 @@ class Incoming:
             return None
         tenant = conversation.get("tenantId") or _dict(channel_data.get("tenant")).get("id")
         channel = _dict(channel_data.get("channel")).get("id")
+        channel_name = _dict(channel_data.get("channel")).get("name") or conversation.get("name")
         value = activity.get("value")
         added = [
             str(member["id"])
@@ -142,6 +146,7 @@ class Incoming:
             user_id=str(sender["id"]) if sender.get("id") else None,
             user_name=str(sender["name"]) if sender.get("name") else None,
             channel_id=str(channel) if channel else None,
+            channel_name=str(channel_name) if channel_name else None,
             text=str(activity.get("text") or ""),
             value=value if isinstance(value, dict) else None,
             entities=[e for e in activity.get("entities") or [] if isinstance(e, dict)],
@@ -432,6 +437,7 @@ class TeamsBot:
                     key=incoming.place_key,
                     conversation_id=place,
                     conversation_type=incoming.conversation_type,
+                    name=incoming.channel_name,
                 )
             )
             if incoming.user_id:
@@ -587,6 +593,9 @@ class TeamsBot:
 
     def reply(self, incoming: Incoming, message: Message, *, view: str | None = None) -> None:
         """Answer in the conversation the activity came from (in its thread in a channel)."""
+        if channel_ids(message):  # the bot names a channel: by the name Teams gave it
+            with transaction(self.core.sessions) as session:
+                message = name_channels(session, message)
         activity = to_activity(
             message, today=self.core.today(), tz=self.core.settings.tz, view=view
         )

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.render.inline import channel_ids, with_channel_names
+from bot.render.model import Message
 from storage.models import TeamsReference
 
 
@@ -63,6 +65,19 @@ def find_conversation(session: Session, *, conversation_id: str) -> Reference | 
     query = select(TeamsReference).where(TeamsReference.conversation_id == conversation_id)
     row = session.scalars(query.order_by(TeamsReference.updated_at.desc())).first()
     return _detach(row) if row is not None else None
+
+
+def name_channels(session: Session, message: Message) -> Message:
+    """`message` with each channel it names given the name Teams gave that channel (a card
+    cannot link a channel by its id); a channel never seen with a name keeps its id."""
+    ids = channel_ids(message)
+    if not ids:
+        return message
+    query = select(TeamsReference.conversation_id, TeamsReference.name).where(
+        TeamsReference.conversation_id.in_(ids), TeamsReference.name.is_not(None)
+    )
+    names = {str(cid): str(name) for cid, name in session.execute(query) if cid and name}
+    return with_channel_names(message, names)
 
 
 def find_user_by_email(session: Session, *, email: str) -> Reference | None:
