@@ -170,10 +170,18 @@ class Supporter(Base):
 
 
 class HistoryEntry(Base):
-    """One change to an action; append-only (the evidence trail inspectors ask for)."""
+    """One change to an action; append-only (the evidence trail inspectors ask for).
+
+    Sealed on insert into a hash chain (storage.history_chain): `hash` covers the entry's
+    content and `prev_hash`, the hash of the entry before it.
+    """
 
     __tablename__ = "action_history"
-    __table_args__ = (Index("ix_action_history_action_at", "action_id", "at"),)
+    __table_args__ = (
+        Index("ix_action_history_action_at", "action_id", "at"),
+        # Unique: two entries linking to the same one would fork the chain.
+        Index("ix_action_history_prev_hash", "prev_hash", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
@@ -185,9 +193,21 @@ class HistoryEntry(Base):
     old_value: Mapped[str | None] = mapped_column(Text)
     new_value: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    # Hex SHA-256. Nullable: SQLite adds a NOT NULL column only by rebuilding the table (and
+    # its guard triggers); an entry without them fails `actionbot verify-history` instead.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[Person | None] = relationship(lazy="joined")
     action: Mapped[Action] = relationship()
+
+    @classmethod
+    def __declare_last__(cls) -> None:
+        # Imported here: the chain module needs this class, and every insert must be sealed
+        # whichever module first uses the model.
+        from storage.history_chain import install
+
+        install()
 
 
 class OutboxStatus(enum.StrEnum):

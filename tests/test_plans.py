@@ -618,6 +618,11 @@ def test_export_history_csv(plans_core: Core, tmp_path: Path) -> None:
     rows = read_csv(export(plans_core, history=True))
     assert rows[0] == list(HISTORY_COLUMNS)
     assert len(rows) == 1 + 24  # 5 + 4 + 5 + 6 + 3 import entries, one change in chat
+    # Each row ends with its seal and its link (storage.history_chain), both hex SHA-256.
+    assert rows[0][-2:] == ["hash", "prev_hash"]
+    seals = [cell for row in rows[1:] for cell in row[-2:]]
+    assert all(len(cell) == 64 and set(cell) <= set("0123456789abcdef") for cell in seals)
+    rows = [row[:-2] for row in rows]
     note = "import of plan.csv row 2"
     head = [LOCAL_NOW, "1", "CIN-01", "Audit case files", "import", "", "import"]
     assert rows[1:6] == [

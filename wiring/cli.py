@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     rest = sub.add_parser("restore", help="replace the SQLite database with a backup")
     rest.add_argument("file", type=Path)
     rest.add_argument("--force", action="store_true", help="replace an existing database")
+    sub.add_parser(
+        "verify-history",
+        help="check the history's hash chain; name the first entry that does not match",
+    )
 
     imp = sub.add_parser("import", help="load a plan from a .csv or .xlsx file")
     imp.add_argument("file", type=Path)
@@ -93,7 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one subcommand; the exit status is 0 on success, 1 on a reported failure."""
     args = build_parser().parse_args(argv)
     # The console is a chat: only problems are logged there, unless -v asks for more.
-    quiet = args.command in ("console", "export", "import", "people") and not args.verbose
+    quiet = (
+        args.command in ("console", "export", "import", "people", "verify-history")
+        and not args.verbose
+    )
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -147,7 +154,10 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "backup":
             report = backup(url, args.file, force=args.force)
         else:
-            report = restore(args.file, url, force=args.force)
+            from storage.history_chain import restore_check
+
+            # A copy whose evidence does not verify must not replace the database.
+            report = restore(args.file, url, force=args.force, checks=[restore_check])
     except BackupError as exc:
         print(f"actionbot {args.command}: {exc}", file=sys.stderr)
         return 1
@@ -157,6 +167,22 @@ def _backup(args: argparse.Namespace, settings: Settings) -> int:
     if report.migrated_from is not None:
         print(f"Migrated from schema {report.migrated_from}.")
     return 0
+
+
+def _verify_history(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.history_chain import verify_url
+    from storage.migrate import schema_problem
+
+    problem = schema_problem(settings.database_url)
+    if problem is not None:
+        print(f"actionbot verify-history: {problem}", file=sys.stderr)
+        return 2
+    report = verify_url(settings.database_url)
+    if report.intact:
+        print(f"{report.describe()}.")
+        return 0
+    print(f"The history does not verify: {report.describe()}.", file=sys.stderr)
+    return 1
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
@@ -328,6 +354,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "migrate": _migrate,
     "backup": _backup,
     "restore": _backup,
+    "verify-history": _verify_history,
     "import": _import,
     "export": _export,
     "people": _people,

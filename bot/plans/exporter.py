@@ -56,6 +56,10 @@ HISTORY_COLUMNS = (
     "old_value",
     "new_value",
     "note",
+    # The entry's seal and its link to the entry before (storage.history_chain): a board pack
+    # keeps them, so a history rewritten later no longer matches the packs handed out.
+    "hash",
+    "prev_hash",
 )
 
 # CSV/formula injection (OWASP, https://owasp.org/www-community/attacks/CSV_Injection): Excel
@@ -172,6 +176,8 @@ def history_row(entry: HistoryEntry, *, tz: ZoneInfo) -> Row:
         old,
         new,
         note,
+        entry.hash,
+        entry.prev_hash,
     ]
 
 
