@@ -19,6 +19,7 @@ from bot.domain import Change, Status
 from bot.render.from_storage import history_view
 from bot.render.text import history_line
 from storage.db import make_engine, make_session_factory
+from storage.history_chain import verify_url
 from storage.migrate import alembic_config, upgrade
 from storage.models import Action, Base, HistoryEntry, Person
 from tests.conftest import reset_postgres
@@ -86,6 +87,8 @@ def test_old_history_change_names_are_migrated_and_read(tmp_path: Path) -> None:
             for entry in OLD_ENTRIES
         ]
         assert entries(sessions) == renamed
+        # Migration 0009 sealed what the older versions wrote: the chain verifies.
+        assert verify_url(url).intact
         with sessions() as s:
             stored = s.scalars(select(HistoryEntry).order_by(HistoryEntry.id)).all()
             assert [Change(entry.change).field for entry in stored] == [
