@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     overdue_daily_days: int = Field(default=7, ge=0, le=365)
     overdue_repeat_days: int = Field(default=7, ge=1, le=365)
     escalate_after_days: int = Field(default=7, ge=0, le=365)
+    #: Seconds between the worker's ticks (plan what is due, deliver the outbox); a tick
+    #: that runs longer delays the next one rather than overlapping it.
+    worker_tick_seconds: int = Field(default=60, ge=1, le=3600)
 
     @field_validator("database_url")
     @classmethod

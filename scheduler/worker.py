@@ -27,7 +27,6 @@ from scheduler.workdays import WorkingCalendar
 
 log = logging.getLogger("actionbot.worker")
 
-TICK_SECONDS = 60
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
 #: A digest whose minute passed while the process was busy still goes out within this.
 DIGEST_MISFIRE_GRACE = int(dt.timedelta(hours=6).total_seconds())
@@ -52,7 +51,7 @@ def run_job_once(core: Core, senders: Sequence[Sender], calendar: WorkingCalenda
 
 
 def build_scheduler(ticker: Ticker, settings: Settings) -> Any:
-    """An APScheduler with the minute tick and the weekly digest, not started."""
+    """An APScheduler with the tick (WORKER_TICK_SECONDS) and the weekly digest, not started."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -61,7 +60,7 @@ def build_scheduler(ticker: Ticker, settings: Settings) -> Any:
     scheduler = BackgroundScheduler(timezone=dt.UTC, job_defaults=dict(JOB_DEFAULTS))
     scheduler.add_job(
         _logged(ticker.tick),
-        IntervalTrigger(seconds=TICK_SECONDS, timezone=dt.UTC),
+        IntervalTrigger(seconds=settings.worker_tick_seconds, timezone=dt.UTC),
         id="tick",
         name="plan and deliver",
         next_run_time=dt.datetime.now(dt.UTC),

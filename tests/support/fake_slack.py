@@ -147,6 +147,8 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._rules: dict[str, list[_Rule]] = {}
+        # Seconds every well-formed call of a method waits before its answer (see `pace`).
+        self._paces: dict[str, float] = {}
         self._users: dict[str, dict[str, Any]] = {}
         # Users removed from the workspace: Slack no longer knows them at all.
         self._removed: set[str] = set()
@@ -302,6 +304,13 @@ class FakeSlack:
                 _Fault(times, status, error, retry_after, reset, delay)
             )
 
+    def pace(self, method: str, seconds: float) -> None:
+        """Answer every later call of ``method`` that no fault or rule answers after
+        ``seconds``: a Slack that is slow but well, so a delivery lasts long enough to be
+        interrupted. ``0`` answers at once again."""
+        with self._lock:
+            self._paces[method] = max(0.0, seconds)
+
     def fail_when(
         self,
         method: str,
@@ -454,7 +463,10 @@ class FakeSlack:
         rule = self._matching_rule(method, params)
         if rule is not None:
             return _json_answer({"ok": False, "error": rule.error}, status=rule.status)
-        return self._normal(method, params)
+        answer = self._normal(method, params)
+        with self._lock:
+            answer.delay = self._paces.get(method, 0.0)
+        return answer
 
     def _normal(self, method: str, params: dict[str, Any]) -> _Answer:
         """The answer Slack would give to a well-formed call."""
