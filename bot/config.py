@@ -114,13 +114,18 @@ class Settings(BaseSettings):
             return parse_weekdays(value)
         return value
 
+    @field_validator("holiday_country", mode="before")
+    @classmethod
+    def _no_holidays(cls, value: object) -> object:
+        # An empty variable is ignored like an unset one (env_ignore_empty), so "none" is how
+        # a deployment turns bank holidays off.
+        return "" if _says_none(value) else value
+
     @field_validator("holiday_subdivision", mode="before")
     @classmethod
-    def _blank_subdivision(cls, value: object) -> object:
-        # HOLIDAY_SUBDIVISION= (empty) means the whole country's holidays, no subdivision.
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+    def _whole_country(cls, value: object) -> object:
+        # "none": the whole country's holidays, no subdivision.
+        return None if _says_none(value) else value
 
     @cached_property
     def working_window(self) -> tuple[dt.time, dt.time]:
@@ -185,3 +190,7 @@ def parse_weekdays(text: str) -> tuple[int, ...]:
     if not days:
         raise ValueError("WORKING_DAYS needs at least one day")
     return tuple(sorted(days))
+
+
+def _says_none(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() in ("", "none")

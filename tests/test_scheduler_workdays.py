@@ -54,6 +54,19 @@ def test_bank_holidays_of_england_come_from_the_library(cal: WorkingCalendar) ->
     assert not scotland.is_working_day(d("2026-01-02")) and cal.is_working_day(d("2026-01-02"))
 
 
+def test_none_turns_bank_holidays_off_or_to_the_whole_country(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An empty variable counts as unset, so the word is how a deployment says it.
+    monkeypatch.setenv("HOLIDAY_COUNTRY", "none")
+    off = WorkingCalendar.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert off.is_working_day(d("2026-12-25")) and off.holiday_name(d("2026-12-25")) is None
+    monkeypatch.setenv("HOLIDAY_COUNTRY", "GB")
+    monkeypatch.setenv("HOLIDAY_SUBDIVISION", "none")
+    whole = WorkingCalendar.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+    assert not whole.is_working_day(d("2026-12-25"))
+
+
 def test_unknown_country_is_refused() -> None:
     settings = Settings(_env_file=None, holiday_country="ZZ")
     with pytest.raises(CalendarError, match="ZZ"):
