@@ -122,8 +122,8 @@ def test_the_import_and_export_examples_run_as_written(tmp_path: Path) -> None:
 
 def readme_commands() -> list[str]:
     """The `actionbot` subcommands the README names."""
-    named = set(re.findall(r"`actionbot (\w+)", README))
-    named |= set(re.findall(r"\.venv/bin/actionbot (\w+)", README))
+    named = set(re.findall(r"`actionbot ([a-z][\w-]*)", README))
+    named |= set(re.findall(r"\.venv/bin/actionbot ([a-z][\w-]*)", README))
     return sorted(named)
 
 
