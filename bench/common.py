@@ -354,8 +354,8 @@ def build_bench_core(url: str, *, now: dt.datetime | None = None, **extra: Any) 
     """A core on `url` with a fixed clock (or the real one when `now` is None)."""
     from bot.clock import FixedClock, SystemClock
     from bot.domain import Platform
+    from bot.people.directory import ConsoleDirectory
     from bot.services.context import Core
-    from bot.services.directory import ConsoleDirectory
     from storage.db import make_engine, make_session_factory
 
     settings = bench_settings(url, **extra)

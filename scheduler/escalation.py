@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.domain import OPEN_STATUSES, Change, Platform, Status
 from bot.outbox import deferred
+from bot.people.directory import Account
+from bot.people.resolve import chairs, upsert_account
 from bot.render import notices
 from bot.services.context import Core
 from bot.services.digest import iso_week
-from bot.services.directory import Account
-from bot.services.people import chairs, upsert_account
 from scheduler.bulk_queue import Planned
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, Person

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 from bot.domain import Platform
 from bot.outbox.delivery import DeliveryReport, Sender, deliver
+from bot.people.resolve import chairs
 from bot.services.context import Core
 from bot.services.digest import DIGEST, local_day, posted_words
-from bot.services.people import chairs
 from scheduler.bulk_queue import local_midnight, queue_planned
 from scheduler.escalation import ESCALATION, plan_escalations, register_chairs
 from scheduler.reminders import OVERDUE, REMINDER, plan_reminders

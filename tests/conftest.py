@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, text
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform
+from bot.people.directory import ConsoleDirectory
 from bot.services.context import Caller, Core
-from bot.services.directory import ConsoleDirectory
 from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade

@@ -24,9 +24,9 @@ from bot.outbox.delivery import (
     deliver,
 )
 from bot.outbox.queue import enqueue
+from bot.people.directory import ConsoleDirectory
 from bot.render.model import Message, Paragraph
 from bot.services.context import Core
-from bot.services.directory import ConsoleDirectory
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import OutboxMessage, OutboxStatus, Person
 from tests.scheduler_fakes import (

@@ -15,22 +15,22 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.domain import Platform, Status
-from bot.plans.exporter import export_register
-from bot.plans.owners import Owners, look_up_owners, resolve_owners
-from bot.plans.reader import PersonRow, RawRow
-from bot.plans.rows import OwnerRef, validate_rows
-from bot.render.text import render
-from bot.services.context import Caller, Core
-from bot.services.directory import Account, Directory
-from bot.services.dispatch import run_command
-from bot.services.people import resolve_caller
-from bot.services.people_directory import (
+from bot.people.directory import Account, Directory
+from bot.people.names import (
     email_in,
     find_people,
     fold,
     load_people,
     name_keys,
 )
+from bot.people.resolve import resolve_caller
+from bot.plans.exporter import export_register
+from bot.plans.owners import Owners, look_up_owners, resolve_owners
+from bot.plans.reader import PersonRow, RawRow
+from bot.plans.rows import OwnerRef, validate_rows
+from bot.render.text import render
+from bot.services.context import Caller, Core
+from bot.services.dispatch import run_command
 from handlers.teams.connector import Connector, NoToken
 from handlers.teams.directory import TeamsDirectory
 from handlers.teams.references import Reference, find_user_by_email, save_reference

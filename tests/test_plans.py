@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.domain import OPEN_STATUSES, Change, Platform, Rag, Role, Status, rules
 from bot.grammar.dates import PLAN_DATE_FORMS
 from bot.grammar.words import PLAN_RAG_CHOICES, PLAN_STATUS_CHOICES
+from bot.people.directory import Account, ConsoleDirectory, Directory
 from bot.plans.demo import PEOPLE, demo_plan, load_demo
 from bot.plans.exporter import HISTORY_COLUMNS, REGISTER_COLUMNS, export_register
 from bot.plans.importer import (
@@ -33,7 +34,6 @@ from bot.plans.reader import RawRow
 from bot.plans.rows import read_due, validate_rows
 from bot.services import history
 from bot.services.context import Core
-from bot.services.directory import Account, ConsoleDirectory, Directory
 from storage.db import make_engine, make_session_factory, transaction
 from storage.migrate import upgrade
 from storage.models import Action, HistoryEntry, Identity, Person

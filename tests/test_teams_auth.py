@@ -22,8 +22,8 @@ from pydantic import SecretStr
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform
+from bot.people.directory import ConsoleDirectory
 from bot.services.context import Core
-from bot.services.directory import ConsoleDirectory
 from handlers.teams.app import build_teams
 from handlers.teams.connector import Connector, NoToken
 from handlers.web import create_web_app

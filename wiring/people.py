@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.domain import Platform
+from bot.people.names import directory_listing, load_people
 from bot.plans.people_file import read_people
 from bot.services.context import Core
-from bot.services.people_directory import directory_listing, load_people
 from storage.db import transaction
 
 NOT_REACHABLE = "not reachable in chat"

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain import Platform
+from bot.people.directory import ConsoleDirectory, Directory
 from bot.services.context import Core
-from bot.services.directory import ConsoleDirectory, Directory
 from storage.db import make_engine, make_session_factory
 
 if TYPE_CHECKING:

@@ -40,12 +40,12 @@ from bot.outbox.deferred import (
     render_notice,
 )
 from bot.outbox.queue import enqueue
+from bot.people.leavers import OWNER_LEFT, mark_left, owns_open_actions
+from bot.people.resolve import chairs
 from bot.render import notices
 from bot.render.from_storage import action_view
 from bot.render.model import Message
 from bot.services.context import Core
-from bot.services.leavers import OWNER_LEFT, mark_left, owns_open_actions
-from bot.services.people import chairs
 from storage.db import transaction
 from storage.models import Action, OutboxMessage, OutboxStatus, Person
 

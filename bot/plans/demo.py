@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from bot.domain import Platform, Role
+from bot.people.directory import Account, ConsoleDirectory
+from bot.people.resolve import upsert_account
 from bot.plans.importer import load_rows
 from bot.plans.reader import COLUMNS, RawRow
 from bot.plans.rows import validate_rows
 from bot.services.context import Core
-from bot.services.directory import Account, ConsoleDirectory
-from bot.services.people import upsert_account
 from storage.db import transaction
 from storage.models import Action
 

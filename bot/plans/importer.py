@@ -22,6 +22,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from bot.people.directory import Directory
+from bot.people.names import load_people
 from bot.plans.apply import Assignment, ImportReport, PlannedRow, apply_rows
 from bot.plans.owners import Accounts, Owners, look_up_owners, resolve_owners
 from bot.plans.preview import PeopleFound, PersonLine, Preview, UnresolvedName
@@ -35,8 +37,6 @@ from bot.plans.reader import (
 )
 from bot.plans.rows import PlanRow, validate_rows
 from bot.services.context import Core
-from bot.services.directory import Directory
-from bot.services.people_directory import load_people
 from storage.models import Person
 
 __all__ = [

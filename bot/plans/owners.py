@@ -21,11 +21,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from bot.domain import Role
-from bot.plans.rows import OwnerRef, PlanRow
-from bot.services.context import Core
-from bot.services.directory import Account, Directory
-from bot.services.people import find_account, upsert_account
-from bot.services.people_directory import (
+from bot.people.directory import Account, Directory
+from bot.people.names import (
     Match,
     PeopleIndex,
     display_name,
@@ -33,6 +30,9 @@ from bot.services.people_directory import (
     fold,
     is_platform_id,
 )
+from bot.people.resolve import find_account, upsert_account
+from bot.plans.rows import OwnerRef, PlanRow
+from bot.services.context import Core
 from storage.models import Person
 
 Key = tuple[str, str]

@@ -32,8 +32,8 @@ from bot.grammar.words import (
     read_plan_rag,
     read_plan_status,
 )
+from bot.people.names import chat_id_in, email_in, fold, is_platform_id
 from bot.plans.reader import Cell, PlanImportError, RawRow, RowError
-from bot.services.people_directory import chat_id_in, email_in, fold, is_platform_id
 
 # Column widths of storage.models.Action: longer text would fail on PostgreSQL mid-transaction.
 _MAX_LENGTH = {"ref": 64, "workstream": 200, "priority": 50}
@@ -49,7 +49,7 @@ class OwnerRef:
     """Who a row names: an email (lower-case), a platform user id, or a name or job title.
 
     A single word ("amira") is both a user id and a name: the id is tried first. `name` is the
-    folded text the people directory matches (bot.services.people_directory.fold).
+    folded text the people directory matches (bot.people.names.fold).
     """
 
     text: str

@@ -5,12 +5,12 @@ Text is stored the same way whatever platform it was typed on:
 - a mention is `<@person:42|Amira Khan>`: our Person id, and the name they had when it was
   written (shown only when the person is not at hand). Nobody types it by accident, and typed
   text cannot forge it: every `<@…>` in incoming text is resolved by the core or turned into
-  plain words before it is stored (bot/services/mentions.py);
+  plain words before it is stored (bot/people/mentions.py);
 - a link is its URL, or `label (URL)`; a channel someone typed is `#name`; `@here` is just
   those words;
 - a channel the bot itself names (the board channel in its own words) is `<#channel:C0BOARD>`,
   drawn as a real channel link where the platform has one. Like a mention it cannot be typed:
-  bot/services/mentions.py turns one in incoming text into the words `#C0BOARD`.
+  bot/people/mentions.py turns one in incoming text into the words `#C0BOARD`.
 
 Renderers split the text into segments (words, mentions, links, channels) and draw each their
 platform's way. Rows written before this form held Slack's own markup (`<@U1|amira>`, `<https://…|label>`);

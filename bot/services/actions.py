@@ -22,12 +22,12 @@ from bot.grammar.commands import (
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import notify_people
+from bot.people.names import learn_alias
+from bot.people.resolve import chairs, require_present
 from bot.render import owner_notices, replies
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView, Message
 from bot.services import history
-from bot.services.people import chairs, require_present
-from bot.services.people_directory import learn_alias
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
 from storage.models import Action, Person, Supporter

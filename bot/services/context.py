@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import Platform
-from bot.services.directory import Directory
+from bot.people.directory import Directory
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from bot.errors import CommandError
 from bot.grammar import commands as c
 from bot.grammar.parser import NUL_REFUSED, parse
 from bot.outbox.retract import queue_edits
+from bot.people.mentions import neutral_command
+from bot.people.resolve import resolve_caller
 from bot.render import replies
 from bot.services import actions, status, undo, views
 from bot.services.context import Caller, Core
-from bot.services.mentions import neutral_command
-from bot.services.people import resolve_caller
 from bot.services.request import Outcome, Request
 from storage.db import transaction
 

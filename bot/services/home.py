@@ -5,12 +5,12 @@ from __future__ import annotations
 from bot.domain import Status
 from bot.grammar.commands import StatusDue, StatusPerson
 from bot.grammar.paging import typed
+from bot.people.resolve import resolve_caller
 from bot.render.from_storage import action_view
 from bot.render.model import ActionList, Block, Heading, Message, Pager, Usage
 from bot.render.replies import LIST_LIMIT, action_list
 from bot.services import status
 from bot.services.context import Caller, Core
-from bot.services.people import resolve_caller
 from bot.services.request import Request
 from storage import queries
 from storage.db import transaction

@@ -7,11 +7,11 @@ import logging
 from sqlalchemy.exc import DBAPIError
 
 from bot.errors import CommandError
+from bot.people.resolve import resolve_caller
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView
 from bot.services.context import Caller, Core
 from bot.services.dispatch import TRY_AGAIN, database_unavailable
-from bot.services.people import resolve_caller
 from bot.services.permissions import require_owner_or_chair
 from bot.services.request import Request, existing_action
 from storage.db import transaction

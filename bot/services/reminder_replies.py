@@ -23,6 +23,7 @@ from bot.domain import Platform, Rag
 from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone, SetRag, UndoReply
 from bot.outbox.bundles import BUNDLE
 from bot.outbox.deferred import NOTICE_KINDS
+from bot.people.resolve import find_account
 from bot.render import replies
 from bot.render.model import (
     ActionDetail,
@@ -35,7 +36,6 @@ from bot.render.model import (
 )
 from bot.services.context import Caller, Core
 from bot.services.dispatch import execute
-from bot.services.people import find_account
 from bot.services.request import Outcome
 from bot.services.undo import UNDO_WINDOW
 from storage.db import transaction

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
+from bot.people.resolve import is_chair, resolve_user
 from bot.render.model import Message
 from bot.services.context import Caller, Core
-from bot.services.people import is_chair, resolve_user
 from storage.models import Action, Person
 from storage.queries import get_action
 

@@ -14,7 +14,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.clock import Clock, SystemClock
 from bot.domain import Platform
-from bot.services.directory import Account
+from bot.people.directory import Account
 
 log = logging.getLogger(__name__)
 

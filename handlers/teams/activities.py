@@ -29,14 +29,14 @@ from bot.grammar.usage import action_usage
 from bot.outbox.delivery import Sender, deliver_queued
 from bot.outbox.retract import drawn
 from bot.outbox.sent import find_sent, with_action
+from bot.people.directory import Account
+from bot.people.resolve import find_by_email, resolve_caller, upsert_account
 from bot.render import replies
 from bot.render.inline import channel_ids, link_text
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller, Core
-from bot.services.directory import Account
 from bot.services.dispatch import execute, run_command
 from bot.services.lookup import current_action
-from bot.services.people import find_by_email, resolve_caller, upsert_account
 from bot.services.reminder_replies import RepliedTo, answer_reply
 from bot.services.request import Outcome
 from handlers.teams.cards import (

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.domain import Platform
-from bot.services.directory import Account
+from bot.people.directory import Account
 from handlers.teams.connector import Connector, ConnectorError
 from handlers.teams.references import (
     Reference,

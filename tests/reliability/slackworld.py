@@ -8,8 +8,8 @@ from collections import Counter
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform, Status
+from bot.people.directory import ConsoleDirectory
 from bot.services.context import Core
-from bot.services.directory import ConsoleDirectory
 from handlers.slack.client import build_web_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.sender import SlackSender

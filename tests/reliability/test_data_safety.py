@@ -17,9 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.clock import FixedClock
 from bot.domain import Platform
+from bot.people.directory import ConsoleDirectory
 from bot.plans.exporter import HISTORY_COLUMNS, csv_cell, history_row
 from bot.services.context import Caller, Core
-from bot.services.directory import ConsoleDirectory
 from storage.db import make_engine, make_session_factory, transaction
 from storage.migrate import alembic_config, upgrade
 from storage.models import HistoryEntry

@@ -16,8 +16,8 @@ import pytest
 from bot.config import Settings
 from bot.domain import Platform
 from bot.errors import CommandError
+from bot.people.directory import ConsoleDirectory
 from bot.services.context import Caller, Core
-from bot.services.directory import ConsoleDirectory
 from bot.services.dispatch import TRY_AGAIN
 from bot.services.lookup import current_action
 from bot.services.request import Request

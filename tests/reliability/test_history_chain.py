@@ -20,9 +20,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bot.people.directory import ConsoleDirectory
 from bot.plans.importer import import_file
 from bot.services.context import Caller, Core
-from bot.services.directory import ConsoleDirectory
 from storage.backup import BackupError, backup, restore
 from storage.db import make_engine, make_session_factory, transaction
 from storage.history_chain import GENESIS, ChainReport, restore_check, verify, verify_url

@@ -27,6 +27,7 @@ from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 from sqlalchemy import func, select
 
+from bot.people.directory import ConsoleDirectory
 from bot.plans.importer import PlanImportError, import_file
 from bot.plans.layout import _PEOPLE_SYNONYMS, _PLAN_SYNONYMS
 from bot.plans.preview import Preview, render_preview
@@ -37,7 +38,6 @@ from bot.plans.reader import (
     read_plan,
 )
 from bot.services.context import Core
-from bot.services.directory import ConsoleDirectory
 from storage.db import transaction
 from storage.models import Action, Base
 from tests.reliability.conftest import SOAK, Tally
@@ -489,8 +489,8 @@ def test_a_sheet_past_the_row_cap_is_refused(tmp_path: Path) -> None:
 def test_a_person_twice_in_a_people_sheet(core: Core) -> None:
     """A plan's people sheet that names one person twice, the second row giving back the job
     title the first row took away: the unique index on person_names refuses the flush."""
+    from bot.people.names import load_people
     from bot.plans.reader import PersonRow
-    from bot.services.people_directory import load_people
 
     now = core.now()
     with transaction(core.sessions) as session:

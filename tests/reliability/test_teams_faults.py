@@ -19,9 +19,9 @@ from bot.config import Settings
 from bot.domain import Platform, Status
 from bot.outbox.delivery import UNREACHABLE, SendError, deliver
 from bot.outbox.queue import enqueue
+from bot.people.directory import ConsoleDirectory
 from bot.render.model import Message, Paragraph
 from bot.services.context import Core
-from bot.services.directory import ConsoleDirectory
 from handlers.teams.connector import Connector, NoToken
 from handlers.teams.references import (
     Reference,

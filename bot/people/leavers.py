@@ -3,7 +3,7 @@
 An owner leaves when a message to them is refused for good because their account is gone
 (bot/outbox/delivery.py, which tells the chairs under a key per person). From then on their
 actions show as unowned ("owner left: …"), they cannot be given new ones
-(bot/services/people.py: require_present), and nothing more is queued for them; typing a
+(bot/people/resolve.py: require_present), and nothing more is queued for them; typing a
 command brings them back.
 """
 

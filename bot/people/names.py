@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from bot.domain import Role
+from bot.people.resolve import find_by_email
 from bot.plans.reader import PersonRow
-from bot.services.people import find_by_email
 from storage.models import Identity, Person, PersonName
 
 NAME, TITLE, ALIAS = "name", "title", "alias"

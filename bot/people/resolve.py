@@ -12,8 +12,8 @@ from bot.config import Settings
 from bot.domain import Platform, Role
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
+from bot.people.directory import Account, Directory
 from bot.services.context import Caller
-from bot.services.directory import Account, Directory
 from storage.models import Identity, Person, PersonName
 
 
@@ -140,7 +140,7 @@ def require_present(person: Person, *, platform: Platform, directory: Directory 
 
 def remember_names(person: Person, names: Sequence[str]) -> None:
     """Keep the names people type for `person` (a Slack handle, a display name) as aliases."""
-    from bot.services.people_directory import fold, learn_alias
+    from bot.people.names import fold, learn_alias
 
     for name in names:
         if fold(name) and fold(name) != fold(person.display_name):
@@ -150,7 +150,7 @@ def remember_names(person: Person, names: Sequence[str]) -> None:
 def _find_by_name(session: Session, *, name: str, platform: Platform) -> Person | None:
     """The one person `@name` means: their account name, real name, Slack handle or display
     name (remembered as aliases), or else their first name; CommandError when several."""
-    from bot.services.people_directory import fold
+    from bot.people.names import fold
 
     low = name.lower()
     person = find_account(session, platform=platform, external_id=low)
