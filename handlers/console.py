@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from bot.domain import Platform
-from bot.outbox.delivery import Delivered, deliver_queued
+from bot.outbox.delivery import deliver_queued
+from bot.outbox.sender import Delivered
 from bot.render.model import Message
 from bot.render.text import render
 from bot.services.context import Caller, Core

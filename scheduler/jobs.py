@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from bot.domain import Platform
-from bot.outbox.delivery import DeliveryReport, Sender, deliver
+from bot.outbox.delivery import DeliveryReport, deliver
+from bot.outbox.sender import Sender
 from bot.people.resolve import chairs
 from bot.services.context import Core
 from bot.services.digest import DIGEST, local_day, posted_words

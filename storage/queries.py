@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain import OPEN_STATUSES, Rag, Status
-from storage.models import Action, HistoryEntry
+from storage.models import Action, HistoryEntry, Person
 
 
 def get_action(session: Session, *, action_id: int) -> Action | None:
@@ -191,3 +191,8 @@ def all_history(session: Session) -> Sequence[HistoryEntry]:
 def all_actions(session: Session) -> Sequence[Action]:
     """The whole register by number."""
     return session.scalars(select(Action).order_by(Action.id)).all()
+
+
+def find_by_email(session: Session, *, email: str) -> Person | None:
+    """The person with this email (emails are stored lower-case)."""
+    return session.scalars(select(Person).where(Person.email == email.strip().lower())).first()

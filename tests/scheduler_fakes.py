@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from bot.domain import Platform, Rag, Status
-from bot.outbox.delivery import Delivered, SendError
+from bot.outbox.sender import Delivered, SendError
 from bot.render.model import Message
 from bot.services.context import Core
 from storage.db import transaction

@@ -15,15 +15,9 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform
 from bot.outbox import delivery as outbox_module
-from bot.outbox.delivery import (
-    BACKOFF_CAP,
-    CLAIM_LEASE,
-    MAX_ATTEMPTS,
-    Delivered,
-    backoff,
-    deliver,
-)
+from bot.outbox.delivery import BACKOFF_CAP, CLAIM_LEASE, MAX_ATTEMPTS, backoff, deliver
 from bot.outbox.queue import enqueue
+from bot.outbox.sender import Delivered
 from bot.people.directory import ConsoleDirectory
 from bot.render.model import Message, Paragraph
 from bot.services.context import Core

@@ -8,9 +8,10 @@ import pytest
 
 from bot.config import Settings
 from bot.domain import Platform, Status
-from bot.outbox.delivery import SendError, backoff, deliver
+from bot.outbox.delivery import backoff, deliver
 from bot.outbox.pacing import Pacer
 from bot.outbox.queue import enqueue
+from bot.outbox.sender import SendError
 from bot.render import replies
 from bot.render.model import ActionView, Message, Paragraph, PersonView
 from bot.services.context import Core

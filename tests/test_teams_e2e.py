@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform, Status
-from bot.outbox.delivery import Sender
+from bot.outbox.sender import Sender
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from handlers.teams.app import build_teams

@@ -24,7 +24,7 @@ from storage.db import make_engine, make_session_factory
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from bot.outbox.delivery import Sender
+    from bot.outbox.sender import Sender
     from handlers.slack.directory import SlackDirectory
     from handlers.slack.sender import SlackSender
     from handlers.teams.connector import Connector

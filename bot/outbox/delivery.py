@@ -17,20 +17,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.domain import Platform
 from bot.outbox import bundles
 from bot.outbox.deferred import (
     NOTICE_KINDS,
@@ -40,6 +37,7 @@ from bot.outbox.deferred import (
     render_notice,
 )
 from bot.outbox.queue import enqueue
+from bot.outbox.sender import Delivered, Sender, SendError
 from bot.people.leavers import OWNER_LEFT, mark_left, owns_open_actions
 from bot.people.resolve import chairs
 from bot.render import notices
@@ -62,60 +60,8 @@ BACKOFF_CAP = dt.timedelta(hours=1)
 #: Kind of the notice that tells chairs a message could not be delivered; never itself escalated.
 UNREACHABLE = "unreachable"
 
-#: Refusals that mean the person's account is gone, as the platforms word them (Slack's error
-#: codes), and what the chairs are told. The person is then marked as left, once.
-ACCOUNT_GONE = {
-    "account_inactive": "their account is deactivated",
-    "user_disabled": "their account is disabled",
-    "user_not_found": "their account is no longer known",
-}
-_GONE_CODE = re.compile(r"\b(" + "|".join(ACCOUNT_GONE) + r")\b")
-
-
-class SendError(Exception):
-    """A send that failed; `permanent` ones are not retried, others wait `retry_after` seconds."""
-
-    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-        self.retry_after = retry_after
-
-    @property
-    def account_gone(self) -> str | None:
-        """Why the recipient's account is gone, when that is why the platform refused."""
-        found = _GONE_CODE.search(self.reason) if self.permanent else None
-        return ACCOUNT_GONE[found.group(1)] if found else None
-
-
 class _HasLeft(SendError):
     """Not sent: the recipient is known to have left, and the chairs were told then."""
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """Where a message landed: the platform's channel and message reference (Slack's ts)."""
-
-    channel: str
-    ref: str | None = None
-
-
-class Sender(Protocol):
-    """One platform's way of delivering a message."""
-
-    platform: Platform
-
-    def send_to_account(self, external_id: str, message: Message) -> Delivered:
-        """Send a direct message to a user of this platform."""
-        ...
-
-    def send_to_channel(self, channel: str, message: Message) -> Delivered:
-        """Post to a channel or conversation of this platform."""
-        ...
-
-    def owns_channel(self, channel: str) -> bool:
-        """Whether `channel` is an address of this platform."""
-        ...
 
 
 @dataclass

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import update
 
 from bot.domain import Platform
-from bot.outbox.delivery import Delivered, Sender, SendError
 from bot.outbox.queue import enqueue
+from bot.outbox.sender import Delivered, Sender, SendError
 from bot.render.from_storage import action_view
 from bot.render.model import ActionDetail, ActionList, ActionView, Block, Message
 from bot.services.context import Core

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from bot.domain import Role
-from bot.people.resolve import find_by_email
 from bot.plans.reader import PersonRow
 from storage.models import Identity, Person, PersonName
+from storage.queries import find_by_email
 
 NAME, TITLE, ALIAS = "name", "title", "alias"
 #: PersonName.text and .key are 200 characters wide.

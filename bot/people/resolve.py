@@ -15,6 +15,7 @@ from bot.grammar.commands import UserRef
 from bot.people.directory import Account, Directory
 from bot.services.context import Caller
 from storage.models import Identity, Person, PersonName
+from storage.queries import find_by_email
 
 
 def find_account(session: Session, *, platform: Platform, external_id: str) -> Person | None:
@@ -27,11 +28,6 @@ def find_account(session: Session, *, platform: Platform, external_id: str) -> P
         .options(joinedload(Person.identities))
     )
     return session.scalars(query).unique().first()
-
-
-def find_by_email(session: Session, *, email: str) -> Person | None:
-    """The person with this email (emails are stored lower-case)."""
-    return session.scalars(select(Person).where(Person.email == email.strip().lower())).first()
 
 
 def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> Person:

@@ -12,7 +12,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.outbox.delivery import Sender
+from bot.outbox.sender import Sender
 from bot.render import replies
 from bot.services.context import Core
 from handlers.slack.deps import SlackDeps, kind_of

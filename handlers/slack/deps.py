@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain import Platform
-from bot.outbox.delivery import Sender
+from bot.outbox.sender import Sender
 from bot.render.model import Message
 from bot.services.context import Caller, Core
 from handlers.slack.blocks import SlackMessage, render

@@ -15,8 +15,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.domain import Platform
-from bot.outbox.delivery import Delivered, SendError
 from bot.outbox.pacing import Backlogged, Pacer
+from bot.outbox.sender import Delivered, SendError
 from bot.render.model import Message
 from bot.services.context import Core
 from handlers.slack.blocks import SlackMessage, render

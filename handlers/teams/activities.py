@@ -26,11 +26,12 @@ from bot.grammar import commands as c
 from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone, Paged, UndoReply
 from bot.grammar.parser import parse
 from bot.grammar.usage import action_usage
-from bot.outbox.delivery import Sender, deliver_queued
+from bot.outbox.delivery import deliver_queued
 from bot.outbox.retract import drawn
+from bot.outbox.sender import Sender
 from bot.outbox.sent import find_sent, with_action
 from bot.people.directory import Account
-from bot.people.resolve import find_by_email, resolve_caller, upsert_account
+from bot.people.resolve import resolve_caller, upsert_account
 from bot.render import replies
 from bot.render.inline import channel_ids, link_text
 from bot.render.model import ActionDetail, ActionView, Message
@@ -61,6 +62,7 @@ from handlers.teams.references import (
     user_key,
 )
 from storage.db import transaction
+from storage.queries import find_by_email
 
 log = logging.getLogger(__name__)
 

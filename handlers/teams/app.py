@@ -32,7 +32,7 @@ from handlers.teams.connector import Connector
 if TYPE_CHECKING:
     from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
 
-    from bot.outbox.delivery import Sender
+    from bot.outbox.sender import Sender
 
 log = logging.getLogger(__name__)
 

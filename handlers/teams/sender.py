@@ -24,8 +24,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from bot.domain import Platform
-from bot.outbox.delivery import Delivered, SendError
 from bot.outbox.pacing import Backlogged, Pacer
+from bot.outbox.sender import Delivered, SendError
 from bot.render.model import Message
 from bot.services.context import Core
 from handlers.teams.cards import to_activity

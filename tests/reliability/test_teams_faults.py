@@ -17,8 +17,9 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform, Status
-from bot.outbox.delivery import UNREACHABLE, SendError, deliver
+from bot.outbox.delivery import UNREACHABLE, deliver
 from bot.outbox.queue import enqueue
+from bot.outbox.sender import SendError
 from bot.people.directory import ConsoleDirectory
 from bot.render.model import Message, Paragraph
 from bot.services.context import Core
