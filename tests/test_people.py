@@ -26,8 +26,8 @@ from bot.people.names import (
 from bot.people.resolve import resolve_caller
 from bot.plans.exporter import export_register
 from bot.plans.owners import Owners, look_up_owners, resolve_owners
-from bot.plans.reader import PersonRow, RawRow
 from bot.plans.rows import OwnerRef, validate_rows
+from bot.plans.table import PersonRow, RawRow
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command

@@ -14,16 +14,8 @@ from openpyxl.styles import Color, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.plans.layout import colour_word, month_only_format, quote_sheet
-from bot.plans.reader import (
-    PersonRow,
-    PlanFileError,
-    RawRow,
-    SheetLayout,
-    Skipped,
-    read_people,
-    read_plan,
-    rows_from_table,
-)
+from bot.plans.reader import read_people, read_plan, rows_from_table
+from bot.plans.table import PersonRow, PlanFileError, RawRow, SheetLayout, Skipped
 
 
 def solid(rgb: str | None = None, theme: int | None = None, tint: float = 0.0) -> PatternFill:

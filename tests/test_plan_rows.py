@@ -10,8 +10,8 @@ import pytest
 from bot.domain import Rag, Status
 from bot.grammar.dates import PLAN_DATE_FORMS
 from bot.grammar.words import PLAN_RAG_CHOICES, PLAN_STATUS_CHOICES
-from bot.plans.reader import PlanImportError, RawRow
 from bot.plans.rows import PlanRow, Reading, validate_rows
+from bot.plans.table import PlanImportError, RawRow
 
 D = dt.date
 

@@ -30,8 +30,8 @@ from bot.plans.importer import (
     RowError,
     import_plan,
 )
-from bot.plans.reader import RawRow
 from bot.plans.rows import read_due, validate_rows
+from bot.plans.table import RawRow
 from bot.services import history
 from bot.services.context import Core
 from storage.db import make_engine, make_session_factory, transaction

@@ -291,7 +291,7 @@ def _people(args: argparse.Namespace, settings: Settings) -> int:
 
         print_people(core, out=sys.stdout)
         return 0
-    from bot.plans.reader import PlanFileError
+    from bot.plans.table import PlanFileError
     from wiring.people import import_people
 
     try:

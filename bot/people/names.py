@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from bot.domain import Role
-from bot.plans.reader import PersonRow
+from bot.plans.table import PersonRow
 from storage.models import Identity, Person, PersonName
 from storage.queries import find_by_email
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.domain import IMPORT_SOURCE, Change, Status, rules
-from bot.plans.reader import RawRow
 from bot.plans.rows import PlanRow, fitted
+from bot.plans.table import RawRow
 from bot.services import history
 from storage.models import Action, Person, Supporter
 

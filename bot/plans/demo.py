@@ -18,8 +18,8 @@ from bot.domain import Platform, Role
 from bot.people.directory import Account, ConsoleDirectory
 from bot.people.resolve import upsert_account
 from bot.plans.importer import load_rows
-from bot.plans.reader import COLUMNS, RawRow
 from bot.plans.rows import validate_rows
+from bot.plans.table import COLUMNS, RawRow
 from bot.services.context import Core
 from storage.db import transaction
 from storage.models import Action

@@ -27,15 +27,9 @@ from bot.people.names import load_people
 from bot.plans.apply import Assignment, ImportReport, PlannedRow, apply_rows
 from bot.plans.owners import Accounts, Owners, look_up_owners, resolve_owners
 from bot.plans.preview import PeopleFound, PersonLine, Preview, UnresolvedName
-from bot.plans.reader import (
-    PlanFile,
-    PlanFileError,
-    PlanImportError,
-    RawRow,
-    RowError,
-    read_plan,
-)
+from bot.plans.reader import read_plan
 from bot.plans.rows import PlanRow, validate_rows
+from bot.plans.table import PlanFile, PlanFileError, PlanImportError, RawRow, RowError
 from bot.services.context import Core
 from storage.models import Person
 

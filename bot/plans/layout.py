@@ -14,15 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.plans.reader import (
-    Cell,
-    PersonRow,
-    PlanFile,
-    PlanFileError,
-    RawRow,
-    SheetLayout,
-    Skipped,
-)
+from bot.plans.table import Cell, PersonRow, PlanFile, PlanFileError, RawRow, SheetLayout, Skipped
 
 #: Rows searched for a header, from the top of each sheet.
 HEADER_SEARCH_ROWS = 30

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.plans.reader import PersonRow, PlanFileError
+from bot.plans.table import PersonRow, PlanFileError
 
 #: Header text (folded: lower case, letters and digits only) → the PersonRow field it fills.
 HEADERS = {

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.plans.apply import ImportReport, PlannedRow, day_text
-from bot.plans.reader import PlanFile, SheetLayout
+from bot.plans.table import PlanFile, SheetLayout
 
 #: Actions listed in the preview's table; the rest are counted.
 FIRST_ACTIONS = 10

@@ -14,144 +14,29 @@ import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.plans.layout import Grid
-
-#: Columns every plan needs.
-REQUIRED = ("title",)
-#: The columns the importer understands (canonical names; bot.plans.layout maps the many ways
-#: plans head them onto these). Any other column is listed in the preview and kept in notes.
-#: A plan without an owner column loads its actions unassigned, one without a due column
-#: loads them without a deadline.
-OPTIONAL = (
-    "owner",
-    "due",
-    "supporting",
-    "ref",
-    "workstream",
-    "priority",
-    "status",
-    "rag",
-    "notes",
-    "success_measure",
+from bot.plans.layout import (
+    EMPTY,
+    Grid,
+    GridCell,
+    Merge,
+    cell_address,
+    colour_word,
+    column_letter,
+    grid_from_values,
+    month_only_format,
+    read_grids,
+    read_people_grids,
 )
-COLUMNS = REQUIRED + OPTIONAL
-
-#: Raw cell values: text from a CSV; text, numbers, dates and datetimes from a workbook.
-Cell = object
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem, at a spreadsheet row number (the header is row 1 when it is the top row)."""
-
-    row: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"row {self.row}: {self.message}"
-
-
-class PlanImportError(Exception):
-    """Nothing of the file was loaded; `errors` lists every problem found, one per line."""
-
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(str(error) for error in self.errors))
-
-
-class PlanFileError(PlanImportError):
-    """The file as a whole cannot be read: wrong type, no header, a required column missing."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__([])
-        self.message = message
-        # Exception.__str__ shows args[0]; replace the empty row list with the reason.
-        self.args = (message,)
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass(frozen=True)
-class RawRow:
-    """One action row of a plan: where it is, its known cells, and what the layout told us.
-
-    `cells` has every known column the sheet has (absent columns are not keys), None for an
-    empty cell. `where` gives each cell's address for messages (`'Improvement Plan'!F14`, or
-    `row 14` in a CSV file). `fills` holds the colour word ("red", "amber", "green", "blue") of
-    a cell whose fill colour carries meaning (a RAG given only by colour). `month_only` names
-    the columns whose date cell was shown with a month-only format (`mmm-yy`). `inherited` holds
-    values the row takes from the layout around it (a banner row's or the sheet's workstream).
-    `extra` holds the cells of columns the importer does not know, by their header text.
-    """
-
-    number: int
-    cells: dict[str, Cell]
-    sheet: str | None = None
-    where: dict[str, str] = field(default_factory=dict)
-    fills: dict[str, str] = field(default_factory=dict)
-    month_only: frozenset[str] = frozenset()
-    inherited: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def address(self, column: str) -> str:
-        """Where a cell of this row is, for an error message."""
-        return self.where.get(column) or (
-            f"'{self.sheet}' row {self.number}" if self.sheet else f"row {self.number}"
-        )
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A row that is not an action (a banner, a key, a spacer, a footer) and why."""
-
-    sheet: str | None
-    row: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class SheetLayout:
-    """What was found in one sheet (or the CSV file): for the preview and for messages."""
-
-    name: str | None
-    #: "plan", "people", "cover", "key" or "other" (a sheet with nothing the importer reads).
-    kind: str
-    #: The header's row numbers (two for a header split over two rows); empty when none.
-    header_rows: tuple[int, ...] = ()
-    #: Header text as written → the canonical column it was read as.
-    mapping: dict[str, str] = field(default_factory=dict)
-    #: Header text of columns kept only in notes (or ignored), in sheet order.
-    unknown: tuple[str, ...] = ()
-    skipped: tuple[Skipped, ...] = ()
-
-
-@dataclass(frozen=True)
-class PersonRow:
-    """One row of a people sheet ("Key individuals") or of a people file."""
-
-    number: int
-    name: str | None
-    role: str | None = None
-    organisation: str | None = None
-    email: str | None = None
-    aliases: tuple[str, ...] = ()
-    sheet: str | None = None
-
-
-@dataclass(frozen=True)
-class PlanFile:
-    """A plan file as read: its action rows, what each sheet held, and its people."""
-
-    rows: list[RawRow]
-    sheets: list[SheetLayout] = field(default_factory=list)
-    people: list[PersonRow] = field(default_factory=list)
-
+from bot.plans.table import (
+    Cell,
+    PersonRow,
+    PlanFile,
+    PlanFileError,
+    RawRow,
+)
 
 #: Larger files are refused before they are opened: no plan is this big, and a workbook is
 #: unzipped whole into memory.
@@ -177,21 +62,18 @@ def read_plan(path: Path, *, sheets: Sequence[str] = ()) -> PlanFile:
     PlanFileError when the file has the wrong type or size, cannot be decoded or parsed, or no
     sheet holds a plan table; OSError when it cannot be opened.
     """
-    from bot.plans.layout import read_grids
 
     return read_grids(_grids(path), sheets=sheets)
 
 
 def read_people(path: Path) -> list[PersonRow]:
     """The people of a people file (.csv or .xlsx: Name, Role, Organisation, Email, Aliases)."""
-    from bot.plans.layout import read_people_grids
 
     return read_people_grids(_grids(path))
 
 
 def rows_from_table(table: Iterable[Sequence[Cell]], *, name: str | None = None) -> list[RawRow]:
     """The action rows of a table of plain values whose first row is row 1 (as in a CSV file)."""
-    from bot.plans.layout import grid_from_values, read_grids
 
     return read_grids([grid_from_values(name, table)]).rows
 
@@ -231,7 +113,6 @@ def _check_size(name: str | None, rows: int, columns: int) -> None:
 
 
 def _read_csv(path: Path) -> Grid:
-    from bot.plans.layout import column_letter, grid_from_values
 
     text = _decode(path.read_bytes())
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
@@ -338,7 +219,6 @@ def _theme(book: Any) -> tuple[str, ...]:
 
 def _fill_word(fill: Any, theme: tuple[str, ...], palette: Sequence[str]) -> str | None:
     """The RAG colour word of a cell's fill, or None."""
-    from bot.plans.layout import colour_word
 
     if getattr(fill, "fill_type", None) in (None, "none"):
         return None
@@ -427,7 +307,6 @@ def _check_unzipped(path: Path) -> None:
 
 
 def _sheet_grid(sheet: Any, theme: tuple[str, ...], palette: Sequence[str]) -> Grid:
-    from bot.plans.layout import EMPTY, Grid, GridCell, Merge, cell_address, month_only_format
 
     # The stored cells only: iter_rows would create every missing cell of the sheet's
     # rectangle, which a stray formatted cell at row 1,000,000 makes enormous.

@@ -33,7 +33,7 @@ from bot.grammar.words import (
     read_plan_status,
 )
 from bot.people.names import chat_id_in, email_in, fold, is_platform_id
-from bot.plans.reader import Cell, PlanImportError, RawRow, RowError
+from bot.plans.table import Cell, PlanImportError, RawRow, RowError
 
 # Column widths of storage.models.Action: longer text would fail on PostgreSQL mid-transaction.
 _MAX_LENGTH = {"ref": 64, "workstream": 200, "priority": 50}

@@ -31,12 +31,8 @@ from bot.people.directory import ConsoleDirectory
 from bot.plans.importer import PlanImportError, import_file
 from bot.plans.layout import _PEOPLE_SYNONYMS, _PLAN_SYNONYMS
 from bot.plans.preview import Preview, render_preview
-from bot.plans.reader import (
-    MAX_CELL_CHARS,
-    MAX_UNZIPPED_BYTES,
-    PlanFileError,
-    read_plan,
-)
+from bot.plans.reader import MAX_CELL_CHARS, MAX_UNZIPPED_BYTES, read_plan
+from bot.plans.table import PlanFileError
 from bot.services.context import Core
 from storage.db import transaction
 from storage.models import Action, Base
@@ -490,7 +486,7 @@ def test_a_person_twice_in_a_people_sheet(core: Core) -> None:
     """A plan's people sheet that names one person twice, the second row giving back the job
     title the first row took away: the unique index on person_names refuses the flush."""
     from bot.people.names import load_people
-    from bot.plans.reader import PersonRow
+    from bot.plans.table import PersonRow
 
     now = core.now()
     with transaction(core.sessions) as session:
