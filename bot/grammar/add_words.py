@@ -30,6 +30,7 @@ _MAX_DATE_WORDS = 4
 # Chat markup may hold spaces (Teams: `<@29:1abc|Amira Khan>`, a link's label): one token all
 # the same; any other `<…>` is the user's own text (`<script>`), kept as typed.
 _TOKEN = re.compile(r"<(?:[@#!]|https?:|mailto:)[^<>]*>[,;.]*|\S+")
+# Slack sends `<@U123>` or `<@U123|name>`; Teams mentions are translated to the same form.
 _PLATFORM_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>")
 _NAME_MENTION = re.compile(r"@([\w.\-']+)")
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
@@ -100,9 +101,9 @@ class AddReading:
     due: dt.date | None = None
 
 
-def user_token(token: str) -> UserRef | None:
-    """The person `token` names (a mention, `@name` or an email), trailing commas allowed."""
-    token = token.strip().rstrip(",;")
+def parse_user(token: str) -> UserRef | None:
+    """A user reference if `token` is exactly one (mention, @name or email), else None."""
+    token = token.strip()
     if match := _PLATFORM_MENTION.fullmatch(token):
         return UserRef(platform_id=match.group(1), name=(match.group(2) or None))
     if _EMAIL.fullmatch(token):
@@ -110,6 +111,11 @@ def user_token(token: str) -> UserRef | None:
     if match := _NAME_MENTION.fullmatch(token):
         return UserRef(name=match.group(1))
     return None
+
+
+def user_token(token: str) -> UserRef | None:
+    """The person `token` names, as in a list of owners: trailing commas allowed."""
+    return parse_user(token.strip().rstrip(",;"))
 
 
 def read_add(text: str, *, today: dt.date) -> AddReading:

@@ -10,7 +10,7 @@ import re
 
 from bot.domain import Rag
 from bot.errors import CommandError
-from bot.grammar.add_words import UnclearAdd, read_add, user_token
+from bot.grammar.add_words import UnclearAdd, parse_user, read_add, user_token
 from bot.grammar.commands import (
     AddAction,
     AddUpdate,
@@ -48,10 +48,6 @@ from bot.grammar.words import read_rag
 #: Highest id accepted; beyond it the number cannot be an action (and would overflow INTEGER).
 MAX_ID = 2**31 - 1
 
-# Slack sends `<@U123>` or `<@U123|name>`; Teams mentions are translated to the same form.
-_PLATFORM_MENTION = re.compile(r"<@([A-Za-z0-9._:\-]+)(?:\|([^>]*))?>")
-_NAME_MENTION = re.compile(r"@([\w.\-']+)")
-_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _ID = ID_TOKEN
 _MAX_DATE_WORDS = 4
 
@@ -83,18 +79,6 @@ def _parse_named(name: str, text: str, today: dt.date) -> Command:
     if name == "status":
         return parse_status(text, today=today)
     raise CommandError(f"I don't know the command /{name}.", "/action help")
-
-
-def parse_user(token: str) -> UserRef | None:
-    """A user reference if `token` is exactly one (mention, @name or email), else None."""
-    token = token.strip()
-    if match := _PLATFORM_MENTION.fullmatch(token):
-        return UserRef(platform_id=match.group(1), name=(match.group(2) or None))
-    if _EMAIL.fullmatch(token):
-        return UserRef(email=token.lower())
-    if match := _NAME_MENTION.fullmatch(token):
-        return UserRef(name=match.group(1))
-    return None
 
 
 def parse_action(text: str, *, today: dt.date) -> Command:

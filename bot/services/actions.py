@@ -27,7 +27,6 @@ from bot.people.resolve import chairs, require_present
 from bot.render import owner_notices, replies
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView, Message
-from bot.services import history
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
 from storage.models import Action, Person, Supporter
@@ -54,12 +53,12 @@ def add_action(request: Request, command: AddAction) -> Outcome:
     )
     request.session.add(action)
     request.session.flush()
-    _record(request, action, Change.CREATED, new=action.title)
+    request.record(action, Change.CREATED, new=action.title)
     if owner is not None:
-        _record(request, action, Change.ASSIGNED, new=owner.display_name)
+        request.record(action, Change.ASSIGNED, new=owner.display_name)
     supporters = _add_supporters(request, action, owner, command.supporters)
     if command.due is not None:
-        _record(request, action, Change.DUE, new=command.due)
+        request.record(action, Change.DUE, new=command.due)
     view = action_view(action, today=request.today)
     ids = _tell_owner(request, action, owner)
     ids += _tell_supporters(request, action, supporters)
@@ -81,7 +80,7 @@ def _add_supporters(
     for position, person in enumerate(people):
         action.supporters.append(Supporter(person=person, position=position))
     if people:
-        _record(request, action, Change.SUPPORTERS, new=", ".join(p.display_name for p in people))
+        request.record(action, Change.SUPPORTERS, new=", ".join(p.display_name for p in people))
     return people
 
 
@@ -117,8 +116,7 @@ def assign_action(request: Request, command: AssignAction) -> Outcome:
         learn_alias(owner, action.owner_text)
         action.owner_text = None
     _touch(request, action)
-    _record(
-        request,
+    request.record(
         action,
         Change.ASSIGNED,
         old=previous.display_name if previous else None,
@@ -183,7 +181,7 @@ def add_update(request: Request, command: AddUpdate) -> Outcome:
         _set_status(request, action, started)
     # A note touches only the history (the dispatcher retries the rare clash with the first
     # note's status change), so two people writing at once both land.
-    _record(request, action, Change.NOTE, note=command.note)
+    request.record(action, Change.NOTE, note=command.note)
     view = action_view(action, today=request.today)
     return Outcome(replies.changed(f"Added your update to {replies.label(view)}.", view))
 
@@ -201,8 +199,7 @@ def mark_blocked(request: Request, command: MarkBlocked) -> Outcome:
         # since the chairs are told again.
         before = rules.move(action, Status.BLOCKED, now=request.now, reason=command.reason)
         _touch(request, action)
-        _record(
-            request,
+        request.record(
             action,
             Change.BLOCKED_REASON,
             old=before.blocked_reason,
@@ -283,7 +280,7 @@ def move_due(request: Request, command: MoveDue) -> Outcome:
     old = action.due_date
     action.due_date = command.due
     _touch(request, action)
-    _record(request, action, Change.DUE, old=old, new=command.due, note=command.reason)
+    request.record(action, Change.DUE, old=old, new=command.due, note=command.reason)
     view = action_view(action, today=request.today)
     when = format_date(command.due, today=request.today)
     told = owner_notices.deadline_moved(
@@ -308,7 +305,7 @@ def set_rag(request: Request, command: SetRag) -> Outcome:
     old = action.rag
     action.rag = command.rag
     _touch(request, action)
-    _record(request, action, Change.RAG, old=old.value if old else None, new=command.rag.value)
+    request.record(action, Change.RAG, old=old.value if old else None, new=command.rag.value)
     view = action_view(action, today=request.today)
     told = owner_notices.rag_set(
         view, by=request.actor.display_name, old=old.value if old else None, new=command.rag.value
@@ -342,29 +339,9 @@ def _set_status(
 ) -> None:
     before = rules.move(action, status, now=request.now, reason=reason)
     _touch(request, action)
-    _record(request, action, Change.STATUS, old=before.status.value, new=status.value, note=note)
+    request.record(action, Change.STATUS, old=before.status.value, new=status.value, note=note)
 
 
-def _record(
-    request: Request,
-    action: Action,
-    change: Change,
-    *,
-    old: object = None,
-    new: object = None,
-    note: str | None = None,
-) -> None:
-    history.record(
-        request.session,
-        action=action,
-        actor=request.actor,
-        source=request.source,
-        at=request.now,
-        change=change,
-        old=old,
-        new=new,
-        note=note,
-    )
 
 
 def _new_owner(request: Request, ref: UserRef) -> Person:

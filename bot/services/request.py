@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from bot.domain.history import Change
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
 from bot.people.resolve import is_chair, resolve_user
 from bot.render.model import Message
+from bot.services import history
 from bot.services.context import Caller, Core
 from storage.models import Action, Person
 from storage.queries import get_action
@@ -40,6 +42,28 @@ class Request:
     def action(self, action_id: int) -> Action:
         """The action with this number; CommandError if there is none."""
         return existing_action(self.session, action_id)
+
+    def record(
+        self,
+        action: Action,
+        change: Change,
+        *,
+        old: object = None,
+        new: object = None,
+        note: str | None = None,
+    ) -> None:
+        """Add a history entry by the caller, now, in this command's transaction."""
+        history.record(
+            self.session,
+            action=action,
+            actor=self.actor,
+            source=self.source,
+            at=self.now,
+            change=change,
+            old=old,
+            new=new,
+            note=note,
+        )
 
     def person(self, ref: UserRef) -> Person:
         """The person a command names, looked up on the caller's platform."""

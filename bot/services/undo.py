@@ -18,7 +18,6 @@ from bot.grammar.commands import UndoReply
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
 from bot.render.text import history_line
-from bot.services import history
 from bot.services.request import Outcome, Request
 from storage.models import Action, HistoryEntry
 
@@ -95,7 +94,7 @@ def _reply_entries(request: Request, command: UndoReply) -> list[HistoryEntry]:
 def _revert(request: Request, action: Action, entry: HistoryEntry) -> None:
     change = Change(entry.change)
     if change == Change.NOTE:
-        _record(request, action, Change.NOTE, note=WITHDRAWN + (entry.note or ""))
+        request.record(action, Change.NOTE, note=WITHDRAWN + (entry.note or ""))
         return
     if change == Change.STATUS and entry.old_value is not None:
         before = Status(entry.old_value)
@@ -105,7 +104,7 @@ def _revert(request: Request, action: Action, entry: HistoryEntry) -> None:
         action.blocked_reason = entry.old_value
     elif change == Change.RAG:
         action.rag = Rag(entry.old_value) if entry.old_value else None
-    _record(request, action, change, old=entry.new_value, new=entry.old_value, note=UNDONE)
+    request.record(action, change, old=entry.new_value, new=entry.old_value, note=UNDONE)
 
 
 def _earlier_reason(request: Request, action: Action, entry: HistoryEntry) -> str | None:
@@ -144,23 +143,3 @@ def _what(entries: list[HistoryEntry]) -> str:
     return " and ".join(parts) or "the reply"
 
 
-def _record(
-    request: Request,
-    action: Action,
-    change: Change,
-    *,
-    old: object = None,
-    new: object = None,
-    note: str | None = None,
-) -> None:
-    history.record(
-        request.session,
-        action=action,
-        actor=request.actor,
-        source=request.source,
-        at=request.now,
-        change=change,
-        old=old,
-        new=new,
-        note=note,
-    )
