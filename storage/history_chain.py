@@ -63,7 +63,7 @@ def seal_hash(
 
     The content is a JSON array in a fixed order, ASCII-escaped (so any text, even one Python
     could not encode as UTF-8, has one byte form), `at` as UTC ISO 8601 to the microsecond.
-    Migration 0009 writes this out again for the entries it seals: change both or neither.
+    Migration 0008 writes this out again for the entries it seals: change both or neither.
     """
     content = [
         "v1",

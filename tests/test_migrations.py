@@ -87,7 +87,7 @@ def test_old_history_change_names_are_migrated_and_read(tmp_path: Path) -> None:
             for entry in OLD_ENTRIES
         ]
         assert entries(sessions) == renamed
-        # Migration 0009 sealed what the older versions wrote: the chain verifies.
+        # Migration 0008 sealed what the older versions wrote: the chain verifies.
         assert verify_url(url).intact
         with sessions() as s:
             stored = s.scalars(select(HistoryEntry).order_by(HistoryEntry.id)).all()

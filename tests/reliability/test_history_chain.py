@@ -298,7 +298,7 @@ def test_the_migration_seals_an_older_database(
     if postgres_url():
         reset_postgres(url)
     script = ScriptDirectory.from_config(alembic_config(url))
-    chained = script.get_revision("0009")
+    chained = script.get_revision("0008")
     assert chained is not None
     before_chain = str(chained.down_revision)
     # A busy day with today's code on a scratch database, copied into one at the schema
@@ -321,7 +321,7 @@ def test_the_migration_seals_an_older_database(
     _copy_rows(scratch, url)
     before = _dump(url)["action_history"]
     assert len(before) >= 25
-    upgrade(url, "0009")
+    upgrade(url, "0008")
     after = _dump(url)["action_history"]
     # Every entry kept as it was, now sealed.
     assert [row for row in before] == [
@@ -336,7 +336,7 @@ def test_the_migration_seals_an_older_database(
             conn.execute(text("UPDATE action_history SET note = 'x'"))
     finally:
         check.dispose()
-    tally.add(AREA, inputs=len(before), note=f"upgrade {before_chain}→0009 sealed {len(before)}")
+    tally.add(AREA, inputs=len(before), note=f"upgrade {before_chain}→0008 sealed {len(before)}")
 
 
 @pytest.mark.skipif(postgres_url() is not None, reason="actionbot restore is for SQLite")

@@ -5,8 +5,8 @@ Sealing writes the two new columns of existing entries, under the append-only gu
 and restored in this migration's transaction (as 0005 does); nothing else about them changes.
 Downgrade drops the columns.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 09:00:00
 """
 
@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
