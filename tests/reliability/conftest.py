@@ -1,4 +1,4 @@
-"""Reliability suite (issue #7): shared tally of what was tried, and the summary at the end.
+"""Reliability suite: shared tally of what was tried, and the summary at the end.
 
 Every test adds its figures to `TALLY` through the `tally` fixture: faults injected, inputs
 tried, messages sent, lost and duplicated. At the end of the session the table is printed
@@ -190,7 +190,7 @@ def _write_report(path: Path, outcomes: str, seconds: float, args: tuple[str, ..
 
 _HEADER = """# Reliability figures
 
-The figures of the reliability suite (issue #7), one section per database backend. They are
+The figures of the reliability suite, one section per database backend. They are
 written by `tests/reliability/conftest.py` only when `RELIABILITY_REPORT` names a file; a run
 replaces its own backend's section and keeps the others. `tests/RELIABILITY.md` is the
 committed record of a full run on both databases, made with
