@@ -18,7 +18,7 @@ from bot.render.model import ActionDetail, ActionView, HistoryView, Message, Par
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from handlers.slack.blocks import cut_escaped, fallback_text, said, to_blocks
-from handlers.slack.commands import command_text
+from handlers.slack.slash_commands import command_text
 from handlers.teams.activities import Incoming, _plain_text
 from handlers.teams.cards import render_card
 from storage.db import transaction

@@ -27,7 +27,7 @@ from bot.render.model import (
     Usage,
 )
 from handlers.slack import blocks as kit
-from handlers.slack.commands import command_text
+from handlers.slack.slash_commands import command_text
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -31,9 +31,9 @@ from bot.domain import Status
 from bot.render.replies import SORRY
 from bot.services.context import Core
 from handlers.slack import buttons as slack_actions
-from handlers.slack import commands as slack_commands
+from handlers.slack import slash_commands as slack_commands
 from handlers.slack.app import SlackBot
-from handlers.slack.commands import WORKING
+from handlers.slack.slash_commands import WORKING
 from handlers.web import create_web_app
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, Identity, OutboxMessage, OutboxStatus

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from bot.domain.history import Change
+from bot.domain.changes import Change
 from storage.models import Action, HistoryEntry, Person
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from bot.domain.history import Change
+from bot.domain.changes import Change
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
 from bot.people.resolve import is_chair, resolve_user

@@ -46,7 +46,7 @@ def build_slack(
     senders: Sequence[Sender],
 ) -> SlackBot:
     """The Slack app on `core`, with every listener group and the one error handler."""
-    from handlers.slack import buttons, commands, events, submissions
+    from handlers.slack import buttons, events, slash_commands, submissions
 
     deps = SlackDeps(core=core, client=client, directory=directory, senders=senders)
     secret = (
@@ -64,7 +64,7 @@ def build_slack(
         listener_executor=listeners,
         logger=logging.getLogger("slack_bolt"),
     )
-    commands.register(app, deps)
+    slash_commands.register(app, deps)
     buttons.register(app, deps)
     submissions.register(app, deps)
     events.register(app, deps)

@@ -16,9 +16,9 @@ from bot.domain import Platform
 from bot.outbox.delivery import deliver_queued
 from bot.render.model import Message, Paragraph
 from bot.services.reminder_replies import RepliedTo, answer_reply
-from handlers.slack.commands import command_text
 from handlers.slack.deps import SlackDeps
 from handlers.slack.interact import publish_home
+from handlers.slack.slash_commands import command_text
 
 log = logging.getLogger(__name__)
 

@@ -293,16 +293,7 @@ class TeamsBot:
         except ValueError:
             log.warning("a Teams page button with unexpected data %r", data)
             return invoke_message("That button is not one of mine.")
-        caller = self.caller(incoming)
-        self.register(caller)
-        try:
-            outcome = execute(self.core, caller, command)
-        except Exception:
-            log.exception("Teams page button %r failed", command)
-            return invoke_message(replies.sorry().text)
-        if outcome.message.tone == "error":
-            return invoke_message(outcome.message.text)
-        return invoke_card(outcome.message, today=self.core.today(), tz=self.core.settings.tz)
+        return self._card_for(incoming, command)
 
     def run_pressed(self, incoming: Incoming, data: dict[str, Any]) -> dict[str, Any]:
         """A button holding a typed command (a reply's Undo): the outcome replaces the card,
@@ -312,12 +303,17 @@ class TeamsBot:
         except ValueError:
             log.warning("a Teams command button with unexpected data %r", data)
             return invoke_message("That button is not one of mine.")
+        return self._card_for(incoming, command)
+
+    def _card_for(self, incoming: Incoming, command: Command) -> dict[str, Any]:
+        """Carry out a pressed button's typed command; its outcome is the card's new face, a
+        refusal a message beside the card."""
         caller = self.caller(incoming)
         self.register(caller)
         try:
             outcome = execute(self.core, caller, command)
         except Exception:
-            log.exception("Teams command button %r failed", command)
+            log.exception("Teams button %r failed", command)
             return invoke_message(replies.sorry().text)
         deliver_queued(self.core, self.senders, outcome.outbox_ids)
         if outcome.message.tone == "error":
