@@ -63,11 +63,11 @@ def run(db: str = "both", quick: bool = False) -> list[Table]:
     from sqlalchemy import func, select
 
     from bot.domain import Platform
+    from bot.domain.workdays import WorkingCalendar
     from bot.outbox.delivery import deliver
     from handlers.slack.client import build_web_client
     from handlers.slack.sender import SlackSender
     from scheduler.jobs import REMINDER_KINDS, plan_messages
-    from scheduler.workdays import WorkingCalendar
     from storage.db import transaction
     from storage.models import OutboxMessage, OutboxStatus
     from tests.support.fake_slack import FakeSlack

@@ -36,8 +36,8 @@ MEMORY_TARGET_MB = 250.0
 def _child(url: str, trace: bool) -> dict[str, Any]:
     from bench.common import StatementCounter, build_bench_core
     from bot.domain import Platform
+    from bot.domain.workdays import WorkingCalendar
     from scheduler.jobs import plan_messages
-    from scheduler.workdays import WorkingCalendar
 
     core = build_bench_core(url, now=MONDAY)
     calendar = WorkingCalendar.from_settings(core.settings)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from bot.domain import Platform
+from bot.domain.workdays import MAX_BREAK, WorkingCalendar
 from bot.outbox.delivery import DeliveryReport, deliver
 from bot.outbox.sender import Sender
 from bot.people.resolve import chairs
@@ -25,7 +26,6 @@ from scheduler.bulk_queue import local_midnight, queue_planned
 from scheduler.escalation import ESCALATION, plan_escalations, register_chairs
 from scheduler.reminders import OVERDUE, REMINDER, plan_reminders
 from scheduler.weekly_digest import queue_weekly_digest
-from scheduler.workdays import MAX_BREAK, WorkingCalendar
 from storage.db import transaction
 from storage.models import Action
 

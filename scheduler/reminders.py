@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.domain import OPEN_STATUSES
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox import deferred
 from scheduler.bulk_queue import Planned
-from scheduler.workdays import WorkingCalendar
 from storage.models import Action, Supporter
 
 REMINDER = "reminder"

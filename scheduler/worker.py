@@ -19,11 +19,11 @@ from types import FrameType
 from typing import Any
 
 from bot.config import Settings, parse_weekly_schedule
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox.sender import Sender
 from bot.services.context import Core
 from scheduler.jobs import JobReport, Ticker, run_digest, run_reminders
 from scheduler.weekly_digest import queue_weekly_digest
-from scheduler.workdays import WorkingCalendar
 
 log = logging.getLogger("actionbot.worker")
 

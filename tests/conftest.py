@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, text
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform
+from bot.domain.workdays import WorkingCalendar
 from bot.people.directory import ConsoleDirectory
 from bot.services.context import Caller, Core
-from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 

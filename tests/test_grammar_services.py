@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.domain import Platform, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox.deferred import Withdrawn, reminder_payload, render_notice
 from bot.render.model import ActionList
 from bot.render.text import render
@@ -16,7 +17,6 @@ from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from bot.services.request import Outcome
 from scheduler.jobs import run_reminders
-from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, Identity, OutboxMessage, Person, PersonName
 

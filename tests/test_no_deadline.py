@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from bot.clock import FixedClock
 from bot.domain import Rag, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.plans.exporter import REGISTER_COLUMNS, export_register
 from bot.render.model import ActionList, Counts, Paragraph
 from bot.render.text import render
@@ -19,7 +20,6 @@ from bot.services.context import Caller, Core
 from bot.services.digest import build_digest
 from bot.services.dispatch import run_command
 from scheduler.jobs import run_reminders
-from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, HistoryEntry
 from tests.scheduler_fakes import FakeSender, action, days

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.domain import Platform, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.people.directory import Account, Directory
 from bot.people.names import (
     email_in,
@@ -35,7 +36,6 @@ from handlers.teams.connector import Connector, NoToken
 from handlers.teams.directory import TeamsDirectory
 from handlers.teams.references import Reference, find_user_by_email, save_reference
 from scheduler.reminders import plan_reminders
-from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, Identity, Person, PersonName, Supporter
 from tests.support.fake_connector import fake_connector

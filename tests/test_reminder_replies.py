@@ -14,12 +14,12 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.domain import Platform, Rag, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from bot.services.reminder_replies import Reading, RepliedTo, answer_reply, read_reply
 from scheduler.jobs import run_reminders
-from scheduler.workdays import WorkingCalendar
 from tests import test_slack_http as http
 from tests import test_teams_e2e as teams
 from tests.scheduler_fakes import FakeSender, action, days

@@ -8,11 +8,11 @@ from collections import Counter
 
 from bot.clock import FixedClock
 from bot.domain import Platform, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.render.model import ActionList, Message
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from scheduler.jobs import JobReport, plan_messages, run_reminders
-from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Action, Identity, OutboxStatus, Person, Supporter
 from tests.reliability.slackworld import CHAIR_ID, slack_core

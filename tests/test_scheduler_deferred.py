@@ -14,6 +14,7 @@ from sqlalchemy import event, update
 
 from bot.clock import FixedClock
 from bot.domain import Status
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox.delivery import deliver
 from bot.render import notices
 from bot.render.from_storage import action_view
@@ -21,7 +22,6 @@ from bot.render.model import Message
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from scheduler.jobs import REMINDER_KINDS, plan_messages
-from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, OutboxMessage, OutboxStatus
 from tests.scheduler_fakes import MONDAY, FakeSender, action, days, outbox, person, transient

@@ -258,9 +258,9 @@ def test_slack_rate_limits_and_server_errors_through_the_real_client(
 ) -> None:
     from bot.clock import FixedClock
     from bot.config import Settings
+    from bot.domain.workdays import WorkingCalendar
     from bot.outbox.delivery import deliver
     from scheduler.jobs import run_reminders
-    from scheduler.workdays import WorkingCalendar
     from storage.models import OutboxMessage, OutboxStatus
     from wiring.root import compose
 

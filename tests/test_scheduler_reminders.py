@@ -9,10 +9,10 @@ from sqlalchemy import event
 
 from bot.clock import FixedClock
 from bot.domain import Status
+from bot.domain.workdays import WorkingCalendar
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from scheduler.jobs import JobReport, Ticker, plan_messages, run_reminders
-from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory
 from storage.models import OutboxStatus
 from tests.scheduler_fakes import (

@@ -8,10 +8,10 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain.workdays import WorkingCalendar
 from bot.services.context import Core
 from scheduler import worker
 from scheduler.jobs import Ticker
-from scheduler.workdays import WorkingCalendar
 from tests.scheduler_fakes import FakeSender, action, outbox, transient
 from wiring import scheduling
 

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox.sender import Sender
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from handlers.teams.app import build_teams
 from handlers.web import create_web_app
 from scheduler.jobs import run_digest, run_reminders
-from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, Identity, OutboxMessage, OutboxStatus, Person
 from tests.conftest import MONDAY

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.domain import Status
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox.delivery import deliver
 from bot.outbox.retract import EDIT
 from scheduler.jobs import run_reminders
-from scheduler.workdays import WorkingCalendar
 from storage.db import transaction
 from storage.models import Action, HistoryEntry, OutboxMessage, OutboxStatus
 from tests import test_teams_e2e as e2e

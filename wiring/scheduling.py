@@ -7,7 +7,7 @@ import sys
 
 from bot.clock import Clock, FixedClock, SystemClock
 from bot.config import Settings
-from scheduler.workdays import CalendarError, WorkingCalendar
+from bot.domain.workdays import CalendarError, WorkingCalendar
 from storage.migrate import schema_problem
 from wiring.root import Process, compose
 

@@ -8,12 +8,12 @@ from collections import Counter
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.people.directory import ConsoleDirectory
 from bot.services.context import Core
 from handlers.slack.client import build_web_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.sender import SlackSender
-from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import Action, Identity, Person
 from tests.support.fake_slack import FakeSlack

@@ -186,9 +186,9 @@ def test_a_connection_cut_mid_command_leaves_no_half_written_change(
 def test_the_worker_survives_an_outage_and_resumes(
     proxied: tuple[Core, Proxy], chair: Caller, tally: Tally, database_url: str
 ) -> None:
+    from bot.domain.workdays import WorkingCalendar
     from bot.outbox.sender import Delivered
     from scheduler.jobs import Ticker
-    from scheduler.workdays import WorkingCalendar
 
     core, proxy = proxied
     sent: list[str] = []

@@ -31,8 +31,8 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.config import Settings
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox.delivery import CLAIM_LEASE
-from scheduler.workdays import WorkingCalendar
 from storage.db import make_engine, make_session_factory, transaction
 from storage.models import OutboxMessage, OutboxStatus
 from tests.reliability.conftest import SOAK, Tally

@@ -1,4 +1,4 @@
-"""Working days and hours in the bot's timezone: when reminders may go out.
+"""Working days and hours in the bot's timezone: when reminders go out, how late an action is.
 
 Bank holidays come from the `holidays` library (England and Wales by default:
 `holidays.country_holidays("GB", subdiv="ENG")`), never from a hand-kept list.

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.config import Settings, parse_weekdays, parse_working_hours
+from bot.domain.workdays import CalendarError, WorkingCalendar
 from scheduler.reminders import overdue_period, reminder_lead, reminder_window
-from scheduler.workdays import CalendarError, WorkingCalendar
 
 LONDON = ZoneInfo("Europe/London")
 LEADS = (7, 1, 0)
