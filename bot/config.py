@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.domain.brag import BragRules
+from bot.domain.ladder import DEFAULT_LADDER, Step, parse_ladder
+
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -52,10 +55,41 @@ class Settings(BaseSettings):
     holiday_subdivision: str | None = "ENG"
     overdue_daily_days: int = Field(default=7, ge=0, le=365)
     overdue_repeat_days: int = Field(default=7, ge=1, le=365)
+    #: Who hears about late and blocked actions after how many working days
+    #: (bot/domain/ladder.py); `none` turns escalation off.
+    escalation_ladder: str = DEFAULT_LADDER
     escalate_after_days: int = Field(default=7, ge=0, le=365)
+    # The computed BRAG rating's thresholds in working days (bot/domain/brag.py).
+    brag_red_overdue_days: int = Field(default=5, ge=0, le=250)
+    brag_red_blocked_days: int = Field(default=5, ge=0, le=250)
+    brag_amber_due_days: int = Field(default=10, ge=0, le=250)
+    brag_amber_stale_days: int = Field(default=20, ge=1, le=250)
+    brag_amber_rebaselines: int = Field(default=1, ge=0, le=50)
     #: Seconds between the worker's ticks (plan what is due, deliver the outbox); a tick
     #: that runs longer delays the next one rather than overlapping it.
     worker_tick_seconds: int = Field(default=60, ge=1, le=3600)
+
+    @field_validator("escalation_ladder")
+    @classmethod
+    def _check_ladder(cls, value: str) -> str:
+        parse_ladder(value)
+        return value
+
+    @cached_property
+    def ladder(self) -> tuple[Step, ...]:
+        """The escalation ladder's steps."""
+        return parse_ladder(self.escalation_ladder)
+
+    @cached_property
+    def brag_rules(self) -> BragRules:
+        """The computed rating's thresholds."""
+        return BragRules(
+            red_overdue_days=self.brag_red_overdue_days,
+            red_blocked_days=self.brag_red_blocked_days,
+            amber_due_days=self.brag_amber_due_days,
+            amber_stale_days=self.brag_amber_stale_days,
+            amber_rebaselines=self.brag_amber_rebaselines,
+        )
 
     @field_validator("database_url")
     @classmethod

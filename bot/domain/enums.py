@@ -6,14 +6,27 @@ import enum
 
 
 class Role(enum.StrEnum):
+    """A person's part on the board; what each may do is bot/services/permissions.py's table."""
+
     CHAIR = "chair"
+    #: The board support officer: runs the plan with the chairs, but manages no roles and is
+    #: not escalated to as a chair.
+    SECRETARY = "secretary"
     MEMBER = "member"
+    #: Sees the plan, changes nothing (an adviser from the DfE).
+    OBSERVER = "observer"
+    #: No role given: someone in the workspace sees the plan and updates what they own.
+    NONE = "none"
 
 
 class Status(enum.StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     BLOCKED = "blocked"
+    #: Done by its owner, waiting for a chair or the secretary to sign its evidence off:
+    #: no longer chased, not yet complete.
+    DELIVERED = "delivered"
+    #: Complete (signed off where the board signs off).
     DONE = "done"
     CANCELLED = "cancelled"
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 #: No run of non-working days is longer than this (Christmas plus a weekend is five).
 MAX_BREAK = 31
+#: Working days are counted from here (a Saturday): the count on this day is 0.
+COUNT_ORIGIN = dt.date(2000, 1, 1)
 
 
 class CalendarError(ValueError):
@@ -43,6 +46,7 @@ class WorkingCalendar:
     country: str | None = "GB"
     subdivision: str | None = "ENG"
     _days: dict[dt.date, bool] = field(default_factory=dict, compare=False, repr=False)
+    _counts: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkingCalendar:
@@ -89,6 +93,32 @@ class WorkingCalendar:
             if self.is_working_day(candidate):
                 return candidate
         return day + dt.timedelta(days=1)
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (0 when `end` is not later).
+
+        Due Friday, on Monday it is 1 working day late; across Christmas the bank holidays
+        do not count.
+        """
+        if end <= start:
+            return 0
+        return self._working_days_to(end) - self._working_days_to(start)
+
+    def _working_days_to(self, day: dt.date) -> int:
+        # Counting day by day for each of 100,000 actions would be slow: keep a running count
+        # per day from a fixed origin, extended on demand, and subtract.
+        counts = self._counts
+        if not counts:
+            counts.append(0)
+        offset = (day - COUNT_ORIGIN).days
+        if offset < 0:
+            return -sum(
+                self.is_working_day(day + dt.timedelta(days=n)) for n in range(1, -offset + 1)
+            )
+        while len(counts) <= offset:
+            next_day = COUNT_ORIGIN + dt.timedelta(days=len(counts))
+            counts.append(counts[-1] + self.is_working_day(next_day))
+        return counts[offset]
 
     def local(self, instant: dt.datetime) -> dt.datetime:
         """`instant` in the bot's timezone."""
