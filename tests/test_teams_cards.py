@@ -219,3 +219,72 @@ def test_invoke_answers_carry_a_card_or_a_message() -> None:
         "type": "application/vnd.microsoft.activity.message",
         "value": "No such action",
     }
+
+
+#: A title with every markdown character a plan's titles hold: emphasis, a checkbox, a list.
+MARKDOWN_TITLE = "1. Re-audit *CP* plans_v2 [x]"
+
+#: Card properties Teams shows as they are, without markdown: a backslash there stays visible
+#: (https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-format:
+#: markdown is read in TextBlock text and a fact's title and value only).
+PLAIN_PROPERTIES = {"title", "label", "placeholder", "errorMessage", "fallbackText"}
+
+
+def shown_text(node: Any, *, markdown: bool, parent: str | None = None) -> list[str]:
+    """The strings of a card Teams reads as markdown (`markdown=True`) or shows as they are
+    (`parent`: the type of the element whose list holds `node`, to tell facts from choices)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        kind = node.get("type")
+        for key, value in node.items():
+            if isinstance(value, str):
+                is_fact = kind is None and parent == "FactSet" and key in ("title", "value")
+                is_markdown = (kind == "TextBlock" and key == "text") or is_fact
+                is_plain = key in PLAIN_PROPERTIES and not is_markdown
+                if (is_markdown if markdown else is_plain) and value:
+                    found.append(value)
+            else:
+                found.extend(shown_text(value, markdown=markdown, parent=kind))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(shown_text(value, markdown=markdown, parent=parent))
+    return found
+
+
+def markdown_everywhere() -> Message:
+    from bot.grammar.commands import UndoReply
+    from bot.render.model import Button, Buttons
+
+    return Message(
+        text=MARKDOWN_TITLE,
+        blocks=[
+            Heading(text=MARKDOWN_TITLE),
+            Counts(items=[Count(label=MARKDOWN_TITLE, value=2)]),
+            ActionList(items=[view(7, MARKDOWN_TITLE)], buttons=True),
+            ActionDetail(action=view(8, MARKDOWN_TITLE, workstream=MARKDOWN_TITLE), buttons=True),
+            Buttons(items=[Button(label=MARKDOWN_TITLE, command=UndoReply(first=1, last=2))]),
+        ],
+    )
+
+
+def test_text_shown_without_markdown_has_no_backslashes() -> None:
+    activity = to_activity(markdown_everywhere(), today=TODAY)
+    card = activity["attachments"][0]["content"]
+    plain_strings = [activity["summary"], *shown_text(card, markdown=False)]
+    assert MARKDOWN_TITLE in plain_strings  # the summary and the Buttons label, as typed
+    assert all("\\" not in text for text in plain_strings), plain_strings
+    # Buttons, inputs and their errors are there, so the walk did look at them.
+    assert {"Mark done", "Add update", "Blocked", "Save"} <= set(plain_strings)
+    assert "What has been done?" in plain_strings
+
+
+def test_text_read_as_markdown_is_still_escaped() -> None:
+    card = render_card(markdown_everywhere(), today=TODAY)
+    markdown = shown_text(card, markdown=True)
+    assert escape(MARKDOWN_TITLE) == r"1\. Re-audit \*CP\* plans\_v2 \[x\]"
+    # The heading, the count's label (a fact title), the list item, the detail's title and
+    # its workstream fact: each keeps the title escaped (`1.` only where it starts a line, as
+    # only there it makes a list), none shows it raw.
+    assert markdown[0] == escape(MARKDOWN_TITLE)
+    assert sum(r"Re-audit \*CP\* plans\_v2 \[x\]" in text for text in markdown) >= 5
+    assert not [text for text in markdown if "Re-audit *CP* plans_v2 [x]" in text]

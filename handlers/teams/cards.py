@@ -3,10 +3,13 @@
 Version 1.5 is the newest Adaptive Card schema Teams renders on every client
 (https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-reference).
 
-Safety of text: TextBlocks and FactSet values render a markdown subset (bold, italic, lists,
-links: https://learn.microsoft.com/en-us/adaptive-cards/authoring-cards/text-features), so every
-string we did not write ourselves goes through `escape()`. Mentions in Teams only happen through
-`msteams.entities`, which we never send, so a title can never notify anybody.
+Safety of text: a TextBlock's text and a fact's title and value render a markdown subset (bold,
+italic, lists, links: https://learn.microsoft.com/en-us/adaptive-cards/authoring-cards/text-features,
+https://learn.microsoft.com/en-us/microsoftteams/platform/task-modules-and-cards/cards/cards-format),
+so every string we did not write ourselves goes through `escape()` there, and only there: button
+titles, input labels, placeholders and error messages, choice titles, fallback text and the
+activity's summary are shown as they are, where a backslash would show. A mention notifies only
+through its `msteams.entities` entry, which only `_said` adds for a person a text names.
 
 Size: Teams refuses a message over about 28 KB
 (https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/format-your-bot-messages);
