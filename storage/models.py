@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     Enum,
     ForeignKey,
@@ -144,6 +145,9 @@ class Action(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When its owner said it was done while the board signs off (status delivered); kept
+    # once signed off, so the wait for sign-off can be told afterwards.
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     owner: Mapped[Person | None] = relationship(lazy="joined")
@@ -271,6 +275,51 @@ class DigestSnapshot(Base):
     week: Mapped[str] = mapped_column(String(10))  # `2026-W48`; sorts in time order
     taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     counts: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class Evidence(Base):
+    """Evidence that an action was delivered: a note, a link, or a file (append-only).
+
+    A file is kept as the platform's reference to it (Slack's file id, Teams' content URL)
+    with its name, size and SHA-256, never its bytes: the hash shows later that the file the
+    platform still holds is the one that was signed off.
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_action_added", "action_id", "added_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: `note`, `link` or `file`.
+    kind: Mapped[str] = mapped_column(String(10))
+    #: `slack`, `teams` or `console`: where it was added (and where a file reference points).
+    platform: Mapped[str] = mapped_column(String(20))
+    file_ref: Mapped[str | None] = mapped_column(String(500))
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    added_by: Mapped[Person | None] = relationship(lazy="joined")
+
+
+class BoardSetting(Base):
+    """One setting of the board a chair can change in chat (`/board settings`): who and when.
+
+    A setting without a row has its default (sign-off on).
+    """
+
+    __tablename__ = "board_settings"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    changed_by: Mapped[Person | None] = relationship(lazy="joined")
 
 
 class TeamsReference(Base):
