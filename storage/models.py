@@ -18,10 +18,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from bot.domain import Platform, Rag, Role, Status
+from bot.domain.rebaseline import RequestState
 from storage.types import UTCDateTime
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -148,6 +150,12 @@ class Action(Base):
     # When its owner said it was done while the board signs off (status delivered); kept
     # once signed off, so the wait for sign-off can be told afterwards.
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The deadline first given (the plan's, or the first date set): kept when the deadline
+    # moves, so slippage is measured from it (bot/domain/rebaseline.py; migration 0011).
+    baseline_due: Mapped[dt.date | None] = mapped_column(Date)
+    # How often the deadline moved: a request approved, or a chair moving it directly.
+    # Only a server default: rows written by older code (and migrations' tests) get 0 too.
+    rebaselines: Mapped[int] = mapped_column(Integer, server_default="0")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     owner: Mapped[Person | None] = relationship(lazy="joined")
@@ -157,6 +165,14 @@ class Action(Base):
 
     # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @validates("due_date")
+    def _first_date_is_the_baseline(self, _key: str, due: dt.date | None) -> dt.date | None:
+        # Wherever a first deadline comes from (added, imported, set by a chair), it is the
+        # baseline; later moves leave the baseline alone.
+        if due is not None and self.baseline_due is None:
+            self.baseline_due = due
+        return due
 
 
 class Supporter(Base):
@@ -320,6 +336,43 @@ class BoardSetting(Base):
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     changed_by: Mapped[Person | None] = relationship(lazy="joined")
+
+
+class DateRequest(Base):
+    """An owner's request for a new deadline, its reason, and the decision on it (the history
+    records each step too; this row is what a decision finds)."""
+
+    __tablename__ = "date_requests"
+    __table_args__ = (
+        Index("ix_date_requests_action_state", "action_id", "state"),
+        # One pending request per action: two asked at the same moment cannot both wait.
+        Index(
+            "ix_date_requests_one_pending",
+            "action_id",
+            unique=True,
+            sqlite_where=text("state = 'pending'"),
+            postgresql_where=text("state = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: The deadline when it was asked (None: the action had none).
+    old_due: Mapped[dt.date | None] = mapped_column(Date)
+    new_due: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    state: Mapped[RequestState] = mapped_column(_enum(RequestState), default=RequestState.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+    action: Mapped[Action] = relationship()
+    requested_by: Mapped[Person | None] = relationship(
+        foreign_keys=[requested_by_id], lazy="joined"
+    )
+    decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
 
 
 class TeamsReference(Base):
