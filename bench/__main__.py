@@ -1,7 +1,7 @@
 """`python -m bench all` or `python -m bench NAME…`: run benchmarks and print their tables.
 
 Names: latency (1), planning (2), digest (3), delivery (4), startup (5), scaleout (6), import (7),
-rounds (8).
+rounds (8). The soak (9) runs on its own, with its own options: `python -m bench soak --help`.
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ def _interrupted(signum: int, _frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["soak"]:
+        # Ten minutes against live processes, with options of its own: never part of `all`.
+        from bench.soak import main as soak
+
+        return soak(args_in[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "names",
