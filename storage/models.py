@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     Enum,
     ForeignKey,
@@ -59,7 +60,9 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    # One role a person on the single board (migration 0009); what each may do is the table
+    # in bot/services/permissions.py. Roles per board would move to a table keyed by board.
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.NONE)
     job_title: Mapped[str | None] = mapped_column(String(200))
     organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -375,6 +378,31 @@ class DateRequest(Base):
     decided_by: Mapped[Person | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
 
 
+class RoleChange(Base):
+    """One change of a person's role: who changed it, when, from what to what (append-only).
+
+    Roles belong to no action, so they have their own trail beside `action_history`; `board`
+    names the board the role is on (one board today).
+    """
+
+    __tablename__ = "role_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board: Mapped[str] = mapped_column(String(50), default="board")
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    #: `slack`, `teams`, `console` or `cli` (the command line names no actor).
+    source: Mapped[str] = mapped_column(String(20))
+    change: Mapped[str] = mapped_column(String(20))
+    old_value: Mapped[str | None] = mapped_column(String(20))
+    new_value: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+    actor: Mapped[Person | None] = relationship(foreign_keys=[actor_id], lazy="joined")
+
+
 class TeamsReference(Base):
     """Where the bot can reach a Teams user or channel later (a "conversation reference").
 
@@ -398,4 +426,7 @@ class TeamsReference(Base):
     user_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), index=True)
+    # From outside the tenant (a guest, or another organisation's user): Teams' roster says
+    # so; None until the roster was asked.
+    external: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

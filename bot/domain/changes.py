@@ -31,6 +31,8 @@ class Change(enum.StrEnum):
     SUPPORTERS = "supporters"
     #: The owner as the plan wrote it, while nobody the bot knows answers to it.
     OWNER_TEXT = "owner_text"
+    #: A person's role on the board (old and new), recorded in `role_changes`.
+    ROLE = "role"
 
     @property
     def field(self) -> str | None:

@@ -18,6 +18,9 @@ class Account:
     email: str | None = None
     #: Other names people type for them (Slack's handle and display name), kept as aliases.
     aliases: tuple[str, ...] = ()
+    #: Not a member of the workspace: a Slack Connect user of another organisation, a Slack
+    #: or Teams guest. Such people use the bot only through a role or as owners.
+    external: bool = False
 
 
 class Directory(Protocol):

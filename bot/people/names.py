@@ -267,7 +267,7 @@ def load_people(session: Session, rows: Sequence[PersonRow], *, now: dt.datetime
         person = _match(session, index, row, email)
         if person is None:
             name = display_name(row.name) if row.name else email or ""
-            person = Person(display_name=name, email=email, role=Role.MEMBER, created_at=now)
+            person = Person(display_name=name, email=email, role=Role.NONE, created_at=now)
             session.add(person)
             _apply(person, row, email, index)
             session.flush()

@@ -37,7 +37,7 @@ def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> P
     if person is None and email:
         person = find_by_email(session, email=email)
     if person is None:
-        person = Person(display_name=account.name, email=email, role=Role.MEMBER, created_at=now)
+        person = Person(display_name=account.name, email=email, role=Role.NONE, created_at=now)
         session.add(person)
     elif email and person.email is None and find_by_email(session, email=email) is None:
         person.email = email
@@ -52,8 +52,29 @@ def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> P
     return person
 
 
-def resolve_caller(session: Session, *, caller: Caller, now: dt.datetime) -> Person:
-    """The person behind a command, registered on first sight so history can name them."""
+#: What someone from outside the workspace hears when they have no role and own nothing.
+OUTSIDER_REFUSAL = (
+    "This bot is for the board's members; ask the board's secretary or chair to give you a role."
+)
+
+
+class Outsider(CommandError):
+    """A caller from outside the workspace with no role and no action: refused, not registered."""
+
+    def __init__(self) -> None:
+        super().__init__(OUTSIDER_REFUSAL, None)
+
+
+def resolve_caller(
+    session: Session, *, caller: Caller, now: dt.datetime, settings: Settings | None = None
+) -> Person:
+    """The person behind a command, registered on first sight so history can name them.
+
+    Outsider (nothing written) for someone from outside the workspace who holds no role,
+    owns or supports no action, and is no chair named in CHAIR_USER_IDS (`settings`).
+    """
+    if caller.external:
+        _admit_outsider(session, caller=caller, settings=settings)
     account = Account(
         platform=caller.platform,
         external_id=caller.external_id,
@@ -70,6 +91,27 @@ def resolve_caller(session: Session, *, caller: Caller, now: dt.datetime) -> Per
         person.left_at = None
         person.left_reason = None
     return person
+
+
+def _admit_outsider(session: Session, *, caller: Caller, settings: Settings | None) -> None:
+    """Outsider unless the external caller has standing on the board (see resolve_caller)."""
+    from storage.models import Action, Supporter
+
+    named = {value.lower() for value in settings.chair_user_ids} if settings else set()
+    email = caller.email.strip().lower() if caller.email else None
+    if caller.external_id.lower() in named or (email and email in named):
+        return
+    person = find_account(session, platform=caller.platform, external_id=caller.external_id)
+    if person is None and email:
+        person = find_by_email(session, email=email)
+    if person is None:
+        raise Outsider
+    if person.role != Role.NONE or (settings is not None and is_chair(person, settings)):
+        return
+    owner = select(Action.id).where(Action.owner_id == person.id).limit(1)
+    supporter = select(Supporter.action_id).where(Supporter.person_id == person.id).limit(1)
+    if session.scalar(owner) is None and session.scalar(supporter) is None:
+        raise Outsider
 
 
 def resolve_user(

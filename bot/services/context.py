@@ -24,6 +24,8 @@ class Caller:
     email: str | None = None
     #: Other names people type for them (a Slack handle); remembered on first sight.
     aliases: tuple[str, ...] = ()
+    #: From outside the workspace (Slack Connect, a Teams guest), as its directory says.
+    external: bool = False
 
 
 @dataclass
