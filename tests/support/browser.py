@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -109,8 +109,17 @@ class Browser:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        # Entered as a context (websockets asks for it), left in close().
+        self._stack = ExitStack()
         try:
-            self._socket = connect(self._endpoint(profile), max_size=None, open_timeout=timeout)
+            self._socket: ClientConnection = self._stack.enter_context(
+                connect(
+                    self._endpoint(profile),
+                    max_size=None,
+                    open_timeout=timeout,
+                    ping_interval=None,
+                )
+            )
         except Exception:
             self.close()
             raise
@@ -176,9 +185,9 @@ class Browser:
 
     def close(self) -> None:
         """Stop Chromium and remove its profile."""
-        socket: ClientConnection | None = getattr(self, "_socket", None)
-        if socket is not None:
-            socket.close()
+        stack: ExitStack | None = getattr(self, "_stack", None)
+        if stack is not None:
+            stack.close()
         if self._process.poll() is None:
             self._process.terminate()
             try:
@@ -264,6 +273,8 @@ class Page:
 
     def screenshot(self, path: Path) -> Path:
         """The whole page as a PNG at the page's width (times its scale), however tall."""
+        # Measured in a short viewport: the document is never shorter than the viewport.
+        self._size(100)
         height = int(self.evaluate("Math.ceil(document.documentElement.scrollHeight)"))
         self._size(max(height, 1))
         shot = self._send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
