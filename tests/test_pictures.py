@@ -19,7 +19,7 @@ from bot.domain import Status
 from bot.render.model import ActionList, ActionView, Heading, Message, PersonView
 from docs.pictures import blockkit, make, scenario, teams
 from handlers.teams.cards import render_card
-from tests.support.browser import PHONE_WIDTH, Browser, require_chromium
+from tests.support.browser import PHONE_WIDTH, Browser, BrowserError, require_chromium
 
 
 def require_renderer() -> None:
@@ -143,3 +143,28 @@ def test_a_block_the_renderer_does_not_know_is_shown_as_such() -> None:
         [{"type": "video", "title": {"type": "plain_text", "text": "x"}}], NAMES
     )
     assert "block video: not drawn by this renderer" in drawn
+
+
+def test_the_browser_helper_measures_shoots_and_runs_scripts(tmp_path: Path) -> None:
+    require_chromium()
+    source = tmp_path / "page.html"
+    source.write_text(
+        '<body style="margin:0"><div style="height:1200px;background:#ff0000"></div></body>',
+        encoding="utf-8",
+    )
+    library = tmp_path / "library.js"
+    library.write_text("window.library = { answer: () => ({ found: [1, 2], ok: true }) };")
+    with Browser() as browser:
+        page = browser.open(source, width=PHONE_WIDTH)
+        page.add_script(library)
+        assert page.evaluate("library.answer()") == {"found": [1, 2], "ok": True}
+        assert page.evaluate("new Promise((done) => setTimeout(() => done(42), 10))") == 42
+        with pytest.raises(BrowserError, match="script failed"):
+            page.evaluate("no_such_name.x")
+        with pytest.raises(BrowserError, match="timed out"):
+            page.wait_for("false", timeout=0.2)
+        shot = page.screenshot(tmp_path / "page.png")
+    with Image.open(shot) as image:
+        # The whole page, not the first screen: 1200 CSS pixels tall, all red.
+        assert image.size == (PHONE_WIDTH, 1200)
+        assert count(image, (255, 0, 0), within=0) == PHONE_WIDTH * 1200

@@ -263,6 +263,10 @@ class Page:
             raise BrowserError(f"script failed: {text}")
         return answer.get("result", {}).get("value")
 
+    def add_script(self, path: Path) -> None:
+        """Run a script file in the page as a `<script>` would (a library such as axe-core)."""
+        self.evaluate(path.read_text(encoding="utf-8") + "\n;true")
+
     def wait_for(self, expression: str, *, timeout: float | None = None) -> None:
         """Wait until `expression` is true in the page."""
         deadline = time.monotonic() + (timeout or self.browser.timeout)
