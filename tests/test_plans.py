@@ -583,6 +583,8 @@ REGISTER = [
      "raj.patel@police.example", "Workforce", "", "open", "", "2026-07-01", "0", "", "",
      LOCAL_NOW, LOCAL_NOW, "", "", "", "", ""],
 ]  # fmt: skip
+# The plan's deadline is each action's baseline; nothing has moved, so no slippage.
+REGISTER = [REGISTER[0], *([*row, row[9], "0", "0"] for row in REGISTER[1:])]
 
 
 def mark_done_in_chat(core: Core) -> None:
@@ -659,7 +661,7 @@ def test_export_xlsx_register_and_history(plans_core: Core, tmp_path: Path) -> N
         1, "CIN-01", "Audit case files", "amira.khan@council.example",
         "amira.khan@council.example", "Children in need", "high", "in progress", "red",
         dt.datetime(2026, 6, 1), 14, None, "Priority action 1", LOCAL_NOW, LOCAL_NOW, None,
-        None, None, None, None,
+        None, None, None, None, dt.datetime(2026, 6, 1), 0, 0,
     ]  # fmt: skip
     assert register["J2"].number_format == "yyyy-mm-dd"
     # The formula is kept as text, never as a formula Excel would run.

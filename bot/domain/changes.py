@@ -31,6 +31,15 @@ class Change(enum.StrEnum):
     SUPPORTERS = "supporters"
     #: The owner as the plan wrote it, while nobody the bot knows answers to it.
     OWNER_TEXT = "owner_text"
+    #: An owner asked for a new deadline: old is the deadline, new the date asked, note why.
+    DATE_REQUESTED = "date_requested"
+    #: A request for a new date that a newer one (or a chair moving the date) replaced.
+    DATE_SUPERSEDED = "date_superseded"
+    #: A chair or the secretary declined a request for a new date: note is why.
+    DATE_DECLINED = "date_declined"
+    #: The deadline moved from one date to another (a request approved, or a chair moving
+    #: it): a re-baseline, counted; the baseline stays. Setting a first date is `due`.
+    REBASELINED = "rebaselined"
     #: A person's role on the board (old and new), recorded in `role_changes`.
     ROLE = "role"
 
@@ -45,4 +54,8 @@ _FIELDS: dict[Change, str | None] = {
     Change.CREATED: None,
     Change.NOTE: None,
     Change.ASSIGNED: "owner",
+    Change.DATE_REQUESTED: None,
+    Change.DATE_SUPERSEDED: None,
+    Change.DATE_DECLINED: None,
+    Change.REBASELINED: "due",
 }

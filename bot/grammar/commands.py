@@ -174,6 +174,34 @@ class MoveDue(Command):
     reason: Reason | None = None
 
 
+class RequestDate(Command):
+    """`rebaseline <id> <date> <reason>`: an owner asks the chairs for a new deadline."""
+
+    verb: Literal["rebaseline"] = "rebaseline"
+    action_id: int
+    due: dt.date
+    reason: Reason
+
+
+class ApproveDate(Command):
+    """`approve <id>`: a chair or the secretary approves the request for a new date."""
+
+    verb: Literal["approve"] = "approve"
+    action_id: int
+    #: The request a button was drawn for, so an old button never approves a newer request;
+    #: None (typed): the pending one.
+    request_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class DeclineDate(Command):
+    """`decline <id> <reason>`: a chair or the secretary declines it; the owner hears why."""
+
+    verb: Literal["decline"] = "decline"
+    action_id: int
+    reason: Reason
+    request_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
 class SetRag(Command):
     verb: Literal["rag"] = "rag"
     action_id: int

@@ -14,9 +14,11 @@ from bot.grammar.add_words import UnclearAdd, parse_user, read_add, user_token
 from bot.grammar.commands import (
     AddAction,
     AddUpdate,
+    ApproveDate,
     AssignAction,
     CancelAction,
     Command,
+    DeclineDate,
     Help,
     ListActions,
     MarkBlocked,
@@ -24,6 +26,7 @@ from bot.grammar.commands import (
     MoveDue,
     Paged,
     Reopen,
+    RequestDate,
     SetRag,
     ShowAction,
     StatusBlocked,
@@ -270,6 +273,38 @@ def _parse_due(rest: str, today: dt.date) -> Command:
     raise AssertionError("unreachable")
 
 
+def _parse_rebaseline(rest: str, today: dt.date) -> Command:
+    """`rebaseline 12 31 Mar <reason>`: the date is the longest run of leading words that
+    reads as one, as for `due`; the reason is required."""
+    action_id, remainder = _id_and_rest(rest)
+    words = remainder.split()
+    if not words:
+        raise _Missing("Please give the new date and the reason, e.g. 31 Mar waiting for data.")
+    for count in range(min(len(words), _MAX_DATE_WORDS), 0, -1):
+        try:
+            due = parse_date(" ".join(words[:count]), today=today)
+        except DateParseError:
+            continue
+        reason = _required(" ".join(words[count:]), "the reason the deadline should move")
+        return RequestDate(action_id=action_id, due=due, reason=reason)
+    parse_date(words[0], today=today)  # raises the date error with the user's text
+    raise AssertionError("unreachable")
+
+
+def _parse_approve(rest: str, today: dt.date) -> Command:
+    action_id, extra = _id_and_rest(rest)
+    if extra:
+        raise _Missing("approve takes only the action number.")
+    return ApproveDate(action_id=action_id)
+
+
+def _parse_decline(rest: str, today: dt.date) -> Command:
+    action_id, reason = _id_and_rest(rest)
+    return DeclineDate(
+        action_id=action_id, reason=_required(reason, "the reason the new date is declined")
+    )
+
+
 def _parse_mark(rest: str, today: dt.date) -> Command:
     # Only reached when `mark …` did not read as `mark <id> [as] done|blocked|red …`.
     raise _Missing(
@@ -382,6 +417,9 @@ _ACTION_PARSERS = {
     "block": _parse_blocked,
     "reopen": _parse_reopen,
     "due": _parse_due,
+    "rebaseline": _parse_rebaseline,
+    "approve": _parse_approve,
+    "decline": _parse_decline,
     "rag": _parse_rag,
     "show": _parse_show,
     "undo": _parse_undo,
@@ -391,5 +429,6 @@ _ACTION_PARSERS = {
 #: The verbs a suggestion may name: the canonical ones, not their aliases.
 _ACTION_VERBS = (
     "add", "assign", "done", "close", "update", "blocked", "reopen", "cancel", "due", "rag",
+    "rebaseline", "approve", "decline",
     "show", "list", "help",
 )  # fmt: skip

@@ -39,6 +39,9 @@ REGISTER_ONLY = frozenset(
         "created_at",
         "updated_at",
         "done_at",
+        "baseline_due",
+        "rebaselines",
+        "slippage_working_days",
     }
 )
 

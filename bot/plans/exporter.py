@@ -15,6 +15,8 @@ from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
 from bot.domain import Platform
+from bot.domain.rebaseline import slippage
+from bot.domain.workdays import WorkingCalendar
 from bot.render.from_storage import mentioned
 from bot.render.inline import people_map, plain
 from bot.services.context import Core
@@ -42,6 +44,10 @@ REGISTER_COLUMNS = (
     "cadence",
     "owner_text",
     "supporting",
+    # The deadline first given, how often it moved since, and how far in working days.
+    "baseline_due",
+    "rebaselines",
+    "slippage_working_days",
 )
 HISTORY_COLUMNS = (
     "at",
@@ -88,10 +94,14 @@ def export_register(
     if fmt not in ("csv", "xlsx"):
         raise ValueError(f"unknown export format {fmt!r}; use csv or xlsx")
     tz, today = core.settings.tz, core.today()
+    calendar = WorkingCalendar.from_settings(core.settings)
     with core.sessions() as session:
         # Loading every action first lets each history entry find its action in the session's
         # identity map instead of one query per entry.
-        register = [register_row(a, today=today, tz=tz) for a in queries.all_actions(session)]
+        register = [
+            register_row(a, today=today, tz=tz, calendar=calendar)
+            for a in queries.all_actions(session)
+        ]
         changes = [history_row(h, tz=tz) for h in queries.all_history(session)] if history else []
     if fmt == "csv":
         if history:
@@ -120,10 +130,11 @@ def owner_address(person: Person | None) -> str | None:
     return None
 
 
-def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
+def register_row(action: Action, *, today: dt.date, tz: ZoneInfo, calendar: WorkingCalendar) -> Row:
     """One action in REGISTER_COLUMNS order (due as a date; times as ISO text).
 
-    Without a deadline, due and days_late are blank: the action cannot be late.
+    Without a deadline, due, days_late, the baseline and the slippage are blank: the action
+    cannot be late.
     """
     late: int | None = None
     if action.due_date is not None:
@@ -152,6 +163,9 @@ def register_row(action: Action, *, today: dt.date, tz: ZoneInfo) -> Row:
         action.owner_text,
         # Supporting owners as the importer's `supporting` column reads them back.
         "; ".join(filter(None, (owner_address(s.person) for s in action.supporters))) or None,
+        action.baseline_due,
+        action.rebaselines or 0,
+        slippage(action.baseline_due, action.due_date, calendar) if action.due_date else None,
     ]
 
 

@@ -86,7 +86,7 @@ _PLAN_SYNONYMS: dict[str, tuple[str, ...]] = {
 #: Columns of the bot's own register export that it works out itself rather than reads.
 _REGISTER_ONLY = frozenset(
     ("id", "owner_email", "days_late", "blocked_reason", "created_at", "updated_at", "done_at",
-     "cadence", "owner_text")
+     "cadence", "owner_text", "baseline_due", "rebaselines", "slippage_working_days")
 )  # fmt: skip
 
 _PEOPLE_SYNONYMS: dict[str, tuple[str, ...]] = {

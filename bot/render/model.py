@@ -147,13 +147,42 @@ class Counts(View):
     items: list[Count]
 
 
+class DateRequestCard(View):
+    """A request for a new deadline as the chairs and the secretary get it: who asked, the
+    dates, why, and Approve / Decline while it is pending (each also a typed command:
+    `/action approve <id>`, `/action decline <id> <reason>`)."""
+
+    type: Literal["date_request"] = "date_request"
+    request_id: int
+    action: ActionView
+    asked_by: str
+    old_due: dt.date | None = None
+    new_due: dt.date
+    reason: str
+    baseline: dt.date | None = None
+    #: Working days the new date puts the action from its baseline.
+    slippage: int = 0
+    #: How often the deadline moved before this request.
+    rebaselines: int = 0
+    #: The buttons are drawn only while the request waits for a decision.
+    pending: bool = True
+
+
 class Usage(View):
     type: Literal["usage"] = "usage"
     lines: list[str]
 
 
 Block = Annotated[
-    Heading | Paragraph | ActionList | ActionDetail | Counts | Usage | Pager | Buttons,
+    Heading
+    | Paragraph
+    | ActionList
+    | ActionDetail
+    | Counts
+    | Usage
+    | Pager
+    | Buttons
+    | DateRequestCard,
     Field(discriminator="type"),
 ]
 

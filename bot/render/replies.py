@@ -94,6 +94,8 @@ class People:
     supporters: Sequence[str] = ()
     owner_text: str | None = None
     unreachable: Sequence[str] = ()
+    #: The deadline's baseline, slippage and each re-baseline with its reason.
+    deadline: Sequence[str] = ()
 
 
 def detail(
@@ -112,6 +114,8 @@ def detail(
         lines.append("Supporting: " + ", ".join(people.supporters))
     if people is not None and people.unreachable:
         lines.append("Not reachable in chat yet: " + ", ".join(people.unreachable))
+    if people is not None:
+        lines += people.deadline
     if lines:
         blocks.insert(1, Paragraph(text="\n".join(lines)))
     return Message(text=label(action), blocks=blocks)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.domain import Change
 from bot.grammar.dates import format_date
 from bot.grammar.paging import typed
+from bot.render.date_requests import HISTORY_WORDS, card_text
 from bot.render.inline import people_in, plain
 from bot.render.model import (
     ActionDetail,
@@ -16,6 +17,7 @@ from bot.render.model import (
     Block,
     Buttons,
     Counts,
+    DateRequestCard,
     Heading,
     HistoryView,
     Message,
@@ -60,6 +62,8 @@ def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None
     if isinstance(block, Buttons):
         # No buttons in plain text: the command each one runs, as typed.
         return [f"{button.label}: {button.command.typed()}" for button in block.items]
+    if isinstance(block, DateRequestCard):
+        return card_text(block, prefix, today)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -169,6 +173,8 @@ def history_lines(entry: HistoryView, tz: ZoneInfo | None = None) -> list[str]:
         what = "update"
     elif entry.change == Change.CREATED:
         what = f"created “{entry.new}”"
+    elif entry.change in HISTORY_WORDS:
+        what = f"{HISTORY_WORDS[entry.change]} {entry.old or '—'} → {entry.new or '—'}"
     elif entry.field:
         what = f"{entry.field} {entry.old or '—'} → {entry.new or '—'}"
     else:

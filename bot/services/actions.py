@@ -27,6 +27,7 @@ from bot.people.resolve import chairs, require_present
 from bot.render import owner_notices, replies
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView, Message
+from bot.services import rebaseline
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
 from storage.models import Action, Person, Supporter
@@ -280,7 +281,11 @@ def move_due(request: Request, command: MoveDue) -> Outcome:
     old = action.due_date
     action.due_date = command.due
     _touch(request, action)
-    request.record(action, Change.DUE, old=old, new=command.due, note=command.reason)
+    if old is None:
+        # A first date (the plan said "Ongoing") sets the baseline: it is no re-baseline.
+        request.record(action, Change.DUE, old=old, new=command.due, note=command.reason)
+    else:
+        rebaseline.moved_directly(request, action, old=old, reason=command.reason)
     view = action_view(action, today=request.today)
     when = format_date(command.due, today=request.today)
     told = owner_notices.deadline_moved(

@@ -16,7 +16,7 @@ from bot.outbox.retract import queue_edits
 from bot.people.mentions import neutral_command
 from bot.people.resolve import resolve_caller
 from bot.render import replies
-from bot.services import actions, status, undo, views
+from bot.services import actions, rebaseline, status, undo, views
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
 from storage.db import transaction
@@ -130,4 +130,7 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusRag: views.status_rag,
     c.StatusDone: views.status_done,
     c.UndoReply: undo.undo_reply,
+    c.RequestDate: rebaseline.request_date,
+    c.ApproveDate: rebaseline.approve_date,
+    c.DeclineDate: rebaseline.decline_date,
 }

@@ -24,7 +24,7 @@ from bot.grammar.commands import (
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
 from bot.render.model import ActionView, Count
-from bot.services import views
+from bot.services import rebaseline, views
 from bot.services.request import Outcome, Request
 from storage import queries
 from storage.models import Action, Person
@@ -46,6 +46,7 @@ def show_action(request: Request, command: ShowAction) -> Outcome:
         supporters=[s.person.display_name for s in action.supporters],
         owner_text=action.owner_text if action.owner is None else None,
         unreachable=[p.display_name for p in _people(action) if not p.identities],
+        deadline=rebaseline.deadline_lines(request, action),
     )
     return Outcome(
         replies.detail(view, [history_view(e) for e in entries], more=more, people=people)
