@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     #: Seconds between the worker's ticks (plan what is due, deliver the outbox); a tick
     #: that runs longer delays the next one rather than overlapping it.
     worker_tick_seconds: int = Field(default=60, ge=1, le=3600)
+    #: Forget the people of actions closed (done or cancelled) longer ago than this many
+    #: months, once a day (README, "Data protection"). Unset or "none": kept until erased.
+    retention_months: int | None = Field(default=None, ge=1, le=1200)
 
     @field_validator("escalation_ladder")
     @classmethod
@@ -154,6 +157,12 @@ class Settings(BaseSettings):
         # An empty variable is ignored like an unset one (env_ignore_empty), so "none" is how
         # a deployment turns bank holidays off.
         return "" if _says_none(value) else value
+
+    @field_validator("retention_months", mode="before")
+    @classmethod
+    def _retention_off(cls, value: object) -> object:
+        # "none" or "off" says it outright; an empty variable is already unset.
+        return None if _says_none(value) or str(value).strip().lower() == "off" else value
 
     @field_validator("holiday_subdivision", mode="before")
     @classmethod

@@ -19,6 +19,7 @@ from bot.domain import Platform
 from bot.domain.workdays import MAX_BREAK, WorkingCalendar
 from bot.outbox.delivery import DeliveryReport, deliver
 from bot.outbox.sender import Sender
+from bot.people.privacy import apply_retention
 from bot.people.resolve import chairs
 from bot.services.context import Core
 from bot.services.digest import DIGEST, local_day, posted_words
@@ -142,6 +143,7 @@ class Ticker:
     stop: threading.Event = field(default_factory=threading.Event)
     _fingerprint: tuple[object, ...] | None = None
     _paused_until: dt.datetime | None = None
+    _retained_on: dt.date | None = None
 
     def tick(self) -> JobReport:
         """One tick; cheap when nothing changed since the last one."""
@@ -157,11 +159,36 @@ class Ticker:
         queued = queue_weekly_digest(self.core)  # the safety net behind the cron trigger
         if queued is not None and queued.outbox_id is not None:
             report.planned[DIGEST] += 1
+        self._retain(now, report)  # before delivering: nothing goes out to someone forgotten
         if self._paused_until is not None and now < self._paused_until:
             return report  # the platform asked us to slow down; its Retry-After has not passed
         report.delivery = deliver(self.core, self.senders, stop=self.stop, budget=TICK_BUDGET)
         self._paused_until = report.delivery.paused_until
         return report
+
+    def _retain(self, now: dt.datetime, report: JobReport) -> None:
+        """Apply RETENTION_MONTHS at the first tick of each local day (and of each start)."""
+        months = self.core.settings.retention_months
+        day = self.calendar.local(now).date()
+        if months is None or day == self._retained_on:
+            return
+        # Once a day even when it fails: tomorrow tries again, and delivery is not held up.
+        self._retained_on = day
+        try:
+            with transaction(self.core.sessions) as session:
+                result = apply_retention(
+                    session, settings=self.core.settings, months=months, now=now, dry_run=False
+                )
+        except Exception:
+            log.exception("retention failed; it runs again tomorrow")
+            report.notes.append("retention failed")
+            return
+        if result.people:
+            count = len(result.people)
+            report.notes.append(
+                f"retention: forgot {count} {'person' if count == 1 else 'people'} "
+                f"(actions closed more than {months} months ago)"
+            )
 
     def _current_fingerprint(self, now: dt.datetime) -> tuple[object, ...]:
         # Planning again only matters when the day or hour turns or an action changes

@@ -16,6 +16,13 @@ once per flush, inside a lock held until the transaction ends: PostgreSQL's tran
 advisory lock; on SQLite the database's write lock (taken with BEGIN IMMEDIATE when the
 transaction has not written yet). A unique index on `prev_hash` makes a fork impossible even
 for a writer that skipped the lock: the second link to one entry is refused.
+
+One thing rewrites entries: erasing a person's personal data (bot/people/privacy.py). Their
+names live in the entries' texts (`assigned` holds the owner's name, notes mention people), so
+hashing only what never changes would leave most of an entry unprotected. Instead
+`rewrite_history` replaces the texts under the lifted UPDATE guard and re-seals the chain from
+the first entry changed; the erasure then appends an entry that keeps the old head, so the
+chain verifies and an inspector holding an older board pack can see why its hashes differ.
 """
 
 from __future__ import annotations
@@ -24,10 +31,20 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapper, Session, object_session
 
 from storage.models import HistoryEntry
@@ -151,13 +168,10 @@ def _seal(_mapper: Mapper[Any], connection: Connection, entry: HistoryEntry) -> 
 
 
 def _lock_and_read_tail(connection: Connection, count: int) -> _Tail:
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        # Released by COMMIT or ROLLBACK; read the tail in a later statement, whose snapshot
-        # is taken after the lock is held (READ COMMITTED) and so sees the last writer's rows.
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:cls, :key)"), {"cls": _LOCK_CLASS, "key": CHAIN}
-        )
+    _lock_chain(connection)
+    if connection.dialect.name == "postgresql":
+        # Read the tail in a statement after the lock's, whose snapshot is taken once the lock
+        # is held (READ COMMITTED) and so sees the last writer's rows.
         row = connection.execute(
             text(
                 "SELECT (SELECT hash FROM action_history WHERE hash IS NOT NULL "
@@ -168,13 +182,6 @@ def _lock_and_read_tail(connection: Connection, count: int) -> _Tail:
             {"n": count},
         ).one()
         return _Tail(prev_hash=row[0] or GENESIS, ids=sorted(int(i) for i in row[1]))
-    if dialect == "sqlite":
-        raw = connection.connection.dbapi_connection
-        # pysqlite begins a transaction only before its first write; until then a read sees
-        # a moment another writer may already have moved past. BEGIN IMMEDIATE takes the write
-        # lock first, so the tail read is the tail this transaction appends to.
-        if raw is not None and not raw.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
     row = connection.execute(
         text(
             "SELECT (SELECT max(id) FROM action_history), "
@@ -182,6 +189,23 @@ def _lock_and_read_tail(connection: Connection, count: int) -> _Tail:
         )
     ).one()
     return _Tail(prev_hash=row[1] or GENESIS, next_id=int(row[0] or 0) + 1)
+
+
+def _lock_chain(connection: Connection) -> None:
+    """Hold the chain's lock until the transaction ends."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        # Released by COMMIT or ROLLBACK.
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, :key)"), {"cls": _LOCK_CLASS, "key": CHAIN}
+        )
+    elif dialect == "sqlite":
+        raw = connection.connection.dbapi_connection
+        # pysqlite begins a transaction only before its first write; until then a read sees
+        # a moment another writer may already have moved past. BEGIN IMMEDIATE takes the write
+        # lock first, so the tail read is the tail this transaction appends to.
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _take_id(connection: Connection, tail: _Tail) -> int:
@@ -316,3 +340,135 @@ def restore_check(url: str) -> str | None:
     """storage.backup.restore's check: the restored copy's history must verify."""
     report = verify_url(url)
     return None if report.intact else report.describe()
+
+
+# --- rewriting (erasure) ---------------------------------------------------------------------
+
+#: The append-only guard on UPDATE (migration 0001), as each database writes it.
+_UPDATE_GUARD = {
+    "postgresql": (
+        "CREATE TRIGGER action_history_no_update BEFORE UPDATE ON action_history "
+        "FOR EACH ROW EXECUTE FUNCTION action_history_append_only()"
+    ),
+    "sqlite": (
+        "CREATE TRIGGER action_history_no_update BEFORE UPDATE ON action_history "
+        "BEGIN SELECT RAISE(ABORT, 'action_history is append-only'); END"
+    ),
+}
+_DROP_UPDATE_GUARD = {
+    "postgresql": "DROP TRIGGER action_history_no_update ON action_history",
+    "sqlite": "DROP TRIGGER action_history_no_update",
+}
+#: The text columns an erasure may rewrite; everything else of an entry stays as written.
+REWRITABLE = ("old_value", "new_value", "note")
+
+
+@dataclass
+class Reseal:
+    """What a rewrite did to the chain: its head before, the first entry sealed again, after."""
+
+    old_head: str
+    new_head: str
+    first_id: int | None = None
+    rewritten: int = 0
+    resealed: int = 0
+
+
+@dataclass
+class HistoryRewrite:
+    """Entries' texts replaced inside `rewrite_history`; `result` is set when the block ends."""
+
+    connection: Connection
+    old_head: str
+    changes: dict[int, dict[str, str | None]] = field(default_factory=dict)
+    result: Reseal | None = None
+
+    def replace(self, entry_id: int, values: dict[str, str | None]) -> None:
+        """Replace some of `REWRITABLE` of entry `entry_id` (applied when the block ends)."""
+        unknown = set(values) - set(REWRITABLE)
+        if unknown:
+            raise ValueError(f"history columns that may not be rewritten: {sorted(unknown)}")
+        self.changes.setdefault(entry_id, {}).update(values)
+
+
+@contextmanager
+def rewrite_history(connection: Connection) -> Iterator[HistoryRewrite]:
+    """Rewrite history texts (an erasure of personal data) and re-seal the chain after them.
+
+    The only way the bot ever changes a history entry, in the caller's transaction: the chain's
+    lock is taken (as for an insert), the UPDATE guard is dropped, the texts are replaced, every
+    entry from the first one changed to the end is sealed again in order, and the guard is put
+    back. DDL is transactional on PostgreSQL and SQLite, so a failure anywhere rolls back the
+    guard's removal with the rest; on PostgreSQL the dropped trigger also holds the table's
+    exclusive lock until the end of the transaction. The DELETE guard is never lifted: entries
+    keep their rows. The caller records the re-seal (who, why, the old head) as a new entry.
+    """
+    _lock_chain(connection)
+    old_head = _head(connection)
+    rewrite = HistoryRewrite(connection, old_head)
+    yield rewrite
+    if not rewrite.changes:
+        rewrite.result = Reseal(old_head=old_head, new_head=old_head)
+        return
+    dialect = connection.dialect.name
+    drop, guard = _DROP_UPDATE_GUARD.get(dialect), _UPDATE_GUARD.get(dialect)
+    if drop is not None:
+        connection.exec_driver_sql(drop)
+    for entry_id, values in sorted(rewrite.changes.items()):
+        connection.execute(update(HistoryEntry).where(_COLUMNS.id == entry_id).values(**values))
+    first = min(rewrite.changes)
+    resealed = _reseal_from(connection, first)
+    if guard is not None:
+        connection.exec_driver_sql(guard)
+    rewrite.result = Reseal(
+        old_head=old_head,
+        new_head=_head(connection),
+        first_id=first,
+        rewritten=len(rewrite.changes),
+        resealed=resealed,
+    )
+
+
+def _head(connection: Connection) -> str:
+    head = connection.execute(
+        select(_COLUMNS.hash)
+        .where(_COLUMNS.hash.is_not(None))
+        .order_by(_COLUMNS.id.desc())
+        .limit(1)
+    ).first()
+    return str(head[0]) if head is not None else GENESIS
+
+
+def _reseal_from(connection: Connection, first_id: int) -> int:
+    # The entry before the first one changed keeps its hash: the chain is sealed on from it.
+    before = connection.execute(
+        select(_COLUMNS.hash).where(_COLUMNS.id < first_id).order_by(_COLUMNS.id.desc()).limit(1)
+    ).first()
+    prev = before[0] if before is not None and before[0] is not None else GENESIS
+    seals: list[dict[str, Any]] = []
+    for row in connection.execute(_query().where(_COLUMNS.id >= first_id)).all():
+        sealed = seal_hash(
+            entry_id=row.id,
+            action_id=row.action_id,
+            at=row.at,
+            actor_id=row.actor_id,
+            source=row.source,
+            change=row.change,
+            field=row.field,
+            old_value=row.old_value,
+            new_value=row.new_value,
+            note=row.note,
+            prev_hash=prev,
+        )
+        seals.append({"entry": row.id, "prev": prev, "sealed": sealed})
+        prev = sealed
+    statement = (
+        update(HistoryEntry)
+        .where(_COLUMNS.id == bindparam("entry"))
+        .values(prev_hash=bindparam("prev"), hash=bindparam("sealed"))
+    )
+    # Links move forward one entry at a time; the unique index on prev_hash is checked per row,
+    # and a new hash never equals an old one, so no step meets a link still to be replaced.
+    for start in range(0, len(seals), _BATCH):
+        connection.execute(statement, seals[start : start + _BATCH])
+    return len(seals)

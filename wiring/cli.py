@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.plans.preview import Preview
+    from bot.services.context import Core
 
 log = logging.getLogger("actionbot")
 
@@ -72,6 +73,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     people_import.add_argument("file", type=Path)
     people_sub.add_parser("list", help="everyone the bot knows, and who is reachable in chat")
+    people_export = people_sub.add_parser(
+        "export", help="everything held about a person, as JSON (a subject access request)"
+    )
+    people_export.add_argument("email")
+    people_export.add_argument("--out", type=Path, metavar="FILE", help="write to FILE")
+    people_forget = people_sub.add_parser(
+        "forget", help="erase a person's name, email and chat ids everywhere (a pseudonym stays)"
+    )
+    people_forget.add_argument("email")
+    people_forget.add_argument("--reason", default="", help="why (kept in the history)")
+    people_forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    people_retention = people_sub.add_parser(
+        "retention", help="forget the people of actions closed more than RETENTION_MONTHS ago"
+    )
+    people_retention.add_argument(
+        "--dry-run", action="store_true", help="list who and what would change, change nothing"
+    )
+    people_retention.add_argument(
+        "--months", type=_positive, metavar="N", help="this once, instead of RETENTION_MONTHS"
+    )
+
 
     exp = sub.add_parser("export", help="write the register (and its history)")
     exp.add_argument("--format", choices=("csv", "xlsx"), default="csv")
@@ -118,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handler = _COMMANDS[args.command]
     return handler(args, settings)
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of months: {text!r}")
+    return int(text)
 
 
 def _aware_datetime(text: str) -> dt.datetime:
@@ -291,6 +319,8 @@ def _people(args: argparse.Namespace, settings: Settings) -> int:
 
         print_people(core, out=sys.stdout)
         return 0
+    if args.people_command in ("export", "forget", "retention"):
+        return _personal_data(args, core)
     from bot.plans.table import PlanFileError
     from wiring.people import import_people
 
@@ -302,6 +332,33 @@ def _people(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as exc:
         print(f"Cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 1
+
+
+def _personal_data(args: argparse.Namespace, core: Core) -> int:
+    from wiring.people import export_person, forget_person, run_retention
+
+    if args.people_command == "retention":
+        return run_retention(core, months=args.months, dry_run=args.dry_run, out=sys.stdout)
+    if args.people_command == "forget":
+        return forget_person(
+            core,
+            args.email,
+            reason=args.reason,
+            by=f"{getpass.getuser()} (actionbot people forget)",
+            confirmed=args.yes,
+            answer=sys.stdin,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    if args.out is None:
+        return export_person(core, args.email, out=sys.stdout, err=sys.stderr)
+    with args.out.open("w", encoding="utf-8") as out:
+        code = export_person(core, args.email, out=out, err=sys.stderr)
+    if code == 0:
+        print(f"Wrote {args.out}.", file=sys.stderr)
+    else:
+        args.out.unlink(missing_ok=True)
+    return code
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

@@ -61,3 +61,101 @@ def print_people(core: Core, *, out: TextIO) -> None:
 
 
 _ORDER = {platform: position for position, platform in enumerate(Platform)}
+
+
+# --- personal data: subject access, erasure, retention -------------------------------------
+
+
+def export_person(core: Core, email: str, *, out: TextIO, err: TextIO) -> int:
+    """`actionbot people export EMAIL`: everything held about them, as JSON; the exit code."""
+    import json
+
+    from bot.people.privacy import export_person as gather
+    from storage.queries import find_by_email
+
+    with core.sessions() as session:
+        person = find_by_email(session, email=email)
+        if person is None:
+            err.write(f"actionbot people export: nobody has the email {email!r}.\n")
+            return 1
+        data = gather(session, person, now=core.now())
+    json.dump(data, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+    return 0
+
+
+def forget_person(
+    core: Core,
+    email: str,
+    *,
+    reason: str,
+    by: str,
+    confirmed: bool,
+    answer: TextIO,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """`actionbot people forget EMAIL`: erase their personal data, after a confirmation."""
+    from bot.people.privacy import erase, pseudonym
+    from storage.queries import find_by_email
+
+    with transaction(core.sessions) as session:
+        person = find_by_email(session, email=email)
+        if person is None:
+            err.write(f"actionbot people forget: nobody has the email {email!r}.\n")
+            return 1
+        who = f"{person.display_name} <{person.email}> (person {person.id})"
+        if not confirmed:
+            err.write(
+                f"Forget {who}? Their name, email and chat accounts are replaced by "
+                f"“{pseudonym(person.id)}” everywhere, and the history is re-sealed. "
+                "This cannot be undone. Type yes to go on: "
+            )
+            err.flush()
+            if answer.readline().strip().lower() not in ("y", "yes"):
+                err.write("Nothing was changed.\n")
+                return 1
+        report = erase(session, [person], now=core.now(), reason=reason, by=by)
+    out.write(f"Forgot {who}:\n")
+    for line in report.lines():
+        out.write(f"  {line}\n")
+    out.write("Check the evidence with `actionbot verify-history`.\n")
+    return 0
+
+
+def run_retention(core: Core, *, months: int | None, dry_run: bool, out: TextIO) -> int:
+    """`actionbot people retention [--dry-run]`: forget the people of long-closed actions."""
+    from bot.people.privacy import apply_retention
+
+    months = months or core.settings.retention_months
+    if months is None:
+        out.write(
+            "Retention is off: set RETENTION_MONTHS (or give --months) to forget the people "
+            "of actions closed longer ago than that.\n"
+        )
+        return 0
+    session = core.sessions()
+    try:
+        result = apply_retention(
+            session, settings=core.settings, months=months, now=core.now(), dry_run=dry_run
+        )
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    finally:
+        session.close()
+    cutoff = result.cutoff.date().isoformat()
+    verb = "would forget" if dry_run else "forgot"
+    out.write(
+        f"Retention ({months} months): {result.expired_actions} actions closed before {cutoff}; "
+        f"{verb} {len(result.people)} "
+        f"{'person' if len(result.people) == 1 else 'people'}"
+        f"{' (dry run: nothing was changed)' if dry_run else ''}.\n"
+    )
+    for person_id, name in result.people:
+        out.write(f"  person {person_id}: {name}\n")
+    if result.people:
+        for line in result.erasure.lines()[1:]:
+            out.write(f"  {line}\n")
+    return 0

@@ -1,0 +1,716 @@
+"""Personal data: everything held about a person (subject access), erasing it, and retention.
+
+The bot holds people's names, emails and chat ids in a few known places (the person row, their
+accounts, the directory's names, Teams conversation references) and, as words, in text anywhere:
+titles and notes mention people (`<@person:7|Amira Khan>`), the history names owners
+(`assigned … → Amira Khan`), sent messages keep the exact words that went out. An erasure
+replaces them by a pseudonym ("Former member 7") everywhere: the known places by their fields,
+and every text column of every table by matching the person's mention tokens, names, email and
+chat ids as whole words. Person ids stay, so the history still says that the same (now unnamed)
+person owned, changed and closed each action.
+
+History entries are evidence and append-only: their texts are rewritten only through
+storage.history_chain.rewrite_history, which lifts the UPDATE guard inside the transaction and
+re-seals the chain; each action whose trail changed gets an `erased` entry keeping the old chain
+head, the pseudonym, who erased and why. Retention (RETENTION_MONTHS) forgets the people whose
+only involvement is in actions closed longer ago than that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Enum,
+    String,
+    Table,
+    and_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.domain import Platform, Status
+from bot.people.names import NAME
+from bot.people.resolve import chairs
+from bot.render.inline import person_token
+from storage.history_chain import HistoryRewrite, Reseal, rewrite_history
+from storage.models import (
+    Action,
+    Base,
+    HistoryEntry,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Supporter,
+    TeamsReference,
+)
+from storage.queries import find_by_email
+
+#: `action_history.change` of the entry an erasure leaves on each action whose trail changed.
+ERASED = "erased"
+#: `action_history.source` of that entry.
+PRIVACY_SOURCE = "privacy"
+#: `people.left_reason` of a person whose personal data was erased.
+ERASED_REASON = "personal data erased"
+#: `outbox.last_error` of a message to them that was still waiting when they were forgotten.
+CANCELLED_ERASED = "not sent: the recipient's personal data was erased"
+#: Tables whose rows an erasure handles field by field; every other table's text is matched.
+_OWN_TABLES = frozenset({"people", "identities", "person_names", "action_history"})
+_CLOSED = tuple(status for status in Status if status.is_closed)
+_TOKEN_ID = re.compile(r"<@person:(\d{1,12})(?:\|[^<>|\n]*)?>")
+
+
+def pseudonym(person_id: int) -> str:
+    """The name a forgotten person is shown by."""
+    return f"Former member {person_id}"
+
+
+def is_forgotten(person: Person) -> bool:
+    """Whether `person`'s personal data was erased."""
+    return person.left_reason == ERASED_REASON and person.email is None
+
+
+# --- recognising a person in text -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """One person to find in text: their id, and the words that name them."""
+
+    person_id: int
+    words: tuple[str, ...]
+    external_ids: tuple[str, ...]
+
+    @property
+    def pseudonym(self) -> str:
+        return pseudonym(self.person_id)
+
+
+def target_of(session: Session, person: Person) -> Target:
+    """Everything that names `person` in text: names, email, chat ids, Teams names."""
+    words: list[str] = [person.display_name]
+    words += [n.text for n in person.names if n.kind == NAME]
+    if person.email:
+        words.append(person.email)
+    external = [identity.external_id for identity in person.identities]
+    for reference in _teams_references(session, person):
+        words += [w for w in (reference.name, reference.email) if w]
+    for name in list(words):
+        parts = name.split()
+        if len(parts) == 2 and "@" not in name:
+            words.append(f"{parts[1]}, {parts[0]}")  # "Marsh, Helen", as plans write it
+    unique: dict[str, str] = {}
+    for word in [*words, *external]:
+        cleaned = word.strip()
+        # One letter would match too much; the pseudonym needs no replacing.
+        if len(cleaned) >= 2 and cleaned != pseudonym(person.id):
+            unique.setdefault(cleaned.casefold(), cleaned)
+    return Target(person.id, tuple(unique.values()), tuple(external))
+
+
+class Matcher:
+    """Finds and replaces the people of `targets` in text, leaving others' mentions alone."""
+
+    def __init__(self, targets: Sequence[Target]) -> None:
+        self.targets = {t.person_id: t for t in targets}
+        self._external = {e.casefold(): t for t in targets for e in t.external_ids}
+        self._words = {w.casefold(): t for t in targets for w in t.words}
+        alternatives = [
+            r"(?P<token><@person:(?P<pid>\d{1,12})(?:\|[^<>|\n]*)?>)",
+            # Slack's own markup in rows stored before mentions were neutral.
+            r"(?P<legacy><@(?P<ext>[^<>|\s]+)(?:\|[^<>\n]*)?>)",
+        ]
+        # Longest first, so "Amira Khan" is one match rather than "Amira" and a leftover.
+        ordered = sorted({w for t in targets for w in t.words}, key=len, reverse=True)
+        if ordered:
+            alternatives.append(
+                r"(?<![\w.+-])(?P<word>" + "|".join(re.escape(w) for w in ordered) + r")(?!\w)"
+            )
+        self._pattern = re.compile("|".join(alternatives), re.IGNORECASE)
+
+    def _target(self, match: re.Match[str]) -> Target | None:
+        if match.group("token") is not None:
+            return self.targets.get(int(match.group("pid")))
+        if match.group("legacy") is not None:
+            return self._external.get(match.group("ext").casefold())
+        return self._words.get(match.group("word").casefold())
+
+    def names(self, text: str | None) -> bool:
+        """Whether `text` names one of the targets."""
+        if not text:
+            return False
+        return any(self._target(m) is not None for m in self._pattern.finditer(text))
+
+    def scrub(self, text: str) -> str:
+        """`text` with every mention of a target made their pseudonym."""
+
+        def replace(match: re.Match[str]) -> str:
+            target = self._target(match)
+            if target is None:
+                return match.group(0)  # someone else's mention, with their name, stays whole
+            if match.group("word") is not None:
+                return target.pseudonym
+            return person_token(target.person_id, target.pseudonym)
+
+        return self._pattern.sub(replace, text)
+
+    def scrub_json(self, value: Any) -> Any:
+        """A JSON value (a stored message) with every target made their pseudonym."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, list):
+            return [self.scrub_json(item) for item in value]
+        if isinstance(value, dict):
+            scrubbed = {key: self.scrub_json(item) for key, item in value.items()}
+            # A person drawn in a reply (PersonView): their name and their chat accounts.
+            person = scrubbed.get("id")
+            if isinstance(person, int) and person in self.targets and "accounts" in scrubbed:
+                scrubbed["name"] = pseudonym(person)
+                scrubbed["accounts"] = {}
+            return scrubbed
+        return value
+
+
+# --- planning and applying an erasure -------------------------------------------------------
+
+
+@dataclass
+class Erasure:
+    """What an erasure changed (or, dry, would change)."""
+
+    people: list[tuple[int, str]] = field(default_factory=list)  # (id, pseudonym)
+    fields: Counter[str] = field(default_factory=Counter)  # "table.column" → rows
+    accounts: list[str] = field(default_factory=list)
+    names_removed: int = 0
+    references_removed: int = 0
+    cancelled: int = 0
+    history_entries: int = 0
+    actions: set[int] = field(default_factory=set)
+    reseal: Reseal | None = None
+    recorded: int = 0
+    dry: bool = False
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.people)
+
+    def lines(self) -> list[str]:
+        """What changed (or would, dry), one line each, for the command line."""
+        gone = "would be removed" if self.dry else "removed"
+        out = [f"now known as: {', '.join(name for _, name in self.people)}"]
+        out.append(f"person rows: name, email, job title and organisation {gone}")
+        if self.accounts:
+            out.append(f"chat accounts {gone}: {', '.join(self.accounts)}")
+        if self.names_removed:
+            out.append(f"directory names, job titles and aliases {gone}: {self.names_removed}")
+        if self.references_removed:
+            out.append(f"Teams conversation references {gone}: {self.references_removed}")
+        if self.cancelled:
+            verb = "would be cancelled" if self.dry else "cancelled"
+            out.append(f"messages to them still waiting, {verb}: {self.cancelled}")
+        for where, count in sorted(self.fields.items()):
+            verb = "would be rewritten" if self.dry else "rewritten"
+            out.append(f"{where}: {count} row{'s' if count != 1 else ''} {verb}")
+        if self.reseal is not None and self.reseal.first_id is not None:
+            out.append(
+                f"history: {self.reseal.rewritten} entries rewritten; the chain was sealed "
+                f"again from entry #{self.reseal.first_id} ({self.reseal.resealed} entries); "
+                f"the head was {self.reseal.old_head}"
+            )
+        elif self.history_entries:
+            out.append(f"history: {self.history_entries} entries would be rewritten and re-sealed")
+        if self.recorded:
+            out.append(f"erasure recorded in the history of {self.recorded} actions")
+        elif self.dry and self.actions:
+            out.append(f"erasure would be recorded in the history of {len(self.actions)} actions")
+        return out
+
+
+def erase(
+    session: Session,
+    people: Sequence[Person],
+    *,
+    now: dt.datetime,
+    reason: str,
+    by: str,
+    dry_run: bool = False,
+) -> Erasure:
+    """Replace the personal data of `people` by pseudonyms everywhere, in the session's
+    transaction; `dry_run` only counts what would change (the caller rolls back)."""
+    report = Erasure(dry=dry_run)
+    if not people:
+        return report
+    targets = [target_of(session, person) for person in people]
+    matcher = Matcher(targets)
+    # Found before the texts are matched: their keys and user ids hold the chat ids matched.
+    references = {person.id: _teams_references(session, person) for person in people}
+    connection = session.connection()
+    if dry_run:
+        _plan_history(connection, matcher, report, rewrite=None)
+        _scrub_tables(connection, matcher, report, write=False)
+        _erase_people(session, people, references, report, now=now, write=False)
+        return report
+    # The chain's lock first, as every history writer takes it before touching anything else
+    # of the history: taking it after updating actions could deadlock with such a writer.
+    with rewrite_history(connection) as rewrite:
+        _plan_history(connection, matcher, report, rewrite=rewrite)
+        _scrub_tables(connection, matcher, report, write=True)
+        _erase_people(session, people, references, report, now=now, write=True)
+        session.flush()
+    report.reseal = rewrite.result
+    _record(session, report, reason=matcher.scrub(reason), by=by, now=now)
+    return report
+
+
+def _plan_history(
+    connection: Connection, matcher: Matcher, report: Erasure, *, rewrite: HistoryRewrite | None
+) -> None:
+    c = HistoryEntry.__table__.c
+    rows = connection.execute(
+        select(c.id, c.action_id, c.old_value, c.new_value, c.note).order_by(c.id)
+    ).all()
+    for row in rows:
+        values: dict[str, str | None] = {}
+        for column in ("old_value", "new_value", "note"):
+            text = getattr(row, column)
+            if text and (scrubbed := matcher.scrub(text)) != text:
+                values[column] = scrubbed
+        if values:
+            report.history_entries += 1
+            report.actions.add(row.action_id)
+            if rewrite is not None:
+                rewrite.replace(row.id, values)
+
+
+def _text_columns(table: Table) -> list[Any]:
+    return [
+        column
+        for column in table.columns
+        if not column.primary_key
+        and not isinstance(column.type, Enum)
+        and isinstance(column.type, String | JSON)
+    ]
+
+
+def _scrub_tables(
+    connection: Connection, matcher: Matcher, report: Erasure, *, write: bool
+) -> None:
+    for table in Base.metadata.sorted_tables:
+        if table.name in _OWN_TABLES:
+            continue
+        columns = _text_columns(table)
+        if not columns:
+            continue
+        keys = list(table.primary_key.columns)
+        updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for row in connection.execute(select(*keys, *columns)):
+            values: dict[str, Any] = {}
+            for column in columns:
+                value = row._mapping[column]
+                if value is None:
+                    continue
+                if isinstance(column.type, JSON):
+                    scrubbed = matcher.scrub_json(value)
+                else:
+                    scrubbed = matcher.scrub(value)
+                    width = getattr(column.type, "length", None)
+                    scrubbed = scrubbed[:width] if width else scrubbed
+                if scrubbed != value:
+                    values[column.name] = scrubbed
+                    report.fields[f"{table.name}.{column.name}"] += 1
+            if values:
+                updates.append(({k.name: row._mapping[k] for k in keys}, values))
+                if table.name == "actions":
+                    report.actions.add(int(row._mapping[table.c.id]))
+        if not write:
+            continue
+        for key, values in updates:
+            statement = update(table).where(and_(*(table.c[k] == v for k, v in key.items())))
+            if table.name == "actions":
+                # Optimistic locking: a command holding the old version must read it again.
+                values["version"] = table.c.version + 1
+            connection.execute(statement.values(**values))
+
+
+def _erase_people(
+    session: Session,
+    people: Sequence[Person],
+    references: dict[int, list[TeamsReference]],
+    report: Erasure,
+    *,
+    now: dt.datetime,
+    write: bool,
+) -> None:
+    for person in people:
+        name = pseudonym(person.id)
+        report.people.append((person.id, name))
+        report.accounts += [
+            f"{identity.platform.value} {identity.external_id}" for identity in person.identities
+        ]
+        report.names_removed += len(person.names)
+        report.references_removed += len(references[person.id])
+        waiting = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.recipient_id == person.id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
+        ).all()
+        report.cancelled += len(waiting)
+        if not write:
+            continue
+        for reference in references[person.id]:
+            session.delete(reference)
+        for message in waiting:
+            message.status = OutboxStatus.CANCELLED
+            message.last_error = CANCELLED_ERASED
+        # The DM they were sent messages in is a chat id of theirs too; without a channel the
+        # message's buttons are no longer looked for (bot/outbox/retract.py).
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.recipient_id == person.id)
+            .values(platform_channel=None, platform_ref=None)
+        )
+        person.identities.clear()
+        person.names.clear()
+        person.display_name = name
+        person.email = None
+        person.job_title = None
+        person.organisation = None
+        person.left_at = person.left_at or now
+        person.left_reason = ERASED_REASON
+
+
+def _teams_references(session: Session, person: Person) -> list[TeamsReference]:
+    teams_ids = [i.external_id for i in person.identities if i.platform == Platform.TEAMS]
+    conditions: list[ColumnElement[bool]] = [
+        TeamsReference.key.in_([f"user:{tid}" for tid in teams_ids])
+    ]
+    conditions.append(TeamsReference.user_id.in_(teams_ids))
+    if person.email:
+        conditions.append(TeamsReference.email == person.email)
+    if not teams_ids and not person.email:
+        return []
+    return list(session.scalars(select(TeamsReference).where(or_(*conditions))).all())
+
+
+def _record(session: Session, report: Erasure, *, reason: str, by: str, now: dt.datetime) -> None:
+    """An `erased` entry on each action whose row or trail changed: who, by whom, why, and the
+    chain's head before the re-seal, so an inspector can tell a re-seal from tampering."""
+    if not report.actions:
+        return
+    reseal = report.reseal
+    who = ", ".join(f"{name} (person {pid})" for pid, name in report.people)
+    note = f"Personal data erased: {who}; by {by}"
+    note += f"; reason: {reason.strip()}" if reason.strip() else ""
+    if reseal is not None and reseal.first_id is not None:
+        note += (
+            f". History re-sealed from entry #{reseal.first_id}; "
+            f"the chain's head before was {reseal.old_head}"
+        )
+    for action_id in sorted(report.actions):
+        session.add(
+            HistoryEntry(
+                action_id=action_id,
+                at=now,
+                actor_id=None,
+                source=PRIVACY_SOURCE,
+                change=ERASED,
+                field=None,
+                old_value=reseal.old_head if reseal is not None else None,
+                new_value=None,
+                note=note,
+            )
+        )
+    session.flush()
+    report.recorded = len(report.actions)
+
+
+def forget(
+    session: Session, email: str, *, now: dt.datetime, reason: str, by: str
+) -> Erasure | None:
+    """Erase the person with `email`; None when nobody has it."""
+    person = find_by_email(session, email=email)
+    if person is None:
+        return None
+    return erase(session, [person], now=now, reason=reason, by=by)
+
+
+# --- subject access -------------------------------------------------------------------------
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _action_brief(action: Action) -> dict[str, Any]:
+    return {
+        "id": action.id,
+        "ref": action.ref,
+        "title": action.title,
+        "status": action.status.value,
+        "due": _iso(action.due_date),
+    }
+
+
+def export_person(session: Session, person: Person, *, now: dt.datetime) -> dict[str, Any]:
+    """Everything the database holds about `person`, as JSON-ready data."""
+    matcher = Matcher([target_of(session, person)])
+    owned = session.scalars(select(Action).where(Action.owner_id == person.id).order_by(Action.id))
+    supported = session.scalars(
+        select(Action)
+        .join(Supporter, Supporter.action_id == Action.id)
+        .where(Supporter.person_id == person.id)
+        .order_by(Action.id)
+    )
+    history: list[dict[str, Any]] = []
+    for entry in session.scalars(select(HistoryEntry).order_by(HistoryEntry.id)):
+        why = []
+        if entry.actor_id == person.id:
+            why.append("made by them")
+        if any(matcher.names(t) for t in (entry.old_value, entry.new_value, entry.note)):
+            why.append("names them")
+        if why:
+            history.append(
+                {
+                    "id": entry.id,
+                    "action_id": entry.action_id,
+                    "at": _iso(entry.at),
+                    "source": entry.source,
+                    "change": entry.change,
+                    "field": entry.field,
+                    "old_value": entry.old_value,
+                    "new_value": entry.new_value,
+                    "note": entry.note,
+                    "why": why,
+                }
+            )
+    messages: list[dict[str, Any]] = []
+    mentioned: list[dict[str, Any]] = []
+    for message in session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
+        if message.recipient_id == person.id:
+            messages.append(
+                {
+                    "id": message.id,
+                    "kind": message.kind,
+                    "status": message.status.value,
+                    "action_id": message.action_id,
+                    "created_at": _iso(message.created_at),
+                    "sent_at": _iso(message.sent_at),
+                    "platform": message.platform,
+                    "platform_channel": message.platform_channel,
+                    "platform_ref": message.platform_ref,
+                    "last_error": message.last_error,
+                    "payload": message.payload,
+                }
+            )
+        elif matcher.names(message.channel) or _json_names(matcher, message.payload):
+            mentioned.append(
+                {"id": message.id, "kind": message.kind, "channel": message.channel,
+                 "created_at": _iso(message.created_at), "payload": message.payload}
+            )  # fmt: skip
+    actions_naming = [
+        _action_brief(action)
+        for action in session.scalars(select(Action).order_by(Action.id))
+        if action.owner_id != person.id
+        and any(
+            matcher.names(t)
+            for t in (action.title, action.notes, action.blocked_reason, action.owner_text,
+                      action.success_measure)
+        )
+    ]  # fmt: skip
+    return {
+        "exported_at": _iso(now),
+        "person": {
+            "id": person.id,
+            "display_name": person.display_name,
+            "email": person.email,
+            "role": person.role.value,
+            "job_title": person.job_title,
+            "organisation": person.organisation,
+            "created_at": _iso(person.created_at),
+            "left_at": _iso(person.left_at),
+            "left_reason": person.left_reason,
+        },
+        "accounts": [
+            {"platform": i.platform.value, "external_id": i.external_id} for i in person.identities
+        ],
+        "directory_names": [{"kind": n.kind, "text": n.text} for n in person.names],
+        "teams_conversation_references": [
+            {
+                "key": r.key,
+                "user_id": r.user_id,
+                "name": r.name,
+                "email": r.email,
+                "conversation_id": r.conversation_id,
+                "conversation_type": r.conversation_type,
+                "tenant_id": r.tenant_id,
+                "service_url": r.service_url,
+                "updated_at": _iso(r.updated_at),
+            }
+            for r in _teams_references(session, person)
+        ],
+        "actions_owned": [_action_brief(a) for a in owned],
+        "actions_supported": [_action_brief(a) for a in supported],
+        "actions_naming_them": actions_naming,
+        "history": history,
+        "messages_to_them": messages,
+        "messages_naming_them": mentioned,
+        "other_records": _other_records(session, person, matcher),
+        "not_held": {
+            "digest_snapshots": "counts of actions by status only; no personal data",
+        },
+    }
+
+
+#: Tables the export reads field by field above.
+_EXPORTED = frozenset(
+    {"people", "identities", "person_names", "teams_references", "actions", "action_supporters"}
+    | {"action_history", "outbox", "digest_snapshots"}
+)
+
+
+def _other_records(session: Session, person: Person, matcher: Matcher) -> dict[str, Any]:
+    """Rows of every other table (roles, evidence, requests, settings, and any added later)
+    that point at the person or whose text names them."""
+    records: dict[str, Any] = {}
+    connection = session.connection()
+    for table in Base.metadata.sorted_tables:
+        if table.name in _EXPORTED:
+            continue
+        theirs = [
+            column
+            for column in table.columns
+            if any(fk.column.table.name == "people" for fk in column.foreign_keys)
+        ]
+        texts = _text_columns(table)
+        rows = []
+        for row in connection.execute(select(table)):
+            values = row._mapping
+            if any(values[c] == person.id for c in theirs) or any(
+                _json_names(matcher, values[c])
+                if isinstance(c.type, JSON)
+                else matcher.names(values[c])
+                for c in texts
+            ):
+                rows.append({c.name: _jsonable(values[c]) for c in table.columns})
+        if rows:
+            records[table.name] = rows
+    return records
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool | dict | list) or value is None:
+        return value
+    return str(value)
+
+
+def _json_names(matcher: Matcher, value: Any) -> bool:
+    return bool(matcher.scrub_json(value) != value)
+
+
+# --- retention ------------------------------------------------------------------------------
+
+
+def months_before(now: dt.datetime, months: int) -> dt.datetime:
+    """`now` moved back `months` calendar months (the 31st becomes the month's last day)."""
+    index = now.year * 12 + (now.month - 1) - months
+    year, month = divmod(index, 12)
+    month += 1
+    following = dt.date(year + (month == 12), month % 12 + 1, 1)
+    last_day = (following - dt.timedelta(days=1)).day
+    return now.replace(year=year, month=month, day=min(now.day, last_day))
+
+
+@dataclass
+class Retention:
+    """Who retention forgets (or would), and what that changes."""
+
+    months: int
+    cutoff: dt.datetime
+    expired_actions: int
+    people: list[tuple[int, str]]
+    erasure: Erasure
+
+
+def expired_action_ids(session: Session, cutoff: dt.datetime) -> set[int]:
+    """Actions closed (done or cancelled) before `cutoff`."""
+    closed_before = or_(
+        and_(Action.done_at.is_not(None), Action.done_at < cutoff),
+        and_(Action.done_at.is_(None), Action.updated_at < cutoff),
+    )
+    query = select(Action.id).where(Action.status.in_(_CLOSED), closed_before)
+    return set(session.scalars(query).all())
+
+
+def retention_candidates(
+    session: Session, *, settings: Settings, cutoff: dt.datetime
+) -> tuple[set[int], list[Person]]:
+    """The expired actions, and the people whose only involvement is in them."""
+    expired = expired_action_ids(session, cutoff)
+    if not expired:
+        return expired, []
+    linked: set[int] = set()
+    active: set[int] = set()
+    for action_id, owner_id in session.execute(select(Action.id, Action.owner_id)):
+        if owner_id is not None:
+            (linked if action_id in expired else active).add(owner_id)
+    for action_id, person_id in session.execute(select(Supporter.action_id, Supporter.person_id)):
+        (linked if action_id in expired else active).add(person_id)
+    for action_id, actor_id, at, texts in _history_people(session):
+        mentioned = {int(pid) for text in texts if text for pid in _TOKEN_ID.findall(text)}
+        involved = mentioned | ({actor_id} if actor_id is not None else set())
+        if action_id in expired:
+            linked |= involved
+        if at >= cutoff and actor_id is not None:
+            active.add(actor_id)  # acted lately, on anything
+    for action in session.scalars(select(Action).where(Action.id.in_(expired))):
+        for text in (action.title, action.notes, action.blocked_reason):
+            linked |= {int(pid) for pid in _TOKEN_ID.findall(text or "")}
+    active |= {person.id for person in chairs(session, settings=settings)}
+    ids = linked - active
+    if not ids:
+        return expired, []
+    people = session.scalars(select(Person).where(Person.id.in_(ids)).order_by(Person.id)).all()
+    return expired, [p for p in people if not is_forgotten(p)]
+
+
+def _history_people(
+    session: Session,
+) -> Iterable[tuple[int, int | None, dt.datetime, tuple[str | None, ...]]]:
+    c = HistoryEntry.__table__.c
+    query = select(c.action_id, c.actor_id, c.at, c.old_value, c.new_value, c.note)
+    for row in session.execute(query):
+        at = row.at if row.at.tzinfo is not None else row.at.replace(tzinfo=dt.UTC)
+        yield row.action_id, row.actor_id, at, (row.old_value, row.new_value, row.note)
+
+
+def apply_retention(
+    session: Session, *, settings: Settings, months: int, now: dt.datetime, dry_run: bool
+) -> Retention:
+    """Forget the people of actions closed more than `months` ago who have nothing else; with
+    `dry_run`, only say who and what (the caller rolls back)."""
+    cutoff = months_before(now, months)
+    expired, people = retention_candidates(session, settings=settings, cutoff=cutoff)
+    named = [(p.id, p.display_name) for p in people]
+    erasure = erase(
+        session,
+        people,
+        now=now,
+        reason=f"retention: actions closed more than {months} months ago",
+        by=f"the retention rule (RETENTION_MONTHS={months})",
+        dry_run=dry_run,
+    )
+    return Retention(months, cutoff, len(expired), named, erasure)
