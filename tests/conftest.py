@@ -33,16 +33,42 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "signoff: the board signs off delivered actions (the product's default)"
+    )
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A freshly migrated database for one test."""
+def database_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A freshly migrated database for one test.
+
+    Tests written before sign-off mean "done is complete at once": the board's sign-off is
+    off for them (a chair's `/board settings signoff off`); tests marked `signoff` run with
+    the default, on.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path / 'test.db'}"
     upgrade(url)
+    if request.node.get_closest_marker("signoff") is None:
+        signoff_off(url)
     yield url
+
+
+def signoff_off(url: str) -> None:
+    """Turn the board's sign-off off, as a chair's `/board settings signoff off` does."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO board_settings (key, value, changed_at) VALUES ('signoff', 'off', :at)"
+            ),
+            {"at": MONDAY.replace(tzinfo=None) if url.startswith("sqlite") else MONDAY},
+        )
+    engine.dispose()
 
 
 @pytest.fixture

@@ -31,6 +31,13 @@ class Change(enum.StrEnum):
     SUPPORTERS = "supporters"
     #: The owner as the plan wrote it, while nobody the bot knows answers to it.
     OWNER_TEXT = "owner_text"
+    #: Evidence added (a note, a link, a file by name, size and SHA-256), in the note.
+    EVIDENCE = "evidence"
+    #: A chair or the secretary signed a delivered action off (status delivered → done).
+    SIGNED_OFF = "signed_off"
+    #: A chair or the secretary returned a delivered action (delivered → open), the reason
+    #: in the note.
+    RETURNED = "returned"
     #: An owner asked for a new deadline: old is the deadline, new the date asked, note why.
     DATE_REQUESTED = "date_requested"
     #: A request for a new date that a newer one (or a chair moving the date) replaced.
@@ -54,6 +61,9 @@ _FIELDS: dict[Change, str | None] = {
     Change.CREATED: None,
     Change.NOTE: None,
     Change.ASSIGNED: "owner",
+    Change.EVIDENCE: None,
+    Change.SIGNED_OFF: "status",
+    Change.RETURNED: "status",
     Change.DATE_REQUESTED: None,
     Change.DATE_SUPERSEDED: None,
     Change.DATE_DECLINED: None,

@@ -202,6 +202,63 @@ class DeclineDate(Command):
     request_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
+class SignOff(Command):
+    """`signoff <id> [note]`: a chair or the secretary accepts a delivered action: complete."""
+
+    verb: Literal["signoff"] = "signoff"
+    action_id: int
+    note: Note | None = None
+
+    def typed(self) -> str:
+        """The command as typed where there are no buttons."""
+        return f"/action signoff {self.action_id} [note]"
+
+
+class ReturnAction(Command):
+    """`return <id> <reason>`: a chair or the secretary sends a delivered action back, open.
+
+    The reason is None only in a button's command, which asks for it before it runs.
+    """
+
+    verb: Literal["return"] = "return"
+    action_id: int
+    reason: Reason | None = None
+
+    def typed(self) -> str:
+        """The command as typed where there are no buttons."""
+        return f"/action return {self.action_id} <reason>"
+
+
+class EvidenceFile(BaseModel):
+    """A file given as evidence, as its platform holds it: never its bytes.
+
+    Built by the platform adapter from what it read of the platform (Slack's files.info and
+    the file's download, Teams' attachment); the grammar never makes one from typed words.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: Annotated[str, MaxChars(500, "file reference")]
+    name: Annotated[str, MaxChars(300, "file name")]
+    size: int = Field(ge=0)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    url: Annotated[str, MaxChars(NOTE_CHARS, "link")] | None = None
+
+
+class AddEvidence(Command):
+    """`evidence <id> <note or link>`, or the evidence form: what shows an action was done."""
+
+    verb: Literal["evidence"] = "evidence"
+    action_id: int
+    note: Note | None = None
+    link: Annotated[str, MaxChars(NOTE_CHARS, "link")] | None = None
+    file: EvidenceFile | None = None
+
+    def typed(self) -> str:
+        """The command as typed where there are no buttons."""
+        return f"/action evidence {self.action_id} <note or link>"
+
+
 class SetRag(Command):
     verb: Literal["rag"] = "rag"
     action_id: int
@@ -281,6 +338,13 @@ class StatusDone(Paged):
     verb: Literal["done_list"] = "done_list"
 
 
+class StatusAwaiting(Paged):
+    """`/status signoff` (or `delivered`): delivered actions waiting for sign-off, the
+    longest waiting first."""
+
+    verb: Literal["signoff_list"] = "signoff_list"
+
+
 class StatusUnassigned(Paged):
     verb: Literal["unassigned"] = "unassigned"
 
@@ -296,7 +360,32 @@ class StatusDigest(Command):
     post: bool = False
 
 
+class BoardSettings(Command):
+    """`/board settings [signoff on|off]`: show the board's settings, or (a chair) change one.
+
+    `signoff` None shows them.
+    """
+
+    verb: Literal["board_settings"] = "board_settings"
+    signoff: bool | None = None
+
+
+#: Commands a button may hold and run as it is (a reply's Undo, Sign off, Return, Add
+#: evidence); a button whose command lacks words asks for them first (a form).
+ButtonCommand = Annotated[
+    UndoReply | SignOff | ReturnAction | AddEvidence, Field(discriminator="verb")
+]
+
 #: Commands that change an action; they are the ones permissions and locking apply to.
 ActionChange = (
-    AssignAction | MarkDone | AddUpdate | MarkBlocked | Reopen | MoveDue | SetRag | CancelAction
+    AssignAction
+    | MarkDone
+    | AddUpdate
+    | MarkBlocked
+    | Reopen
+    | MoveDue
+    | SetRag
+    | CancelAction
+    | SignOff
+    | ReturnAction
 )

@@ -13,6 +13,7 @@ from bot.errors import CommandError
 from bot.grammar.add_words import UnclearAdd, parse_user, read_add, user_token
 from bot.grammar.commands import (
     AddAction,
+    AddEvidence,
     AddUpdate,
     ApproveDate,
     AssignAction,
@@ -27,8 +28,11 @@ from bot.grammar.commands import (
     Paged,
     Reopen,
     RequestDate,
+    ReturnAction,
     SetRag,
     ShowAction,
+    SignOff,
+    StatusAwaiting,
     StatusBlocked,
     StatusDigest,
     StatusDone,
@@ -118,6 +122,8 @@ def parse_status(text: str, *, today: dt.date) -> Command:
         return StatusOverdue(user=user)
     if low == "blocked" and not rest:
         return StatusBlocked()
+    if low in _AWAITING and not rest:
+        return StatusAwaiting()
     if low in ("done", "closed", "finished") and not rest:
         return StatusDone()
     if low in ("red", "amber", "green") and not rest:
@@ -256,6 +262,36 @@ def _parse_reopen(rest: str, today: dt.date) -> Command:
     return Reopen(action_id=action_id)
 
 
+def _parse_signoff(rest: str, today: dt.date) -> Command:
+    action_id, note = _id_and_rest(rest)
+    return SignOff(action_id=action_id, note=note or None)
+
+
+def _parse_return(rest: str, today: dt.date) -> Command:
+    action_id, reason = _id_and_rest(rest)
+    reason = _required(reason, "the reason it goes back to its owner")
+    return ReturnAction(action_id=action_id, reason=reason)
+
+
+_LINK = re.compile(r"<?(https?://[^\s<>|]+)(?:\|[^>]*)?>?", re.IGNORECASE)
+
+
+def _parse_evidence(rest: str, today: dt.date) -> Command:
+    """`evidence 12 https://… [note]` is a link (and its note); any other words, a note."""
+    action_id, words = _id_and_rest(rest)
+    words = _required(words, "the evidence: a note, or a link (a file: the Add evidence form)")
+    return evidence_of(action_id, words)
+
+
+def evidence_of(action_id: int, words: str) -> AddEvidence:
+    """Words given as evidence (typed, or a done note): a link when they start with one (the
+    rest its note), else a note."""
+    first, after = _split(words)
+    if match := _LINK.fullmatch(first):
+        return AddEvidence(action_id=action_id, link=match.group(1), note=after.strip() or None)
+    return AddEvidence(action_id=action_id, note=words.strip())
+
+
 def _parse_due(rest: str, today: dt.date) -> Command:
     action_id, remainder = _id_and_rest(rest)
     words = remainder.split()
@@ -364,7 +400,11 @@ def _parse_list(rest: str, today: dt.date) -> Command:
 
 
 #: `/action list <word>` shows the `/status <word>` view.
-_LIST_VIEWS = frozenset({"overdue", "blocked", "done", "due", "red", "amber", "green"})
+_LIST_VIEWS = frozenset(
+    {"overdue", "blocked", "done", "due", "red", "amber", "green", "delivered", "signoff"}
+)
+#: `/status signoff`: delivered actions waiting for sign-off.
+_AWAITING = frozenset({"signoff", "sign-off", "delivered", "awaiting"})
 _WEEKS = re.compile(r"(?:in\s+|next\s+)?(\d{1,2}|a|one|two|three|four)\s+weeks?")
 _NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 
@@ -420,6 +460,10 @@ _ACTION_PARSERS = {
     "rebaseline": _parse_rebaseline,
     "approve": _parse_approve,
     "decline": _parse_decline,
+    "signoff": _parse_signoff,
+    "sign-off": _parse_signoff,
+    "return": _parse_return,
+    "evidence": _parse_evidence,
     "rag": _parse_rag,
     "show": _parse_show,
     "undo": _parse_undo,
@@ -429,6 +473,7 @@ _ACTION_PARSERS = {
 #: The verbs a suggestion may name: the canonical ones, not their aliases.
 _ACTION_VERBS = (
     "add", "assign", "done", "close", "update", "blocked", "reopen", "cancel", "due", "rag",
+    "signoff", "return", "evidence",
     "rebaseline", "approve", "decline",
     "show", "list", "help",
 )  # fmt: skip

@@ -17,6 +17,9 @@ ACTION_USAGE: dict[str, str] = {
     "approve": "/action approve <id>  (a request for a new date)",
     "decline": "/action decline <id> <reason>",
     "rag": "/action rag <id> red|amber|green",
+    "evidence": "/action evidence <id> <note or link>  (a file: the Add evidence button)",
+    "signoff": "/action signoff <id> [note]  (chair or secretary: delivered → complete)",
+    "return": "/action return <id> <reason>  (chair or secretary: delivered → open again)",
     "show": "/action show <id>",
     "undo": "/action undo <n>[-<m>]  (the numbers the answer to a reply to a reminder gives)",
     "list": "/action list [mine|@user|all|overdue|blocked|done|due]",
@@ -27,6 +30,7 @@ STATUS_USAGE: dict[str, str] = {
     "": "/status",
     "overdue": "/status overdue [@user|mine]",
     "blocked": "/status blocked",
+    "signoff": "/status signoff  (delivered, waiting for sign-off)",
     "rag": "/status red|amber|green",
     "mine": "/status mine  ·  /status @user",
     "due": "/status due [N days]",
@@ -49,6 +53,7 @@ DATE_FORMS = "Dates: 2026-12-01, 1/12/2026, 1 Dec, today, tomorrow, friday, next
 _ALIASES = {
     "closed": "close", "complete": "close", "completed": "close", "finished": "close",
     "new": "add", "note": "update", "block": "blocked", "mark": "close",
+    "sign-off": "signoff",
 }  # fmt: skip
 
 

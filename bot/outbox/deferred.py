@@ -152,7 +152,8 @@ def notice_item(
 
 
 def _no_longer_applies(notice: Notice, action: Action, recipient_id: int | None) -> str | None:
-    if action.status.is_closed:
+    if action.status.is_closed or action.status == Status.DELIVERED:
+        # Delivered: no longer chased while it waits for sign-off.
         return f"was {action.status.label}"
     if isinstance(notice, EscalationNotice) and notice.reason == "blocked":
         return None if action.status == Status.BLOCKED else "was unblocked"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import object_session
 
+from bot.domain import Status
 from bot.render.inline import person_ids
 from bot.render.model import ActionView, HistoryView, PersonView
 from storage.models import Action, HistoryEntry, Person
@@ -33,7 +34,9 @@ def action_view(action: Action, *, today: dt.date) -> ActionView:
     days_late = days_left = 0
     if action.due_date is not None:
         delta = (action.due_date - today).days
-        days_late = max(0, -delta) if not action.status.is_closed else 0
+        # Delivered is not late: it waits for sign-off, no longer for its owner.
+        waiting = action.status.is_closed or action.status == Status.DELIVERED
+        days_late = max(0, -delta) if not waiting else 0
         days_left = delta
     return ActionView(
         id=action.id,

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny
 
 from bot.domain import Rag, Status
-from bot.grammar.commands import Paged, UndoReply
+from bot.grammar.commands import ButtonCommand, Paged
 
 #: A list command kept in a reply (and in the outbox with it): read back as its own class.
 ListCommand = Annotated[SerializeAsAny[Paged], BeforeValidator(Paged.from_data)]
@@ -119,8 +119,11 @@ class Button(View):
     are no buttons, as in the console)."""
 
     label: str
-    command: UndoReply
+    command: ButtonCommand
     style: Literal["default", "primary", "danger"] = "default"
+    #: What a press asks for before its command runs: a reason (Return) or the evidence (a
+    #: note, a link, a file); Slack opens a form, a Teams card shows the fields.
+    form: Literal["reason", "evidence"] | None = None
 
 
 class ActionDetail(View):

@@ -27,7 +27,7 @@ from bot.people.resolve import chairs, require_present
 from bot.render import owner_notices, replies
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView, Message
-from bot.services import rebaseline
+from bot.services import rebaseline, signoff
 from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Outcome, Request
 from storage.models import Action, Person, Supporter
@@ -169,6 +169,9 @@ def mark_done(request: Request, command: MarkDone) -> Outcome:
         raise CommandError(
             f"#{action.id} is {action.status.label}; reopen it first.", action_usage("reopen")
         )
+    if signoff.signoff_on(request.session):
+        # The board signs off: done means delivered, waiting for a chair or the secretary.
+        return signoff.deliver(request, action, command.note)
     _set_status(request, action, Status.DONE, note=command.note)
     view = action_view(action, today=request.today)
     return Outcome(replies.changed(f"Marked {replies.label(view)} as done.", view))

@@ -19,6 +19,7 @@ from bot.render import replies
 from bot.services import actions, rebaseline, status, undo, views
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
+from bot.services.signoff import add_evidence, awaiting, board_settings, return_action, sign_off
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,11 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusRag: views.status_rag,
     c.StatusDone: views.status_done,
     c.UndoReply: undo.undo_reply,
+    c.SignOff: sign_off,
+    c.ReturnAction: return_action,
+    c.AddEvidence: add_evidence,
+    c.StatusAwaiting: awaiting,
+    c.BoardSettings: board_settings,
     c.RequestDate: rebaseline.request_date,
     c.ApproveDate: rebaseline.approve_date,
     c.DeclineDate: rebaseline.decline_date,
