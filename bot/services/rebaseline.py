@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from bot.domain import Change, Role, Status
 from bot.domain.rebaseline import RequestState, slippage, slippage_words, times
@@ -21,12 +22,14 @@ from bot.grammar.commands import ApproveDate, DeclineDate, MoveDue, RequestDate
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import notify_people
-from bot.people.resolve import chairs, is_chair
+from bot.people.resolve import chairs, is_chair, resolve_caller
 from bot.render import date_requests as words
 from bot.render.from_storage import action_view
 from bot.render.model import DateRequestCard, Message
 from bot.render.replies import label
+from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
+from storage.db import transaction
 from storage.models import Action, DateRequest, HistoryEntry, Person
 
 
@@ -380,3 +383,31 @@ def deadline_lines(request: Request, action: Action) -> list[str]:
         pending=pending,
         today=request.today,
     )
+
+
+def request_to_decide(
+    core: Core, caller: Caller, action_id: int, request_id: int | None
+) -> DateRequestCard:
+    """The request a Decline button is for, as it stands, if `caller` decides on new dates.
+
+    Asked before the form for the reason opens, so someone who may not decide, or a request
+    decided meanwhile, is told at once; CommandError with the reason otherwise.
+    """
+    try:
+        with transaction(core.sessions) as session:
+            now = core.now()
+            actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
+            request = Request(core, session, caller, actor, now, core.today())
+            action = request.action(action_id)
+            _require_decider(request, "decline a new date", "decline")
+            asked = _the_request(request, action, request_id)
+            if (done := _already(request, asked)) is not None:
+                raise CommandError(done.message.text, f"/action show {action_id}")
+            return request_card(request, action, asked)
+    except DBAPIError as exc:
+        # Imported here: the dispatcher imports this module for its commands.
+        from bot.services.dispatch import TRY_AGAIN, database_unavailable
+
+        if not database_unavailable(exc):
+            raise
+        raise CommandError(TRY_AGAIN, None) from None

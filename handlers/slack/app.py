@@ -46,7 +46,7 @@ def build_slack(
     senders: Sequence[Sender],
 ) -> SlackBot:
     """The Slack app on `core`, with every listener group and the one error handler."""
-    from handlers.slack import buttons, events, slash_commands, submissions
+    from handlers.slack import buttons, date_requests, events, slash_commands, submissions
 
     deps = SlackDeps(core=core, client=client, directory=directory, senders=senders)
     secret = (
@@ -67,6 +67,7 @@ def build_slack(
     slash_commands.register(app, deps)
     buttons.register(app, deps)
     submissions.register(app, deps)
+    date_requests.register(app, deps)
     events.register(app, deps)
     app.error(_error_handler(deps))
     return SlackBot(app=app, deps=deps, signing_secret=secret, listener_executor=listeners)

@@ -27,12 +27,14 @@ from slack_sdk.models.views import View
 from bot.domain import Platform, Rag, Status
 from bot.grammar.commands import Paged
 from bot.render import inline
+from bot.render.date_requests import card_lines
 from bot.render.model import (
     ActionDetail,
     ActionList,
     ActionView,
     Buttons,
     Counts,
+    DateRequestCard,
     Heading,
     Message,
     Pager,
@@ -70,6 +72,10 @@ BUTTON_ACTION_IDS = (DONE, UPDATE, BLOCKED)
 PAGE = "list_page"
 #: action_id of a button that runs a typed command (a reply's Undo); its value is the command.
 COMMAND = "command_press"
+#: action_ids of Approve and Decline on a request for a new date; the value is
+#: `{"action": 12, "request": 5}` (`date_request_value`). Decline opens a form for the reason.
+DATE_APPROVE = "date_approve"
+DATE_DECLINE = "date_decline"
 #: A button's value may hold 2000 characters.
 BUTTON_VALUE = 2000
 
@@ -281,7 +287,45 @@ def _block(
         return _pager(block)
     if isinstance(block, Buttons):
         return [_command_buttons(block)]
+    if isinstance(block, DateRequestCard):
+        return _date_request(block, mark, today)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def date_request_value(card: DateRequestCard) -> str:
+    """The value of a request's Approve and Decline: the action and the request they decide."""
+    return json.dumps({"action": card.action.id, "request": card.request_id}, separators=(",", ":"))
+
+
+def _date_request(card: DateRequestCard, mark: str, today: dt.date | None) -> list[Block]:
+    """The request in words (a title or reason mentioning someone shows `@Name`), then
+    Approve and Decline while it waits for a decision."""
+    out = [_section(mark + "\n".join(ours(line) for line in card_lines(card, today)))]
+    if card.pending:
+        value = date_request_value(card)
+        out.append(
+            {
+                "type": "actions",
+                "block_id": f"date_request_{card.request_id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": plain("Approve", BUTTON_TEXT),
+                        "action_id": DATE_APPROVE,
+                        "value": value,
+                        "style": "primary",
+                    },
+                    {
+                        "type": "button",
+                        "text": plain("Decline…", BUTTON_TEXT),
+                        "action_id": DATE_DECLINE,
+                        "value": value,
+                        "style": "danger",
+                    },
+                ],
+            }
+        )
+    return out
 
 
 def _command_buttons(block: Buttons) -> Block:

@@ -53,6 +53,7 @@ from handlers.teams.cards import (
     to_activity,
 )
 from handlers.teams.connector import Connector, ConnectorError
+from handlers.teams.date_requests import DATE_KINDS, date_command
 from handlers.teams.references import (
     Reference,
     conversation_key,
@@ -259,6 +260,12 @@ class TeamsBot:
             return self.turn_page(incoming, data)
         if data.get("actionbot") == COMMAND:
             return self.run_pressed(incoming, data)
+        if data.get("actionbot") in DATE_KINDS:
+            # A request for a new date decided, or asked for: the typed command's twin.
+            dated = date_command(data)
+            if isinstance(dated, str):
+                return invoke_message(dated)
+            return self._card_for(incoming, dated)
         if data.get("actionbot") not in BUTTON_KINDS:
             log.warning("a Teams card action with unexpected data %r", data)
             return invoke_message("That button is not one of mine.")

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Platform
 from bot.grammar.commands import Paged
+from bot.render.date_requests import card_lines
 from bot.render.inline import Link, Mention, mention_name, people_in, people_map, plain, segments
 from bot.render.model import (
     ActionDetail,
@@ -47,6 +48,7 @@ from bot.render.model import (
     Block,
     Buttons,
     Counts,
+    DateRequestCard,
     Heading,
     Message,
     Pager,
@@ -83,6 +85,10 @@ BLOCKED = "blocked"
 BUTTON_KINDS = (DONE, UPDATE, BLOCKED)
 #: `data.actionbot` of a button that runs a typed command (a reply's Undo); `data.command` is it.
 COMMAND = "command"
+#: `data.actionbot` of Approve and Decline on a request for a new date (`data.action`,
+#: `data.request`; Decline's reason is typed in the card, input `decline_<request>`).
+DATE_APPROVE = "date_approve"
+DATE_DECLINE = "date_decline"
 #: `data.actionbot` of a list's Previous / Next; `data.list` is the list command for that page
 #: (inside a list, the owner's buttons carry the list's command there too).
 PAGE = "page"
@@ -301,6 +307,8 @@ def _block(
         return _pager(block)
     if isinstance(block, Buttons):
         return [_command_buttons(block)]
+    if isinstance(block, DateRequestCard):
+        return _date_request(block, today, color)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -357,6 +365,62 @@ def _pager(block: Pager) -> list[dict[str, Any]]:
 
 
 _STYLE = {"default": "default", "primary": "positive", "danger": "destructive"}
+
+
+def decline_input_id(request_id: int) -> str:
+    """The id of a request's Decline reason input; unique within a card."""
+    return f"decline_{request_id}"
+
+
+def _date_request(card: DateRequestCard, today: dt.date | None, color: str) -> list[dict[str, Any]]:
+    """The request in words, then Approve and Decline (the reason typed in the card) while it
+    waits for a decision."""
+    first, *rest = card_lines(card, today)
+    out = [_text(first, card.action.mentions, color=color), *(_text(line) for line in rest)]
+    if not card.pending:
+        return out
+    data = {"action": card.action.id, "request": card.request_id}
+    decline = {
+        "type": "Action.Execute",
+        "title": "Decline",
+        "verb": DATE_DECLINE,
+        "style": "destructive",
+        "data": {"actionbot": DATE_DECLINE, **data},
+    }
+    out.append(
+        {
+            "type": "ActionSet",
+            "actions": [
+                {
+                    "type": "Action.Execute",
+                    "title": "Approve",
+                    "verb": DATE_APPROVE,
+                    "style": "positive",
+                    "data": {"actionbot": DATE_APPROVE, **data},
+                },
+                {
+                    "type": "Action.ShowCard",
+                    "title": "Decline…",
+                    "card": {
+                        "type": "AdaptiveCard",
+                        "body": [
+                            {
+                                "type": "Input.Text",
+                                "id": decline_input_id(card.request_id),
+                                "label": "Why is it declined? The owner is told.",
+                                "isMultiline": True,
+                                "isRequired": True,
+                                "errorMessage": "Please give the reason.",
+                                "maxLength": 2000,
+                            }
+                        ],
+                        "actions": [decline],
+                    },
+                },
+            ],
+        }
+    )
+    return out
 
 
 def _command_buttons(block: Buttons) -> dict[str, Any]:

@@ -1,0 +1,294 @@
+"""Requests for a new date on Slack: the Approve and Decline buttons of the message the chairs
+and the secretary get (Decline opens a form for the reason), and the owner's "Request new
+date" (a form for the date and the reason). Each does what its typed command does:
+`/action approve <id>`, `/action decline <id> <reason>`, `/action rebaseline <id> <date>
+<reason>`.
+
+A decision replaces the pressed message with its outcome (its buttons gone); a refusal is
+told beside it and leaves it as it was.
+https://api.slack.com/reference/interaction-payloads/block-actions
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.models.blocks import DatePickerElement, InputBlock, PlainTextInputElement
+from slack_sdk.models.views import View
+
+from bot.errors import CommandError
+from bot.grammar.commands import NOTE_CHARS, ApproveDate, DeclineDate, RequestDate
+from bot.outbox.delivery import deliver_queued
+from bot.render import replies
+from bot.render.date_requests import card_lines
+from bot.render.model import ActionView, DateRequestCard, Message, Paragraph
+from bot.services.dispatch import execute
+from bot.services.lookup import action_to_change
+from bot.services.rebaseline import request_to_decide
+from handlers.slack.blocks import (
+    DATE_APPROVE,
+    DATE_DECLINE,
+    MODAL_TITLE,
+    SECTION_TEXT,
+    cut_escaped,
+    md,
+    notice_modal,
+    ours,
+    plain,
+    read_button_value,
+)
+from handlers.slack.buttons import presser
+from handlers.slack.deps import SlackDeps
+from handlers.slack.interact import (
+    Origin,
+    after_ack,
+    after_change,
+    publish_home,
+    show_in_place,
+    tell,
+)
+
+log = logging.getLogger(__name__)
+
+#: callback_ids of the forms.
+DECLINE_FORM = "date_decline_form"
+REQUEST_FORM = "date_request_form"
+#: action_id of the owner's "Request new date" button; its value is the action's number.
+REQUEST_NEW_DATE = "action_new_date"
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Listeners for Approve, Decline and Request new date, and their forms."""
+
+    @app.action(DATE_APPROVE)
+    def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: press_approve(deps, body, action))
+
+    @app.action(DATE_DECLINE)
+    def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: open_decline_form(deps, body, action))
+
+    @app.action(REQUEST_NEW_DATE)
+    def new_date(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: open_request_form(deps, body, action))
+
+    @app.view(DECLINE_FORM)
+    def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_decline(deps, ack, body, view)
+
+    @app.view(REQUEST_FORM)
+    def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_request(deps, ack, body, view)
+
+
+def read_request_value(value: object) -> tuple[int, int] | None:
+    """(action, request) from an Approve or Decline value; None for a value we did not write."""
+    text = str(value or "")
+    try:
+        data = json.loads(text) if len(text) <= 200 else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    numbers = (data.get("action"), data.get("request"))
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 < n < 2**31 for n in numbers):
+        return None
+    return int(numbers[0]), int(numbers[1])  # type: ignore[arg-type]
+
+
+def press_approve(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """Approve, as `/action approve` would, for whoever pressed; the outcome replaces the
+    message (its buttons gone), a refusal is told beside it."""
+    read = read_request_value(action.get("value"))
+    if read is None:
+        log.warning("Approve with an unexpected value %r", action.get("value"))
+        return
+    number, request_id = read
+    caller = presser(deps, body)
+    outcome = execute(deps.core, caller, ApproveDate(action_id=number, request_id=request_id))
+    show_in_place(deps, Origin.from_body(body), outcome.message, trigger_id=body.get("trigger_id"))
+    deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
+    if outcome.message.tone != "error":
+        publish_home(deps, caller)
+
+
+def open_decline_form(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """Decline…: the form for the reason, unless the presser may not decide or the request
+    was decided (or replaced) meanwhile, which is told at once instead."""
+    read = read_request_value(action.get("value"))
+    if read is None:
+        log.warning("Decline with an unexpected value %r", action.get("value"))
+        return
+    number, request_id = read
+    origin = Origin.from_body(body)
+    trigger_id = body.get("trigger_id")
+    try:
+        card = request_to_decide(deps.core, presser(deps, body), number, request_id)
+    except CommandError as exc:
+        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+        return
+    metadata = {"action": number, "request": request_id, "origin": origin.to_dict()}
+    deps.client.views_open(
+        trigger_id=trigger_id, view=decline_form(card, metadata, today=deps.core.today())
+    )
+
+
+def decline_form(
+    card: DateRequestCard, metadata: dict[str, Any], *, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The form behind Decline…: the request in words and the reason, which the owner reads."""
+    view = View(
+        type="modal",
+        callback_id=DECLINE_FORM,
+        title=plain("Decline the new date", MODAL_TITLE),
+        submit=plain("Decline", MODAL_TITLE),
+        close=plain("Cancel", MODAL_TITLE),
+        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        blocks=[
+            {
+                "type": "section",
+                "text": md(cut_escaped(ours("\n".join(card_lines(card, today))), SECTION_TEXT)),
+            },
+            InputBlock(
+                block_id="reason",
+                label=plain("Why is it declined? The owner is told.", 2000),
+                element=PlainTextInputElement(
+                    action_id="reason",
+                    multiline=True,
+                    max_length=NOTE_CHARS,
+                    placeholder=plain("e.g. the inspection is in January", 150),
+                ),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def submit_decline(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Decline with the reason; a refusal stays in the form under the reason, the outcome
+    replaces the message the button was on."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    reason = str(_value(view, "reason") or "").strip()
+    if not reason:
+        ack(response_action="errors", errors={"reason": "Please give the reason."})
+        return
+    caller = presser(deps, body)
+    command = DeclineDate(
+        action_id=int(meta["action"]), request_id=int(meta["request"]), reason=reason
+    )
+    outcome = execute(deps.core, caller, command)
+    if outcome.message.tone == "error":
+        ack(response_action="errors", errors={"reason": outcome.message.text})
+        return
+    ack()
+    origin = Origin.from_dict(meta.get("origin") or {})
+
+    def after() -> None:
+        show_in_place(deps, origin, outcome.message)
+        deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
+        publish_home(deps, caller)
+
+    after_ack(deps, body, after)
+
+
+def open_request_form(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """Request new date: the form for the date and the reason, if the presser may ask."""
+    read = read_button_value(action.get("value"))
+    if read is None:
+        log.warning("Request new date with an unexpected value %r", action.get("value"))
+        return
+    number, _ = read
+    origin = Origin.from_body(body)
+    trigger_id = body.get("trigger_id")
+    try:
+        view = action_to_change(deps.core, presser(deps, body), number, "ask for a new date")
+    except CommandError as exc:
+        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+        return
+    if view.status.is_closed:
+        text = f"#{view.id} is already {view.status.label}; there is no deadline to move."
+        tell(deps, origin, Message(text=text, blocks=[Paragraph(text=text)]), trigger_id=trigger_id)
+        return
+    metadata = {"action": view.id, "origin": origin.to_dict()}
+    deps.client.views_open(trigger_id=trigger_id, view=request_form(view, metadata))
+
+
+def request_form(action: ActionView, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The form behind Request new date: the date and the reason the chairs will read."""
+    due = f" (now due {action.due.isoformat()})" if action.due else ""
+    view = View(
+        type="modal",
+        callback_id=REQUEST_FORM,
+        title=plain("Request a new date", MODAL_TITLE),
+        submit=plain("Ask the chairs", MODAL_TITLE),
+        close=plain("Cancel", MODAL_TITLE),
+        private_metadata=json.dumps(metadata, separators=(",", ":")),
+        blocks=[
+            {
+                "type": "section",
+                "text": md(cut_escaped(ours(f"#{action.id} {action.title}{due}"), SECTION_TEXT)),
+            },
+            InputBlock(
+                block_id="due",
+                label=plain("New date", 2000),
+                element=DatePickerElement(action_id="due"),
+            ),
+            InputBlock(
+                block_id="reason",
+                label=plain("Why should it move? The chairs decide.", 2000),
+                element=PlainTextInputElement(
+                    action_id="reason",
+                    multiline=True,
+                    max_length=NOTE_CHARS,
+                    placeholder=plain("e.g. the police data arrives in January", 150),
+                ),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def submit_request(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Ask for the new date, as `/action rebaseline` would; a refusal stays in the form."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    picked = _value(view, "due")
+    reason = str(_value(view, "reason") or "").strip()
+    errors: dict[str, str] = {}
+    if not picked:
+        errors["due"] = "Pick the new date."
+    if not reason:
+        errors["reason"] = "Please give the reason."
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    caller = presser(deps, body)
+    command = RequestDate(
+        action_id=int(meta["action"]), due=dt.date.fromisoformat(str(picked)), reason=reason
+    )
+    outcome = execute(deps.core, caller, command)
+    if outcome.message.tone == "error":
+        ack(response_action="errors", errors={"due": outcome.message.text})
+        return
+    ack(
+        response_action="update",
+        view=notice_modal(outcome.message, title="Asked", today=deps.core.today()),
+    )
+    origin = Origin.from_dict(meta.get("origin") or {})
+    after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome))
+
+
+def _value(view: dict[str, Any], block_id: str) -> Any:
+    """The submitted value of one input (text or date), None when empty."""
+    state = (view.get("state") or {}).get("values") or {}
+    element = (state.get(block_id) or {}).get(block_id) or {}
+    for key in ("value", "selected_date"):
+        if element.get(key):
+            return element[key]
+    return None
