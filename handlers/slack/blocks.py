@@ -72,6 +72,9 @@ BUTTON_ACTION_IDS = (DONE, UPDATE, BLOCKED)
 PAGE = "list_page"
 #: action_id of a button that runs a typed command (a reply's Undo); its value is the command.
 COMMAND = "command_press"
+#: action_id prefix of a delivered action's buttons (Sign off, Return, Add evidence), whose
+#: value is the command as JSON (handlers/slack/signoff.py).
+SIGNOFF_PRESS = "signoff_press"
 #: action_ids of Approve and Decline on a request for a new date; the value is
 #: `{"action": 12, "request": 5}` (`date_request_value`). Decline opens a form for the reason.
 DATE_APPROVE = "date_approve"
@@ -335,7 +338,11 @@ def _command_buttons(block: Buttons) -> Block:
         element: Block = {
             "type": "button",
             "text": plain(button.label, BUTTON_TEXT),
-            "action_id": f"{COMMAND}_{len(elements)}",
+            "action_id": (
+                f"{COMMAND}_{len(elements)}"
+                if button.command.verb == "undo"
+                else f"{SIGNOFF_PRESS}_{len(elements)}"
+            ),
             "value": json.dumps(button.command.model_dump(mode="json"), separators=(",", ":")),
         }
         if button.style != "default":

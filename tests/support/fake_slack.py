@@ -153,6 +153,8 @@ class FakeSlack:
         # Users removed from the workspace: Slack no longer knows them at all.
         self._removed: set[str] = set()
         self._homes: dict[str, dict[str, Any]] = {}
+        # Files uploaded (through a form's file input): their metadata and their bytes.
+        self._files: dict[str, tuple[dict[str, Any], bytes]] = {}
         self._next_ts = _FIRST_TS_MICROS
         self._next_view = 1
         self._server: ThreadingHTTPServer | None = None
@@ -268,6 +270,26 @@ class FakeSlack:
         with self._lock:
             self._users.pop(user_id, None)
             self._removed.add(user_id)
+
+    def add_file(
+        self, file_id: str, name: str, content: bytes, *, user: str | None = None
+    ) -> dict[str, Any]:
+        """A file someone uploaded; files.info describes it and its url_private serves it
+        (with a bearer token only, as Slack does). Returns the file object."""
+        url = f"{self.base_url}/files-pri/{TEAM_ID}-{file_id}/{name}"
+        meta = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "size": len(content),
+            "user": user,
+            "url_private": url,
+            "url_private_download": f"{url}?download=1",
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/files/{user}/{file_id}/{name}",
+        }
+        with self._lock:
+            self._files[file_id] = (meta, content)
+        return dict(meta)
 
     def socket_mode(self, url: Callable[[], str]) -> None:
         """Answer ``apps.connections.open`` with ``url()``: a Socket Mode endpoint's address
@@ -621,7 +643,35 @@ class FakeSlack:
         return {"ok": True, "view": view}
 
 
+def _files_info(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """files.info: a file's object; an unknown one is `file_not_found`, as Slack answers."""
+    with fake._lock:
+        found = fake._files.get(str(params.get("file", "")))
+    if found is None:
+        return {"ok": False, "error": "file_not_found"}
+    return {"ok": True, "file": dict(found[0])}
+
+
+def _file_download(fake: FakeSlack, path: str, headers: dict[str, str]) -> _Answer:
+    """A file's url_private: its bytes for a bearer token; Slack's sign-in page (HTML, via a
+    redirect) without one, so a download that forgot the token cannot pass for the file."""
+    file_id = path.split("/")[2].split("-", 1)[-1] if path.count("/") >= 3 else ""
+    with fake._lock:
+        found = fake._files.get(file_id)
+    if not headers.get("authorization", "").startswith("Bearer xox"):
+        return _Answer(
+            status=302,
+            headers={"Location": f"https://{TEAM_DOMAIN}.slack.com/?redir={path}"},
+            content_type="text/html",
+            outcome="not_authed",
+        )
+    if found is None:
+        return _Answer(status=404, body=b"not found", content_type="text/plain", outcome="404")
+    return _Answer(body=found[1], content_type="application/octet-stream")
+
+
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
+    "files.info": _files_info,
     "apps.connections.open": FakeSlack._connections_open,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
@@ -698,6 +748,14 @@ class _Handler(BaseHTTPRequestHandler):
         path = split.path
         if path.startswith("/api/"):
             method = path[len("/api/") :]
+        elif path.startswith("/files-pri/"):
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = _file_download(self.owner, path, headers)
+            self.owner._record(
+                Call("files-pri", {}, headers, answer.outcome, path, None, time.monotonic())
+            )
+            self._send(answer)
+            return
         elif path.startswith("/response/"):
             method = "response_url"
         else:
