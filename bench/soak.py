@@ -829,10 +829,24 @@ def commit() -> str:
     return head + (" (with uncommitted changes)" if git("status", "--porcelain", "-uno") else "")
 
 
+def _shown(arg: str, record: Path) -> str:
+    """The record's own path as seen from its repository (the run may start elsewhere)."""
+    if Path(arg).resolve() != record.resolve():
+        return arg
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=record.resolve().parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return str(record.resolve().relative_to(top)) if top else arg
+
+
 def write_record(path: Path, table: Table, run: Run, argv: list[str]) -> None:
     """Replace (or add) the soak's section of the reliability record, keeping the rest."""
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    command = " ".join(["python -m bench soak", *argv])
+    command = " ".join(["python -m bench soak", *(_shown(arg, path) for arg in argv)])
     body = "\n".join(
         [
             f"<!-- {SECTION} start -->",

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy.orm import object_session
 
 from bot.domain import Status
+from bot.domain.rebaseline import moved_words, slippage
+from bot.domain.workdays import WorkingCalendar
 from bot.render.inline import person_ids
 from bot.render.model import ActionView, HistoryView, PersonView
 from storage.models import Action, HistoryEntry, Person
@@ -29,8 +31,11 @@ def _owner_view(owner: Person) -> PersonView:
     return PersonView(id=owner.id, name=f"owner left: {owner.display_name}")
 
 
-def action_view(action: Action, *, today: dt.date) -> ActionView:
-    """An action as replies show it, late or due relative to `today`."""
+def action_view(
+    action: Action, *, today: dt.date, calendar: WorkingCalendar | None = None
+) -> ActionView:
+    """An action as replies show it, late or due relative to `today`; with a `calendar`,
+    how far its deadline moved from its baseline, in working days."""
     days_late = days_left = 0
     if action.due_date is not None:
         delta = (action.due_date - today).days
@@ -54,7 +59,15 @@ def action_view(action: Action, *, today: dt.date) -> ActionView:
         days_late=days_late,
         days_left=days_left if action.due_date is not None else None,
         mentions=mentioned(action, (action.title, action.blocked_reason)),
+        moved=_moved(action, calendar),
     )
+
+
+def _moved(action: Action, calendar: WorkingCalendar | None) -> str | None:
+    if calendar is None or not action.rebaselines:
+        return None
+    days = slippage(action.baseline_due, action.due_date, calendar)
+    return moved_words(action.rebaselines, days)
 
 
 def history_view(entry: HistoryEntry) -> HistoryView:

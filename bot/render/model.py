@@ -49,6 +49,9 @@ class ActionView(View):
     success_measure: str | None = None
     days_late: int = 0
     days_left: int | None = None
+    #: How its deadline moved, where it did and the list says so (the digest): `moved twice,
+    #: +12 working days` (bot/domain/rebaseline.py).
+    moved: str | None = None
     #: The people its title or blocked reason mention (bot/render/inline.py), for renderers.
     mentions: list[PersonView] = Field(default_factory=list)
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings, parse_weekly_schedule
 from bot.domain import OPEN_STATUSES, Rag, Status
+from bot.domain.workdays import WorkingCalendar
 from bot.errors import CommandError
 from bot.grammar.commands import StatusDigest
 from bot.grammar.dates import format_date
@@ -129,7 +130,10 @@ def build_digest(
     limit = DIGEST_LIST_LIMIT
 
     def views(actions: Any) -> list[Any]:
-        return [action_view(a, today=today) for a in actions]
+        # With the calendar: an item whose deadline moved says so ("moved twice, +12 working
+        # days"), so a board sees the dates it is shown are not the first ones.
+        calendar = WorkingCalendar.from_settings(settings)
+        return [action_view(a, today=today, calendar=calendar) for a in actions]
 
     since_words = (
         f"since {format_date(local_day(settings, since), today=today)}"

@@ -129,7 +129,6 @@ def request_date(request: Request, command: RequestDate) -> Outcome:
             Change.DATE_SUPERSEDED,
             old=earlier.new_due,
             new=command.due,
-            note=f"a newer request replaced it: {command.reason}",
         )
         # Written before the new row: one pending request per action (a unique index).
         request.session.flush()
