@@ -187,7 +187,7 @@ def test_sign_off_completes_blue_with_history_and_the_owner_told(
     for who in (amira, ben):
         refused = act(core, who, "signoff 1")
         assert refused.message.text == (
-            "Only a chair or the secretary can sign off delivered actions."
+            "Only a chair or the secretary can sign actions off or return them."
         )
         assert row(core, 1).status == Status.DELIVERED
     clock.advance(dt.timedelta(hours=2))

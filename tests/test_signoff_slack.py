@@ -170,7 +170,7 @@ def test_delivered_evidence_file_through_the_form_then_signed_off(
     press_command(ben, sign_off, **where)
     wait_until(lambda: responses(slack, "press-UBEN"), "Ben's refusal")
     assert responses(slack, "press-UBEN")[-1].params["text"] == (
-        "Only a chair or the secretary can sign off delivered actions."
+        "Only a chair or the secretary can sign actions off or return them."
     )
     assert action_row(slack_core, number).status == Status.DELIVERED
     # The chair signs off: complete, the notice redrawn in place, Amira told.

@@ -11,9 +11,10 @@ and SHA-256, never their bytes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.domain import Change, Role, Status, rules
@@ -30,9 +31,11 @@ from bot.render import replies
 from bot.render import signoff as words
 from bot.render.from_storage import action_view
 from bot.render.signoff import EvidenceLine, Waiting
+from bot.services.context import Caller, Core
 from bot.services.permissions import require_owner_or_chair
 from bot.services.request import Outcome, Request
-from storage.models import Action, BoardSetting, Evidence, Person
+from storage.db import transaction
+from storage.models import Action, BoardSetting, Evidence, Identity, Person, Supporter
 
 #: The board setting that turns sign-off on or off (`on` when there is no row).
 SIGNOFF = "signoff"
@@ -103,7 +106,7 @@ def sign_off(request: Request, command: SignOff) -> Outcome:
     """A chair or the secretary accepts a delivered action: complete (done, blue); its owner
     and supporting owners are told."""
     action = request.action(command.action_id)
-    _require_signer(request, "sign off delivered actions", action_usage("signoff"))
+    _require_signer(request, "sign actions off or return them", action_usage("signoff"))
     view = action_view(action, today=request.today)
     if action.status == Status.DONE:
         when = _local_day(request, action.done_at)
@@ -142,7 +145,7 @@ def return_action(request: Request, command: ReturnAction) -> Outcome:
     """A chair or the secretary sends a delivered action back with a reason: open again,
     chased again, its owner and supporting owners told why."""
     action = request.action(command.action_id)
-    _require_signer(request, "return delivered actions", action_usage("return"))
+    _require_signer(request, "sign actions off or return them", action_usage("return"))
     reason = (command.reason or "").strip()
     if not reason:
         raise CommandError("Please give the reason it goes back.", action_usage("return"))
@@ -283,6 +286,34 @@ def evidence_lines(request: Request, action: Action) -> list[EvidenceLine]:
         )
         for row in rows
     ]
+
+
+def evidence_target(core: Core, caller: Caller, words: str) -> int | None:
+    """The action a file sent in chat is evidence of: the number its words give (`#12`),
+    else the latest of the sender's actions waiting for sign-off (their done asked for it)."""
+    if match := _NUMBER.search(words):
+        return int(match.group(1))
+    with transaction(core.sessions) as session:
+        person = session.scalar(
+            select(Identity.person_id).where(
+                Identity.platform == caller.platform, Identity.external_id == caller.external_id
+            )
+        )
+        if person is None:
+            return None
+        supported = select(Supporter.action_id).where(Supporter.person_id == person)
+        return session.scalar(
+            select(Action.id)
+            .where(
+                Action.status == Status.DELIVERED,
+                or_(Action.owner_id == person, Action.id.in_(supported)),
+            )
+            .order_by(Action.delivered_at.desc(), Action.id.desc())
+            .limit(1)
+        )
+
+
+_NUMBER = re.compile(r"(?<![\w/])#?(\d{1,9})(?![\w/])")
 
 
 def signers(request: Request) -> list[Person]:

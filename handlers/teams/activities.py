@@ -62,6 +62,7 @@ from handlers.teams.references import (
     save_reference,
     user_key,
 )
+from handlers.teams.signoff import attached_files, signoff_command, take_evidence
 from storage.db import transaction
 from storage.queries import find_by_email
 
@@ -202,6 +203,10 @@ class TeamsBot:
                 # an owner imported from the plan reach them before they ever type anything.
                 self.register(self.caller(incoming))
             return None
+        if incoming.personal and (files := attached_files(activity)):
+            # A file in the personal chat: evidence of the action it answers.
+            take_evidence(self, incoming, files)
+            return None
         command = self.command_of(incoming)
         if command is None:
             return None
@@ -306,7 +311,7 @@ class TeamsBot:
         """A button holding a typed command (a reply's Undo): the outcome replaces the card,
         its button gone; a refusal is said beside the card, which stays as it was."""
         try:
-            command = UndoReply.model_validate(data.get("command"))
+            command = signoff_command(data) or UndoReply.model_validate(data.get("command"))
         except ValueError:
             log.warning("a Teams command button with unexpected data %r", data)
             return invoke_message("That button is not one of mine.")

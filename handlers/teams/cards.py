@@ -59,6 +59,7 @@ from bot.render.model import (
 )
 from bot.render.replies import NOTE_REQUIRED
 from bot.render.text import NOTE_INDENT, action_facts, action_line, history_lines
+from handlers.teams.signoff import inputs as signoff_inputs
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -306,7 +307,8 @@ def _block(
     if isinstance(block, Pager):
         return _pager(block)
     if isinstance(block, Buttons):
-        return [_command_buttons(block)]
+        # Return's reason and Add evidence's words are typed on the card, above the buttons.
+        return [*signoff_inputs(block), _command_buttons(block)]
     if isinstance(block, DateRequestCard):
         return _date_request(block, today, color)
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover

@@ -98,6 +98,11 @@ class Connector:
         self._tokens = tokens
         self._http = http or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
 
+    def bearer(self) -> str | None:
+        """The token the bot's calls carry: also what an attachment on the connector's own
+        host is read with."""
+        return self._tokens.token()
+
     def send(
         self,
         service_url: str,

@@ -112,12 +112,21 @@ class FakeConnector:
     #: Conversation id -> the status every post there is answered with, for good: 403 (the bot
     #: was removed or blocked) or 404 (the conversation is gone).
     refused: dict[str, int] = field(default_factory=dict)
+    #: Attachment id -> the bytes served at its contentUrl (`add_file`).
+    files: dict[str, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def openid_url(self) -> str:
         """Where the OpenID metadata is (the SDK derives the keys URL from it)."""
         return f"{self.url}/v1/.well-known/openidconfiguration"
+
+    def add_file(self, attachment_id: str, content: bytes) -> str:
+        """A file someone attached in a chat; returns its contentUrl, served by the fake
+        like the Bot Connector's attachment views (404 for an id it does not know)."""
+        with self.lock:
+            self.files[attachment_id] = content
+        return f"{self.url}/v3/attachments/{attachment_id}/views/original"
 
     def proactive(self) -> list[Post]:
         """Posts that were not replies to an activity."""
@@ -148,12 +157,28 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
                     Call(self.command, self.path, body, self.headers.get("Authorization"))
                 )
 
+        def _file(self) -> None:
+            attachment = self.path.split("/")[3] if self.path.count("/") >= 3 else ""
+            with state.lock:
+                content = state.files.get(unquote(attachment))
+            if content is None:
+                self._answer(404, {"error": {"code": "NotFound"}})
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
         def do_GET(self) -> None:
             self._record(None)
             if self.path == "/v1/.well-known/openidconfiguration":
                 self._answer(
                     200, {"issuer": "test", "jwks_uri": f"{state.url}/v1/.well-known/keys"}
                 )
+                return
+            if self.path.startswith("/v3/attachments/"):
+                self._file()
                 return
             if self.path == "/v1/.well-known/keys":
                 self._answer(200, state.jwks)
