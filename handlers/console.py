@@ -1,4 +1,5 @@
-"""The bot in a terminal: type `/action …` and `/status …` as any user, no Slack needed."""
+"""The bot in a terminal: type `/action …`, `/status …` and `/board …` as any user, no Slack
+needed."""
 
 from __future__ import annotations
 
@@ -69,8 +70,8 @@ class ConsoleSession:
         if line in (":help", "help", "?"):
             line = "/action help"
         command, _, text = line.partition(" ")
-        if command.lstrip("/").lower() not in ("action", "status"):
-            self.out.write("Commands start with /action or /status (try /action help).\n")
+        if command.lstrip("/").lower() not in ("action", "status", "board"):
+            self.out.write("Commands start with /action, /status or /board (try /action help).\n")
             return True
         caller = Caller(Platform.CONSOLE, self.user, display_name=self.user.capitalize())
         outcome = run_command(self.core, caller, command, text)

@@ -26,7 +26,7 @@ def test_slash_commands_point_at_the_events_url_and_escape_mentions(
     manifest: dict[str, Any],
 ) -> None:
     commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
-    assert set(commands) == {"/action", "/status"}
+    assert set(commands) == {"/action", "/status", "/board"}
     for command in commands.values():
         assert command["url"].endswith("/slack/events")
         # owners are resolved from <@U…> mentions, which Slack only sends with should_escape

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.domain import Role
+
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
@@ -73,15 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     people_import.add_argument("file", type=Path)
     people_sub.add_parser("list", help="everyone the bot knows, and who is reachable in chat")
+    people_role = people_sub.add_parser(
+        "role", help="show or change a person's role on the board (chair, secretary, …)"
+    )
+    people_role.add_argument("email")
+    people_role.add_argument(
+        "role",
+        nargs="?",
+        choices=[role.value for role in Role],
+        help="the new role (none: no role); without it, the role is shown",
+    )
     people_export = people_sub.add_parser(
         "export", help="everything held about a person, as JSON (a subject access request)"
     )
-    people_export.add_argument("email", help="their email (or person:N, or a chat user id)")
+    people_export.add_argument("email")
     people_export.add_argument("--out", type=Path, metavar="FILE", help="write to FILE")
     people_forget = people_sub.add_parser(
         "forget", help="erase a person's name, email and chat ids everywhere (a pseudonym stays)"
     )
-    people_forget.add_argument("email", help="their email (or person:N, or a chat user id)")
+    people_forget.add_argument("email")
     people_forget.add_argument("--reason", default="", help="why (kept in the history)")
     people_forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     people_retention = people_sub.add_parser(
@@ -313,6 +325,19 @@ class _PreviewOutput:
 def _people(args: argparse.Namespace, settings: Settings) -> int:
     from wiring.root import compose
 
+    if args.people_command == "role":
+        from wiring.roles import person_role
+
+        composed = compose(settings)
+        role = Role(args.role) if args.role else None
+        return person_role(
+            composed.core,
+            args.email,
+            role,
+            senders=composed.senders,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
     core = compose(settings).core
     if args.people_command == "list":
         from wiring.people import print_people

@@ -11,6 +11,7 @@ import re
 from bot.domain import Rag
 from bot.errors import CommandError
 from bot.grammar.add_words import UnclearAdd, parse_user, read_add, user_token
+from bot.grammar.board import parse_board
 from bot.grammar.commands import (
     AddAction,
     AddEvidence,
@@ -63,7 +64,7 @@ NUL_REFUSED = "The text contains a NUL character, which I cannot store."
 
 
 def parse(command: str, text: str, *, today: dt.date) -> Command:
-    """Parse one slash command (`/action` or `/status`, slash optional) and its text."""
+    """Parse one slash command (`/action`, `/status` or `/board`, slash optional) and its text."""
     if "\x00" in text:
         # PostgreSQL cannot store NUL in text; no keyboard types it, so it is refused, not kept.
         raise CommandError(NUL_REFUSED, None)
@@ -85,6 +86,8 @@ def _parse_named(name: str, text: str, today: dt.date) -> Command:
         return parse_action(text, today=today)
     if name == "status":
         return parse_status(text, today=today)
+    if name == "board":
+        return parse_board(text)
     raise CommandError(f"I don't know the command /{name}.", "/action help")
 
 

@@ -46,6 +46,15 @@ STATUS_SUMMARY = (
     "/status [overdue|blocked|red|mine|@user|due [N days|this week]|nodate|unassigned|digest|help]"
 )
 
+BOARD_USAGE: dict[str, str] = {
+    "role": "/board role @user secretary|member|observer|none",
+    "roles": "/board roles",
+    "settings": "/board settings [signoff on|off]",
+    "help": "/board help",
+}
+
+BOARD_SUMMARY = "/board role @user <role>  ·  /board roles  ·  /board settings  ·  /board help"
+
 DATE_FORMS = "Dates: 2026-12-01, 1/12/2026, 1 Dec, today, tomorrow, friday, next week, in 10 days."
 
 
@@ -68,6 +77,11 @@ def status_usage(verb: str | None) -> str:
     return STATUS_USAGE.get(verb or "", STATUS_SUMMARY)
 
 
+def board_usage(verb: str | None) -> str:
+    """The usage line of a /board subcommand, or the overview for an unknown one."""
+    return BOARD_USAGE.get(verb or "", BOARD_SUMMARY)
+
+
 def help_lines() -> list[str]:
     """Every command, one line each, as /action help shows them."""
-    return [*ACTION_USAGE.values(), *STATUS_USAGE.values(), DATE_FORMS]
+    return [*ACTION_USAGE.values(), *STATUS_USAGE.values(), *BOARD_USAGE.values(), DATE_FORMS]

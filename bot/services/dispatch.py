@@ -10,13 +10,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.errors import CommandError
+from bot.grammar import board
 from bot.grammar import commands as c
 from bot.grammar.parser import NUL_REFUSED, parse
 from bot.outbox.retract import queue_edits
 from bot.people.mentions import neutral_command
 from bot.people.resolve import resolve_caller
 from bot.render import replies
-from bot.services import actions, rebaseline, status, undo, views
+from bot.services import actions, permissions, rebaseline, roles, status, undo, views
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
 from bot.services.signoff import add_evidence, awaiting, board_settings, return_action, sign_off
@@ -53,8 +54,9 @@ def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
         try:
             with transaction(core.sessions) as session:
                 now = core.now()
-                actor = resolve_caller(session, caller=caller, now=now)
+                actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
                 request = Request(core, session, caller, actor, now, core.today())
+                permissions.check(request, command)
                 # Mentions become references to people (fresh on a retry, from the words sent).
                 outcome = handler(request, neutral_command(request, command))
                 if isinstance(command, c.ActionChange) and outcome.message.tone != "error":
@@ -131,6 +133,8 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusRag: views.status_rag,
     c.StatusDone: views.status_done,
     c.UndoReply: undo.undo_reply,
+    board.SetRole: roles.set_role,
+    board.ListRoles: roles.list_roles,
     c.SignOff: sign_off,
     c.ReturnAction: return_action,
     c.AddEvidence: add_evidence,

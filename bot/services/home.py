@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.domain import Status
 from bot.grammar.commands import StatusDue, StatusPerson
 from bot.grammar.paging import typed
-from bot.people.resolve import resolve_caller
+from bot.people.resolve import Outsider, resolve_caller
 from bot.render.from_storage import action_view
-from bot.render.model import ActionList, Block, Heading, Message, Pager, Usage
+from bot.render.model import ActionList, Block, Heading, Message, Pager, Paragraph, Usage
 from bot.render.replies import LIST_LIMIT, action_list
 from bot.services import status
 from bot.services.context import Caller, Core
@@ -20,7 +20,10 @@ def home_message(core: Core, caller: Caller) -> Message:
     """The caller's open actions by due date, with buttons; chairs also get the board overview."""
     with transaction(core.sessions) as session:
         now = core.now()
-        actor = resolve_caller(session, caller=caller, now=now)
+        try:
+            actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
+        except Outsider as refused:
+            return Message(text=refused.reason, blocks=[Paragraph(text=refused.reason)])
         request = Request(core, session, caller, actor, now, core.today())
         blocks: list[Block] = list(status.status_person(request, StatusPerson()).message.blocks)
         if request.actor_is_chair:

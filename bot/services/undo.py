@@ -18,6 +18,7 @@ from bot.grammar.commands import UndoReply
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
 from bot.render.text import history_line
+from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
 from storage.models import Action, HistoryEntry
 
@@ -36,11 +37,13 @@ def undo_reply(request: Request, command: UndoReply) -> Outcome:
     first = entries[0]
     action = request.action(first.action_id)
     who = first.actor.display_name if first.actor else "someone"
-    if first.actor_id != request.actor.id and not request.actor_is_chair:
-        raise CommandError(
-            f"Only {who}, who replied, or a chair can undo that reply; nothing was changed.",
-            f"/action show {action.id}",
-        )
+    require(
+        request,
+        Permission.UNDO,
+        replied=first.actor_id == request.actor.id,
+        replier=who,
+        usage=f"/action show {action.id}",
+    )
     if request.now - first.at > UNDO_WINDOW:
         when = first.at.astimezone(request.core.settings.tz)
         raise CommandError(

@@ -56,6 +56,7 @@ class SlackDeps:
             display_name=account.name,
             email=account.email,
             aliases=account.aliases,
+            external=account.external,
         )
 
     def render(self, message: Message) -> SlackMessage:

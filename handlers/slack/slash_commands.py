@@ -1,4 +1,4 @@
-"""Slash commands: /action and /status, answered privately within Slack's 3 seconds.
+"""Slash commands: /action, /status and /board, answered privately within Slack's 3 seconds.
 
 The core is one short transaction, so the reply normally travels in the acknowledgement itself
 (one HTTP round trip, no response_url needed). If it has not answered by ACK_DEADLINE we
@@ -38,7 +38,7 @@ WORKING = "Working on it…"
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Listeners for /action and /status."""
+    """Listeners for /action, /status and /board."""
 
     @app.command("/action")
     def action_command(ack: Ack, command: dict[str, Any]) -> None:
@@ -47,6 +47,10 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.command("/status")
     def status_command(ack: Ack, command: dict[str, Any]) -> None:
         handle(deps, ack, command, "/status")
+
+    @app.command("/board")
+    def board_command(ack: Ack, command: dict[str, Any]) -> None:
+        handle(deps, ack, command, "/board")
 
 
 def command_text(text: str) -> str:

@@ -31,7 +31,7 @@ from bot.outbox.retract import drawn
 from bot.outbox.sender import Sender
 from bot.outbox.sent import find_sent, with_action
 from bot.people.directory import Account
-from bot.people.resolve import resolve_caller, upsert_account
+from bot.people.resolve import Outsider, resolve_caller, upsert_account
 from bot.render import replies
 from bot.render.inline import channel_ids, link_text
 from bot.render.model import ActionDetail, ActionView, Message
@@ -58,6 +58,7 @@ from handlers.teams.references import (
     Reference,
     conversation_key,
     get_reference,
+    is_external_member,
     name_channels,
     save_reference,
     user_key,
@@ -70,7 +71,7 @@ log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _ANCHOR = re.compile(r"<a\b[^>]*?\bhref=\"((?:https?|mailto):[^\"]*)\"[^>]*>(.*?)</a>", re.I | re.S)
-_COMMANDS = {"action": "/action", "status": "/status"}
+_COMMANDS = {"action": "/action", "status": "/status", "board": "/board"}
 #: The invoke a Universal Actions button (`Action.Execute`) sends.
 CARD_ACTION = "adaptiveCard/action"
 #: Commands that only show actions: safe to run again to redraw the card they produced (the
@@ -556,6 +557,7 @@ class TeamsBot:
             incoming.user_id,
             display_name=(known.name if known else None) or incoming.user_name or incoming.user_id,
             email=known.email if known else None,
+            external=bool(known and known.external),
         )
 
     def member(self, incoming: Incoming, user_id: str, name: str | None) -> Reference | None:
@@ -583,6 +585,7 @@ class TeamsBot:
             user_id=user_id,
             name=str(member.get("name") or name or "") or None,
             email=str(email).strip().lower() if email else None,
+            external=is_external_member(member, incoming.tenant_id),
         )
         with transaction(self.core.sessions) as session:
             save_reference(session, asked, now=self.core.now())
@@ -596,6 +599,8 @@ class TeamsBot:
                 with transaction(self.core.sessions) as session:
                     resolve_caller(session, caller=caller, now=self.core.now())
                 return
+            except Outsider:
+                return  # not registered; a command they type is answered with the reason
             except IntegrityError:
                 # Two first activities of one user raced; the second try finds the row.
                 if attempt == 2:

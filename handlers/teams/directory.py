@@ -22,6 +22,7 @@ from handlers.teams.references import (
     Reference,
     find_user_by_email,
     get_reference,
+    is_external_member,
     save_reference,
     team_conversations,
     user_key,
@@ -56,7 +57,7 @@ class TeamsDirectory:
             ref = get_reference(session, key=user_key(external_id))
         if ref is None or ref.user_id is None:
             return None
-        return Account(Platform.TEAMS, ref.user_id, ref.name or ref.user_id, ref.email)
+        return _account(ref)
 
     def lookup_email(self, email: str) -> Account | None:
         """The Teams user with this email: met by the bot, or a member of the board's team."""
@@ -67,7 +68,7 @@ class TeamsDirectory:
                 ref = find_user_by_email(session, email=email)
         if ref is None or ref.user_id is None:
             return None
-        return Account(Platform.TEAMS, ref.user_id, ref.name or ref.user_id, ref.email)
+        return _account(ref)
 
     def departure(self, external_id: str) -> str | None:
         """Always None: the Bot Connector does not say whether an account was disabled.
@@ -108,6 +109,7 @@ class TeamsDirectory:
                         user_id=str(member["id"]),
                         name=str(member["name"]) if member.get("name") else None,
                         email=str(email) if email else None,
+                        external=is_external_member(member, place.tenant_id),
                     )
                 )
         self._swept_at = time.monotonic()
@@ -117,3 +119,14 @@ class TeamsDirectory:
                 for ref in found:
                     save_reference(session, ref, now=now)
         return bool(places)
+
+
+def _account(ref: Reference) -> Account:
+    assert ref.user_id is not None
+    return Account(
+        Platform.TEAMS,
+        ref.user_id,
+        ref.name or ref.user_id,
+        ref.email,
+        external=bool(ref.external),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -37,6 +38,20 @@ class Reference:
     name: str | None = None
     email: str | None = None
     conversation_type: str | None = None
+    #: From outside the tenant (is_external_member); None while Teams was not asked.
+    external: bool | None = None
+
+
+def is_external_member(member: dict[str, Any], tenant_id: str | None) -> bool:
+    """Whether a member Teams' roster describes is from outside the tenant: a guest
+    (`userRole` "guest", or "anonymous" for a meeting's anonymous user), or a user whose
+    home tenant differs from the conversation's (`tenantId`, shared channels).
+    https://learn.microsoft.com/en-us/microsoftteams/platform/bots/how-to/get-teams-context
+    """
+    if str(member.get("userRole") or "").lower() in ("guest", "anonymous"):
+        return True
+    home = member.get("tenantId")
+    return bool(home and tenant_id and str(home).lower() != tenant_id.lower())
 
 
 def _detach(row: TeamsReference) -> Reference:
@@ -50,6 +65,7 @@ def _detach(row: TeamsReference) -> Reference:
         name=row.name,
         email=row.email,
         conversation_type=row.conversation_type,
+        external=row.external,
     )
 
 
@@ -132,6 +148,8 @@ def _fill(row: TeamsReference, ref: Reference, now: dt.datetime) -> None:
     row.user_id = ref.user_id or row.user_id
     row.name = ref.name or row.name
     row.email = ref.email.strip().lower() if ref.email else row.email
+    if ref.external is not None:
+        row.external = ref.external
     row.updated_at = now
 
 

@@ -1,5 +1,6 @@
 # ruff: noqa: F811, B023 - pytest fixtures imported by name; lambdas called at once
-"""6. Access: every command against every role; signatures on every Slack route; Teams tokens;
+"""6. Access: every command against every role (chair, secretary, member, observer, none,
+owners, people from outside the workspace); signatures on every Slack route; Teams tokens;
 secrets never in logs or error messages."""
 
 from __future__ import annotations
@@ -17,42 +18,77 @@ from sqlalchemy import func, select
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform
+from bot.people.resolve import OUTSIDER_REFUSAL
 from bot.services.context import Caller, Core
 from storage.db import transaction
-from storage.models import Action, HistoryEntry
+from storage.models import Action, HistoryEntry, Person
 from tests.reliability.conftest import Tally
 from tests.reliability.helpers import added_id, command, history_rows, ok, snapshot
 
-CHAIR_ONLY, OWNER_OR_CHAIR, ANYONE = "chair", "owner", "anyone"
-ROLES = ("chair", "owner", "member", "unknown")
+#: Kinds of command, by who may use them.
+RUN, OWNER, BOARD, OWN, HELP, CHAIR = "run", "owner", "board", "own", "help", "chair"
 
-#: (command with {n} for a fresh action, who may, a step the chair takes first)
+#: Who is calling: the chair (CHAIR_USER_IDS), people given a role with /board role, Ben (in
+#: the workspace, no role), Amira (owner of the action, no role), an observer and someone from
+#: outside the workspace who support the action, an outsider with nothing, and someone in the
+#: workspace never seen before.
+ROLES = (
+    "chair", "secretary", "member", "observer", "none", "owner", "observer owner",
+    "outsider owner", "outsider", "unknown",
+)  # fmt: skip
+
+#: Who each kind lets in, written out here (not read from the bot's table) so a change to the
+#: table that this test does not expect fails it.
+_BOARD = {"chair", "secretary", "member", "observer", "none", "owner", "observer owner", "unknown"}
+MAY: dict[str, set[str]] = {
+    RUN: {"chair", "secretary"},
+    OWNER: {"chair", "secretary", "owner", "outsider owner"},
+    BOARD: _BOARD,
+    OWN: _BOARD | {"outsider owner"},
+    HELP: set(ROLES),
+    CHAIR: {"chair"},
+}
+
+#: The chair turns sign-off on (the suite runs with it off), so that done waits for one.
+SIGNED_OFF_ON = "/board settings signoff on; "
+
+#: (command with {n} for a fresh action, who may, steps the chair takes first, `;` between)
 TABLE: list[tuple[str, str, str | None]] = [
-    ("/action add Another action @amira due 2026-12-18", CHAIR_ONLY, None),
-    ("/action assign {n} @ben", CHAIR_ONLY, None),
-    ("/action done {n} finished", OWNER_OR_CHAIR, None),
-    ("/action update {n} progress made", OWNER_OR_CHAIR, None),
-    ("/action blocked {n} waiting for data", OWNER_OR_CHAIR, None),
-    ("/action reopen {n}", OWNER_OR_CHAIR, "/action done {n}"),
-    ("/action due {n} 2026-12-18 partner asked", CHAIR_ONLY, None),
-    ("/action rag {n} red", OWNER_OR_CHAIR, None),
-    ("/action show {n}", ANYONE, None),
-    ("/action list", ANYONE, None),
-    ("/action list mine", ANYONE, None),
-    ("/action list @amira", ANYONE, None),
-    ("/action help", ANYONE, None),
-    ("/status", ANYONE, None),
-    ("/status overdue", ANYONE, None),
-    ("/status mine", ANYONE, None),
-    ("/status @amira", ANYONE, None),
-    ("/status due 14 days", ANYONE, None),
-    ("/status digest", CHAIR_ONLY, None),
-    ("/status digest post", CHAIR_ONLY, None),
+    ("/action add Another action @amira due 2026-12-18", RUN, None),
+    ("/action assign {n} @ben", RUN, None),
+    ("/action done {n} finished", OWNER, None),
+    ("/action update {n} progress made", OWNER, None),
+    ("/action blocked {n} waiting for data", OWNER, None),
+    ("/action reopen {n}", OWNER, "/action done {n}"),
+    ("/action due {n} 2026-12-18 partner asked", RUN, None),
+    ("/action cancel {n} no longer needed", RUN, None),
+    ("/action rag {n} red", OWNER, None),
+    ("/action evidence {n} https://example.org/audit.pdf", OWNER, None),
+    ("/action signoff {n} checked", RUN, SIGNED_OFF_ON + "/action done {n}"),
+    ("/action return {n} the audit is missing", RUN, SIGNED_OFF_ON + "/action done {n}"),
+    ("/action show {n}", OWN, None),  # of an action they own or support
+    ("/action list", BOARD, None),
+    ("/action list mine", OWN, None),
+    ("/action list @amira", BOARD, None),
+    ("/action help", HELP, None),
+    ("/status", BOARD, None),
+    ("/status overdue", BOARD, None),
+    ("/status mine", OWN, None),
+    ("/status @amira", BOARD, None),
+    ("/status due 14 days", BOARD, None),
+    ("/status digest", RUN, None),
+    ("/status digest post", RUN, None),
+    ("/status signoff", BOARD, None),
+    ("/board roles", BOARD, None),
+    ("/board role @zed observer", CHAIR, None),
+    ("/board settings", BOARD, None),
+    ("/board settings signoff off", CHAIR, None),
+    ("/board help", HELP, None),
 ]
 
 
 def _allowed(who_may: str, role: str) -> bool:
-    return who_may == ANYONE or role == "chair" or (who_may == OWNER_OR_CHAIR and role == "owner")
+    return role in MAY[who_may]
 
 
 @pytest.fixture
@@ -63,34 +99,62 @@ def board_core(core: Core) -> Core:
                 directories=core.directories)
 
 
+def _people(core: Core) -> int:
+    with transaction(core.sessions) as session:
+        return session.scalar(select(func.count()).select_from(Person)) or 0
+
+
 @pytest.mark.parametrize("line, who_may, first", TABLE, ids=[t[0] for t in TABLE])
 def test_every_command_against_every_role(
     board_core: Core, chair: Caller, amira: Caller, ben: Caller, line: str, who_may: str,
     first: str | None, tally: Tally,
 ) -> None:
     core = board_core
-    ok(core, ben, "/action help")  # Ben is a known member; "unknown" has never been seen
-    callers = {"chair": chair, "owner": amira, "member": ben}
+    ok(core, ben, "/action help")
+    ok(core, ben, "/status mine")  # Ben is known; "unknown" has never been seen
+    for name, role in (("sam", "secretary"), ("mo", "member"), ("olive", "observer"),
+                       ("oscar", "observer")):
+        ok(core, chair, f"/board role @{name} {role}")
+    callers = {
+        "chair": chair,
+        "secretary": Caller(Platform.CONSOLE, "sam", "Sam"),
+        "member": Caller(Platform.CONSOLE, "mo", "Mo"),
+        "observer": Caller(Platform.CONSOLE, "olive", "Olive"),
+        "none": ben,
+        "owner": amira,
+        "observer owner": Caller(Platform.CONSOLE, "oscar", "Oscar"),
+        "outsider owner": Caller(Platform.CONSOLE, "pat", "Pat", external=True),
+        "outsider": Caller(Platform.CONSOLE, "xena", "Xena", external=True),
+    }
     for index, role in enumerate(ROLES):
         caller = callers.get(role) or Caller(Platform.CONSOLE, f"stranger{index}", "Stranger")
-        number = added_id(ok(core, chair, f"/action add Case {role} @amira due 2026-12-04"))
-        if first:
-            ok(core, chair, first.format(n=number))
-        before = snapshot(core)
+        number = added_id(
+            ok(core, chair, f"/action add Case {role} for @amira, @oscar, @pat by 2026-12-04")
+        )
+        for step in (first or "").split("; "):
+            if step:
+                ok(core, chair, step.format(n=number))
+        before, people = snapshot(core), _people(core)
         history_before = len(history_rows(core))
         outcome = command(core, caller, line.format(n=number))
         tally.add("6 access", inputs=1)
         reply = outcome.message
         if _allowed(who_may, role):
             assert reply.tone != "error", (role, line, reply.text)
-            if who_may != ANYONE and "digest" not in line:
+            if who_may in (RUN, OWNER) and "digest" not in line:
                 new = history_rows(core)[history_before:]
                 assert new, (role, line, "an allowed change left no history")
                 assert all(entry.actor_id is not None for entry in new)
         else:
             assert reply.tone == "error", (role, line, reply.text)
-            assert "Only" in reply.text and "chair" in reply.text, reply.text
+            # Each refusal says who may, or whom to ask.
+            assert "chair" in reply.text, reply.text
             assert snapshot(core) == before, (role, line)
+            if role == "outsider":
+                assert reply.text == OUTSIDER_REFUSAL
+                assert _people(core) == people, "an outsider was registered"
+            if role in ("observer", "observer owner"):
+                assert reply.text.startswith("You are an observer"), reply.text
 
 
 # --------------------------------------------------------------------------- Slack routes

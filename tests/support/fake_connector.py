@@ -193,7 +193,9 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
                 start = int(query.get("continuationToken", ["0"])[0])
                 page = team[start : start + state.page_size]
                 answer: dict[str, Any] = {
-                    "members": [{"id": user, **state.members[user]} for user in page]
+                    "members": [
+                        {"id": user, "userRole": "user", **state.members[user]} for user in page
+                    ]
                 }
                 if start + state.page_size < len(team):
                     answer["continuationToken"] = str(start + state.page_size)
@@ -205,7 +207,8 @@ def _handler(state: FakeConnector) -> type[BaseHTTPRequestHandler]:
                 if member is None:
                     self._answer(404, {"error": {"code": "MemberNotFoundInConversation"}})
                 else:
-                    self._answer(200, {"id": unquote(match.group(2)), **member})
+                    # Teams gives each member's role: "user", or "guest" for a guest.
+                    self._answer(200, {"id": unquote(match.group(2)), "userRole": "user", **member})
                 return
             self._answer(404, {"error": {"code": "NotFound"}})
 

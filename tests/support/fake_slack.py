@@ -33,6 +33,7 @@ __all__ = [
     "BOT_ID",
     "BOT_USER_ID",
     "FIRST_TS_SECONDS",
+    "PARTNER_TEAM_ID",
     "TEAM_DOMAIN",
     "TEAM_ID",
     "Call",
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 TEAM_ID = "T0001"
+#: The team of a partner organisation's users (Slack Connect).
+PARTNER_TEAM_ID = "T0PARTNER"
 TEAM_DOMAIN = "fake-team"
 APP_ID = "A0001"
 BOT_USER_ID = "UBOT"
@@ -253,6 +256,36 @@ class FakeSlack:
             self._users[user_id] = user
             self._removed.discard(user_id)
         return user
+
+    def add_external_user(
+        self,
+        user_id: str,
+        email: str | None = None,
+        real_name: str | None = None,
+        *,
+        team_id: str = PARTNER_TEAM_ID,
+        stranger: bool = False,
+        guest: bool = False,
+    ) -> dict[str, Any]:
+        """Register someone from outside the workspace, as ``users.info`` describes them.
+
+        A Slack Connect user of a partner organisation has that organisation's ``team_id``
+        (and ``profile.team``); one the workspace shares no channel with is ``is_stranger``
+        and shows no email; a guest of this workspace keeps its team but is
+        ``is_restricted``. ``users.lookupByEmail`` finds only the workspace's own members.
+        """
+        user = self.add_user(user_id, email, real_name)
+        with self._lock:
+            user = self._users[user_id]
+            if guest:
+                user["is_restricted"] = True
+            else:
+                user["team_id"] = team_id
+                user["profile"]["team"] = team_id
+            if stranger:
+                user["is_stranger"] = True
+                user["profile"].pop("email", None)
+        return json.loads(json.dumps(user))
 
     def deactivate_user(self, user_id: str) -> None:
         """Deactivate a registered user, as an admin does when someone leaves.
@@ -608,6 +641,8 @@ class FakeSlack:
         email = str(params.get("email", "")).strip().lower()
         with self._lock:
             for user in self._users.values():
+                if user["team_id"] != TEAM_ID:
+                    continue  # another organisation's member: not in this workspace
                 if str(user["profile"].get("email", "")).lower() == email and email:
                     return {"ok": True, "user": json.loads(json.dumps(user))}
         return {"ok": False, "error": "users_not_found"}

@@ -1,0 +1,97 @@
+"""The `/board` commands: the board's roles (`/board role @user secretary`, `/board roles`)
+and settings (`/board settings signoff off`)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.domain import Role
+from bot.errors import CommandError
+from bot.grammar.add_words import parse_user
+from bot.grammar.commands import BoardSettings, Command, Help, UserRef
+from bot.grammar.usage import board_usage
+
+#: The roles `/board role` gives; chairs are made by CHAIR_USER_IDS or the command line.
+GIVEN_ROLES = (Role.SECRETARY, Role.MEMBER, Role.OBSERVER, Role.NONE)
+
+#: Other words people use for a role.
+_ROLE_WORDS = {
+    "secretary": Role.SECRETARY,
+    "support": Role.SECRETARY,
+    "officer": Role.SECRETARY,
+    "member": Role.MEMBER,
+    "observer": Role.OBSERVER,
+    "adviser": Role.OBSERVER,
+    "advisor": Role.OBSERVER,
+    "none": Role.NONE,
+    "nothing": Role.NONE,
+    "remove": Role.NONE,
+    "chair": Role.CHAIR,
+}
+
+
+class SetRole(Command):
+    """`/board role @user secretary`: a chair gives someone a role on the board."""
+
+    verb: Literal["board_role"] = "board_role"
+    user: UserRef
+    role: Role
+
+
+class ListRoles(Command):
+    """`/board roles`: who holds which role."""
+
+    verb: Literal["board_roles"] = "board_roles"
+
+
+def parse_board(text: str) -> Command:
+    """Parse the text after `/board`."""
+    verb, _, rest = text.strip().partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    if verb in ("", "help", "?"):
+        return Help(topic="board")
+    if verb == "roles" and not rest:
+        return ListRoles()
+    if verb == "role":
+        return _parse_role(rest)
+    if verb == "settings":
+        return _parse_settings(rest)
+    if verb == "roles":
+        raise CommandError("`/board roles` takes nothing more.", board_usage("roles"))
+    raise CommandError(f"I don't know `/board {verb[:40]}`.", board_usage(None))
+
+
+def _parse_settings(rest: str) -> BoardSettings:
+    """`settings` shows them; `settings signoff on|off` changes whether done waits for one."""
+    words = rest.lower().split()
+    if not words:
+        return BoardSettings()
+    if len(words) == 2 and words[0] in ("signoff", "sign-off") and words[1] in _SWITCH:
+        return BoardSettings(signoff=_SWITCH[words[1]])
+    raise CommandError("Say `/board settings signoff on` or `off`.", board_usage("settings"))
+
+
+_SWITCH = {"on": True, "off": False, "yes": True, "no": False}
+
+
+def _parse_role(rest: str) -> SetRole:
+    words = rest.split()
+    if len(words) != 2:
+        raise CommandError("Name one person and one role.", board_usage("role"))
+    # `role @amira secretary` or `role secretary @amira`.
+    first, second = words
+    user = parse_user(first)
+    word = second
+    if user is None:
+        user, word = parse_user(second), first
+    if user is None:
+        raise CommandError(
+            f"'{first}' is not a person; mention them, e.g. @amira.", board_usage("role")
+        )
+    role = _ROLE_WORDS.get(word.lower().strip(".,"))
+    if role is None:
+        raise CommandError(
+            f"'{word}' is not a role: say secretary, member, observer or none.",
+            board_usage("role"),
+        )
+    return SetRole(user=user, role=role)
