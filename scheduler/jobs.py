@@ -183,7 +183,7 @@ class Ticker:
             log.exception("retention failed; it runs again tomorrow")
             report.notes.append("retention failed")
             return
-        if result.people:
+        if result.erasure.anything:
             count = len(result.people)
             report.notes.append(
                 f"retention: forgot {count} {'person' if count == 1 else 'people'} "

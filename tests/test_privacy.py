@@ -30,6 +30,7 @@ from bot.people.directory import ConsoleDirectory
 from bot.people.privacy import (
     ERASED,
     ERASED_REASON,
+    REMOVED_OWNER,
     Matcher,
     Target,
     apply_retention,
@@ -41,7 +42,14 @@ from bot.services.context import Caller, Core
 from scheduler.jobs import Ticker
 from storage.db import transaction
 from storage.history_chain import verify
-from storage.models import HistoryEntry, Identity, OutboxMessage, Person, TeamsReference
+from storage.models import (
+    Action,
+    HistoryEntry,
+    Identity,
+    OutboxMessage,
+    Person,
+    TeamsReference,
+)
 from storage.queries import find_by_email
 from tests.conftest import MONDAY
 from tests.reliability.helpers import added_id, ok
@@ -220,6 +228,12 @@ def test_export_gives_everything_held_about_a_person(
     assert all(m["id"] not in {n["id"] for n in to_her} for m in data["messages_naming_them"])
     assert "digest_snapshots" in data["not_held"]
 
+    # Someone the bot knows no email of is found by a chat user id, or by their id.
+    for who in ("amira", AMIRA_TEAMS, f"person:{ids['amira']}"):
+        found = cli(core, "people", "export", who)
+        assert found.returncode == 0, found.stderr
+        assert json.loads(found.stdout)["person"]["id"] == ids["amira"]
+
     written = tmp_path / "amira.json"
     result = cli(core, "people", "export", AMIRA_EMAIL, "--out", str(written))
     assert result.returncode == 0, result.stderr
@@ -236,6 +250,11 @@ def test_export_and_forget_refuse_an_unknown_email(core: Core, tmp_path: Path) -
     result = cli(core, "people", "forget", "nobody@council.gov.uk", "--yes")
     assert result.returncode == 1
     assert "nobody has the email" in result.stderr
+    result = cli(core, "people", "export", "U0NOBODY")
+    assert result.returncode == 1
+    assert "nobody is known as 'U0NOBODY' (give an email, person:N or a chat user id)" in (
+        result.stderr
+    )
 
 
 # --- erasure --------------------------------------------------------------------------------
@@ -307,8 +326,12 @@ def test_forget_replaces_her_everywhere_and_the_history_still_verifies(
         ).all()
         assert sent and all(m.platform_channel is None for m in sent)
 
-    # She is gone for the export too.
+    # She is gone for the export too; forgetting her again changes nothing.
     assert cli(core, "people", "export", AMIRA_EMAIL).returncode == 1
+    again = cli(core, "people", "forget", f"person:{ids['amira']}", "--yes")
+    assert again.returncode == 0, again.stderr
+    assert f"Former member {ids['amira']} was already forgotten" in again.stdout
+    assert dump(core) == after
 
 
 def test_forget_asks_first_and_changes_nothing_without_a_yes(
@@ -368,6 +391,16 @@ def seed_retention(core: Core, clock: FixedClock, chair: Caller, tmp_path: Path)
     old = added_id(ok(core, chair, "/action add Old audit for @amira, @ben by 2024-03-29"))
     ok(core, amira, f"/action update {old} done with <@ben>'s help")
     ok(core, chair, f"/action cancel {old} merged into the new audit")
+    # A plan's owner the bot knows nobody by: the words are kept as the owner's text.
+    plan = tmp_path / "old-plan.csv"
+    plan.write_text(
+        "Ref,Action,Owner,Due,Notes\nOLD-2,Old review,Jane Doe,2024-03-20,ask Jane Doe first\n",
+        encoding="utf-8",
+    )
+    import_file(core, plan, directory=ConsoleDirectory())
+    with transaction(core.sessions) as session:
+        review = session.scalars(select(Action.id).where(Action.ref == "OLD-2")).one()
+    ok(core, chair, f"/action cancel {review} replaced by the audit")
     deliver(core, [FakeSender()])
     clock.set(MONDAY)
     current = added_id(ok(core, chair, "/action add Current work @ben due 2026-12-18"))
@@ -375,7 +408,13 @@ def seed_retention(core: Core, clock: FixedClock, chair: Caller, tmp_path: Path)
         amira_person = find_by_email(session, email=AMIRA_EMAIL)
         ben_person = find_by_email(session, email=BEN_EMAIL)
         assert amira_person is not None and ben_person is not None
-        return {"amira": amira_person.id, "ben": ben_person.id, "old": old, "current": current}
+        return {
+            "amira": amira_person.id,
+            "ben": ben_person.id,
+            "old": old,
+            "review": review,
+            "current": current,
+        }
 
 
 def test_retention_dry_run_writes_nothing_and_says_who(
@@ -392,6 +431,9 @@ def test_retention_dry_run_writes_nothing_and_says_who(
     assert f"person {ids['amira']}: Amira Khan" in out
     assert f"person {ids['ben']}:" not in out
     assert "would be rewritten" in out
+    assert f"owners named by the plan (matching nobody) would be removed from #{ids['review']}" in (
+        out
+    )
 
     off = cli(core, "people", "retention", "--dry-run")
     assert off.returncode == 0
@@ -410,7 +452,7 @@ def test_retention_forgets_who_has_nothing_else_and_keeps_the_rest(
     assert result.cutoff == dt.datetime(2024, 11, 23, 9, 30, tzinfo=dt.UTC)
     assert result.people == [(ids["amira"], "Amira Khan")]
     assert verify(core.sessions.kw["bind"]).intact
-    assert leftovers(core, ("Amira Khan", AMIRA_EMAIL)) == []
+    assert leftovers(core, ("Amira Khan", AMIRA_EMAIL, "Jane Doe")) == []
     assert leftovers(core, ("Ben Ode",)), "Ben has an open action: he stays"
     with transaction(core.sessions) as session:
         ben = session.get(Person, ids["ben"])
@@ -421,6 +463,21 @@ def test_retention_forgets_who_has_nothing_else_and_keeps_the_rest(
         ).all()
         ben_token = person_token(ids["ben"], "Ben Ode")
         assert any(note and ben_token in note for note in notes)
+
+    with transaction(core.sessions) as session:
+        review = session.get(Action, ids["review"])
+        assert review is not None and review.owner_text is None
+        trail = session.scalars(
+            select(HistoryEntry).where(HistoryEntry.action_id == ids["review"])
+        ).all()
+        # The trail kept the plan's owner text when the plan was loaded.
+        assert REMOVED_OWNER in [e.new_value for e in trail if e.change == "owner_text"]
+        assert review.notes == f"ask {REMOVED_OWNER} first"
+        assert any(
+            e.change == ERASED and f"the owner named by the plan on #{ids['review']}" in e.note
+            for e in trail
+            if e.note
+        )
 
     # Run again: nobody left to forget, nothing changes.
     before = dump(core)

@@ -88,12 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     people_export = people_sub.add_parser(
         "export", help="everything held about a person, as JSON (a subject access request)"
     )
-    people_export.add_argument("email")
+    people_export.add_argument("email", help="their email (or person:N, or a chat user id)")
     people_export.add_argument("--out", type=Path, metavar="FILE", help="write to FILE")
     people_forget = people_sub.add_parser(
         "forget", help="erase a person's name, email and chat ids everywhere (a pseudonym stays)"
     )
-    people_forget.add_argument("email")
+    people_forget.add_argument("email", help="their email (or person:N, or a chat user id)")
     people_forget.add_argument("--reason", default="", help="why (kept in the history)")
     people_forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     people_retention = people_sub.add_parser(

@@ -67,16 +67,18 @@ _ORDER = {platform: position for position, platform in enumerate(Platform)}
 
 
 def export_person(core: Core, email: str, *, out: TextIO, err: TextIO) -> int:
-    """`actionbot people export EMAIL`: everything held about them, as JSON; the exit code."""
+    """`actionbot people export EMAIL`: everything held about them, as JSON; the exit code.
+
+    EMAIL may also be `person:N` or a chat user id (bot.people.privacy.find_subject)."""
     import json
 
     from bot.people.privacy import export_person as gather
-    from storage.queries import find_by_email
+    from bot.people.privacy import find_subject, unknown_subject
 
     with core.sessions() as session:
-        person = find_by_email(session, email=email)
+        person = find_subject(session, email)
         if person is None:
-            err.write(f"actionbot people export: nobody has the email {email!r}.\n")
+            err.write(f"actionbot people export: {unknown_subject(email)}.\n")
             return 1
         data = gather(session, person, now=core.now())
     json.dump(data, out, indent=2, ensure_ascii=False)
@@ -96,15 +98,18 @@ def forget_person(
     err: TextIO,
 ) -> int:
     """`actionbot people forget EMAIL`: erase their personal data, after a confirmation."""
-    from bot.people.privacy import erase, pseudonym
-    from storage.queries import find_by_email
+    from bot.people.privacy import erase, find_subject, is_forgotten, pseudonym, unknown_subject
 
     with transaction(core.sessions) as session:
-        person = find_by_email(session, email=email)
+        person = find_subject(session, email)
         if person is None:
-            err.write(f"actionbot people forget: nobody has the email {email!r}.\n")
+            err.write(f"actionbot people forget: {unknown_subject(email)}.\n")
             return 1
-        who = f"{person.display_name} <{person.email}> (person {person.id})"
+        if is_forgotten(person):
+            out.write(f"{person.display_name} was already forgotten; nothing to change.\n")
+            return 0
+        address = f" <{person.email}>" if person.email else ""
+        who = f"{person.display_name}{address} (person {person.id})"
         if not confirmed:
             err.write(
                 f"Forget {who}? Their name, email and chat accounts are replaced by "
@@ -155,7 +160,7 @@ def run_retention(core: Core, *, months: int | None, dry_run: bool, out: TextIO)
     )
     for person_id, name in result.people:
         out.write(f"  person {person_id}: {name}\n")
-    if result.people:
+    if result.erasure.anything:
         for line in result.erasure.lines()[1:]:
             out.write(f"  {line}\n")
     return 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,7 @@ from storage.models import (
     Action,
     Base,
     HistoryEntry,
+    Identity,
     OutboxMessage,
     OutboxStatus,
     Person,
@@ -63,6 +64,8 @@ ERASED = "erased"
 PRIVACY_SOURCE = "privacy"
 #: `people.left_reason` of a person whose personal data was erased.
 ERASED_REASON = "personal data erased"
+#: What replaces the owner a plan named (matching nobody) in a long-closed action's texts.
+REMOVED_OWNER = "[owner's name removed]"
 #: `outbox.last_error` of a message to them that was still waiting when they were forgotten.
 CANCELLED_ERASED = "not sent: the recipient's personal data was erased"
 #: Tables whose rows an erasure handles field by field; every other table's text is matched.
@@ -182,6 +185,46 @@ class Matcher:
         return value
 
 
+class PlanWords:
+    """An owner as a plan wrote it, matching nobody the bot knows (`actions.owner_text`):
+    found as whole words in one action's texts and replaced by `REMOVED_OWNER`."""
+
+    def __init__(self, text: str) -> None:
+        self._pattern = re.compile(
+            r"(?<![\w.+-])" + re.escape(text.strip()) + r"(?!\w)", re.IGNORECASE
+        )
+
+    def scrub(self, text: str) -> str:
+        return self._pattern.sub(REMOVED_OWNER, text)
+
+    def scrub_json(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, list):
+            return [self.scrub_json(item) for item in value]
+        if isinstance(value, dict):
+            return {key: self.scrub_json(item) for key, item in value.items()}
+        return value
+
+
+@dataclass
+class _Scrub:
+    """The people to replace everywhere, and plan owners' words to replace in one action."""
+
+    people: Matcher | None
+    owners: dict[int, PlanWords]
+
+    def text(self, value: str, action_id: int | None) -> str:
+        value = self.people.scrub(value) if self.people is not None else value
+        owner = self.owners.get(action_id) if action_id is not None else None
+        return owner.scrub(value) if owner is not None else value
+
+    def json(self, value: Any, action_id: int | None) -> Any:
+        value = self.people.scrub_json(value) if self.people is not None else value
+        owner = self.owners.get(action_id) if action_id is not None else None
+        return owner.scrub_json(value) if owner is not None else value
+
+
 # --- planning and applying an erasure -------------------------------------------------------
 
 
@@ -200,16 +243,21 @@ class Erasure:
     reseal: Reseal | None = None
     recorded: int = 0
     dry: bool = False
+    owner_texts: list[int] = field(default_factory=list)  # actions whose plan owner went
 
     @property
     def anything(self) -> bool:
-        return bool(self.people)
+        return bool(self.people or self.owner_texts)
 
     def lines(self) -> list[str]:
         """What changed (or would, dry), one line each, for the command line."""
         gone = "would be removed" if self.dry else "removed"
-        out = [f"now known as: {', '.join(name for _, name in self.people)}"]
-        out.append(f"person rows: name, email, job title and organisation {gone}")
+        out = [f"now known as: {', '.join(name for _, name in self.people) or 'nobody'}"]
+        if self.people:
+            out.append(f"person rows: name, email, job title and organisation {gone}")
+        if self.owner_texts:
+            listed = ", ".join(f"#{action_id}" for action_id in self.owner_texts)
+            out.append(f"owners named by the plan (matching nobody) {gone} from {listed}")
         if self.accounts:
             out.append(f"chat accounts {gone}: {', '.join(self.accounts)}")
         if self.names_removed:
@@ -245,36 +293,41 @@ def erase(
     reason: str,
     by: str,
     dry_run: bool = False,
+    owner_texts: Mapping[int, str] | None = None,
 ) -> Erasure:
-    """Replace the personal data of `people` by pseudonyms everywhere, in the session's
+    """Replace the personal data of `people` by pseudonyms everywhere, and each of
+    `owner_texts` (action id → the owner a plan named) in its action, in the session's
     transaction; `dry_run` only counts what would change (the caller rolls back)."""
     report = Erasure(dry=dry_run)
-    if not people:
+    owners = {aid: PlanWords(text) for aid, text in (owner_texts or {}).items() if text.strip()}
+    if not people and not owners:
         return report
     targets = [target_of(session, person) for person in people]
-    matcher = Matcher(targets)
+    matcher = Matcher(targets) if targets else None
+    scrub = _Scrub(matcher, owners)
+    report.owner_texts = sorted(owners)
     # Found before the texts are matched: their keys and user ids hold the chat ids matched.
     references = {person.id: _teams_references(session, person) for person in people}
     connection = session.connection()
     if dry_run:
-        _plan_history(connection, matcher, report, rewrite=None)
-        _scrub_tables(connection, matcher, report, write=False)
+        _plan_history(connection, scrub, report, rewrite=None)
+        _scrub_tables(connection, scrub, report, write=False)
         _erase_people(session, people, references, report, now=now, write=False)
         return report
     # The chain's lock first, as every history writer takes it before touching anything else
     # of the history: taking it after updating actions could deadlock with such a writer.
     with rewrite_history(connection) as rewrite:
-        _plan_history(connection, matcher, report, rewrite=rewrite)
-        _scrub_tables(connection, matcher, report, write=True)
+        _plan_history(connection, scrub, report, rewrite=rewrite)
+        _scrub_tables(connection, scrub, report, write=True)
         _erase_people(session, people, references, report, now=now, write=True)
         session.flush()
     report.reseal = rewrite.result
-    _record(session, report, reason=matcher.scrub(reason), by=by, now=now)
+    _record(session, report, reason=scrub.text(reason, None), by=by, now=now)
     return report
 
 
 def _plan_history(
-    connection: Connection, matcher: Matcher, report: Erasure, *, rewrite: HistoryRewrite | None
+    connection: Connection, scrub: _Scrub, report: Erasure, *, rewrite: HistoryRewrite | None
 ) -> None:
     c = HistoryEntry.__table__.c
     rows = connection.execute(
@@ -284,7 +337,7 @@ def _plan_history(
         values: dict[str, str | None] = {}
         for column in ("old_value", "new_value", "note"):
             text = getattr(row, column)
-            if text and (scrubbed := matcher.scrub(text)) != text:
+            if text and (scrubbed := scrub.text(text, row.action_id)) != text:
                 values[column] = scrubbed
         if values:
             report.history_entries += 1
@@ -303,9 +356,7 @@ def _text_columns(table: Table) -> list[Any]:
     ]
 
 
-def _scrub_tables(
-    connection: Connection, matcher: Matcher, report: Erasure, *, write: bool
-) -> None:
+def _scrub_tables(connection: Connection, scrub: _Scrub, report: Erasure, *, write: bool) -> None:
     for table in Base.metadata.sorted_tables:
         if table.name in _OWN_TABLES:
             continue
@@ -313,26 +364,33 @@ def _scrub_tables(
         if not columns:
             continue
         keys = list(table.primary_key.columns)
+        # Which action a row belongs to, for the plan owners' words replaced in one action.
+        action = table.c.id if table.name == "actions" else table.c.get("action_id")
+        scope = [action] if action is not None and action not in keys else []
         updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for row in connection.execute(select(*keys, *columns)):
+        for row in connection.execute(select(*keys, *scope, *columns)):
+            action_id = row._mapping[action] if action is not None else None
             values: dict[str, Any] = {}
             for column in columns:
                 value = row._mapping[column]
                 if value is None:
                     continue
                 if isinstance(column.type, JSON):
-                    scrubbed = matcher.scrub_json(value)
+                    scrubbed = scrub.json(value, action_id)
                 else:
-                    scrubbed = matcher.scrub(value)
+                    scrubbed = scrub.text(value, action_id)
                     width = getattr(column.type, "length", None)
                     scrubbed = scrubbed[:width] if width else scrubbed
                 if scrubbed != value:
                     values[column.name] = scrubbed
                     report.fields[f"{table.name}.{column.name}"] += 1
+            if table.name == "actions" and action_id in scrub.owners:
+                # The plan's words for an owner nobody answers to are the owner's name: gone.
+                values["owner_text"] = None
             if values:
                 updates.append(({k.name: row._mapping[k] for k in keys}, values))
-                if table.name == "actions":
-                    report.actions.add(int(row._mapping[table.c.id]))
+                if action_id is not None:
+                    report.actions.add(int(action_id))
         if not write:
             continue
         for key, values in updates:
@@ -410,8 +468,13 @@ def _record(session: Session, report: Erasure, *, reason: str, by: str, now: dt.
     if not report.actions:
         return
     reseal = report.reseal
-    who = ", ".join(f"{name} (person {pid})" for pid, name in report.people)
-    note = f"Personal data erased: {who}; by {by}"
+    erased = [f"{name} (person {pid})" for pid, name in report.people]
+    if report.owner_texts:
+        erased.append(
+            "the owner named by the plan on "
+            + ", ".join(f"#{action_id}" for action_id in report.owner_texts)
+        )
+    note = f"Personal data erased: {'; '.join(erased)}; by {by}"
     note += f"; reason: {reason.strip()}" if reason.strip() else ""
     if reseal is not None and reseal.first_id is not None:
         note += (
@@ -436,14 +499,26 @@ def _record(session: Session, report: Erasure, *, reason: str, by: str, now: dt.
     report.recorded = len(report.actions)
 
 
-def forget(
-    session: Session, email: str, *, now: dt.datetime, reason: str, by: str
-) -> Erasure | None:
-    """Erase the person with `email`; None when nobody has it."""
-    person = find_by_email(session, email=email)
-    if person is None:
-        return None
-    return erase(session, [person], now=now, reason=reason, by=by)
+def find_subject(session: Session, who: str) -> Person | None:
+    """The person `who` names: an email, `person:N` (their id, as exports and mentions show
+    it), or a chat account id (a Slack or Teams user id, a console name) for someone the bot
+    never learnt an email of."""
+    text = who.strip()
+    if "@" in text:
+        return find_by_email(session, email=text)
+    if text.lower().startswith("person:") and text[7:].isdigit():
+        return session.get(Person, int(text[7:]))
+    account = session.scalars(
+        select(Identity).where(Identity.external_id.in_({text, text.lower()}))
+    ).first()
+    return account.person if account is not None else None
+
+
+def unknown_subject(who: str) -> str:
+    """What to say when `find_subject` finds nobody."""
+    if "@" in who:
+        return f"nobody has the email {who.strip()!r}"
+    return f"nobody is known as {who.strip()!r} (give an email, person:N or a chat user id)"
 
 
 # --- subject access -------------------------------------------------------------------------
@@ -705,6 +780,15 @@ def apply_retention(
     cutoff = months_before(now, months)
     expired, people = retention_candidates(session, settings=settings, cutoff=cutoff)
     named = [(p.id, p.display_name) for p in people]
+    owners = {
+        action_id: text
+        for action_id, text in session.execute(
+            select(Action.id, Action.owner_text).where(
+                Action.id.in_(expired), Action.owner_text.is_not(None)
+            )
+        )
+        if text
+    }
     erasure = erase(
         session,
         people,
@@ -712,5 +796,6 @@ def apply_retention(
         reason=f"retention: actions closed more than {months} months ago",
         by=f"the retention rule (RETENTION_MONTHS={months})",
         dry_run=dry_run,
+        owner_texts=owners,
     )
     return Retention(months, cutoff, len(expired), named, erasure)

@@ -242,12 +242,16 @@ def approve_date(request: Request, command: ApproveDate) -> Outcome:
         )
     old = action.due_date
     action.due_date = asked.new_due
-    action.rebaselines = (action.rebaselines or 0) + 1
     action.updated_at = request.now
     asked.state = RequestState.APPROVED
     asked.decided_by = request.actor
     asked.decided_at = request.now
-    request.record(action, Change.REBASELINED, old=old, new=asked.new_due, note=asked.reason)
+    if old is None:
+        # A first date for an "Ongoing" action sets its baseline: it is no re-baseline.
+        request.record(action, Change.DUE, old=None, new=asked.new_due, note=asked.reason)
+    else:
+        action.rebaselines = (action.rebaselines or 0) + 1
+        request.record(action, Change.REBASELINED, old=old, new=asked.new_due, note=asked.reason)
     view = action_view(action, today=request.today)
     told = words.approved_notice(
         view, by=request.actor.display_name, old=old, reason=asked.reason, today=request.today
@@ -308,7 +312,7 @@ def moved_directly(request: Request, action: Action, *, old: dt.date, reason: st
 
 def _standing(request: Request, action: Action) -> str:
     """` (baseline Fri 18 Dec, +12 working days; moved twice)`."""
-    if action.baseline_due is None:
+    if action.baseline_due is None or not action.rebaselines:
         return ""
     days = slippage(action.baseline_due, action.due_date, _calendar(request))
     return (
