@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, select
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.domain import Platform
+from bot.domain import Platform, Role
 from bot.domain.workdays import WorkingCalendar
 from bot.outbox.delivery import deliver
 from bot.people.directory import ConsoleDirectory
@@ -548,3 +548,24 @@ def test_retention_setting() -> None:
     assert months_before(dt.datetime(2026, 1, 15, tzinfo=dt.UTC), 13) == dt.datetime(
         2024, 12, 15, tzinfo=dt.UTC
     )
+
+
+def test_someone_with_a_role_is_neither_forgotten_nor_retired(
+    core: Core, clock: FixedClock, chair: Caller, tmp_path: Path
+) -> None:
+    ids = seed_retention(core, clock, chair, tmp_path)
+    with transaction(core.sessions) as session:
+        amira = session.get(Person, ids["amira"])
+        assert amira is not None
+        amira.role = Role.MEMBER  # as `actionbot people role EMAIL member` records it
+    before = dump(core)
+    result = cli(core, "people", "forget", AMIRA_EMAIL, "--yes")
+    assert result.returncode == 1
+    assert (
+        "Amira Khan holds the role member on the board: take it away first "
+        "(`actionbot people role EMAIL none`), then forget them."
+    ) in result.stderr
+    assert dump(core) == before
+    with transaction(core.sessions) as session:
+        kept = apply_retention(session, settings=core.settings, months=24, now=MONDAY, dry_run=True)
+    assert kept.people == []

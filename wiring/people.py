@@ -98,7 +98,14 @@ def forget_person(
     err: TextIO,
 ) -> int:
     """`actionbot people forget EMAIL`: erase their personal data, after a confirmation."""
-    from bot.people.privacy import erase, find_subject, is_forgotten, pseudonym, unknown_subject
+    from bot.people.privacy import (
+        erase,
+        find_subject,
+        is_forgotten,
+        pseudonym,
+        refusal,
+        unknown_subject,
+    )
 
     with transaction(core.sessions) as session:
         person = find_subject(session, email)
@@ -108,6 +115,10 @@ def forget_person(
         if is_forgotten(person):
             out.write(f"{person.display_name} was already forgotten; nothing to change.\n")
             return 0
+        refused = refusal(person)
+        if refused is not None:
+            err.write(f"actionbot people forget: {refused}.\n")
+            return 1
         address = f" <{person.email}>" if person.email else ""
         who = f"{person.display_name}{address} (person {person.id})"
         if not confirmed:

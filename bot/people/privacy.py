@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.domain import Platform, Status
+from bot.domain import Platform, Role, Status
 from bot.people.names import NAME
 from bot.people.resolve import chairs
 from bot.render.inline import person_token
@@ -514,6 +514,17 @@ def find_subject(session: Session, who: str) -> Person | None:
     return account.person if account is not None else None
 
 
+def refusal(person: Person) -> str | None:
+    """Why `person` cannot be forgotten as they are, or None."""
+    if person.role != Role.NONE:
+        # Their role is on record with its own trail (role_changes): it is taken away there.
+        return (
+            f"{person.display_name} holds the role {person.role.value} on the board: take it "
+            "away first (`actionbot people role EMAIL none`), then forget them"
+        )
+    return None
+
+
 def unknown_subject(who: str) -> str:
     """What to say when `find_subject` finds nobody."""
     if "@" in who:
@@ -755,6 +766,8 @@ def retention_candidates(
         for text in (action.title, action.notes, action.blocked_reason):
             linked |= {int(pid) for pid in _TOKEN_ID.findall(text or "")}
     active |= {person.id for person in chairs(session, settings=settings)}
+    # A role on the board is a current place on it, whatever the actions say.
+    active |= set(session.scalars(select(Person.id).where(Person.role != Role.NONE)).all())
     ids = linked - active
     if not ids:
         return expired, []
