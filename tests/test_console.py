@@ -35,13 +35,13 @@ def test_demo_overdue_done_and_history_export(database_url: str, tmp_path: Path)
     assert run.returncode == 0, run.stderr
     out = run.stdout.splitlines()
     assert out[0] == "Loaded the sample plan: 14 actions."
-    overdue = [line for line in out if line.startswith("  #")][:4]
-    days = [int(line.split("(")[1].split(" day")[0]) for line in overdue]
+    # Each row leads with how late it is, then the plan's reference, the number and title.
+    overdue = [line for line in out if " late · " in line][:4]
+    days = [int(line.split(" day")[0].split()[-1]) for line in overdue]
     assert days == sorted(days, reverse=True) and len(days) == 4
-    assert overdue[0].startswith(
-        "  #1 Audit 50 children-in-need plans for SMART outcomes — Amira Khan"
-    )
-    assert "blocked: Awaiting police duty rota sign-off" in out[out.index(overdue[0]) + 2]
+    assert overdue[0].startswith(f"  {days[0]} days late · CIN-01 · #1 Audit 50 children-in-need")
+    assert "plans for SMART outcomes — Amira Khan — due " in overdue[0]
+    assert any("blocked: Awaiting police duty rota sign-off" in line for line in overdue)
     assert "✓ Marked #1 Audit 50 children-in-need plans for SMART outcomes as done." in out
     assert any(line.startswith("#1 was already marked done on") for line in out)
 
@@ -65,7 +65,7 @@ def test_demo_overdue_done_and_history_export(database_url: str, tmp_path: Path)
         ("/action assign 1\n", "✗ Who should own it? Mention them, e.g. @amira."),
         (":as tom\n/action done 1\n", "✗ Only the owner of #1 (Amira Khan) or a chair can"),
         ("/action launch 1\n", "✗ I don't know `/action launch`."),
-        ("hello\n", "Commands start with /action, /status or /board"),
+        ("hello\n", "Commands start with /action or /status"),
     ],
 )
 def test_bad_input_gets_a_reason(

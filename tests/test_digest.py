@@ -11,7 +11,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Rag, Status
 from bot.outbox.delivery import deliver
-from bot.render.model import ActionList, Counts, Heading, Message, Paragraph
+from bot.render.model import ActionList, Count, Counts, Heading, Message, Paragraph
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.digest import DIGEST_LIST_LIMIT, build_digest, digest_key, iso_week
@@ -19,7 +19,7 @@ from bot.services.dispatch import run_command
 from scheduler.jobs import run_digest
 from scheduler.weekly_digest import queue_weekly_digest, scheduled_at
 from storage.db import transaction
-from storage.models import OutboxStatus
+from storage.models import Action, OutboxStatus
 from tests.scheduler_fakes import FakeSender, action, bulk_actions, outbox, permanent, person
 
 LONDON = ZoneInfo("Europe/London")
@@ -82,40 +82,48 @@ def seed_plan(core: Core) -> None:
            blocked_reason="police data-sharing agreement not signed")  # fmt: skip
 
 
-def test_digest_content(board: Core) -> None:
+def headline(message: Message) -> dict[str, Count]:
+    """The headline figures: the first line of figures, after the heading (and a preview's
+    note)."""
+    first = next(b for b in message.blocks if isinstance(b, Counts) and b.line)
+    return {c.label: c for c in first.items}
+
+
+def with_ref(core: Core, number: int, ref: str) -> None:
+    """Give an action the plan's reference, as an import does."""
+    with transaction(core.sessions) as session:
+        row = session.get(Action, number)
+        assert row is not None
+        row.ref = ref
+
+
+def test_digest_leads_with_what_needs_attention(board: Core) -> None:
     seed_plan(board)
     message = build(board)
     assert not message.ephemeral
     heading = message.blocks[0]
     assert isinstance(heading, Heading) and heading.text == "Weekly digest, week of Mon 23 Nov"
-    assert message.blocks[1] == Paragraph(
-        text="This is the first digest, so there is no change to show yet."
+    # The notification leads with what needs attention.
+    assert message.text == (
+        "2 overdue (2 red), 1 blocked, 3 due this week, 1 done · weekly digest, week of Mon 23 Nov"
     )
-    assert figures(message) == {
-        "done": (1, None),
-        "due in 7 days": (3, None),
-        "overdue": (2, None),
-        "blocked": (1, None),
-        "open": (7, None),
-    }
-    assert figures(message, 1) == {
-        "red": (2, None),
-        "amber": (1, None),
-        "green": (0, None),
-        "not rated": (4, None),
-    }
-    found = lists(message)
-    assert list(found) == [
-        "Done in the last 7 days",
-        "Due in the next 7 days",
-        "Overdue, most late first",
-        "Blocked",
+    # Then one headline line, then overdue, blocked and due; done is one line.
+    assert isinstance(message.blocks[1], Counts) and message.blocks[1].line
+    assert [(c.label, c.value, c.note, c.tone) for c in message.blocks[1].items] == [
+        ("overdue", 2, "2 red", "attention"),
+        ("blocked", 1, None, "warning"),
+        ("due this week", 3, None, None),
+        ("done", 1, None, "good"),
     ]
-    assert [a.title for a in found["Done in the last 7 days"].items] == ["Signed off"]
-    assert [a.title for a in found["Due in the next 7 days"].items] == [
-        "Due today",
-        "Due Friday",
-        "Due next Monday",
+    found = lists(message)
+    assert list(found) == ["Overdue, most late first", "Blocked", "Due in the next 7 days"]
+    assert [b.type for b in message.blocks[2:]] == [
+        "action_list",
+        "action_list",
+        "action_list",
+        "paragraph",
+        "counts",
+        "paragraph",
     ]
     overdue = found["Overdue, most late first"].items
     assert [(a.title, a.owner.name if a.owner else None, a.days_late) for a in overdue] == [
@@ -125,9 +133,67 @@ def test_digest_content(board: Core) -> None:
     assert [a.blocked_reason for a in found["Blocked"].items] == [
         "police data-sharing agreement not signed"
     ]
+    assert [a.title for a in found["Due in the next 7 days"].items] == [
+        "Due today",
+        "Due Friday",
+        "Due next Monday",
+    ]
+    assert message.blocks[5] == Paragraph(
+        text="1 completed in the last 7 days: #1 Signed off (Fri 20 Nov)."
+    )
+    rag = message.blocks[6]
+    assert isinstance(rag, Counts) and rag.title == "RAG of the 7 open actions"
+    assert [(c.label, c.value, c.tone) for c in rag.items] == [
+        ("red", 2, "attention"),
+        ("amber", 1, "warning"),
+        ("green", 0, None),
+        ("not rated", 4, None),
+    ]
+    assert message.blocks[7] == Paragraph(
+        text="This is the first digest, so there is no change to show yet."
+    )
+    lines = render(message, today=MONDAY).splitlines()
+    assert lines[2:5] == [
+        "2 overdue (2 red) · 1 blocked · 3 due this week · 1 done",
+        "Overdue, most late first (2)",
+        "  13 days late · #8 Very late — Amira — due Tue 10 Nov — RAG red",
+    ]
+    assert "  due today · #3 Due today — Ben — RAG amber" in lines
+
+
+def test_an_action_overdue_and_blocked_is_listed_once_under_blocked(board: Core) -> None:
+    seed_plan(board)
+    late = action(board, "Late and stuck", owner="ben", due=MONDAY - dt.timedelta(days=14),
+                  status=Status.BLOCKED, blocked_reason="waiting for legal")  # fmt: skip
+    with_ref(board, late, "CIN-01")
+    message = build(board)
+    found = lists(message)
+    assert "Late and stuck" not in [a.title for a in found["Overdue, most late first"].items]
+    assert [a.title for a in found["Blocked"].items] == ["Late and stuck", "Stuck"]
+    assert headline(message)["overdue"].value == 2  # the two not blocked
+    assert headline(message)["blocked"].value == 2
     text = render(message, today=MONDAY)
-    assert "#8 Very late — Amira — due Tue 10 Nov (13 days late) — red" in text
-    assert message.text == "Weekly digest: done 1, due in 7 days 3, overdue 2, blocked 1"
+    assert text.count("Late and stuck") == 1
+    assert (
+        "  blocked, 14 days late · CIN-01 · #10 Late and stuck — Ben — due Mon 9 Nov — "
+        "blocked: waiting for legal"
+    ) in text.splitlines()
+    assert message.text.startswith("2 overdue (2 red), 2 blocked, 3 due this week, 1 done")
+
+
+def test_done_line_says_when_each_was_completed(board: Core) -> None:
+    day = dt.timedelta(days=1)
+    early = action(board, "Early", owner="amira", due=MONDAY + 20 * day, status=Status.DONE,
+                   done_at=london(MONDAY - 4 * day, 11))  # fmt: skip
+    on_time = action(board, "On time", owner="ben", due=MONDAY - day, status=Status.DONE,
+                     done_at=london(MONDAY - day, 16))  # fmt: skip
+    with_ref(board, early, "CIN-03")
+    with_ref(board, on_time, "QA-02")
+    message = build(board)
+    # The days they were completed, not their deadlines (Sat 12 Dec and Sun 22 Nov).
+    done = "2 completed in the last 7 days: QA-02 (Sun 22 Nov), CIN-03 (Thu 19 Nov)."
+    assert Paragraph(text=done) in message.blocks
+    assert headline(message)["done"].value == 2
 
 
 def test_digest_shows_the_change_since_last_week(board: Core, clock: FixedClock) -> None:
@@ -140,11 +206,24 @@ def test_digest_shows_the_change_since_last_week(board: Core, clock: FixedClock)
     message = build(board)
     # Last week's two overdue are still late, "Due today" and "Due Friday" slipped, and so did
     # the new one: 5 overdue, up 3.
-    assert figures(message)["overdue"] == (5, 3)
-    assert figures(message)["done"] == (0, -1)
-    assert "overdue 5 (up 3)" in message.text
-    assert message.blocks[1] == Paragraph(text="Changes are against the digest of Mon 23 Nov.")
-    assert "Done since Mon 23 Nov" in lists(message)
+    figures = headline(message)
+    assert (figures["overdue"].value, figures["overdue"].delta) == (5, 3)
+    assert (figures["done"].value, figures["done"].delta) == (0, -1)
+    assert message.text.startswith("5 overdue (2 red), 1 blocked, 2 due this week, 0 done")
+    assert Paragraph(text="▲ and ▼ are the change since the digest of Mon 23 Nov.") in (
+        message.blocks
+    )
+    assert Paragraph(text="Nothing was completed this week.") in message.blocks
+    # The change reads as an arrow on every platform.
+    assert render(message, today=next_monday).splitlines()[2] == (
+        "5 overdue ▲3 (2 red) · 1 blocked · 2 due this week ▼1 · 0 done ▼1"
+    )
+    slack_blocks = pytest.importorskip("handlers.slack.blocks")
+    slack = slack_blocks.render(message, today=next_monday, tz=LONDON)
+    assert slack.blocks[1]["text"]["text"] == (
+        ":red_circle: *5* overdue ▲3 (2 red)  ·  :large_orange_circle: *1* blocked  ·  "
+        "*2* due this week ▼1  ·  *0* done ▼1"
+    )
 
 
 def test_a_huge_plan_fits_in_one_slack_message(board: Core) -> None:
@@ -236,9 +315,9 @@ def test_run_digest_without_a_board_channel_says_so(core: Core) -> None:
 
 def test_status_digest_is_for_chairs(board: Core, amira: Caller) -> None:
     out = run_command(board, amira, "/status", "digest")
-    assert out.message.text == "Only a chair or the secretary can preview the digest."
+    assert out.message.text == "Only a chair can preview the digest."
     out = run_command(board, amira, "/status", "digest post")
-    assert out.message.text == "Only a chair or the secretary can post the digest."
+    assert out.message.text == "Only a chair can post the digest."
     assert outbox(board) == []
 
 
@@ -250,8 +329,7 @@ def test_chair_previews_privately_and_posts_once(
     assert preview.message.ephemeral and preview.outbox_ids == []
     assert preview.message.blocks[1] == Paragraph(
         text=f"Preview, only you can see it: the digest goes to <#channel:{BOARD}> at the "
-        "worker's next run (its time this week has passed); /status digest post posts it now. "
-        "This is the first digest, so there is no change to show yet."
+        "worker's next run (its time this week has passed); /status digest post posts it now."
     )
     assert outbox(board) == []
 
@@ -281,6 +359,45 @@ def test_chair_previews_privately_and_posts_once(
     assert len(sender.sent) == 1
 
 
+def test_a_preview_on_saturday_shows_the_digest_monday_will_post(
+    board: Core, chair: Caller, clock: FixedClock
+) -> None:
+    seed_plan(board)
+    sender = FakeSender()
+    assert run_digest(board, [sender]).planned == {"digest": 1}  # Mon 23 Nov, 09:30
+    saturday = MONDAY + dt.timedelta(days=5)
+    action(board, "Signed off Wednesday", owner="ben", due=MONDAY + dt.timedelta(days=30),
+           status=Status.DONE, done_at=london(MONDAY + dt.timedelta(days=2), 14))  # fmt: skip
+    action(board, "Due Sunday", owner="amira", due=saturday + dt.timedelta(days=1), rag=Rag.RED)
+    clock.set(london(saturday, 10))
+
+    preview = run_command(board, chair, "/status", "digest").message
+    assert preview.ephemeral
+    # Monday's digest: its week, compared with this week's digest, lateness as of Monday.
+    assert preview.blocks[0] == Heading(text="Weekly digest, week of Mon 30 Nov")
+    assert preview.blocks[1] == Paragraph(
+        text=f"Preview: this week's digest was posted to <#channel:{BOARD}> on Mon 23 Nov at "
+        "09:30; the next goes out on Mon 30 Nov at 09:00. This is that one, with the plan as "
+        "it stands now; only you can see it."
+    )
+    figures = headline(preview)
+    assert (figures["overdue"].value, figures["overdue"].delta) == (5, 3)
+    assert (figures["done"].value, figures["done"].delta) == (1, 0)
+    assert preview.text.startswith("5 overdue (3 red), 1 blocked, 2 due this week, 1 done")
+    overdue = lists(preview)["Overdue, most late first"].items
+    assert [(a.title, a.days_late) for a in overdue][-1] == ("Due Sunday", 1)
+    assert Paragraph(text="1 completed this week: #10 Signed off Wednesday (Wed 25 Nov).") in (
+        preview.blocks
+    )
+    assert Paragraph(text="▲ and ▼ are the change since the digest of Mon 23 Nov.") in (
+        preview.blocks
+    )
+    lines = render(preview, today=saturday).splitlines()
+    assert lines[3] == "5 overdue ▲3 (3 red) · 1 blocked · 2 due this week ▼1 · 1 done"
+    assert "  1 day late · #11 Due Sunday — Amira — due Sun 29 Nov — RAG red" in lines
+    assert len(sender.sent) == 1  # nothing more was posted
+
+
 def test_a_digest_that_failed_can_be_posted_again(board: Core, chair: Caller) -> None:
     run_command(board, chair, "/status", "")
     posted = run_command(board, chair, "/status", "digest post")
@@ -307,8 +424,7 @@ def test_post_without_a_board_channel_is_refused(core: Core, chair: Caller) -> N
     )
     preview = run_command(core, chair, "/status", "digest")
     assert preview.message.blocks[1] == Paragraph(
-        text="Preview: BOARD_CHANNEL is not set, so it cannot be posted yet. "
-        "This is the first digest, so there is no change to show yet."
+        text="Preview: BOARD_CHANNEL is not set, so it cannot be posted yet."
     )
 
 

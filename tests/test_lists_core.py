@@ -18,7 +18,8 @@ from tests.test_digest import BOARD, MONDAY, board, build, lists  # noqa: F401
 
 board_core = board
 
-_ROW = re.compile(r"^  #(\d+) ", re.MULTILINE)
+# A row: its state and lateness, the plan's reference if any, then `#12 Title`.
+_ROW = re.compile(r"^  [^#\n]* #(\d+) ", re.MULTILINE)
 
 
 def shown(text: str) -> list[int]:

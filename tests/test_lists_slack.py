@@ -38,7 +38,9 @@ slack, slack_process, slack_core, bot, base = (
 )
 chair, amira, ben = http.chair, http.amira, http.ben
 
-_ID = re.compile(r"\*#(\d+)\*")
+# An item leads with its state (`:red_circle: *3 days late*`), the plan's reference if any,
+# then the number: `· #12  Title`.
+_ID = re.compile(r"^:[a-z_]+: \*[^*\n]+\* · (?:`[^`\n]*` · )?#(\d+)  ")
 SECTION_TEXT = 3000
 
 

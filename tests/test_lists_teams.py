@@ -17,11 +17,12 @@ from tests.test_teams_e2e import CHAIR_EMAIL, Rig, card_of, executes, post_id, s
 
 rig = e2e.rig  # the app served on loopback with the fake Bot Connector
 
-_ID = re.compile(r"\\?#(\d+) ")
+# An item's first line: its state (`🔴 **3 days late**`), the plan's reference if any, `#12`.
+_ID = re.compile(r"^\S+ \*\*[^*]+\*\* · (?:\S+\u00a0·\u00a0)?#(\d+)$")
 
 
 def ids(card: dict[str, Any]) -> list[int]:
-    """The actions a card lists, in order (each list row starts with `#12 `)."""
+    """The actions a card lists, in order (each row's first line ends with `#12`)."""
     return [
         int(m.group(1))
         for container in card["body"]

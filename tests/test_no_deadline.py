@@ -58,8 +58,8 @@ def test_status_counts_and_lists_actions_that_need_a_date(core: Core, chair: Cal
         (2, "Performance report", None, "monthly"),
     ]
     text = render(listed.message, today=days(0))
-    assert "#1 Embed practice standards — Amira — no deadline" in text
-    assert "#2 Performance report — Ben — no deadline (monthly) — amber" in text
+    assert "  no deadline · #1 Embed practice standards — Amira" in text
+    assert "  no deadline (monthly) · #2 Performance report — Ben — RAG amber" in text
 
 
 def test_status_nodate_when_every_action_has_one(core: Core, chair: Caller) -> None:

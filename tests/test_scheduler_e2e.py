@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,7 +178,9 @@ def test_run_reminders_and_digest_end_to_end(database_url: str, slack: SlackStan
     digest = actionbot(env, "run", "digest")
     assert digest.returncode == 0, digest.stderr
     assert slack.channels()[5:] == [BOARD]
-    assert slack.posts[5]["text"].startswith("Weekly digest: ")
+    # The notification leads with what needs attention, then says what it is.
+    assert re.match(r"\d+ overdue( \(\d+ red\))?, \d+ blocked, ", slack.posts[5]["text"])
+    assert " · weekly digest, week of " in slack.posts[5]["text"]
     assert len(slack.posts[5]["blocks"]) <= 50
     again = actionbot(env, "run", "digest")
     assert again.returncode == 0, again.stderr

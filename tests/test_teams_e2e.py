@@ -532,4 +532,4 @@ def test_digest_goes_to_a_board_channel_known_only_by_its_reference(rig: Rig) ->
     assert len(report.delivery.sent) == 1, report
     [post] = rig.connector.proactive()
     assert post.conversation_id == board
-    assert post.card_text.startswith("Weekly digest") and "overdue: 1" in post.card_text
+    assert post.card_text.startswith("Weekly digest") and "**1** overdue" in post.card_text

@@ -58,6 +58,7 @@ def action_view(
         success_measure=action.success_measure,
         days_late=days_late,
         days_left=days_left if action.due_date is not None else None,
+        done_at=action.done_at if action.status.is_closed else None,
         mentions=mentioned(action, (action.title, action.blocked_reason)),
         moved=_moved(action, calendar),
     )

@@ -49,6 +49,8 @@ class ActionView(View):
     success_measure: str | None = None
     days_late: int = 0
     days_left: int | None = None
+    #: When it was marked done (a done action's lists say that, not its old deadline).
+    done_at: dt.datetime | None = None
     #: How its deadline moved, where it did and the list says so (the digest): `moved twice,
     #: +12 working days` (bot/domain/rebaseline.py).
     moved: str | None = None
@@ -139,10 +141,18 @@ class ActionDetail(View):
     buttons: bool = False
 
 
+#: The colour a figure is drawn in (Adaptive Card colour names; Slack shows a coloured mark).
+CountTone = Literal["attention", "warning", "good", "accent"]
+
+
 class Count(View):
     label: str
     value: int
     delta: int | None = None
+    #: Its colour: a RAG count in its RAG colour, overdue in red.
+    tone: CountTone | None = None
+    #: A few words after it, such as `3 red` after `5 overdue`.
+    note: str | None = None
 
 
 class Counts(View):
@@ -151,6 +161,8 @@ class Counts(View):
     type: Literal["counts"] = "counts"
     title: str | None = None
     items: list[Count]
+    #: Drawn as one line of words ("5 overdue · 2 blocked"), number first, not as a grid.
+    line: bool = False
 
 
 class DateRequestCard(View):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.grammar.dates import format_date
+from bot.render.inline import plain
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -23,6 +24,7 @@ from bot.render.model import (
     Message,
     Paragraph,
 )
+from bot.render.text import item_ref
 
 EscalationReason = Literal["overdue", "blocked"]
 
@@ -260,24 +262,26 @@ class DigestSection:
 def digest(
     *,
     title: str,
-    counts: Sequence[Count],
+    headline: Sequence[Count],
     rag: Sequence[Count],
     sections: Sequence[DigestSection],
+    done: str,
     summary: str,
+    rag_title: str = "RAG of open actions",
     note: str | None = None,
     ephemeral: bool = False,
     footnotes: Sequence[str] = (),
 ) -> Message:
-    """The weekly digest: figures with their change since last week, the lists, then one
-    paragraph per footnote (actions that need a date).
+    """The weekly digest, what needs attention first: one headline line of figures (with
+    their change since last week), the lists (overdue, blocked, due), the `done` line, the
+    RAG line, then one paragraph per footnote. `note` (a preview's) comes before it all.
 
     Every list is cut by the caller, so the block count is bounded whatever the plan's size.
     """
     blocks: list[Block] = [Heading(text=title)]
     if note:
         blocks.append(Paragraph(text=note))
-    blocks.append(Counts(items=list(counts)))
-    blocks.append(Counts(title="RAG of open actions", items=list(rag)))
+    blocks.append(Counts(items=list(headline), line=True))
     for section in sections:
         shown = list(section.items)
         blocks.append(
@@ -289,8 +293,37 @@ def digest(
                 empty=section.empty,
             )
         )
+    blocks.append(Paragraph(text=done))
+    blocks.append(Counts(title=rag_title, items=list(rag), line=True))
     blocks.extend(Paragraph(text=footnote) for footnote in footnotes)
     return Message(text=summary, blocks=blocks, ephemeral=ephemeral)
+
+
+def _named(item: ActionView) -> str:
+    """`CIN-03`, the plan's reference; `#12 Short title` for an action the plan never named."""
+    if item.ref:
+        return item.ref
+    title = plain(item.title)
+    return f"#{item.id} {title if len(title) <= 40 else title[:39].rstrip() + '…'}"
+
+
+def done_line(
+    items: Sequence[tuple[ActionView, dt.date]],
+    *,
+    total: int,
+    since: str,
+    today: dt.date,
+    more_hint: str,
+) -> str:
+    """`2 completed this week: CIN-03 (Fri 27 Nov), QA-02 (Mon 30 Nov).`, each with the day
+    it was completed."""
+    if total == 0:
+        return f"Nothing was completed {since}."
+    named = ", ".join(f"{_named(item)} ({format_date(day, today=today)})" for item, day in items)
+    more = total - len(items)
+    if more > 0:
+        named += f" and {more} more ({more_hint})"
+    return f"{total} completed {since}: {named}."
 
 
 def needs_date(items: Sequence[ActionView], *, total: int) -> str | None:
@@ -298,7 +331,8 @@ def needs_date(items: Sequence[ActionView], *, total: int) -> str | None:
     if total == 0:
         return None
     named = ", ".join(
-        _label(item) + (f" ({item.cadence})" if item.cadence else "") for item in items
+        f"{item_ref(item)} {item.title}" + (f" ({item.cadence})" if item.cadence else "")
+        for item in items
     )
     more = total - len(items)
     if more > 0:

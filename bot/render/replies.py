@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.grammar.commands import Paged
 from bot.grammar.paging import BUTTONS_PAGE_SIZE, PAGE_SIZE, pages
-from bot.grammar.usage import ACTION_USAGE, BOARD_USAGE, DATE_FORMS, STATUS_USAGE, help_lines
+from bot.grammar.usage import ACTION_USAGE, DATE_FORMS, STATUS_USAGE, help_lines
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -15,6 +15,7 @@ from bot.render.model import (
     Block,
     Count,
     Counts,
+    CountTone,
     Heading,
     HistoryView,
     Message,
@@ -61,14 +62,6 @@ def help_message(topic: str | None = None) -> Message:
             blocks=[
                 Heading(text="/status: the plan at a glance"),
                 Usage(lines=[*STATUS_USAGE.values()]),
-            ],
-        )
-    if topic == "board":
-        return Message(
-            text="The /board commands",
-            blocks=[
-                Heading(text="/board: the board's roles and settings"),
-                Usage(lines=[*BOARD_USAGE.values()]),
             ],
         )
     return Message(
@@ -205,14 +198,27 @@ def _page(
 def summary(counts: Sequence[Count], rag: Sequence[Count], *, title: str) -> Message:
     """`/status`: the plan in figures."""
     text = ", ".join(f"{c.label} {c.value}" for c in counts)
+    # Each RAG count in its colour, as the digest shows them.
+    coloured = [
+        c.model_copy(update={"tone": _RAG_TONE[c.label]}) if c.label in _RAG_TONE else c
+        for c in rag
+    ]
     return Message(
         text=f"{title}: {text}",
         blocks=[
             Heading(text=title),
             Counts(items=list(counts)),
-            Counts(title="RAG of open actions", items=list(rag)),
+            Counts(title="RAG of open actions", items=coloured),
         ],
     )
+
+
+_RAG_TONE: dict[str, CountTone] = {
+    "red": "attention",
+    "amber": "warning",
+    "green": "good",
+    "blue": "accent",
+}
 
 
 def assigned_to_you(action: ActionView, *, by: str) -> Message:

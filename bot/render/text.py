@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.domain import Change
+from bot.domain import Change, Status
 from bot.grammar.dates import format_date
 from bot.grammar.paging import typed
 from bot.render.date_requests import HISTORY_WORDS, card_text
@@ -16,6 +18,7 @@ from bot.render.model import (
     ActionView,
     Block,
     Buttons,
+    Count,
     Counts,
     DateRequestCard,
     Heading,
@@ -51,10 +54,16 @@ def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None
             else [prefix + line if i == 0 else line for i, line in enumerate(block.lines)]
         )
     if isinstance(block, Counts):
-        figures = " · ".join(_count(c.label, c.value, c.delta) for c in block.items)
+        if block.line:
+            figures = " · ".join(count_words(c) for c in block.items)
+        else:
+            figures = " · ".join(
+                _count(c.label, c.value, c.delta) + (f" ({c.note})" if c.note else "")
+                for c in block.items
+            )
         return [prefix + (f"{block.title}: {figures}" if block.title else figures)]
     if isinstance(block, ActionList):
-        return _action_list(block, prefix, today)
+        return _action_list(block, prefix, today, tz)
     if isinstance(block, ActionDetail):
         return _detail(block, today, tz)
     if isinstance(block, Pager):
@@ -76,20 +85,106 @@ def pager_line(block: Pager) -> str:
 
 
 def _count(label: str, value: int, delta: int | None) -> str:
+    change = arrow(delta)
+    return f"{label} {value} {change}" if change else f"{label} {value}"
+
+
+def arrow(delta: int | None) -> str:
+    """The change since last time as an arrow: `▲2`, `▼1`; nothing when there is none."""
     if not delta:
-        return f"{label} {value}"
-    return f"{label} {value} ({'up' if delta > 0 else 'down'} {abs(delta)})"
+        return ""
+    return f"▲{delta}" if delta > 0 else f"▼{-delta}"
 
 
-def action_line(action: ActionView, today: dt.date | None = None) -> str:
-    """`#12 Title — Owner — due Fri 4 Dec (3 days late) — blocked — red`."""
-    parts = [f"#{action.id} {action.title}", action.owner.name if action.owner else "no owner"]
-    parts.append(due_phrase(action, today))
-    if action.status.value != "open":
-        blocked = action.blocked_reason if action.status.value == "blocked" else None
-        parts.append(f"{action.status.label}: {blocked}" if blocked else action.status.label)
+def count_words(count: Count) -> str:
+    """A figure in a line of words, number first: `5 overdue ▲2 (3 red)`."""
+    text = f"{count.value} {count.label}"
+    if change := arrow(count.delta):
+        text += f" {change}"
+    return text + (f" ({count.note})" if count.note else "")
+
+
+#: A deadline this close is "due in 4 days" in a list; further off, its date.
+DUE_SOON_DAYS = 7
+
+#: What an item of a list leads with: its state, which renderers draw in their colours.
+ItemState = Literal["overdue", "blocked", "due", "later", "undated", "done", "closed"]
+
+
+@dataclass(frozen=True)
+class ItemLead:
+    """`14 days late` (state `overdue`): the first words of a list item."""
+
+    state: ItemState
+    words: str
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+def item_lead(
+    action: ActionView, today: dt.date | None = None, tz: ZoneInfo | None = None
+) -> ItemLead:
+    """An action's state and lateness, what a reader of a list needs first."""
+    if action.status == Status.DONE:
+        if action.done_at is None:
+            return ItemLead("done", "done")
+        day = (action.done_at.astimezone(tz) if tz else action.done_at).date()
+        return ItemLead("done", f"done {format_date(day, today=today)}")
+    if action.status.is_closed:
+        return ItemLead("closed", action.status.label)
+    if action.status == Status.BLOCKED:
+        late = f", {_days(action.days_late)} late" if action.days_late else ""
+        return ItemLead("blocked", f"blocked{late}")
+    if action.days_late:
+        return ItemLead("overdue", f"{_days(action.days_late)} late")
+    if action.due is None or action.days_left is None:
+        cadence = f" ({action.cadence})" if action.cadence else ""
+        return ItemLead("undated", f"no deadline{cadence}")
+    if action.days_left == 0:
+        return ItemLead("due", "due today")
+    if action.days_left == 1:
+        return ItemLead("due", "due tomorrow")
+    if action.days_left <= DUE_SOON_DAYS:
+        return ItemLead("due", f"due in {_days(action.days_left)}")
+    return ItemLead("later", f"due {format_date(action.due, today=today)}")
+
+
+def item_ref(action: ActionView) -> str:
+    """`CIN-01 · #12`: the plan's reference (the board papers' name) and the bot's number."""
+    return f"{action.ref} · #{action.id}" if action.ref else f"#{action.id}"
+
+
+def item_facts(action: ActionView, today: dt.date | None = None) -> list[str]:
+    """What an item says after its owner: the deadline where the lead did not give it and a
+    status the lead does not name (`in progress`); renderers add the RAG and why it is
+    blocked, each in their own way."""
+    facts: list[str] = []
+    lead = item_lead(action, today)
+    dated = lead.state in ("overdue", "blocked") or (lead.state == "due" and action.days_left)
+    if action.due is not None and dated:
+        facts.append(f"due {format_date(action.due, today=today)}")
+    if action.status not in (Status.OPEN, Status.BLOCKED) and not action.status.is_closed:
+        facts.append(action.status.label)
+    if action.moved:
+        facts.append(action.moved)
+    return facts
+
+
+def action_line(
+    action: ActionView, today: dt.date | None = None, tz: ZoneInfo | None = None
+) -> str:
+    """`13 days late · CIN-01 · #12 Title — Owner — due Tue 10 Nov — RAG red`: state and
+    lateness first, then the reference, title and owner."""
+    lead = item_lead(action, today, tz)
+    owner = action.owner.name if action.owner else "no owner"
+    parts = [f"{lead.words} · {item_ref(action)} {action.title}", owner]
+    parts += item_facts(action, today)
     if action.rag:
-        parts.append(action.rag.value)
+        parts.append(f"RAG {action.rag.value}")
+    if action.status == Status.BLOCKED and action.blocked_reason:
+        parts.append(f"blocked: {action.blocked_reason}")
     return " — ".join(parts)
 
 
@@ -105,11 +200,13 @@ def due_phrase(action: ActionView, today: dt.date | None = None) -> str:
     return text
 
 
-def _action_list(block: ActionList, prefix: str, today: dt.date | None) -> list[str]:
+def _action_list(
+    block: ActionList, prefix: str, today: dt.date | None, tz: ZoneInfo | None = None
+) -> list[str]:
     lines = [prefix + block.title] if block.title else []
     if not block.items:
         return [*lines, (prefix if not lines else "") + block.empty]
-    lines += [f"  {action_line(item, today)}" for item in block.items]
+    lines += [f"  {action_line(item, today, tz)}" for item in block.items]
     if block.more:
         hint = f" ({block.more_hint})" if block.more_hint else ""
         lines.append(f"  … and {block.more} more{hint}")

@@ -3,7 +3,7 @@
 The digest is built as the neutral reply model, each list cut at DIGEST_LIST_LIMIT with
 "and N more" and how to see them, so any renderer stays within Slack's 50 blocks whatever the
 plan's size. When a digest is queued its figures are kept (DigestSnapshot) so the next one can
-say what changed ("overdue 6, up 2"). It is queued under `digest:{channel}:{ISO week}`: once a
+say what changed ("6 overdue ▲2"). It is queued under `digest:{channel}:{ISO week}`: once a
 week, whoever asks (the schedule, a catch-up after downtime, a chair, `actionbot run digest`).
 """
 
@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from bot.outbox.queue import enqueue
 from bot.render import notices
 from bot.render.from_storage import action_view
 from bot.render.inline import channel_token
-from bot.render.model import Count, Message, Paragraph
+from bot.render.model import ActionView, Count, CountTone, Message, Paragraph
 from bot.services.permissions import require_chair
 from bot.services.request import Outcome, Request
 from bot.services.status import count_undated, undated_actions
@@ -36,25 +36,20 @@ from storage import queries
 from storage.models import Action, DigestSnapshot, Identity, OutboxMessage, OutboxStatus, Person
 
 DIGEST = "digest"
-#: Actions each list of the digest shows. 4 lists x (title + 8 + "more") + heading, note and
-#: two rows of figures stays under 50 blocks even for a renderer that spends a block an item.
+#: Actions each list of the digest shows. 3 lists x (title + 8 + "more") + heading, note, the
+#: headline, the done and RAG lines and the footnotes stays under 50 blocks even for a
+#: renderer that spends a block an item.
 DIGEST_LIST_LIMIT = 8
 #: How far ahead "due next" looks.
 DUE_SOON_DAYS = 7
 
-_FIGURES = (
-    ("done", "done"),
-    ("due_7", f"due in {DUE_SOON_DAYS} days"),
-    ("overdue", "overdue"),
-    ("blocked", "blocked"),
-    ("open", "open"),
-)
-_RAG = (
-    ("red", "red"),
-    ("amber", "amber"),
-    ("green", "green"),
-    ("blue", "blue"),
-    ("unrated", "not rated"),
+#: The RAG line: each count's key in the kept figures, its words and its colour.
+_RAG: tuple[tuple[str, str, CountTone | None], ...] = (
+    ("red", "red", "attention"),
+    ("amber", "amber", "warning"),
+    ("green", "green", "good"),
+    ("blue", "blue", "accent"),
+    ("unrated", "not rated", None),
 )
 
 
@@ -101,14 +96,20 @@ def build_digest(
     channel: str | None,
     preview_note: str | None = None,
 ) -> Digest:
-    """The digest as it stands at `now`, compared with the previous week's digest."""
+    """The digest as it stands at `now`, compared with the digest of an earlier week.
+
+    What needs attention leads: the headline figures, then overdue, blocked and due; an
+    action both overdue and blocked is listed once, under blocked, with its days late.
+    """
     today = local_day(settings, now)
     previous = previous_snapshot(session, channel=channel, before_week=iso_week(today))
     since = previous.taken_at if previous is not None else now - dt.timedelta(days=7)
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     plan = queries.plan_figures(session, today=today, soon=soon)
+    attention = _attention_figures(session, today=today, soon=soon)
     counts = {
         "done": _count_done(session, start=since, end=now),
+        # Kept with their first meaning (blocked ones included) for older snapshots' sake.
         "due_7": plan.due_soon,
         "overdue": plan.overdue,
         "blocked": plan.by_status[Status.BLOCKED],
@@ -118,47 +119,43 @@ def build_digest(
         "green": plan.open_by_rag[Rag.GREEN],
         "blue": plan.open_by_rag[Rag.BLUE],
         "unrated": plan.open_by_rag[None],
+        **attention,
     }
     before = previous.counts if previous is not None else {}
 
-    def figure(name: str, label: str) -> Count:
+    def figure(
+        name: str, label: str, tone: CountTone | None = None, note: str | None = None
+    ) -> Count:
         old = before.get(name)
+        value = counts[name]
         return Count(
-            label=label, value=counts[name], delta=None if old is None else counts[name] - old
+            label=label,
+            value=value,
+            delta=None if old is None else value - old,
+            tone=tone if value else None,
+            note=note,
         )
 
     limit = DIGEST_LIST_LIMIT
 
-    def views(actions: Any) -> list[Any]:
+    def views(actions: Any) -> list[ActionView]:
         # With the calendar: an item whose deadline moved says so ("moved twice, +12 working
         # days"), so a board sees the dates it is shown are not the first ones.
         calendar = WorkingCalendar.from_settings(settings)
         return [action_view(a, today=today, calendar=calendar) for a in actions]
 
-    since_words = (
-        f"since {format_date(local_day(settings, since), today=today)}"
-        if previous is not None
-        else "in the last 7 days"
-    )
+    late_red = counts["late_red"]
+    headline = [
+        figure("late", "overdue", "attention", f"{late_red} red" if late_red else None),
+        figure("blocked", "blocked", "warning"),
+        figure("due_week", "due this week"),
+        figure("done", "done", "good"),
+    ]
     sections = [
         notices.DigestSection(
-            title=f"Done {since_words}",
-            items=views(queries.done_between(session, start=since, end=now, limit=limit)),
-            total=counts["done"],
-            empty="Nothing was marked done.",
-            more_hint="/action list done lists them all",
-        ),
-        notices.DigestSection(
-            title=f"Due in the next {DUE_SOON_DAYS} days",
-            items=views(queries.due_between(session, start=today, end=soon, limit=limit)),
-            total=counts["due_7"],
-            empty=f"Nothing falls due in the next {DUE_SOON_DAYS} days.",
-            more_hint=f"/status due {DUE_SOON_DAYS} lists them all",
-        ),
-        notices.DigestSection(
             title="Overdue, most late first",
-            items=views(queries.overdue_actions(session, today=today, limit=limit)),
-            total=counts["overdue"],
+            items=views(_unblocked(session, _late(today), limit=limit)),
+            total=counts["late"],
             empty="Nothing is overdue.",
             more_hint="/status overdue lists them all",
         ),
@@ -169,32 +166,104 @@ def build_digest(
             empty="Nothing is blocked.",
             more_hint="/action list blocked lists them all",
         ),
+        notices.DigestSection(
+            title=f"Due in the next {DUE_SOON_DAYS} days",
+            items=views(_unblocked(session, _due(today, soon), limit=limit)),
+            total=counts["due_week"],
+            empty=f"Nothing falls due in the next {DUE_SOON_DAYS} days.",
+            more_hint=f"/status due {DUE_SOON_DAYS} lists them all",
+        ),
     ]
-    figures = [figure(name, label) for name, label in _FIGURES]
+    done = [
+        (action_view(a, today=today), local_day(settings, a.done_at or now))
+        for a in queries.done_between(session, start=since, end=now, limit=limit)
+    ]
+    done_line = notices.done_line(
+        done,
+        total=counts["done"],
+        since=_since_words(settings, previous, today=today),
+        today=today,
+        more_hint="/action list done lists them all",
+    )
     # Blue means complete, so an open blue action is rare: shown only when there is one.
-    rag = [figure(name, label) for name, label in _RAG if name != "blue" or counts["blue"]]
+    rag = [
+        figure(name, label, tone) for name, label, tone in _RAG if name != "blue" or counts["blue"]
+    ]
     monday = today - dt.timedelta(days=today.weekday())
+    week = f"week of {format_date(monday, today=today)}"
     if previous is not None:
         last = format_date(local_day(settings, previous.taken_at), today=today)
-        trend = f"Changes are against the digest of {last}."
+        trend = f"▲ and ▼ are the change since the digest of {last}."
     else:
         trend = "This is the first digest, so there is no change to show yet."
-    note = f"{preview_note} {trend}" if preview_note else trend
-    note += _people_note(session)
-    summary = "Weekly digest: " + ", ".join(_phrase(c) for c in figures[:4])
+    trend += _people_note(session)
     undated = views(undated_actions(session, limit=limit))
     text = notices.needs_date(undated, total=count_undated(session))
     message = notices.digest(
-        title=f"Weekly digest, week of {format_date(monday, today=today)}",
-        counts=figures,
+        title=f"Weekly digest, {week}",
+        headline=headline,
         rag=rag,
+        rag_title=f"RAG of the {counts['open']} open action{'s' if counts['open'] != 1 else ''}",
         sections=sections,
-        summary=summary,
-        note=note,
+        done=done_line,
+        summary=f"{_attention_words(counts)} · weekly digest, {week}",
+        note=preview_note,
         ephemeral=preview_note is not None,
-        footnotes=[text] if text is not None else [],
+        footnotes=[trend, *([text] if text is not None else [])],
     )
     return Digest(message=message, counts=counts)
+
+
+def _attention_words(counts: dict[str, int]) -> str:
+    """`5 overdue (3 red), 2 blocked, 4 due this week, 2 done`: the notification's words."""
+    red = f" ({counts['late_red']} red)" if counts["late_red"] else ""
+    return (
+        f"{counts['late']} overdue{red}, {counts['blocked']} blocked, "
+        f"{counts['due_week']} due this week, {counts['done']} done"
+    )
+
+
+def _since_words(settings: Settings, previous: DigestSnapshot | None, *, today: dt.date) -> str:
+    """Since when `done` counts: `this week` after last week's digest, else its day."""
+    if previous is None:
+        return "in the last 7 days"
+    if previous.week == iso_week(today - dt.timedelta(days=7)):
+        return "this week"
+    return f"since {format_date(local_day(settings, previous.taken_at), today=today)}"
+
+
+def _still_open() -> ColumnElement[bool]:
+    """Open and not blocked: a blocked action is listed under Blocked only."""
+    return Action.status.in_([s for s in OPEN_STATUSES if s != Status.BLOCKED])
+
+
+def _late(today: dt.date) -> ColumnElement[bool]:
+    return Action.due_date < today
+
+
+def _due(today: dt.date, soon: dt.date) -> ColumnElement[bool]:
+    return Action.due_date.between(today, soon)
+
+
+def _unblocked(session: Session, when: ColumnElement[bool], *, limit: int) -> list[Action]:
+    """Open, unblocked actions matching `when`, soonest deadline (most late) first."""
+    query = (
+        select(Action).where(_still_open(), when).order_by(Action.due_date, Action.id).limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def _attention_figures(session: Session, *, today: dt.date, soon: dt.date) -> dict[str, int]:
+    """Overdue (and how many of those red) and due soon, blocked actions left out: they are
+    counted once, as blocked."""
+    row = session.execute(
+        select(
+            func.count().filter(_late(today)),
+            func.count().filter(_late(today) & (Action.rag == Rag.RED)),
+            func.count().filter(_due(today, soon)),
+        ).where(_still_open())
+    ).one()
+    return {"late": row[0], "late_red": row[1], "due_week": row[2]}
 
 
 def _people_note(session: Session) -> str:
@@ -222,12 +291,6 @@ def _people_note(session: Session) -> str:
             " in chat (known only by email until they first use the bot)."
         )
     return note
-
-
-def _phrase(count: Count) -> str:
-    if not count.delta:
-        return f"{count.label} {count.value}"
-    return f"{count.label} {count.value} ({'up' if count.delta > 0 else 'down'} {abs(count.delta)})"
 
 
 def _count_done(session: Session, *, start: dt.datetime, end: dt.datetime) -> int:
@@ -314,18 +377,27 @@ def posted_words(settings: Settings, row: OutboxMessage, *, today: dt.date) -> s
     return f"on {format_date(at.date(), today=today)} at {at:%H:%M}"
 
 
-def next_words(settings: Settings, now: dt.datetime, *, sent: bool, today: dt.date) -> str:
-    """`on Mon 30 Nov at 09:00`: when the worker posts the next digest (DIGEST_SCHEDULE); this
-    week's time while it is ahead and nothing went out, else next week's."""
+def next_run(settings: Settings, now: dt.datetime, *, sent: bool) -> dt.datetime | None:
+    """When the worker posts the next digest (DIGEST_SCHEDULE): this week's time while it is
+    ahead and nothing went out, else next week's; None when this week's time has passed and
+    nothing went out (the worker's next run posts it)."""
     weekday, at = parse_weekly_schedule(settings.digest_schedule)
     day = local_day(settings, now)
     due = dt.datetime.combine(
         day - dt.timedelta(days=day.weekday() - weekday), at, tzinfo=settings.tz
     )
     if not sent and now >= due:
-        return "at the worker's next run (its time this week has passed)"
+        return None
     if sent or now >= due:
         due += dt.timedelta(days=7)
+    return due
+
+
+def next_words(settings: Settings, now: dt.datetime, *, sent: bool, today: dt.date) -> str:
+    """`on Mon 30 Nov at 09:00`: when the worker posts the next digest (see `next_run`)."""
+    due = next_run(settings, now, sent=sent)
+    if due is None:
+        return "at the worker's next run (its time this week has passed)"
     return f"on {format_date(due.date(), today=today)} at {due:%H:%M}"
 
 
@@ -339,13 +411,19 @@ def digest_command(request: Request, command: StatusDigest) -> Outcome:
     key = digest_key(channel, request.today) if channel else None
     existing = find_digest(session, key=key) if key else None
     if not command.post:
+        sent = existing is not None and existing.status == OutboxStatus.SENT
+        # The preview is the digest of the next run: that week's, against the digest before
+        # it (on Saturday, Monday's digest against this week's), with the plan as it is now.
+        run = next_run(settings, request.now, sent=sent or existing is not None)
         if channel is None:
             note = "Preview: BOARD_CHANNEL is not set, so it cannot be posted yet."
-        elif existing is not None and existing.status == OutboxStatus.SENT:
+        elif sent:
+            assert existing is not None
             note = (
                 f"Preview: this week's digest was posted to {channel_token(channel)} "
                 f"{posted_words(settings, existing, today=request.today)}; the next goes out "
-                f"{next_words(settings, request.now, sent=True, today=request.today)}."
+                f"{next_words(settings, request.now, sent=True, today=request.today)}. "
+                "This is that one, with the plan as it stands now; only you can see it."
             )
         else:
             when = next_words(settings, request.now, sent=existing is not None, today=request.today)
@@ -354,7 +432,11 @@ def digest_command(request: Request, command: StatusDigest) -> Outcome:
                 f"{when}; /status digest post posts it now."
             )
         digest = build_digest(
-            session, settings=settings, now=request.now, channel=channel, preview_note=note
+            session,
+            settings=settings,
+            now=max(request.now, run) if run is not None else request.now,
+            channel=channel,
+            preview_note=note,
         )
         return Outcome(digest.message)
     if channel is None:

@@ -27,12 +27,14 @@ from slack_sdk.models.views import View
 from bot.domain import Platform, Rag, Status
 from bot.grammar.commands import Paged
 from bot.render import inline
+from bot.render import text as text_render
 from bot.render.date_requests import card_lines
 from bot.render.model import (
     ActionDetail,
     ActionList,
     ActionView,
     Buttons,
+    Count,
     Counts,
     DateRequestCard,
     Heading,
@@ -93,6 +95,23 @@ _RAG_MARK = {
     Rag.AMBER: ":large_orange_circle:",
     Rag.GREEN: ":large_green_circle:",
     Rag.BLUE: ":large_blue_circle:",
+}
+#: A figure's colour (Count.tone) as a coloured mark before it.
+_COUNT_MARK = {
+    "attention": ":red_circle:",
+    "warning": ":large_orange_circle:",
+    "good": ":large_green_circle:",
+    "accent": ":large_blue_circle:",
+}
+#: What a list item leads with, by its state (bot/render/text.py: item_lead).
+_LEAD_MARK: dict[text_render.ItemState, str] = {
+    "overdue": ":red_circle:",
+    "blocked": ":no_entry:",
+    "due": ":hourglass_flowing_sand:",
+    "later": ":spiral_calendar_pad:",
+    "undated": ":spiral_calendar_pad:",
+    "done": ":white_check_mark:",
+    "closed": ":heavy_multiplication_x:",
 }
 
 
@@ -283,7 +302,7 @@ def _block(
     if isinstance(block, Counts):
         return _counts(block, mark)
     if isinstance(block, ActionList):
-        return _action_list(block, mark, today, len(block.items) if shown is None else shown)
+        return _action_list(block, mark, today, len(block.items) if shown is None else shown, tz)
     if isinstance(block, ActionDetail):
         return _detail(block, today, tz)
     if isinstance(block, Pager):
@@ -367,7 +386,10 @@ def _usage(block: Usage, mark: str) -> list[Block]:
 
 
 def _counts(block: Counts, mark: str) -> list[Block]:
-    fields = [md(cut_escaped(_count(c.label, c.value, c.delta), FIELD_TEXT)) for c in block.items]
+    if block.line:  # one line of words: `🔴 *5* overdue ▲2 (3 red) · *2* blocked`
+        head = f"*{escape(block.title)}*: " if block.title else ""
+        return [_section(mark + head + "  ·  ".join(_count_words(c) for c in block.items))]
+    fields = [md(cut_escaped(_count_field(c), FIELD_TEXT)) for c in block.items]
     title = f"{mark}*{escape(block.title)}*" if block.title else (mark.strip() or None)
     sections: list[Block] = []
     for start in range(0, max(len(fields), 1), MAX_FIELDS):
@@ -383,14 +405,32 @@ def _counts(block: Counts, mark: str) -> list[Block]:
     return sections
 
 
-def _count(label: str, value: int, delta: int | None) -> str:
-    change = ""
-    if delta:
-        change = f"  ({'▲' if delta > 0 else '▼'} {abs(delta)})"
-    return f"*{escape(label)}*\n{value}{change}"
+def _count_field(count: Count) -> str:
+    """A figure in a grid: its label, then the number in bold with its colour and change."""
+    return f"{escape(count.label)}\n{_figure(count)}" + (
+        f" ({escape(count.note)})" if count.note else ""
+    )
 
 
-def _action_list(block: ActionList, mark: str, today: dt.date | None, shown: int) -> list[Block]:
+def _count_words(count: Count) -> str:
+    """A figure in a line of words, number first: `:red_circle: *5* overdue ▲2 (3 red)`."""
+    dot = f"{_COUNT_MARK[count.tone]} " if count.tone else ""
+    text = f"{dot}*{count.value}* {escape(count.label)}"
+    if change := text_render.arrow(count.delta):
+        text += f" {change}"
+    return text + (f" ({escape(count.note)})" if count.note else "")
+
+
+def _figure(count: Count) -> str:
+    """`:red_circle: *5* ▲2`: the number in bold, its colour before it, its change after."""
+    dot = f"{_COUNT_MARK[count.tone]} " if count.tone else ""
+    change = text_render.arrow(count.delta)
+    return f"{dot}*{count.value}*" + (f" {change}" if change else "")
+
+
+def _action_list(
+    block: ActionList, mark: str, today: dt.date | None, shown: int, tz: ZoneInfo | None = None
+) -> list[Block]:
     out: list[Block] = []
     if block.title:
         out.append(_section(f"{mark}*{escape(block.title)}*"))
@@ -399,7 +439,7 @@ def _action_list(block: ActionList, mark: str, today: dt.date | None, shown: int
         out.append(_context(mark + escape(block.empty)))
         return out
     for item in block.items[:shown]:
-        out.append(_section(_item_text(item, today)))
+        out.append(_section(_item_text(item, today, tz)))
         if block.buttons:
             out.extend(_buttons_or_state(item, block.source))
     more = block.more + len(block.items) - shown
@@ -409,16 +449,34 @@ def _action_list(block: ActionList, mark: str, today: dt.date | None, shown: int
     return out
 
 
-def _item_text(action: ActionView, today: dt.date | None) -> str:
-    said_title = said(action.title, inline.view_people(action))
-    title = f"*#{action.id}* {cut_escaped(said_title, SECTION_TEXT // 2)}"
-    owner = escape(action.owner.name) if action.owner else "_no owner_"
-    facts = [owner, escape(due_phrase(action, today))]
-    if action.status != Status.OPEN:
-        facts.append(_status(action))
+def _item_text(action: ActionView, today: dt.date | None, tz: ZoneInfo | None = None) -> str:
+    """`:red_circle: *14 days late* · `CIN-01` · #12  Title`, then the owner (a real mention
+    when they have a Slack account), the deadline, the RAG and why it is blocked."""
+    people = inline.view_people(action)
+    lead = text_render.item_lead(action, today, tz)
+    title = cut_escaped(said(action.title, people), SECTION_TEXT // 2)
+    ref = f"#{action.id}"
+    if action.ref:
+        code = safe(action.ref.replace("`", "'"), 64)
+        ref = f"`{code}` · {ref}"
+    first = f"{_LEAD_MARK[lead.state]} *{escape(lead.words)}* · {ref}  {title}"
+    facts = [_owner(action), *map(escape, text_render.item_facts(action, today))]
     if action.rag:
-        facts.append(f"{_RAG_MARK[action.rag]} {action.rag.value}")
-    return f"{title}\n{' · '.join(facts)}"
+        facts.append(f"RAG {_RAG_MARK[action.rag]} {action.rag.value}")
+    if action.status == Status.BLOCKED and action.blocked_reason:
+        facts.append("blocked: " + cut_escaped(said(action.blocked_reason, people), 500))
+    return f"{first}\n{' · '.join(facts)}"
+
+
+def _owner(action: ActionView) -> str:
+    """The owner as a mention Slack draws (and notifies in a channel) when they have a Slack
+    account, else their name."""
+    if action.owner is None:
+        return "_no owner_"
+    slack_id = action.owner.accounts.get(Platform.SLACK.value, "")
+    if _SLACK_ID.fullmatch(slack_id):
+        return f"<@{slack_id}>"
+    return escape(action.owner.name)
 
 
 def _status(action: ActionView) -> str:

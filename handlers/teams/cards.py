@@ -37,8 +37,9 @@ from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.domain import Platform
+from bot.domain import Platform, Rag, Status
 from bot.grammar.commands import Paged
+from bot.render import text as text_render
 from bot.render.date_requests import card_lines
 from bot.render.inline import Link, Mention, mention_name, people_in, people_map, plain, segments
 from bot.render.model import (
@@ -47,6 +48,7 @@ from bot.render.model import (
     ActionView,
     Block,
     Buttons,
+    Count,
     Counts,
     DateRequestCard,
     Heading,
@@ -58,7 +60,7 @@ from bot.render.model import (
     Usage,
 )
 from bot.render.replies import NOTE_REQUIRED
-from bot.render.text import NOTE_INDENT, action_facts, action_line, history_lines
+from bot.render.text import NOTE_INDENT, action_facts, history_lines
 from handlers.teams.signoff import inputs as signoff_inputs
 
 CARD_VERSION = "1.5"
@@ -100,6 +102,21 @@ _TONE_COLOR: dict[Tone, str] = {
     "warning": "Warning",
     "info": "Default",
 }
+#: A figure's colour (Count.tone) and a RAG as a coloured mark; what a list item leads with,
+#: by its state, and the colour of that line.
+_COUNT_MARK = {"attention": "🔴", "warning": "🟠", "good": "🟢", "accent": "🔵"}
+_RAG_MARK = {Rag.RED: "🔴", Rag.AMBER: "🟠", Rag.GREEN: "🟢", Rag.BLUE: "🔵"}
+_LEAD: dict[text_render.ItemState, tuple[str, str]] = {
+    "overdue": ("🔴", "Attention"),
+    "blocked": ("⛔", "Attention"),
+    "due": ("⏳", "Warning"),
+    "later": ("📅", "Default"),
+    "undated": ("📅", "Default"),
+    "done": ("✅", "Good"),
+    "closed": ("✖️", "Default"),
+}
+#: A reference keeps to one line: its hyphens and spaces made non-breaking.
+_UNSPLIT = str.maketrans({"-": "\u2011", " ": "\u00a0"})
 
 # Characters of markdown inline syntax (emphasis, code, links: a link needs `[…]`, so the
 # brackets are enough and ordinary parentheses stay readable), and those of HTML: Teams renders
@@ -205,7 +222,7 @@ def _card(
         body.append(_text(message.text, color=_TONE_COLOR[message.tone]))
     # Use the full width of the chat: long action titles wrap less.
     msteams: dict[str, Any] = {"width": "Full"}
-    if entities := _mention_entities(body, people_in(message)):
+    if entities := _mention_entities(body, {**_owners(message), **people_in(message)}):
         msteams["entities"] = entities
     return {
         "type": "AdaptiveCard",
@@ -244,6 +261,17 @@ def _said(text: str, people: Sequence[PersonView]) -> str:
         else:
             parts.append(escape(segment.text))
     return "".join(parts)
+
+
+def _owners(message: Message) -> dict[int, PersonView]:
+    """The owners of the actions a message lists, whom their items mention."""
+    return {
+        item.owner.id: item.owner
+        for block in message.blocks
+        if isinstance(block, ActionList)
+        for item in block.items
+        if item.owner is not None
+    }
 
 
 def _at_name(person: PersonView) -> str:
@@ -296,12 +324,14 @@ def _block(
             _text("Usage: " + block.lines[0] if len(block.lines) == 1 else block.lines[0]),
             *(_text(line, fontType="Monospace", isSubtle=True) for line in block.lines[1:]),
         ]
+    if isinstance(block, Counts) and block.line:
+        return [_count_line(block)]
     if isinstance(block, Counts):
-        facts = [{"title": escape(c.label), "value": _count(c.value, c.delta)} for c in block.items]
+        facts = [{"title": escape(c.label), "value": _count(c)} for c in block.items]
         title = [_text(block.title, weight="Bolder")] if block.title else []
         return [*title, {"type": "FactSet", "facts": facts}]
     if isinstance(block, ActionList):
-        return _action_list(block, today, limit, extra)
+        return _action_list(block, today, limit, extra, tz)
     if isinstance(block, ActionDetail):
         return _detail(block, today, tz, limit, extra)
     if isinstance(block, Pager):
@@ -314,14 +344,64 @@ def _block(
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
-def _count(value: int, delta: int | None) -> str:
-    if not delta:
-        return str(value)
-    return f"{value} ({'up' if delta > 0 else 'down'} {abs(delta)})"
+def _count(count: Count) -> str:
+    """A figure in a FactSet: `5 ▲2 (3 red)`."""
+    text = str(count.value)
+    if change := text_render.arrow(count.delta):
+        text += f" {change}"
+    return text + (f" ({escape(count.note)})" if count.note else "")
+
+
+def _count_line(block: Counts) -> dict[str, Any]:
+    """Figures as one line, numbers in bold, each coloured one after its coloured mark:
+    `🔴 **5** overdue ▲2 (3 red) · 🟠 **2** blocked · **4** due this week`."""
+    parts = []
+    for count in block.items:
+        mark = f"{_COUNT_MARK[count.tone]} " if count.tone else ""
+        text = f"{mark}**{count.value}** {escape(count.label)}"
+        if change := text_render.arrow(count.delta):
+            text += f" {change}"
+        parts.append(text + (f" ({escape(count.note)})" if count.note else ""))
+    title = f"**{escape(block.title)}**: " if block.title else ""
+    return {"type": "TextBlock", "text": title + "  ·  ".join(parts), "wrap": True}
+
+
+def _item(item: ActionView, today: dt.date | None, tz: ZoneInfo | None) -> list[dict[str, Any]]:
+    """A list item: its state and lateness in their colour with the reference (never split
+    across lines); the title in bold; then the owner (mentioned), the deadline, the RAG in
+    its colour and why it is blocked."""
+    lead = text_render.item_lead(item, today, tz)
+    mark, color = _LEAD[lead.state]
+    ref = escape(item.ref).translate(_UNSPLIT) + "\u00a0·\u00a0" if item.ref else ""
+    head = f"{mark} **{escape(lead.words)}** · {ref}#{item.id}"
+    people = [*item.mentions, *([item.owner] if item.owner else [])]
+    facts = [_owner(item), *map(escape, text_render.item_facts(item, today))]
+    if item.rag:
+        facts.append(f"RAG {_RAG_MARK[item.rag]} {item.rag.value}")
+    if item.status == Status.BLOCKED and item.blocked_reason:
+        facts.append("blocked: " + _said(item.blocked_reason, people))
+    return [
+        {"type": "TextBlock", "text": head, "wrap": True, "color": color},
+        _text(item.title, people, weight="Bolder"),
+        {"type": "TextBlock", "text": " · ".join(facts), "wrap": True, "isSubtle": True},
+    ]
+
+
+def _owner(item: ActionView) -> str:
+    """The owner as a Teams mention when they have a Teams account, else their name."""
+    if item.owner is None:
+        return "no owner"
+    if item.owner.accounts.get(Platform.TEAMS.value):
+        return f"<at>{_at_name(item.owner)}</at>"
+    return escape(item.owner.name)
 
 
 def _action_list(
-    block: ActionList, today: dt.date | None, limit: int, extra: dict[str, Any]
+    block: ActionList,
+    today: dt.date | None,
+    limit: int,
+    extra: dict[str, Any],
+    tz: ZoneInfo | None = None,
 ) -> list[dict[str, Any]]:
     out = [_text(block.title, weight="Bolder")] if block.title else []
     if not block.items:
@@ -331,7 +411,7 @@ def _action_list(
         container: dict[str, Any] = {
             "type": "Container",
             "separator": True,
-            "items": [_text(action_line(item, today), item.mentions)],
+            "items": _item(item, today, tz),
         }
         if block.buttons and not item.status.is_closed:
             listed = {"list": list_data(block.source)} if block.source is not None else {}
