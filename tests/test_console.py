@@ -65,7 +65,7 @@ def test_demo_overdue_done_and_history_export(database_url: str, tmp_path: Path)
         ("/action assign 1\n", "✗ Who should own it? Mention them, e.g. @amira."),
         (":as tom\n/action done 1\n", "✗ Only the owner of #1 (Amira Khan) or a chair can"),
         ("/action launch 1\n", "✗ I don't know `/action launch`."),
-        ("hello\n", "Commands start with /action or /status"),
+        ("hello\n", "Commands start with /action, /status or /board"),
     ],
 )
 def test_bad_input_gets_a_reason(

@@ -315,9 +315,9 @@ def test_run_digest_without_a_board_channel_says_so(core: Core) -> None:
 
 def test_status_digest_is_for_chairs(board: Core, amira: Caller) -> None:
     out = run_command(board, amira, "/status", "digest")
-    assert out.message.text == "Only a chair can preview the digest."
+    assert out.message.text == "Only a chair or the secretary can preview the digest."
     out = run_command(board, amira, "/status", "digest post")
-    assert out.message.text == "Only a chair can post the digest."
+    assert out.message.text == "Only a chair or the secretary can post the digest."
     assert outbox(board) == []
 
 

@@ -406,7 +406,7 @@ def test_every_command_form_answers_privately(
         (ben, "/status", f"<@{AMIRA}|amira>", "Open actions of Amira Khan"),
         (ben, "/status", "due 30 days", "Due in the next 30 days"),
         (chair, "/status", "digest", "Preview, only you can see it"),
-        (ben, "/status", "digest post", "Only a chair can post the digest"),
+        (ben, "/status", "digest post", "Only a chair or the secretary can post the digest"),
         (chair, "/status", "digest post", f"Posting this week's digest to {BOARD} now."),
         (ben, "/action", f"done {third} trained 12 people", f"Marked #{third}"),
         (ben, "/action", "frobnicate", "I don't know"),
@@ -744,7 +744,7 @@ def test_buttons_and_forms_never_go_through_the_grammar() -> None:
 
 def test_a_non_chair_gets_no_form_for_add(ben: SlackUser, slack: FakeSlack) -> None:
     answer = ben.reply("add")
-    assert answer["text"] == "Only a chair can add actions."
+    assert answer["text"] == "Only a chair or the secretary can add actions."
     assert slack.calls("views.open") == []
 
 

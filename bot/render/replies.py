@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.grammar.commands import Paged
 from bot.grammar.paging import BUTTONS_PAGE_SIZE, PAGE_SIZE, pages
-from bot.grammar.usage import ACTION_USAGE, DATE_FORMS, STATUS_USAGE, help_lines
+from bot.grammar.usage import ACTION_USAGE, BOARD_USAGE, DATE_FORMS, STATUS_USAGE, help_lines
 from bot.render.model import (
     ActionDetail,
     ActionList,
@@ -62,6 +62,14 @@ def help_message(topic: str | None = None) -> Message:
             blocks=[
                 Heading(text="/status: the plan at a glance"),
                 Usage(lines=[*STATUS_USAGE.values()]),
+            ],
+        )
+    if topic == "board":
+        return Message(
+            text="The /board commands",
+            blocks=[
+                Heading(text="/board: the board's roles and settings"),
+                Usage(lines=[*BOARD_USAGE.values()]),
             ],
         )
     return Message(
