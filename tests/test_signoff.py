@@ -371,3 +371,22 @@ def test_migration_keeps_done_actions_complete(tmp_path: Path) -> None:
         assert [s for (s,) in statuses] == ["done", "open"]
     finally:
         engine.dispose()
+
+
+def test_show_and_status_tell_the_evidence_and_the_wait(
+    core: Core, chair: Caller, amira: Caller, clock: FixedClock
+) -> None:
+    act(core, chair, "add Audit 50 case files @amira due 2026-12-04")
+    act(core, amira, "done 1 https://intranet.example/audit.pdf the report")
+    clock.advance(dt.timedelta(days=1))
+    shown = said(act(core, chair, "show 1"))
+    assert "Evidence:\n• link https://intranet.example/audit.pdf: the report — Amira" in shown
+    assert "/action signoff 1 [note]" in shown and "/action return 1 <reason>" in shown
+    # The owner sees the evidence, not how to sign it off.
+    assert "/action signoff 1" not in said(act(core, amira, "show 1"))
+    summary = said(run_command(core, chair, "/status", ""))
+    assert "awaiting sign-off 1" in summary
+    assert (
+        "Awaiting sign-off:\n#1 delivered Mon 23 Nov, waiting 1 working day, 1 piece of evidence"
+        " — Audit 50 case files"
+    ) in summary

@@ -20,7 +20,14 @@ from bot.render import replies
 from bot.services import actions, permissions, rebaseline, roles, status, undo, views
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
-from bot.services.signoff import add_evidence, awaiting, board_settings, return_action, sign_off
+from bot.services.signoff import (
+    add_evidence,
+    awaiting,
+    board_settings,
+    return_action,
+    show_action,
+    sign_off,
+)
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -119,7 +126,7 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.Reopen: actions.reopen_action,
     c.MoveDue: actions.move_due,
     c.SetRag: actions.set_rag,
-    c.ShowAction: status.show_action,
+    c.ShowAction: show_action,
     c.ListActions: status.list_actions,
     c.StatusSummary: lambda request, _: status.status_summary(request),
     c.StatusOverdue: status.status_overdue,
@@ -133,6 +140,11 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusRag: views.status_rag,
     c.StatusDone: views.status_done,
     c.UndoReply: undo.undo_reply,
+    c.SignOff: sign_off,
+    c.ReturnAction: return_action,
+    c.AddEvidence: add_evidence,
+    c.StatusAwaiting: awaiting,
+    c.BoardSettings: board_settings,
     board.SetRole: roles.set_role,
     board.ListRoles: roles.list_roles,
     c.SignOff: sign_off,

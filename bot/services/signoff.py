@@ -21,7 +21,14 @@ from bot.domain import Change, Role, Status, rules
 from bot.domain.workdays import WorkingCalendar
 from bot.errors import CommandError
 from bot.grammar import paging
-from bot.grammar.commands import AddEvidence, BoardSettings, ReturnAction, SignOff, StatusAwaiting
+from bot.grammar.commands import (
+    AddEvidence,
+    BoardSettings,
+    ReturnAction,
+    ShowAction,
+    SignOff,
+    StatusAwaiting,
+)
 from bot.grammar.dates import format_date
 from bot.grammar.parser import evidence_of
 from bot.grammar.usage import action_usage
@@ -30,6 +37,7 @@ from bot.people.resolve import chairs
 from bot.render import replies
 from bot.render import signoff as words
 from bot.render.from_storage import action_view
+from bot.render.model import ActionDetail, Block, Message, Paragraph, Usage
 from bot.render.signoff import EvidenceLine, Waiting
 from bot.services.context import Caller, Core
 from bot.services.permissions import require_owner_or_chair
@@ -263,6 +271,51 @@ def board_settings(request: Request, command: BoardSettings) -> Outcome:
     return Outcome(
         words.settings_message(signoff=command.signoff, changed=_who(request, row), text=text)
     )
+
+
+def show_action(request: Request, command: ShowAction) -> Outcome:
+    """`/action show`, with the action's evidence under it (and, while it waits for sign-off,
+    how a chair or the secretary signs it off or returns it)."""
+    from bot.services.status import show_action as shown  # status → rebaseline → actions
+
+    outcome = shown(request, command)
+    action = request.action(command.action_id)
+    lines = evidence_lines(request, action)
+    if not lines and action.status != Status.DELIVERED:
+        return outcome
+    extra: list[Block] = [words.evidence_block(lines, today=request.today)]
+    if action.status == Status.DELIVERED and _may_sign(request):
+        extra.append(
+            Usage(
+                lines=[
+                    f"/action signoff {action.id} [note]",
+                    f"/action return {action.id} <reason>",
+                ]
+            )
+        )
+    blocks = list(outcome.message.blocks)
+    at = next((i + 1 for i, b in enumerate(blocks) if isinstance(b, ActionDetail)), len(blocks))
+    blocks[at:at] = extra
+    message = outcome.message.model_copy(update={"blocks": blocks})
+    return Outcome(message, outcome.outbox_ids, outcome.open_form)
+
+
+def awaiting_summary(request: Request, message: Message, *, limit: int = 5) -> Message:
+    """`/status` with what waits for sign-off, the longest waiting first, and its wait."""
+    rows = request.session.scalars(
+        select(Action)
+        .where(Action.status == Status.DELIVERED)
+        .order_by(Action.delivered_at.is_(None), Action.delivered_at, Action.id)
+        .limit(limit + 1)
+    ).all()
+    if not rows:
+        return message
+    items = waiting_items(request, rows[:limit])
+    lines = [f"{words.waiting_words(item, request.today)} — {item.action.title}" for item in items]
+    if len(rows) > limit:
+        lines.append("/status signoff lists them all.")
+    block = Paragraph(text="Awaiting sign-off:\n" + "\n".join(lines))
+    return message.model_copy(update={"blocks": [*message.blocks, block]})
 
 
 def evidence_lines(request: Request, action: Action) -> list[EvidenceLine]:

@@ -24,7 +24,7 @@ from bot.grammar.commands import (
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
 from bot.render.model import ActionView, Count
-from bot.services import rebaseline, views
+from bot.services import rebaseline, signoff, views
 from bot.services.request import Outcome, Request
 from storage import queries
 from storage.models import Action, Person
@@ -198,7 +198,11 @@ def status_summary(request: Request) -> Outcome:
         if r != Rag.BLUE or figures.open_by_rag[r]
     ]
     rag.append(Count(label="not rated", value=figures.open_by_rag[None]))
-    return Outcome(replies.summary(counts, rag, title="Improvement plan"))
+    if (waiting := figures.by_status[Status.DELIVERED]) or signoff.signoff_on(request.session):
+        # After blocked; a board that does not sign off sees it only while some still wait.
+        counts.insert(4, Count(label="awaiting sign-off", value=waiting))
+    summary = replies.summary(counts, rag, title="Improvement plan")
+    return Outcome(signoff.awaiting_summary(request, summary))
 
 
 def status_nodate(request: Request, command: StatusNoDate | None = None) -> Outcome:
