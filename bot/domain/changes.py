@@ -31,6 +31,9 @@ class Change(enum.StrEnum):
     SUPPORTERS = "supporters"
     #: The owner as the plan wrote it, while nobody the bot knows answers to it.
     OWNER_TEXT = "owner_text"
+    #: A chair kept the owner's rating against the computed one (old: declared, new:
+    #: computed, note: why).
+    RAG_ACCEPTED = "rag_accepted"
     #: Evidence added (a note, a link, a file by name, size and SHA-256), in the note.
     EVIDENCE = "evidence"
     #: A chair or the secretary signed a delivered action off (status delivered → done).

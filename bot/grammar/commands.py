@@ -355,6 +355,20 @@ class StatusNoDate(Paged):
     verb: Literal["nodate"] = "nodate"
 
 
+class StatusRules(Command):
+    """`/status rules`: how the bot computes a BRAG rating."""
+
+    verb: Literal["rules"] = "rules"
+
+
+class AcceptRag(Command):
+    """`accept <id> <reason>`: a chair keeps the declared rating against the computed one."""
+
+    verb: Literal["accept"] = "accept"
+    action_id: int
+    reason: Reason
+
+
 class StatusDigest(Command):
     verb: Literal["digest"] = "digest"
     post: bool = False

@@ -13,6 +13,7 @@ from bot.errors import CommandError
 from bot.grammar.add_words import UnclearAdd, parse_user, read_add, user_token
 from bot.grammar.board import parse_board
 from bot.grammar.commands import (
+    AcceptRag,
     AddAction,
     AddEvidence,
     AddUpdate,
@@ -42,6 +43,7 @@ from bot.grammar.commands import (
     StatusOverdue,
     StatusPerson,
     StatusRag,
+    StatusRules,
     StatusSummary,
     StatusUnassigned,
     UndoReply,
@@ -141,6 +143,8 @@ def parse_status(text: str, *, today: dt.date) -> Command:
         return StatusPerson(user=user)
     if low == "due":
         return _status_due(rest, today)
+    if low == "rules" and not rest:
+        return StatusRules()
     if low == "digest":
         if rest.lower() in ("", "preview"):
             return StatusDigest(post=False)
@@ -155,7 +159,7 @@ def parse_status(text: str, *, today: dt.date) -> Command:
 #: What `/status` knows, for suggestions.
 _STATUS_WORDS = (
     "overdue", "blocked", "done", "red", "amber", "green", "mine", "due", "nodate",
-    "unassigned", "digest", "help",
+    "unassigned", "digest", "rules", "help",
 )  # fmt: skip
 
 
@@ -356,6 +360,11 @@ def _parse_cancel(rest: str, today: dt.date) -> Command:
     return CancelAction(action_id=action_id, reason=_required(reason, "the reason it is cancelled"))
 
 
+def _parse_accept(rest: str, today: dt.date) -> Command:
+    action_id, reason = _id_and_rest(rest)
+    return AcceptRag(action_id=action_id, reason=_required(reason, "why the rating stands"))
+
+
 def _parse_rag(rest: str, today: dt.date) -> Command:
     action_id, remainder = _id_and_rest(rest)
     rag = read_rag(remainder)
@@ -468,6 +477,7 @@ _ACTION_PARSERS = {
     "return": _parse_return,
     "evidence": _parse_evidence,
     "rag": _parse_rag,
+    "accept": _parse_accept,
     "show": _parse_show,
     "undo": _parse_undo,
     "list": _parse_list,
@@ -478,5 +488,5 @@ _ACTION_VERBS = (
     "add", "assign", "done", "close", "update", "blocked", "reopen", "cancel", "due", "rag",
     "signoff", "return", "evidence",
     "rebaseline", "approve", "decline",
-    "show", "list", "help",
+    "show", "list", "help", "accept",
 )  # fmt: skip

@@ -17,6 +17,7 @@ ACTION_USAGE: dict[str, str] = {
     "approve": "/action approve <id>  (a request for a new date)",
     "decline": "/action decline <id> <reason>",
     "rag": "/action rag <id> red|amber|green",
+    "accept": "/action accept <id> <reason>  (a chair keeps the owner's rating)",
     "evidence": "/action evidence <id> <note or link>  (a file: the Add evidence button)",
     "signoff": "/action signoff <id> [note]  (chair or secretary: delivered → complete)",
     "return": "/action return <id> <reason>  (chair or secretary: delivered → open again)",
@@ -38,12 +39,14 @@ STATUS_USAGE: dict[str, str] = {
     "nodate": "/status nodate",
     "unassigned": "/status unassigned",
     "digest": "/status digest [post]",
+    "rules": "/status rules",
     "help": "/status help",
 }
 
 ACTION_SUMMARY = "/action add|assign|done|update|blocked|reopen|cancel|due|rag|show|list|help …"
 STATUS_SUMMARY = (
-    "/status [overdue|blocked|red|mine|@user|due [N days|this week]|nodate|unassigned|digest|help]"
+    "/status [overdue|blocked|red|mine|@user|due [N days|this week]|nodate|unassigned|digest|rules"
+    "|help]"
 )
 
 BOARD_USAGE: dict[str, str] = {

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import Platform
+from bot.domain.workdays import WorkingCalendar
 from bot.people.directory import Directory
 
 
@@ -36,6 +38,11 @@ class Core:
     sessions: sessionmaker[Session]
     clock: Clock
     directories: Mapping[Platform, Directory] = field(default_factory=dict)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        """Working days and hours, from the settings (bank holidays looked up once)."""
+        return WorkingCalendar.from_settings(self.settings)
 
     def now(self) -> dt.datetime:
         """The current aware instant."""

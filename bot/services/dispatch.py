@@ -17,7 +17,7 @@ from bot.outbox.retract import queue_edits
 from bot.people.mentions import neutral_command
 from bot.people.resolve import resolve_caller
 from bot.render import replies
-from bot.services import actions, permissions, rebaseline, roles, status, undo, views
+from bot.services import actions, permissions, ratings, rebaseline, roles, status, undo, views
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
 from bot.services.signoff import (
@@ -135,6 +135,8 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusNoDate: status.status_nodate,
     c.StatusUnassigned: status.status_unassigned,
     c.StatusDigest: _digest,
+    c.StatusRules: lambda request, _: Outcome(ratings.rules_message(request.core)),
+    c.AcceptRag: ratings.accept_rag,
     c.CancelAction: actions.cancel_action,
     c.StatusBlocked: views.status_blocked,
     c.StatusRag: views.status_rag,
