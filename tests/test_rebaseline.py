@@ -340,3 +340,56 @@ def test_the_register_export_has_baseline_rebaselines_and_slippage(
     export_register(core, fmt="csv", history=True, out=history)
     text = history.getvalue().decode("utf-8-sig")
     assert "date_requested" in text and "rebaselined" in text and "police data" in text
+
+
+def test_the_digest_says_how_often_and_how_far_a_deadline_moved(
+    core: Core, chair: Caller, amira: Caller
+) -> None:
+    number = setup(core, chair, amira)
+    act(core, amira, f"rebaseline {number} 8 Jan 2027 the data is late")
+    act(core, chair, f"approve {number}")
+    act(core, chair, f"due {number} 15 Jan 2027 agreed at the board")
+    act(core, amira, f"blocked {number} waiting for the police")
+    digest = run_command(core, chair, "/status", "digest")
+    text = shown(core, digest)
+    [line] = [line for line in text.splitlines() if "Audit the front door" in line]
+    assert "moved twice, +17 working days" in line
+
+
+def test_reminders_follow_the_approved_date_and_not_a_pending_request(
+    core: Core, chair: Caller, amira: Caller, calendar: WorkingCalendar
+) -> None:
+    from scheduler.jobs import run_reminders
+    from tests.scheduler_fakes import FakeSender
+
+    number = setup(core, chair, amira, due="2026-11-24")  # due tomorrow
+    act(core, amira, f"rebaseline {number} 4 Dec the data is late")
+    sender = FakeSender()
+    run_reminders(core, [sender], calendar)
+    # Waiting for the chairs stops nothing: tomorrow's deadline is still reminded.
+    [reminded] = sender.texts("amira")
+    assert "Audit the front door" in reminded and "24 Nov" in reminded
+
+    act(core, chair, f"approve {number}")
+    run_reminders(core, [sender], calendar)
+    assert len(sender.texts("amira")) == 1  # nothing more until the new date comes near
+    with core.sessions() as s:
+        keys = [row.key for row in s.scalars(select(OutboxMessage)) if row.kind == "reminder"]
+    assert keys == [f"reminder:{number}:2026-11-24:1"]
+
+
+def test_an_approved_first_date_sets_the_baseline_and_is_no_rebaseline(
+    core: Core, chair: Caller, amira: Caller
+) -> None:
+    act(core, amira, "list mine")
+    act(core, chair, "add Keep the register current @amira")  # "Ongoing"
+    act(core, amira, "rebaseline 1 18 Dec 2026 a date the board can hold me to")
+    approved = act(core, chair, "approve 1")
+    assert approved.message.text == "Approved: #1 Keep the register current is now due Fri 18 Dec."
+    row = action_row(core, 1)
+    assert (row.due_date, row.baseline_due, row.rebaselines) == (
+        dt.date(2026, 12, 18),
+        dt.date(2026, 12, 18),
+        0,
+    )
+    assert steps(core, 1)[-1][:3] == ("due", None, "2026-12-18")
