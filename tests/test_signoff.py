@@ -297,6 +297,37 @@ def test_status_signoff_lists_what_waits_with_days_waiting(
     assert said(act(core, chair, "list delivered")) == text
 
 
+def test_signoff_off_makes_done_complete_at_once(
+    core: Core, chair: Caller, amira: Caller, clock: FixedClock
+) -> None:
+    act(core, chair, "add Audit 50 case files @amira due 2026-12-04")
+    act(core, chair, "add Police data @amira due 2026-12-04")
+    act(core, amira, "done 2")  # waits, from before sign-off was turned off
+    shown = run_command(core, chair, "/board", "settings")
+    assert "Sign-off: on" in said(shown)
+    refused = run_command(core, amira, "/board", "settings signoff off")
+    assert refused.message.text == "Only a chair can change the board's settings."
+    out = run_command(core, chair, "/board", "settings signoff off")
+    assert out.message.text.startswith("Sign-off is off: an owner's done is complete at once.")
+    assert "1 delivered action(s) still wait" in out.message.text
+    with core.sessions() as s:
+        setting = s.get(BoardSetting, "signoff")
+        assert setting is not None and setting.value == "off"
+        assert setting.changed_by is not None and setting.changed_by.display_name == "Chair"
+        assert setting.changed_at == clock.now()
+    done = act(core, amira, "done 1")
+    assert done.message.text == "Marked #1 Audit 50 case files as done."
+    assert row(core, 1).status == Status.DONE and row(core, 1).done_at == clock.now()
+    assert outbox(core, "delivered")[-1].action_id == 2  # nobody asked to sign #1 off
+    # What waited may still be signed off; on again, done is delivered again.
+    assert act(core, chair, "signoff 2").message.tone == "success"
+    run_command(core, chair, "/board", "settings signoff on")
+    act(core, chair, "add Budget @amira due 2026-12-04")
+    act(core, amira, "done 3")
+    assert row(core, 3).status == Status.DELIVERED
+    assert "Last changed by Chair" in said(run_command(core, chair, "/board", "settings"))
+
+
 def test_history_export_reproduces_every_step(core: Core, chair: Caller, amira: Caller) -> None:
     act(core, chair, "add Audit 50 case files @amira due 2026-12-04")
     act(core, amira, "done 1 filed")
@@ -390,3 +421,17 @@ def test_show_and_status_tell_the_evidence_and_the_wait(
         "Awaiting sign-off:\n#1 delivered Mon 23 Nov, waiting 1 working day, 1 piece of evidence"
         " — Audit 50 case files"
     ) in summary
+
+
+def test_the_digest_lists_what_awaits_sign_off_with_its_wait(
+    core: Core, chair: Caller, amira: Caller, clock: FixedClock
+) -> None:
+    act(core, chair, "add Audit 50 case files @amira due 2026-12-04")
+    empty = said(run_command(core, chair, "/status", "digest"))
+    assert "Awaiting sign-off" in empty and "Nothing is waiting for sign-off." in empty
+    act(core, amira, "done 1")
+    clock.advance(dt.timedelta(days=2))
+    text = said(run_command(core, chair, "/status", "digest"))
+    section = text[text.index("Awaiting sign-off, longest waiting first") :]
+    assert "#1 Audit 50 case files" in section
+    assert "Waiting for sign-off: #1 2 working days." in text

@@ -29,6 +29,7 @@ from bot.render import notices
 from bot.render.from_storage import action_view
 from bot.render.inline import channel_token
 from bot.render.model import ActionView, Count, CountTone, Message, Paragraph
+from bot.services import signoff
 from bot.services.permissions import require_chair
 from bot.services.request import Outcome, Request
 from bot.services.status import count_undated, undated_actions
@@ -144,6 +145,9 @@ def build_digest(
         calendar = WorkingCalendar.from_settings(settings)
         return [action_view(a, today=today, calendar=calendar) for a in actions]
 
+    # Delivered actions wait for a chair or the secretary: how many, and for how long.
+    awaiting = signoff.digest_part(session, settings=settings, today=today, limit=limit)
+    counts["awaiting_signoff"] = awaiting.total
     late_red = counts["late_red"]
     headline = [
         figure("late", "overdue", "attention", f"{late_red} red" if late_red else None),
@@ -165,6 +169,19 @@ def build_digest(
             total=counts["blocked"],
             empty="Nothing is blocked.",
             more_hint="/action list blocked lists them all",
+        ),
+        *(
+            [
+                notices.DigestSection(
+                    title="Awaiting sign-off, longest waiting first",
+                    items=awaiting.items,
+                    total=awaiting.total,
+                    empty="Nothing is waiting for sign-off.",
+                    more_hint="/status signoff lists them all",
+                )
+            ]
+            if awaiting.shown
+            else []
         ),
         notices.DigestSection(
             title=f"Due in the next {DUE_SOON_DAYS} days",
@@ -209,7 +226,11 @@ def build_digest(
         summary=f"{_attention_words(counts)} · weekly digest, {week}",
         note=preview_note,
         ephemeral=preview_note is not None,
-        footnotes=[trend, *([text] if text is not None else [])],
+        footnotes=[
+            trend,
+            *([awaiting.waits] if awaiting.waits else []),
+            *([text] if text is not None else []),
+        ],
     )
     return Digest(message=message, counts=counts)
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.domain import Change, Role, Status, rules
 from bot.domain.workdays import WorkingCalendar
 from bot.errors import CommandError
@@ -37,7 +39,7 @@ from bot.people.resolve import chairs
 from bot.render import replies
 from bot.render import signoff as words
 from bot.render.from_storage import action_view
-from bot.render.model import ActionDetail, Block, Message, Paragraph, Usage
+from bot.render.model import ActionDetail, ActionView, Block, Message, Paragraph, Usage
 from bot.render.signoff import EvidenceLine, Waiting
 from bot.services.context import Caller, Core
 from bot.services.permissions import require_owner_or_chair
@@ -316,6 +318,40 @@ def awaiting_summary(request: Request, message: Message, *, limit: int = 5) -> M
         lines.append("/status signoff lists them all.")
     block = Paragraph(text="Awaiting sign-off:\n" + "\n".join(lines))
     return message.model_copy(update={"blocks": [*message.blocks, block]})
+
+
+@dataclass(frozen=True)
+class DigestPart:
+    """What the weekly digest says of sign-off: the longest waiting first, and their wait."""
+
+    shown: bool
+    items: list[ActionView]
+    total: int
+    waits: str | None
+
+
+def digest_part(session: Session, *, settings: Settings, today: dt.date, limit: int) -> DigestPart:
+    """The digest's "Awaiting sign-off": shown while the board signs off or some still wait."""
+    where = Action.status == Status.DELIVERED
+    total = session.scalar(select(func.count()).select_from(Action).where(where)) or 0
+    rows = session.scalars(
+        select(Action)
+        .where(where)
+        .order_by(Action.delivered_at.is_(None), Action.delivered_at, Action.id)
+        .limit(limit)
+    ).all()
+    calendar = WorkingCalendar.from_settings(settings)
+    waits = []
+    for row in rows:
+        since = row.delivered_at.astimezone(settings.tz).date() if row.delivered_at else today
+        days = calendar.working_days_between(since, today)
+        waits.append(f"#{row.id} {days} working day{'s' if days != 1 else ''}")
+    return DigestPart(
+        shown=bool(total) or signoff_on(session),
+        items=[action_view(row, today=today) for row in rows],
+        total=total,
+        waits=("Waiting for sign-off: " + " · ".join(waits) + ".") if waits else None,
+    )
 
 
 def evidence_lines(request: Request, action: Action) -> list[EvidenceLine]:
