@@ -430,3 +430,56 @@ class TeamsReference(Base):
     # so; None until the roster was asked.
     external: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Meeting(Base):
+    """A board meeting: its update round opens, nudges and closes at the cut-off before it.
+
+    Each step of the cycle stamps its column once done (round_opened_at, round_nudged_at,
+    cut_off_at, pack_posted_at), so the worker runs each once per meeting and catches up.
+    """
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_starts_at", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="Board meeting")
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    round_opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    round_nudged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    cut_off_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    pack_posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    created_by: Mapped[Person | None] = relationship(foreign_keys=[created_by_id], lazy="joined")
+    cancelled_by: Mapped[Person | None] = relationship(
+        foreign_keys=[cancelled_by_id], lazy="joined"
+    )
+
+
+class PlanSnapshot(Base):
+    """One action as it stood at a meeting's cut-off (append-only: the database refuses
+    UPDATE and DELETE); the trend and "since the last meeting" read these rows."""
+
+    __tablename__ = "plan_snapshots"
+    __table_args__ = (UniqueConstraint("meeting_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # No foreign key to actions: a snapshot outlives what happens to the action later.
+    action_id: Mapped[int] = mapped_column(Integer)
+    ref: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(Integer)
+    owner_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[Status] = mapped_column(_enum(Status))
+    rag_declared: Mapped[Rag | None] = mapped_column(_enum(Rag))
+    rag_computed: Mapped[Rag | None] = mapped_column(_enum(Rag))
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    baseline_due: Mapped[dt.date | None] = mapped_column(Date)
+    rebaselines: Mapped[int] = mapped_column(Integer, default=0)
+    workstream: Mapped[str | None] = mapped_column(String(200))
