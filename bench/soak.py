@@ -77,10 +77,14 @@ class Sample:
     hwm: dict[str, int]  # label -> peak resident bytes so far (VmHWM)
     connections: int | None
     load: float  # the machine's one-minute load average (a shared machine slows the replies)
+    #: Sessions waiting for a lock (a row, or the history chain's advisory lock) at that moment.
+    waiting: int | None = None
+    #: label -> threads (a pool that grows a thread per busy moment grows its memory too)
+    threads: dict[str, int] = field(default_factory=dict)
 
 
-def _status_kb(pid: int) -> tuple[int, int] | None:
-    """(VmRSS, VmHWM) of a live process in bytes, or None once it is gone."""
+def _status_kb(pid: int) -> tuple[int, int, int] | None:
+    """(VmRSS, VmHWM) in bytes and the thread count of a live process, or None once gone."""
     try:
         text = Path(f"/proc/{pid}/status").read_text()
     except OSError:
@@ -90,9 +94,11 @@ def _status_kb(pid: int) -> tuple[int, int] | None:
         key, _, rest = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0]) * 1024
+        elif key == "Threads":
+            values[key] = int(rest.split()[0])
     if "VmRSS" not in values:
         return None  # a zombie has no memory lines
-    return values["VmRSS"], values.get("VmHWM", values["VmRSS"])
+    return values["VmRSS"], values.get("VmHWM", values["VmRSS"]), values.get("Threads", 0)
 
 
 def child_pids(pid: int) -> list[int]:
@@ -168,8 +174,8 @@ class Sampler:
         engine = create_engine(self.database_url, pool_size=1, max_overflow=0)
         # Our own connection is left out of the count; the pid filter does it.
         query = text(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*), count(*) FILTER (WHERE wait_event_type = 'Lock')"
+            " FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         try:
             with engine.connect() as conn:
@@ -184,24 +190,30 @@ class Sampler:
     def take(self, conn: Any, query: Any) -> None:
         rss: dict[str, int] = {}
         hwm: dict[str, int] = {}
+        threads: dict[str, int] = {}
         for pid in [self.serve_pid, *child_pids(self.serve_pid), self.worker_pid]:
             memory = _status_kb(pid)
             if memory is None:
                 continue
             label = self._label(pid)
-            rss[label], hwm[label] = memory
+            rss[label], hwm[label], threads[label] = memory
         connections: int | None
+        waiting: int | None
         try:
-            connections = int(conn.execute(query).scalar_one())
+            connections, waiting = (int(n) for n in conn.execute(query).one())
             conn.commit()
         except Exception as exc:  # a sample lost is noted, not fatal to the soak
             self.errors[type(exc).__name__] += 1
-            connections = None
+            connections = waiting = None
         try:
             load = float(Path("/proc/loadavg").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             load = float("nan")
-        self.samples.append(Sample(time.perf_counter() - self.started, rss, hwm, connections, load))
+        self.samples.append(
+            Sample(
+                time.perf_counter() - self.started, rss, hwm, connections, load, waiting, threads
+            )
+        )
 
 
 # ---------------------------------------------------------------------------- database
@@ -628,9 +640,11 @@ def memory_rows(run: Run, table: Table) -> int:
         growth = (last - first) / first if first else 0.0
         ok = growth < GROWTH_TARGET
         missed += not ok
+        counts = [mine[0].threads.get(label), mine[-1].threads.get(label)]
+        threads = f"; threads {counts[0]} → {counts[1]}" if None not in counts else ""
         table.add(
             f"RSS {label}: after warm-up → end (peak)",
-            f"{_mb(first)} → {_mb(last)} ({_mb(peak)}): {growth * 100:+.1f} %",
+            f"{_mb(first)} → {_mb(last)} ({_mb(peak)}): {growth * 100:+.1f} %{threads}",
             f"< {GROWTH_TARGET * 100:.0f} % growth",
             ok=ok,
         )
@@ -667,6 +681,12 @@ def connection_rows(run: Run, table: Table) -> int:
         f"{early_peak} / {late_peak}; {min(warm) if warm else '-'}–{max(warm) if warm else '-'}",
         f"second ≤ first + {CONNECTION_SLACK}, all ≤ {bound}",
     )
+    waits = [s.waiting for s in run.samples if s.waiting is not None]
+    if waits:
+        table.add(
+            "  sessions waiting on a lock, per sample: max / mean",
+            f"{max(waits)} / {statistics.fmean(waits):.1f}",
+        )
     return int(not ok)
 
 

@@ -77,6 +77,8 @@ def _run(tmp_path: Path, *, worker_end: int, connections: list[int], errors: int
             hwm={"serve worker 1": 101 * MB, "worker": max(90, worker_end) * MB},
             connections=n,
             load=1.5,
+            waiting=at % 3,
+            threads={"serve worker 1": 9, "worker": 5},
         )
         for at, n in zip(range(0, 180, 10), connections, strict=True)
     ]
@@ -120,7 +122,8 @@ def test_the_table_passes_a_steady_run_and_names_each_miss(tmp_path: Path) -> No
     table, missed = build_table(steady)
     assert missed == 0
     rows = {row.measure: row for row in table.rows}
-    assert rows["RSS worker: after warm-up → end (peak)"].figure.endswith("+1.1 %")
+    assert rows["RSS worker: after warm-up → end (peak)"].figure.endswith("+1.1 %; threads 5 → 5")
+    assert rows["  sessions waiting on a lock, per sample: max / mean"].figure == "2 / 1.0"
     assert rows["PostgreSQL connections after warm-up: min / max (end)"].verdict == "pass"
 
     leaking = _run(
