@@ -84,7 +84,8 @@ def reminder_to(slack: FakeSlack, user: str) -> Call:
     found = [
         c
         for c in slack.calls("chat.postMessage", ok=True)
-        if c.params["channel"] == user and str(c.text).startswith(("Reminder", "Reminders"))
+        if c.params["channel"] == user
+        and str(c.text).startswith(("⚠️ Due", "⏰ Due", "📅 Due", "🔴", "Reminders"))
     ]
     assert found, "no reminder was posted"
     return found[-1]

@@ -9,7 +9,7 @@ from collections import Counter
 from bot.clock import FixedClock
 from bot.domain import Platform, Status
 from bot.domain.workdays import WorkingCalendar
-from bot.render.model import ActionList, Message
+from bot.render.model import Message, NoticeList
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from scheduler.jobs import JobReport, plan_messages, run_reminders
@@ -66,10 +66,11 @@ def test_a_300_action_plan_sends_each_person_one_message_per_run(
 
     owner = next(s.message for s in sender.sent if s.to == "owner0")
     assert owner.text.startswith("Reminders: ")
-    [mine] = [b for b in owner.blocks if isinstance(b, ActionList)]
-    assert mine.buttons and mine.title is not None and mine.title.startswith("Your actions")
+    [mine] = [b for b in owner.blocks if isinstance(b, NoticeList)]
+    assert all(item.buttons for item in mine.items)
+    assert mine.title is not None and mine.title.startswith("Your actions")
     # Most urgent first: the longest late at the top, then what is due soonest.
-    dues = [item.due for item in mine.items]
+    dues = [item.action.due for item in mine.items]
     assert dues == sorted(d for d in dues if d is not None)
     assert mine.more_hint == "/action list mine lists them all"
     owner0 = person(core, "owner0")
@@ -78,7 +79,9 @@ def test_a_300_action_plan_sends_each_person_one_message_per_run(
 
     # The chair: one escalation message listing the long-late and blocked actions.
     escalation = next(s.message for s in sender.sent if s.to == "chair")
-    [listed] = [b for b in escalation.blocks if isinstance(b, ActionList)]
+    [listed] = [b for b in escalation.blocks if isinstance(b, NoticeList)]
+    # The chair's buttons on each: Nudge owner, Move deadline, Reassign.
+    assert {tuple(item.buttons) for item in listed.items} == {("nudge", "move_due", "reassign")}
     escalated = len(outbox(core, kind="escalation"))
     assert escalated == 100
     assert (
@@ -105,8 +108,12 @@ def test_withdrawn_items_are_left_out_of_the_message(
     [sent] = sender.sent
     assert sent.to == "amira"
     assert sent.message.text == "Reminders: 2 actions of yours need you (1 overdue, 1 due soon)."
-    [listed] = [b for b in sent.message.blocks if isinstance(b, ActionList)]
-    assert [item.title for item in listed.items] == ["Train managers", "Refresh thresholds"]
+    [listed] = [b for b in sent.message.blocks if isinstance(b, NoticeList)]
+    assert [item.action.title for item in listed.items] == ["Train managers", "Refresh thresholds"]
+    assert [item.headline for item in listed.items] == [
+        "🔴 3 days late",
+        "⏰ Due tomorrow, Tue 24 Nov",
+    ]
     rows = {r.action_id: r for r in outbox(core) if r.kind in NOTICES}
     assert rows[first].status == OutboxStatus.CANCELLED
     assert rows[first].last_error == f"not sent: #{first} was done before it went out"
@@ -142,8 +149,8 @@ def test_notices_missed_while_down_go_out_together_the_day_it_returns(
     report = run_reminders(core, [sender], calendar)
     assert sender.dms() == ["amira"]
     [sent] = sender.sent
-    [listed] = [b for b in sent.message.blocks if isinstance(b, ActionList)]
-    assert [item.title for item in listed.items] == ["Refresh", "Audit"]
+    [listed] = [b for b in sent.message.blocks if isinstance(b, NoticeList)]
+    assert [item.action.title for item in listed.items] == ["Refresh", "Audit"]
     assert report.delivery.summary() == "sent 1, retried 0, failed 0"
     # Monday's notices are stood for by Tuesday's: each action once, as of the day it went.
     assert notices_of(core) == [
@@ -152,7 +159,8 @@ def test_notices_missed_while_down_go_out_together_the_day_it_returns(
         ("reminder", OutboxStatus.SENT),
         ("overdue", OutboxStatus.SENT),
     ]
-    assert listed.items[1].days_left == 0  # worded as of Tuesday: due today
+    assert listed.items[1].action.days_left == 0  # worded as of Tuesday: due today
+    assert listed.items[1].headline == "⚠️ Due today"
     [carrier] = outbox(core, kind="bundle")
     assert carrier.key == f"bundle:{carrier.recipient_id}:{days(1).isoformat()}:1"
 
@@ -202,10 +210,10 @@ def test_two_workers_at_once_send_each_person_one_message(
     assert sum(len(r.delivery.sent) for r in reports) == 12
     assert len(outbox(core, kind="bundle")) == 12
     carried = Counter(
-        item.title
+        item.action.title
         for s in sender.sent
         for b in s.message.blocks
-        if isinstance(b, ActionList)
+        if isinstance(b, NoticeList)
         for item in b.items
     )
     assert sorted(carried) == sorted(f"A{n}" for n in range(60))
@@ -244,8 +252,8 @@ def test_a_person_with_many_actions_gets_one_slack_message_within_its_limits(
         blocks = mine.blocks or []
         assert len(blocks) <= 50
         buttons = [b for b in blocks if b["type"] == "actions"]
-        assert len(buttons) == 15
-        assert "… and 25 more (/action list mine lists them all)" in str(blocks)
+        assert len(buttons) == 10  # each shown as a reminder is, with its buttons
+        assert "… and 30 more (/action list mine lists them all)" in str(blocks)
         chair = next(c for c in posts if c.params["channel"] == CHAIR_ID)
         assert chair.text == "Escalation: 10 actions need the chairs (10 long overdue)."
         core.sessions.kw["bind"].dispose()

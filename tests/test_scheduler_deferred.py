@@ -138,7 +138,7 @@ def test_what_is_sent_is_what_planning_used_to_render_and_the_row_keeps_it(
         assert row.status == OutboxStatus.SENT
         sent = Message.model_validate(row.payload)
         assert any(s.message == sent for s in sender.sent), row.key
-        assert "notice" not in str(row.payload)
+        assert "notice" not in row.payload  # the message, not a note of what to say
     refs = {(b.platform_channel, b.platform_ref) for b in bundles.values()}
     for row in outbox(core):
         assert row.status == OutboxStatus.SENT

@@ -52,12 +52,12 @@ def test_owners_due_in_0_1_and_7_days_are_reminded_once(
     assert sorted(statuses(core, kind="reminder").values()) == [OutboxStatus.SENT] * 3
     assert sorted(statuses(core, kind="bundle").values()) == [OutboxStatus.SENT] * 3
     by_owner = {s.to: s.message for s in sender.sent}
-    assert by_owner["zero"].text == "Reminder: action #1 Due in 0 is due today."
-    assert by_owner["one"].text.startswith("Reminder: action #2 Due in 1 is due tomorrow (")
-    assert by_owner["seven"].text.startswith("Reminder: action #3 Due in 7 is due in 7 days (")
+    assert by_owner["zero"].text == "⚠️ Due today: #1 Due in 0"
+    assert by_owner["one"].text == "⏰ Due tomorrow, Tue 24 Nov: #2 Due in 1"
+    assert by_owner["seven"].text == "📅 Due in 7 days, Mon 30 Nov: #3 Due in 7"
     assert not by_owner["zero"].ephemeral
-    detail = by_owner["zero"].blocks[-1]
-    assert detail.type == "action_detail" and detail.buttons  # the action's buttons
+    [notice] = by_owner["zero"].blocks
+    assert notice.type == "action_notice" and notice.buttons == ["done", "update", "blocked"]
 
     again = run_reminders(core, [sender], calendar)
     assert again.planned == {} and again.delivery.sent == []
@@ -83,8 +83,7 @@ def test_unreachable_owner_is_escalated_to_the_chairs(
         (
             "reminder",
             OutboxStatus.FAILED,
-            "its message bundle:1:2026-11-23:1 failed: Slack refused the message: "
-            "user_not_found",
+            "its message bundle:1:2026-11-23:1 failed: Slack refused the message: user_not_found",
         ),
         ("bundle", OutboxStatus.FAILED, "Slack refused the message: user_not_found"),
         ("unreachable", OutboxStatus.SENT, None),
@@ -105,7 +104,7 @@ def test_a_moved_deadline_rearms_reminders(
     at(clock, days(1))
     run_reminders(core, [sender], calendar)
     assert [s.to for s in sender.sent] == ["amira", "amira"]
-    assert "due in 7 days" in sender.sent[1].message.text
+    assert "Due in 7 days" in sender.sent[1].message.text
     assert sorted(statuses(core, kind="reminder")) == [
         f"reminder:1:{days(1).isoformat()}:1",
         f"reminder:1:{days(8).isoformat()}:7",
@@ -158,7 +157,7 @@ def test_a_week_of_ticks_respects_working_hours_weekends_and_bank_holidays(
         ("2026-12-29", "chair"),  # and, more than 7 days late, escalated
     ]
     texts = sender.texts("amira")
-    assert texts[1].startswith("Reminder: action #1 Christmas is due in 4 days (")
+    assert texts[1] == "📅 Due in 4 days, Mon 28 Dec: #1 Christmas"
 
 
 def test_tick_plans_by_local_time_across_the_clock_change(
@@ -194,12 +193,12 @@ def test_overdue_nudges_then_escalation_to_chairs(
         day += dt.timedelta(days=1)
     amira = [s.message.text for s in sender.sent if s.to == "amira"]
     assert len(amira) == 5 + 3  # daily Mon-Fri (3…7 days late), then Mondays 30 Nov, 7 & 14 Dec
-    assert amira[0].startswith("Action #1 Late is 3 days overdue (due ")
+    assert amira[0] == "🔴 3 days late: #1 Late"
     chair = [s.message.text for s in sender.sent if s.to == "chair"]
     assert chair == [
-        "Escalation: action #1 Late (Amira) is 10 days overdue.",
-        "Escalation: action #1 Late (Amira) is 17 days overdue.",
-        "Escalation: action #1 Late (Amira) is 24 days overdue.",
+        "Escalation: 🔴 10 days late: #1 Late. Owner: Amira.",
+        "Escalation: 🔴 17 days late: #1 Late. Owner: Amira.",
+        "Escalation: 🔴 24 days late: #1 Late. Owner: Amira.",
     ]
 
 
@@ -217,8 +216,8 @@ def test_blocked_actions_are_escalated_after_the_threshold(
     assert [(s.to, s.message.text) for s in escalations] == [
         (
             "chair",
-            "Escalation: action #1 Share data (Amira) has been blocked for 8 days: "
-            "police agreement not signed.",
+            "Escalation: ⛔ Blocked for 8 days: #1 Share data. Owner: Amira. "
+            "Blocked: police agreement not signed.",
         )
     ]
 

@@ -50,7 +50,17 @@ def _with_execute(schema: dict[str, Any]) -> dict[str, Any]:
             "properties": {
                 "type": {"const": "Action.Execute"},
                 "title": {"type": "string"},
-                "verb": {"enum": ["done", "update", "blocked"]},
+                "verb": {
+                    "enum": [
+                        "done",
+                        "update",
+                        "blocked",
+                        "reopen",
+                        "nudge",
+                        "due_form",
+                        "assign_form",
+                    ]
+                },
                 "style": {"enum": ["default", "positive", "destructive"]},
                 "data": {"type": "object"},
             },

@@ -50,6 +50,8 @@ class Change(enum.StrEnum):
     #: The deadline moved from one date to another (a request approved, or a chair moving
     #: it): a re-baseline, counted; the baseline stays. Setting a first date is `due`.
     REBASELINED = "rebaselined"
+    #: A chair sent the owner a nudge about the action (the actor is the chair).
+    NUDGED = "nudged"
     #: A person's role on the board (old and new), recorded in `role_changes`.
     ROLE = "role"
 
@@ -71,4 +73,5 @@ _FIELDS: dict[Change, str | None] = {
     Change.DATE_SUPERSEDED: None,
     Change.DATE_DECLINED: None,
     Change.REBASELINED: "due",
+    Change.NUDGED: None,
 }

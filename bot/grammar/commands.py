@@ -174,6 +174,13 @@ class MoveDue(Command):
     reason: Reason | None = None
 
 
+class NudgeOwner(Command):
+    """`nudge <id>`: a chair sends the owner one message about the action now."""
+
+    verb: Literal["nudge"] = "nudge"
+    action_id: int
+
+
 class RequestDate(Command):
     """`rebaseline <id> <date> <reason>`: an owner asks the chairs for a new deadline."""
 

@@ -27,6 +27,7 @@ from bot.grammar.commands import (
     MarkBlocked,
     MarkDone,
     MoveDue,
+    NudgeOwner,
     Paged,
     Reopen,
     RequestDate,
@@ -89,7 +90,7 @@ def _parse_named(name: str, text: str, today: dt.date) -> Command:
     if name == "status":
         return parse_status(text, today=today)
     if name == "board":
-        return parse_board(text)
+        return parse_board(text, today=today)
     raise CommandError(f"I don't know the command /{name}.", "/action help")
 
 
@@ -267,6 +268,13 @@ def _parse_reopen(rest: str, today: dt.date) -> Command:
     if extra:
         raise _Missing("reopen takes only the action number.")
     return Reopen(action_id=action_id)
+
+
+def _parse_nudge(rest: str, today: dt.date) -> Command:
+    action_id, extra = _id_and_rest(rest)
+    if extra:
+        raise _Missing("nudge takes only the action number.")
+    return NudgeOwner(action_id=action_id)
 
 
 def _parse_signoff(rest: str, today: dt.date) -> Command:
@@ -472,6 +480,7 @@ _ACTION_PARSERS = {
     "rebaseline": _parse_rebaseline,
     "approve": _parse_approve,
     "decline": _parse_decline,
+    "nudge": _parse_nudge,
     "signoff": _parse_signoff,
     "sign-off": _parse_signoff,
     "return": _parse_return,
@@ -488,5 +497,5 @@ _ACTION_VERBS = (
     "add", "assign", "done", "close", "update", "blocked", "reopen", "cancel", "due", "rag",
     "signoff", "return", "evidence",
     "rebaseline", "approve", "decline",
-    "show", "list", "help", "accept",
+    "show", "list", "help", "nudge", "accept",
 )  # fmt: skip

@@ -16,6 +16,7 @@ ACTION_USAGE: dict[str, str] = {
     "rebaseline": "/action rebaseline <id> <date> <reason>  (ask the chairs for a new deadline)",
     "approve": "/action approve <id>  (a request for a new date)",
     "decline": "/action decline <id> <reason>",
+    "nudge": "/action nudge <id>",
     "rag": "/action rag <id> red|amber|green",
     "accept": "/action accept <id> <reason>  (a chair keeps the owner's rating)",
     "evidence": "/action evidence <id> <note or link>  (a file: the Add evidence button)",
@@ -43,7 +44,9 @@ STATUS_USAGE: dict[str, str] = {
     "help": "/status help",
 }
 
-ACTION_SUMMARY = "/action add|assign|done|update|blocked|reopen|cancel|due|rag|show|list|help …"
+ACTION_SUMMARY = (
+    "/action add|assign|done|update|blocked|reopen|cancel|due|nudge|rag|show|list|help …"
+)
 STATUS_SUMMARY = (
     "/status [overdue|blocked|red|mine|@user|due [N days|this week]|nodate|unassigned|digest|rules"
     "|help]"

@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from bot.domain import Status
 from bot.render import notices
 from bot.render.from_storage import action_view
+from bot.render.latest import latest_note
 from bot.render.model import Message
 from storage.models import Action
 
@@ -140,6 +142,8 @@ def notice_item(
     if why is not None:
         return Withdrawn(f"not sent: #{action.id} {why} before it went out")
     view = action_view(action, today=notice.today)
+    # Dated in UTC: delivery has no board time zone at hand, and a day is all it shows.
+    latest = latest_note(session, action.id, tz=ZoneInfo("UTC"))
     if isinstance(notice, EscalationNotice):
         return notices.BundleItem(
             notice="escalation",
@@ -147,8 +151,9 @@ def notice_item(
             today=notice.today,
             reason=notice.reason,
             days=notice.days,
+            latest=latest,
         )
-    return notices.BundleItem(notice=notice.notice, action=view, today=notice.today)
+    return notices.BundleItem(notice=notice.notice, action=view, today=notice.today, latest=latest)
 
 
 def _no_longer_applies(notice: Notice, action: Action, recipient_id: int | None) -> str | None:

@@ -22,7 +22,15 @@ from bot.domain import Platform
 from bot.outbox.queue import enqueue
 from bot.outbox.sender import Delivered, Sender, SendError
 from bot.render.from_storage import action_view
-from bot.render.model import ActionDetail, ActionList, ActionView, Block, Message
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionNotice,
+    ActionView,
+    Block,
+    Message,
+    NoticeList,
+)
 from bot.services.context import Core
 from storage.db import transaction
 from storage.models import Action, OutboxMessage, OutboxStatus
@@ -128,8 +136,34 @@ def without_buttons(message: Message, view: ActionView) -> Message | None:
                 items = [item for item in block.items if item.id != view.id]
             block = block.model_copy(update={"items": items})
             changed = True
+        elif isinstance(block, ActionNotice | NoticeList):
+            notes = block.items if isinstance(block, NoticeList) else [block]
+            if any(_retractable(n, view) for n in notes):
+                redrawn = [_no_buttons(n, view) if _retractable(n, view) else n for n in notes]
+                block = (
+                    block.model_copy(update={"items": redrawn})
+                    if isinstance(block, NoticeList)
+                    else redrawn[0]
+                )
+                changed = True
         blocks.append(block)
     return message.model_copy(update={"blocks": blocks}) if changed else None
+
+
+def _retractable(notice: ActionNotice, view: ActionView) -> bool:
+    return (
+        notice.action.id == view.id and bool(notice.buttons) and not notice.action.status.is_closed
+    )
+
+
+def _no_buttons(notice: ActionNotice, view: ActionView) -> ActionNotice:
+    """The notice without its buttons: a closed action's says "done — nothing more to do"
+    where they were, one given to someone else says who has it now."""
+    prompt = notice.prompt
+    if not view.status.is_closed:
+        owner = view.owner.name if view.owner is not None else "nobody yet"
+        prompt = f"Now owned by {owner}: nothing more for you to do here."
+    return notice.model_copy(update={"action": view, "buttons": [], "prompt": prompt})
 
 
 def _may_update(action: Action) -> set[int]:

@@ -10,7 +10,16 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.domain import Platform
-from bot.render.model import ActionDetail, ActionList, ActionView, Block, Message
+from bot.render import notices
+from bot.render.model import (
+    ActionDetail,
+    ActionList,
+    ActionNotice,
+    ActionView,
+    Block,
+    Message,
+    NoticeList,
+)
 from bot.services.context import Core
 from storage.db import transaction
 from storage.models import OutboxMessage
@@ -41,5 +50,10 @@ def with_action(message: Message, view: ActionView) -> Message:
         elif isinstance(block, ActionList) and any(item.id == view.id for item in block.items):
             items = [view if item.id == view.id else item for item in block.items]
             block = block.model_copy(update={"items": items})
+        elif isinstance(block, ActionNotice) and block.action.id == view.id:
+            block = notices.redrawn(block, view)
+        elif isinstance(block, NoticeList) and any(i.action.id == view.id for i in block.items):
+            notes = [notices.redrawn(i, view) if i.action.id == view.id else i for i in block.items]
+            block = block.model_copy(update={"items": notes})
         blocks.append(block)
     return message.model_copy(update={"blocks": blocks})

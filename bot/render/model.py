@@ -58,6 +58,22 @@ class ActionView(View):
     mentions: list[PersonView] = Field(default_factory=list)
 
 
+class LatestNote(View):
+    """An action's latest update (a note written in chat, or the plan's notes), with its day."""
+
+    text: str
+    on: dt.date
+    by: str | None = None
+    #: The people the note mentions, for renderers.
+    mentions: list[PersonView] = Field(default_factory=list)
+
+
+#: The buttons an action can carry (bot/render/notice_parts.py says what each runs): the
+#: owner's (done, update, blocked; unblocked on a blocked action) and the chair's (nudge,
+#: move_due, reassign).
+ActionButton = Literal["done", "update", "blocked", "unblocked", "nudge", "move_due", "reassign"]
+
+
 class HistoryView(View):
     """One line of an action's history."""
 
@@ -93,6 +109,8 @@ class ActionList(View):
     more_hint: str | None = None
     empty: str = "Nothing to show."
     buttons: bool = False
+    #: The chair's buttons on each open item (Nudge owner, Move deadline, Reassign).
+    chair: bool = False
     #: The command that showed this list (page included): a press inside the list shows that
     #: page again, with the pressed item as it now stands.
     source: ListCommand | None = None
@@ -139,6 +157,33 @@ class ActionDetail(View):
     history: list[HistoryView] = Field(default_factory=list)
     history_more: int = 0
     buttons: bool = False
+    #: The chair's buttons (Nudge owner, Move deadline, Reassign), for a chair looking at it.
+    chair: bool = False
+    #: The latest update, shown above the history.
+    latest: LatestNote | None = None
+
+
+class ActionNotice(View):
+    """One action as a reminder, nudge or escalation shows it: `headline` ("⚠️ Due today")
+    before its reference and title, `prompt` (a question for its owner), one line of context,
+    the latest update, then `buttons` in their order."""
+
+    type: Literal["action_notice"] = "action_notice"
+    headline: str
+    action: ActionView
+    prompt: str | None = None
+    latest: LatestNote | None = None
+    buttons: list[ActionButton] = Field(default_factory=list)
+
+
+class NoticeList(View):
+    """Several notices in one message (a person's bundle); `more` counts those left out."""
+
+    type: Literal["notice_list"] = "notice_list"
+    title: str | None = None
+    items: list[ActionNotice]
+    more: int = 0
+    more_hint: str | None = None
 
 
 #: The colour a figure is drawn in (Adaptive Card colour names; Slack shows a coloured mark).
@@ -163,6 +208,12 @@ class Counts(View):
     items: list[Count]
     #: Drawn as one line of words ("5 overdue · 2 blocked"), number first, not as a grid.
     line: bool = False
+
+
+class Divider(View):
+    """A line between parts of a long view (the App Home)."""
+
+    type: Literal["divider"] = "divider"
 
 
 class DateRequestCard(View):
@@ -200,6 +251,9 @@ Block = Annotated[
     | Usage
     | Pager
     | Buttons
+    | ActionNotice
+    | NoticeList
+    | Divider
     | DateRequestCard,
     Field(discriminator="type"),
 ]

@@ -11,19 +11,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.domain import Status
 from bot.grammar.dates import format_date
 from bot.render.inline import plain
 from bot.render.model import (
     ActionDetail,
     ActionList,
+    ActionNotice,
     ActionView,
     Block,
     Count,
     Counts,
     Heading,
+    LatestNote,
     Message,
+    NoticeList,
     Paragraph,
+    Tone,
 )
+from bot.render.notice_parts import CHAIR_BUTTONS, chair_buttons, named, owner_buttons
 from bot.render.text import item_ref
 
 EscalationReason = Literal["overdue", "blocked"]
@@ -42,6 +48,7 @@ KIND_NAMES = {
     "rag_set": "the message saying the RAG was set",
     "owner_changed": "the message saying an action has a new owner",
     "owner_left": "the notice that an owner has left",
+    "nudge": "a chair's nudge",
 }
 
 
@@ -66,49 +73,128 @@ def due_words(due: dt.date, *, today: dt.date) -> str:
     return f"due in {_days(left)} ({when})"
 
 
-def reminder(action: ActionView, *, today: dt.date) -> Message:
-    """DM to an owner before a deadline, with the action's buttons."""
-    assert action.due is not None
-    text = f"Reminder: action {_label(action)} is {due_words(action.due, today=today)}."
-    return Message(
-        text=text,
-        blocks=[Paragraph(text=text), ActionDetail(action=action, buttons=True)],
-        tone="warning" if action.due <= today else "info",
-        ephemeral=False,
+def _headline_due(action: ActionView, *, today: dt.date) -> str:
+    """`⚠️ Due today`, `⏰ Due tomorrow, Tue 24 Nov`, `📅 Due in 7 days, Mon 30 Nov`,
+    `🔴 3 days late` (or `🔴 1 day late`)."""
+    if action.due is None:
+        return "📌 No deadline yet"
+    left = (action.due - today).days
+    if left < 0:
+        return f"🔴 {_days(-left)} late"
+    if left == 0:
+        return "⚠️ Due today"
+    when = format_date(action.due, today=today)
+    if left == 1:
+        return f"⏰ Due tomorrow, {when}"
+    return f"📅 Due in {_days(left)}, {when}"
+
+
+def _still_blocked(action: ActionView) -> str:
+    reason = f": {action.blocked_reason}" if action.blocked_reason else ""
+    return f"Still blocked{reason}. Anything changed?"
+
+
+def owner_notice(
+    action: ActionView, *, today: dt.date, latest: LatestNote | None = None
+) -> ActionNotice:
+    """An action as its owner's reminder or nudge shows it: how due or late it is, then its
+    name; on a blocked action the question whether that has changed, with Unblocked."""
+    blocked = action.status == Status.BLOCKED
+    return ActionNotice(
+        headline=_headline_due(action, today=today),
+        action=action,
+        prompt=_still_blocked(action) if blocked else None,
+        latest=latest,
+        buttons=owner_buttons(action),
     )
 
 
-def overdue_nudge(action: ActionView, *, today: dt.date) -> Message:
-    """DM to an owner whose action is past its deadline."""
-    assert action.due is not None
-    text = (
-        f"Action {_label(action)} is {due_words(action.due, today=today)}. "
-        "Mark it done, add an update, or say what blocks it."
+def _one(notice: ActionNotice, *, tone: Tone) -> Message:
+    text = f"{notice.headline}: {named(notice.action)}"
+    if notice.prompt:
+        text += f". {notice.prompt}"
+    return Message(text=text, blocks=[notice], tone=tone, ephemeral=False)
+
+
+def redrawn(notice: ActionNotice, view: ActionView) -> ActionNotice:
+    """`notice` showing its action as it now stands: the buttons (and an owner's question)
+    follow the new state, so a done action loses them and an unblocked one gets Mark done."""
+    if not notice.buttons:
+        return notice.model_copy(update={"action": view})
+    if set(notice.buttons) <= set(CHAIR_BUTTONS):
+        return notice.model_copy(update={"action": view, "buttons": chair_buttons(view)})
+    prompt = _still_blocked(view) if view.status == Status.BLOCKED else None
+    return notice.model_copy(
+        update={"action": view, "buttons": owner_buttons(view), "prompt": prompt}
     )
-    return Message(
-        text=text,
-        blocks=[Paragraph(text=text), ActionDetail(action=action, buttons=True)],
-        tone="warning",
-        ephemeral=False,
+
+
+def reminder(action: ActionView, *, today: dt.date, latest: LatestNote | None = None) -> Message:
+    """DM to an owner before a deadline: `⚠️ Due today: CP-02 Re-audit CP plans`, its
+    context, its latest update, its buttons."""
+    assert action.due is not None
+    notice = owner_notice(action, today=today, latest=latest)
+    return _one(notice, tone="warning" if action.due <= today else "info")
+
+
+def overdue_nudge(
+    action: ActionView, *, today: dt.date, latest: LatestNote | None = None
+) -> Message:
+    """DM to an owner whose action is past its deadline: `🔴 3 days late: …`."""
+    assert action.due is not None
+    return _one(owner_notice(action, today=today, latest=latest), tone="warning")
+
+
+def escalation_notice(
+    action: ActionView,
+    *,
+    reason: EscalationReason,
+    days: int,
+    latest: LatestNote | None = None,
+) -> ActionNotice:
+    """An escalated action as a chair sees it, with the chair's buttons."""
+    owner = action.owner.name if action.owner else "nobody yet"
+    if reason == "blocked":
+        headline = f"⛔ Blocked for {_days(days)}"
+        why = f" Blocked: {action.blocked_reason}." if action.blocked_reason else ""
+    else:
+        headline = f"🔴 {_days(days)} late"
+        why = ""
+    return ActionNotice(
+        headline=headline,
+        action=action,
+        prompt=f"Owner: {owner}.{why}",
+        latest=latest,
+        buttons=chair_buttons(action),
     )
 
 
 def escalation(
-    action: ActionView, *, reason: EscalationReason, days: int, today: dt.date
+    action: ActionView,
+    *,
+    reason: EscalationReason,
+    days: int,
+    today: dt.date,
+    latest: LatestNote | None = None,
 ) -> Message:
-    """DM to a chair: an action long overdue, or blocked for a while."""
-    owner = action.owner.name if action.owner else "no owner"
-    if reason == "blocked":
-        why = f"has been blocked for {_days(days)}"
-        if action.blocked_reason:
-            why += f": {action.blocked_reason}"
-    else:
-        why = f"is {_days(days)} overdue"
-    text = f"Escalation: action {_label(action)} ({owner}) {why}."
+    """DM to a chair: an action long overdue, or blocked for a while, with Nudge owner, Move
+    deadline and Reassign."""
+    notice = escalation_notice(action, reason=reason, days=days, latest=latest)
+    message = _one(notice, tone="warning")
+    return message.model_copy(update={"text": f"Escalation: {message.text}"})
+
+
+def nudge(
+    action: ActionView, *, by: str, today: dt.date, latest: LatestNote | None = None
+) -> Message:
+    """DM to an owner a chair nudged: who asks, then the action as a reminder shows it."""
+    notice = owner_notice(action, today=today, latest=latest)
+    if action.due is None:
+        notice = notice.model_copy(update={"headline": "👋 Checking in"})
+    ask = f"{by} asked me to check in with you about this action."
     return Message(
-        text=text,
-        blocks=[Paragraph(text=text), ActionDetail(action=action)],
-        tone="warning",
+        text=f"{by} is checking in: {named(action)}",
+        blocks=[Paragraph(text=ask), notice],
         ephemeral=False,
     )
 
@@ -123,17 +209,19 @@ class BundleItem:
     today: dt.date
     reason: EscalationReason | None = None
     days: int = 0
+    #: The action's latest update, shown under it.
+    latest: LatestNote | None = None
 
 
-#: Actions a bundle shows with their buttons, and escalations it lists; the rest are counted
-#: and named by a command, so one message fits Slack's 50 blocks and a Teams card.
-BUNDLE_OWN_SHOWN = 15
-BUNDLE_ESCALATIONS_SHOWN = 12
+#: Actions a bundle shows in full, and escalations; the rest are counted and named by a
+#: command. Each renderer shows fewer when its limits ask (Slack's 50 blocks, a Teams card).
+BUNDLE_OWN_SHOWN = 10
+BUNDLE_ESCALATIONS_SHOWN = 10
 
 
 def bundle(items: Sequence[BundleItem]) -> Message:
     """One person's message of a run: their reminders and nudges, most urgent first, then the
-    actions escalated to them as a chair. A single notice is worded as it always was."""
+    actions escalated to them as a chair, each shaped as its own notice would be."""
     if not items:
         raise ValueError("a bundle needs at least one notice")
     if len(items) == 1:
@@ -160,26 +248,31 @@ def bundle(items: Sequence[BundleItem]) -> Message:
             for n, what in ((len(escalated) - blocked, "long overdue"), (blocked, "blocked"))
             if n
         )
-        parts.append(f"Escalation: {_actions(len(escalated))} need the chairs ({split}).")
+        need = "needs" if len(escalated) == 1 else "need"
+        parts.append(f"Escalation: {_actions(len(escalated))} {need} the chairs ({split}).")
     text = " ".join(parts)
     blocks.append(Paragraph(text=text))
     if own:
-        shown = [i.action for i in own[:BUNDLE_OWN_SHOWN]]
+        shown = own[:BUNDLE_OWN_SHOWN]
         blocks.append(
-            ActionList(
+            NoticeList(
                 title=f"Your actions, most urgent first ({len(own)})",
-                items=shown,
+                items=[owner_notice(i.action, today=i.today, latest=i.latest) for i in shown],
                 more=len(own) - len(shown),
                 more_hint="/action list mine lists them all",
-                buttons=True,
             )
         )
     if escalated:
-        listed = [i.action for i in escalated[:BUNDLE_ESCALATIONS_SHOWN]]
+        listed = escalated[:BUNDLE_ESCALATIONS_SHOWN]
         blocks.append(
-            ActionList(
+            NoticeList(
                 title=f"Escalated: overdue or blocked for a while ({len(escalated)})",
-                items=listed,
+                items=[
+                    escalation_notice(
+                        i.action, reason=i.reason or "overdue", days=i.days, latest=i.latest
+                    )
+                    for i in listed
+                ],
                 more=len(escalated) - len(listed),
                 more_hint="/status overdue and /status blocked list them all",
             )
@@ -193,11 +286,15 @@ def _actions(n: int) -> str:
 
 def _single(item: BundleItem) -> Message:
     if item.notice == "reminder":
-        return reminder(item.action, today=item.today)
+        return reminder(item.action, today=item.today, latest=item.latest)
     if item.notice == "overdue":
-        return overdue_nudge(item.action, today=item.today)
+        return overdue_nudge(item.action, today=item.today, latest=item.latest)
     return escalation(
-        item.action, reason=item.reason or "overdue", days=item.days, today=item.today
+        item.action,
+        reason=item.reason or "overdue",
+        days=item.days,
+        today=item.today,
+        latest=item.latest,
     )
 
 

@@ -18,6 +18,7 @@ from bot.render.model import (
     CountTone,
     Heading,
     HistoryView,
+    LatestNote,
     Message,
     Pager,
     Paragraph,
@@ -113,9 +114,16 @@ def detail(
     *,
     more: int,
     people: People | None = None,
+    latest: LatestNote | None = None,
+    chair: bool = False,
 ) -> Message:
-    """`/action show`: the action, who supports it, and its history, newest first."""
-    blocks: list[Block] = [ActionDetail(action=action, history=list(history), history_more=more)]
+    """`/action show`: the action, who supports it, its latest update, and its history as a
+    timeline, newest first; a chair gets Nudge owner, Move deadline and Reassign."""
+    blocks: list[Block] = [
+        ActionDetail(
+            action=action, history=list(history), history_more=more, latest=latest, chair=chair
+        )
+    ]
     lines = []
     if people is not None and people.owner_text:
         lines.append(f"Unassigned; the plan names the owner as “{people.owner_text}”.")
@@ -162,11 +170,14 @@ def action_list(
     more_hint: str | None = None,
     buttons: bool = False,
     command: Paged | None = None,
+    chair: bool = False,
 ) -> Message:
     """A titled list of actions: one page of `command` (with a pager when there are more
-    pages), or, without a command, cut at LIST_LIMIT with a count of the rest."""
+    pages), or, without a command, cut at LIST_LIMIT with a count of the rest. `chair`: each
+    open item carries the chair's buttons."""
     if command is not None:
-        return _page(title, items, total=total, empty=empty, buttons=buttons, command=command)
+        page = _page(title, items, total=total, empty=empty, buttons=buttons, command=command)
+        return _with_chair(page) if chair else page
     shown = list(items[:LIST_LIMIT])
     return Message(
         text=f"{title}: {total}" if total else empty,
@@ -178,9 +189,18 @@ def action_list(
                 more_hint=more_hint,
                 empty=empty,
                 buttons=buttons,
+                chair=chair,
             )
         ],
     )
+
+
+def _with_chair(message: Message) -> Message:
+    blocks = [
+        block.model_copy(update={"chair": True}) if isinstance(block, ActionList) else block
+        for block in message.blocks
+    ]
+    return message.model_copy(update={"blocks": blocks})
 
 
 def _page(

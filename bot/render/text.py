@@ -15,19 +15,32 @@ from bot.render.inline import people_in, plain
 from bot.render.model import (
     ActionDetail,
     ActionList,
+    ActionNotice,
     ActionView,
     Block,
     Buttons,
     Count,
     Counts,
     DateRequestCard,
+    Divider,
     Heading,
     HistoryView,
     Message,
+    NoticeList,
     Pager,
     Paragraph,
     Usage,
 )
+from bot.render.notice_parts import (
+    CHAIR_COMMANDS,
+    chair_buttons,
+    context_parts,
+    latest_words,
+    named,
+    owner_buttons,
+    typed_line,
+)
+from bot.render.timeline import timeline
 
 _MARK = {"error": "✗ ", "warning": "! ", "success": "✓ ", "info": ""}
 
@@ -73,6 +86,12 @@ def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None
         return [f"{button.label}: {button.command.typed()}" for button in block.items]
     if isinstance(block, DateRequestCard):
         return card_text(block, prefix, today)
+    if isinstance(block, ActionNotice):
+        return _notice(block, "", today)  # its headline carries its own mark
+    if isinstance(block, NoticeList):
+        return _notice_list(block, prefix, today)
+    if isinstance(block, Divider):
+        return ["—" * 20]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -207,6 +226,9 @@ def _action_list(
     if not block.items:
         return [*lines, (prefix if not lines else "") + block.empty]
     lines += [f"  {action_line(item, today, tz)}" for item in block.items]
+    if block.chair and any(chair_buttons(item) for item in block.items):
+        # The chair's buttons, once for the list: each item's number goes in place of <id>.
+        lines.append(f"  {CHAIR_COMMANDS}")
     if block.more:
         hint = f" ({block.more_hint})" if block.more_hint else ""
         lines.append(f"  … and {block.more} more{hint}")
@@ -234,19 +256,43 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
     a = block.action
     lines = [f"#{a.id} {a.title}" + (f"  [{a.ref}]" if a.ref else "")]
     lines += [f"  {name}: {value}" for name, value in action_facts(a, today)]
+    if block.latest is not None:
+        lines.append(f"  {latest_words(block.latest, today=today)}")
     if block.history:
-        lines.append("  History (newest first):")
-        for entry in block.history:
+        lines.append("  History, newest first:")
+        for line in timeline(block.history, tz=tz, today=today):
             # A note of several lines stays under its entry, each line indented below it.
-            head, *more = history_lines(entry, tz)
-            lines += [f"    {head}", *(f"        {line}" for line in more)]
+            lines += [f"    {line.text}", *(f"        {more}" for more in line.more)]
         if block.history_more:
             lines.append(f"    … and {block.history_more} earlier")
+    if block.buttons and (kinds := owner_buttons(a)):
+        lines.append(f"  {typed_line(kinds, a.id)}")
+    if block.chair and (kinds := chair_buttons(a)):
+        lines.append(f"  {typed_line(kinds, a.id)}")
+    return lines
+
+
+def _notice(block: ActionNotice, prefix: str, today: dt.date | None) -> list[str]:
+    """`⚠️ Due today: CP-02 Re-audit CP plans`, its question, context, latest update and the
+    commands the buttons stand for."""
+    lines = [f"{prefix}{block.headline}: {named(block.action)}"]
+    if block.prompt:
+        lines.append(block.prompt)
+    lines.append(" · ".join(context_parts(block.action)))
+    if block.latest is not None:
+        lines.append(latest_words(block.latest, today=today))
     if block.buttons:
-        lines.append(
-            f"  Reply: /action done {a.id} · /action update {a.id} <note> · "
-            f"/action blocked {a.id} <reason>"
-        )
+        lines.append(typed_line(block.buttons, block.action.id))
+    return lines
+
+
+def _notice_list(block: NoticeList, prefix: str, today: dt.date | None) -> list[str]:
+    lines = [prefix + block.title] if block.title else []
+    for item in block.items:
+        lines += ["", *(f"  {line}" for line in _notice(item, "", today))]
+    if block.more:
+        hint = f" ({block.more_hint})" if block.more_hint else ""
+        lines.append(f"  … and {block.more} more{hint}")
     return lines
 
 

@@ -17,7 +17,17 @@ from bot.outbox.retract import queue_edits
 from bot.people.mentions import neutral_command
 from bot.people.resolve import resolve_caller
 from bot.render import replies
-from bot.services import actions, permissions, ratings, rebaseline, roles, status, undo, views
+from bot.services import (
+    actions,
+    nudge,
+    permissions,
+    ratings,
+    rebaseline,
+    roles,
+    status,
+    undo,
+    views,
+)
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
 from bot.services.signoff import (
@@ -142,6 +152,7 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.StatusRag: views.status_rag,
     c.StatusDone: views.status_done,
     c.UndoReply: undo.undo_reply,
+    c.NudgeOwner: nudge.nudge_owner,
     c.SignOff: sign_off,
     c.ReturnAction: return_action,
     c.AddEvidence: add_evidence,

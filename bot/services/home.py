@@ -7,7 +7,16 @@ from bot.grammar.commands import StatusDue, StatusPerson
 from bot.grammar.paging import typed
 from bot.people.resolve import Outsider, resolve_caller
 from bot.render.from_storage import action_view
-from bot.render.model import ActionList, Block, Heading, Message, Pager, Paragraph, Usage
+from bot.render.model import (
+    ActionList,
+    Block,
+    Divider,
+    Heading,
+    Message,
+    Pager,
+    Paragraph,
+    Usage,
+)
 from bot.render.replies import LIST_LIMIT, action_list
 from bot.services import status
 from bot.services.context import Caller, Core
@@ -17,7 +26,8 @@ from storage.db import transaction
 
 
 def home_message(core: Core, caller: Caller) -> Message:
-    """The caller's open actions by due date, with buttons; chairs also get the board overview."""
+    """The caller's open actions by due date, with buttons; chairs also get the board overview,
+    first when they own nothing (an empty list of their own would only push it down)."""
     with transaction(core.sessions) as session:
         now = core.now()
         try:
@@ -25,16 +35,34 @@ def home_message(core: Core, caller: Caller) -> Message:
         except Outsider as refused:
             return Message(text=refused.reason, blocks=[Paragraph(text=refused.reason)])
         request = Request(core, session, caller, actor, now, core.today())
-        blocks: list[Block] = list(status.status_person(request, StatusPerson()).message.blocks)
+        own: list[Block] = list(status.status_person(request, StatusPerson()).message.blocks)
+        owns_nothing = queries.count_open(session, owner_id=actor.id) == 0
+        blocks: list[Block] = []
+        if not (request.actor_is_chair and owns_nothing):
+            blocks += [*own, Divider()]
         if request.actor_is_chair:
-            blocks.append(Heading(text="Board overview"))
-            summary = status.status_summary(request).message.blocks
-            blocks.extend(block for block in summary if not isinstance(block, Heading))
-            blocks.extend(status.status_overdue(request).message.blocks)
-            blocks.extend(status.status_due(request, StatusDue(days=7)).message.blocks)
-            blocks.extend(_blocked(request).blocks)
+            blocks += _board(request)
+            if owns_nothing:
+                blocks.append(Paragraph(text="You have no open actions of your own."))
+            blocks.append(Divider())
+    at = now.astimezone(core.settings.tz)
     blocks.append(Usage(lines=["/action help  ·  /status overdue  ·  /status due"]))
+    blocks.append(Paragraph(text=f"Updated at {at:%H:%M}."))
     return Message(text="Your actions", blocks=without_pagers(blocks))
+
+
+def _board(request: Request) -> list[Block]:
+    """The board overview: the figures, then what is overdue, due this week and blocked."""
+    blocks: list[Block] = [Heading(text="Board overview")]
+    summary = status.status_summary(request).message.blocks
+    blocks.extend(block for block in summary if not isinstance(block, Heading))
+    for part in (
+        status.status_overdue(request).message.blocks,
+        status.status_due(request, StatusDue(days=7)).message.blocks,
+        _blocked(request).blocks,
+    ):
+        blocks += [Divider(), *part]
+    return blocks
 
 
 def without_pagers(blocks: list[Block]) -> list[Block]:

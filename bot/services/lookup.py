@@ -12,7 +12,7 @@ from bot.render.from_storage import action_view
 from bot.render.model import ActionView
 from bot.services.context import Caller, Core
 from bot.services.dispatch import TRY_AGAIN, database_unavailable
-from bot.services.permissions import require_owner_or_chair
+from bot.services.permissions import require_chair, require_owner_or_chair
 from bot.services.request import Request, existing_action
 from storage.db import transaction
 
@@ -49,6 +49,23 @@ def action_to_change(core: Core, caller: Caller, action_id: int, doing: str) -> 
             action = existing_action(session, action_id)
             require_owner_or_chair(request, action, doing)
             return action_view(action, today=request.today)
+    except DBAPIError as exc:
+        if not database_unavailable(exc):
+            raise
+        log.warning("database unavailable reading #%s: %s", action_id, exc.orig)
+        raise CommandError(TRY_AGAIN, None) from None
+
+
+def action_for_chair(core: Core, caller: Caller, action_id: int, doing: str) -> ActionView:
+    """The action as it stands now, if `caller` runs the plan (a chair's Move deadline and
+    Reassign forms); CommandError with the reason otherwise, before any form opens."""
+    try:
+        with transaction(core.sessions) as session:
+            now = core.now()
+            actor = resolve_caller(session, caller=caller, now=now)
+            request = Request(core, session, caller, actor, now, core.today())
+            require_chair(request, doing)
+            return action_view(existing_action(session, action_id), today=request.today)
     except DBAPIError as exc:
         if not database_unavailable(exc):
             raise

@@ -23,6 +23,7 @@ from bot.grammar.commands import (
 )
 from bot.render import replies
 from bot.render.from_storage import action_view, history_view
+from bot.render.latest import latest_note
 from bot.render.model import ActionView, Count
 from bot.services import rebaseline, signoff, views
 from bot.services.request import Outcome, Request
@@ -48,8 +49,16 @@ def show_action(request: Request, command: ShowAction) -> Outcome:
         unreachable=[p.display_name for p in _people(action) if not p.identities],
         deadline=rebaseline.deadline_lines(request, action),
     )
+    latest = latest_note(request.session, action.id, tz=request.core.settings.tz)
     return Outcome(
-        replies.detail(view, [history_view(e) for e in entries], more=more, people=people)
+        replies.detail(
+            view,
+            [history_view(e) for e in entries],
+            more=more,
+            people=people,
+            latest=latest,
+            chair=request.actor_is_chair,
+        )
     )
 
 
@@ -155,6 +164,7 @@ def status_overdue(request: Request, command: StatusOverdue | None = None) -> Ou
             total=total,
             empty="Nothing is overdue.",
             command=shown,
+            chair=request.actor_is_chair,
         )
     )
 

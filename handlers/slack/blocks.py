@@ -30,15 +30,20 @@ from bot.render import inline
 from bot.render import text as text_render
 from bot.render.date_requests import card_lines
 from bot.render.model import (
+    ActionButton,
     ActionDetail,
     ActionList,
+    ActionNotice,
     ActionView,
     Buttons,
     Count,
     Counts,
     DateRequestCard,
+    Divider,
     Heading,
+    LatestNote,
     Message,
+    NoticeList,
     Pager,
     Paragraph,
     PersonView,
@@ -46,7 +51,16 @@ from bot.render.model import (
     Usage,
 )
 from bot.render.model import Block as NeutralBlock
-from bot.render.text import NOTE_INDENT, due_phrase, history_lines
+from bot.render.notice_parts import (
+    LABELS,
+    chair_buttons,
+    context_parts,
+    latest_words,
+    named,
+    owner_buttons,
+)
+from bot.render.text import NOTE_INDENT, due_phrase
+from bot.render.timeline import timeline
 
 # Limits from https://api.slack.com/reference/block-kit/blocks and
 # https://api.slack.com/reference/block-kit/block-elements (slack_sdk enforces the same).
@@ -70,6 +84,21 @@ DONE = "action_done"
 UPDATE = "action_update"
 BLOCKED = "action_blocked"
 BUTTON_ACTION_IDS = (DONE, UPDATE, BLOCKED)
+#: action_ids of the other buttons on an action (the value is the same): Unblocked reopens a
+#: blocked action; the chair's Nudge owner, Move deadline (a form) and Reassign (a form).
+UNBLOCK = "action_unblock"
+NUDGE = "action_nudge"
+MOVE_DUE = "action_move_due"
+REASSIGN = "action_reassign"
+ACTION_IDS: dict[ActionButton, str] = {
+    "done": DONE,
+    "update": UPDATE,
+    "blocked": BLOCKED,
+    "unblocked": UNBLOCK,
+    "nudge": NUDGE,
+    "move_due": MOVE_DUE,
+    "reassign": REASSIGN,
+}
 #: action_id of a list's Previous and Next buttons; their value is the list command (JSON).
 PAGE = "list_page"
 #: action_id of a button that runs a typed command (a reply's Undo); its value is the command.
@@ -311,7 +340,56 @@ def _block(
         return [_command_buttons(block)]
     if isinstance(block, DateRequestCard):
         return _date_request(block, mark, today)
+    if isinstance(block, ActionNotice):
+        # Its headline carries its own mark (⚠️ Due today, 🔴 3 days late): not a second one.
+        return _notice(block, "", today)
+    if isinstance(block, NoticeList):
+        return _notice_list(block, mark, today, len(block.items) if shown is None else shown)
+    if isinstance(block, Divider):
+        return [{"type": "divider"}]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
+
+
+def _notice(block: ActionNotice, mark: str, today: dt.date | None) -> list[Block]:
+    """`*⚠️ Due today: CP-02 Re-audit CP plans*`, the question for the owner, one line of
+    context, the latest update, then the buttons."""
+    a = block.action
+    people = inline.view_people(a)
+    name = cut_escaped(said(named(a), people), SECTION_TEXT // 2)
+    text = f"{mark}*{ours(block.headline)}: {name}*"
+    if block.prompt:
+        text += "\n" + cut_escaped(said(block.prompt, people), SECTION_TEXT // 3)
+    out = [_section(text), _context(escape(" · ".join(context_parts(a))))]
+    if block.latest is not None:
+        out.append(_section(_latest(block.latest, today)))
+    if a.status.is_closed:
+        out.append(_context(f"{_status(a)} — nothing more to do here."))
+    elif block.buttons:
+        out.append(buttons_block(block.buttons, a.id))
+    return out
+
+
+def _latest(latest: LatestNote, today: dt.date | None) -> str:
+    """`_Latest update, Wed 25 Nov (Amira Khan):_ audit booked`, the note drawn as written."""
+    bare = latest.model_copy(update={"text": ""})
+    head = latest_words(bare, today=today).removesuffix(": ")
+    people = {p.id: p for p in latest.mentions}
+    note = cut_escaped(said(latest.text, people), SECTION_TEXT - 200)
+    return f"_{escape(head)}:_ {note}"
+
+
+def _notice_list(block: NoticeList, mark: str, today: dt.date | None, shown: int) -> list[Block]:
+    out: list[Block] = []
+    if block.title:
+        out.append(_section(f"{mark}*{escape(block.title)}*"))
+    for item in block.items[:shown]:
+        out.append({"type": "divider"})
+        out.extend(_notice(item, "", today))
+    more = block.more + len(block.items) - shown
+    if more:
+        hint = f" ({escape(block.more_hint)})" if block.more_hint else ""
+        out.append(_context(f"… and {more} more{hint}"))
+    return out
 
 
 def date_request_value(card: DateRequestCard) -> str:
@@ -442,6 +520,8 @@ def _action_list(
         out.append(_section(_item_text(item, today, tz)))
         if block.buttons:
             out.extend(_buttons_or_state(item, block.source))
+        if block.chair and (kinds := chair_buttons(item)):
+            out.append(buttons_block(kinds, item.id, block.source))
     more = block.more + len(block.items) - shown
     if more:
         hint = f" ({escape(block.more_hint)})" if block.more_hint else ""
@@ -514,18 +594,21 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
             "fields": [md(cut_escaped(f"*{name}*\n{value}", FIELD_TEXT)) for name, value in facts],
         }
     ]
+    if block.latest is not None:
+        out.append(_section(_latest(block.latest, today)))
     if block.history:
         lines = []
-        for entry in block.history:
+        for line in timeline(block.history, tz=tz, today=today):
             # A note of several lines stays under its entry, each further line indented.
-            head, *more = history_lines(entry, tz)
-            people = inline.view_people(entry)
-            lines += [said(head, people), *(NOTE_INDENT + said(line, people) for line in more)]
+            people = {p.id: p for p in line.mentions}
+            lines += [said(line.text, people), *(NOTE_INDENT + said(m, people) for m in line.more)]
         if block.history_more:
             lines.append(f"… and {block.history_more} earlier")
-        out.append(_section("*History* (newest first)\n" + "\n".join(lines)))
+        out.append(_section("*History*, newest first\n" + "\n".join(lines)))
     if block.buttons:
         out.extend(_buttons_or_state(a))
+    if block.chair and (kinds := chair_buttons(a)):
+        out.append(buttons_block(kinds, a.id))
     return out
 
 
@@ -536,7 +619,7 @@ def _buttons_or_state(action: ActionView, source: Paged | None = None) -> list[B
     """
     if action.status.is_closed:
         return [_context(f"{_status(action)} — nothing more to do here.")]
-    return [action_buttons(action.id, source)]
+    return [buttons_block(owner_buttons(action), action.id, source)]
 
 
 def command_value(command: Paged) -> str:
@@ -596,22 +679,27 @@ def _pager(block: Pager) -> list[Block]:
 def action_buttons(action_id: int, source: Paged | None = None) -> Block:
     """Mark done / Add update / Blocked for one action; each button's value is its number
     (with the list the buttons are in, see `button_value`)."""
-    value = button_value(action_id, source)
+    return buttons_block(["done", "update", "blocked"], action_id, source)
 
-    def button(label: str, action: str) -> Block:
-        return {
+
+def buttons_block(
+    kinds: Sequence[ActionButton], action_id: int, source: Paged | None = None
+) -> Block:
+    """The buttons `kinds` for one action, in that order; each value is the action's number
+    (with the list the buttons are in, see `button_value`)."""
+    value = button_value(action_id, source)
+    elements: list[Block] = []
+    for kind in kinds:
+        element: Block = {
             "type": "button",
-            "text": plain(label, BUTTON_TEXT),
-            "action_id": action,
+            "text": plain(LABELS[kind], BUTTON_TEXT),
+            "action_id": ACTION_IDS[kind],
             "value": value,
         }
-
-    done = button("Mark done", DONE)
-    done["style"] = "primary"
-    return {
-        "type": "actions",
-        "elements": [done, button("Add update", UPDATE), button("Blocked", BLOCKED)],
-    }
+        if kind in ("done", "unblocked"):
+            element["style"] = "primary"
+        elements.append(element)
+    return {"type": "actions", "elements": elements}
 
 
 # --- keeping within the block limit ----------------------------------------------------
@@ -624,9 +712,9 @@ def _fit_lists(blocks: Sequence[NeutralBlock], max_blocks: int) -> dict[int, int
     long list of one's own actions does not crowd the board overview out.
     """
     fixed = 0
-    lists: dict[int, ActionList] = {}
+    lists: dict[int, ActionList | NoticeList] = {}
     for index, block in enumerate(blocks):
-        if isinstance(block, ActionList):
+        if isinstance(block, ActionList | NoticeList):
             lists[index] = block
             # the title, and one line for "and N more" (or for the empty text)
             fixed += (1 if block.title else 0) + 1
@@ -638,7 +726,7 @@ def _fit_lists(blocks: Sequence[NeutralBlock], max_blocks: int) -> dict[int, int
     while progress:
         progress = False
         for index, block in lists.items():
-            per_item = 2 if block.buttons else 1
+            per_item = _item_cost(block, shown[index])
             if shown[index] < len(block.items) and room >= per_item:
                 shown[index] += 1
                 room -= per_item
@@ -646,11 +734,22 @@ def _fit_lists(blocks: Sequence[NeutralBlock], max_blocks: int) -> dict[int, int
     return shown
 
 
+def _item_cost(block: ActionList | NoticeList, index: int) -> int:
+    """The blocks the list's item `index` takes: its line and its rows of buttons."""
+    if isinstance(block, NoticeList):
+        # a divider before it, then the notice itself
+        return 1 + _cost(block.items[index]) if index < len(block.items) else 1
+    return 1 + (1 if block.buttons else 0) + (1 if block.chair else 0)
+
+
 def _cost(block: NeutralBlock) -> int:
     if isinstance(block, Pager):
         return 2
+    if isinstance(block, ActionNotice):
+        return 2 + (1 if block.latest else 0) + (1 if block.buttons else 0)
     if isinstance(block, Counts):
         return max(1, -(-len(block.items) // MAX_FIELDS))
     if isinstance(block, ActionDetail):
-        return 1 + (1 if block.history else 0) + (1 if block.buttons else 0)
+        parts = (block.history, block.buttons, block.chair, block.latest)
+        return 1 + sum(1 for part in parts if part)
     return 1

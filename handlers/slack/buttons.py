@@ -1,5 +1,7 @@
-"""The owner's buttons: Mark done, Add update (a form for the note), Blocked (a form for why);
-a list's Previous / Next; and buttons that run a typed command (a reply's Undo).
+"""The owner's buttons: Mark done, Add update (a form for the note), Blocked (a form for why),
+Unblocked (reopens a blocked action); the chair's Nudge owner, Move deadline (a form for the
+date and why) and Reassign (a form for the person); a list's Previous / Next; and buttons that
+run a typed command (a reply's Undo).
 
 An owner's button's value is the action's number, and, inside a list, the list's command
 (`blocks.button_value`); Previous / Next hold the list command for their page. Buttons are
@@ -13,21 +15,41 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.errors import CommandError
-from bot.grammar.commands import MarkDone, Paged, UndoReply
+from bot.grammar.commands import ActionChange, MarkDone, NudgeOwner, Paged, Reopen, UndoReply
 from bot.outbox.delivery import deliver_queued
 from bot.render import replies
 from bot.render.model import Message, Paragraph, Usage
 from bot.services.context import Caller
 from bot.services.dispatch import execute
-from bot.services.lookup import action_to_change
-from handlers.slack.blocks import BLOCKED, COMMAND, DONE, PAGE, UPDATE, read_button_value
+from bot.services.lookup import action_for_chair, action_to_change
+from handlers.slack.blocks import (
+    BLOCKED,
+    COMMAND,
+    DONE,
+    MOVE_DUE,
+    NUDGE,
+    PAGE,
+    REASSIGN,
+    UNBLOCK,
+    UPDATE,
+    read_button_value,
+)
 from handlers.slack.deps import SlackDeps
-from handlers.slack.forms import BLOCKED_FORM, UPDATE_FORM, note_form
+from handlers.slack.forms import (
+    BLOCKED_FORM,
+    MOVE_DUE_FORM,
+    REASSIGN_FORM,
+    UPDATE_FORM,
+    move_due_form,
+    note_form,
+    reassign_form,
+)
 from handlers.slack.interact import (
     Origin,
     after_ack,
@@ -45,12 +67,32 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Listeners for the three buttons."""
+    """Listeners for the buttons."""
 
     @app.action(DONE)
     def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         after_ack(deps, body, lambda: press_done(deps, body, action))
+
+    @app.action(UNBLOCK)
+    def unblock(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: press_change(deps, body, action, Reopen))
+
+    @app.action(NUDGE)
+    def nudge(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: press_nudge(deps, body, action))
+
+    @app.action(MOVE_DUE)
+    def move_due(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: open_chair_form(deps, body, action, MOVE_DUE_FORM))
+
+    @app.action(REASSIGN)
+    def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: open_chair_form(deps, body, action, REASSIGN_FORM))
 
     @app.action(UPDATE)
     def add_update(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -87,13 +129,24 @@ def action_number(action: dict[str, Any]) -> int | None:
 
 def press_done(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
     """Mark done, as `/action done <id>` would, for whoever pressed; the result shown in place."""
+    press_change(deps, body, action, MarkDone)
+
+
+def press_change(
+    deps: SlackDeps,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    command: Callable[..., ActionChange],
+) -> None:
+    """A button that changes the action with nothing to ask (Mark done; Unblocked, as
+    `/action reopen <id>`), for whoever pressed; the result shown in place."""
     read = read_button_value(action.get("value"))
     if read is None:
-        log.warning("Mark done with an unexpected value %r", action.get("value"))
+        log.warning("%s with an unexpected value %r", action.get("action_id"), action.get("value"))
         return
     number, listed = read
     caller = presser(deps, body)
-    outcome = execute(deps.core, caller, MarkDone(action_id=number))
+    outcome = execute(deps.core, caller, command(action_id=number))
     after_change(
         deps,
         caller,
@@ -102,6 +155,51 @@ def press_done(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) ->
         trigger_id=body.get("trigger_id"),
         listed=listed,
     )
+
+
+def press_nudge(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """Nudge owner, as `/action nudge <id>`: the answer (sent, or already nudged today) is
+    told beside the message, which stays as it was; the owner's message goes out now."""
+    number = action_number(action)
+    if number is None:
+        log.warning("Nudge owner with an unexpected value %r", action.get("value"))
+        return
+    caller = presser(deps, body)
+    outcome = execute(deps.core, caller, NudgeOwner(action_id=number))
+    tell(deps, Origin.from_body(body), outcome.message, trigger_id=body.get("trigger_id"))
+    deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
+
+
+def open_chair_form(
+    deps: SlackDeps, body: dict[str, Any], action: dict[str, Any], form: str
+) -> None:
+    """Move deadline / Reassign: the form, for a chair, with the action as it stands now."""
+    read = read_button_value(action.get("value"))
+    if read is None:
+        log.warning("%s with an unexpected value %r", form, action.get("value"))
+        return
+    number, listed = read
+    origin = Origin.from_body(body)
+    trigger_id = body.get("trigger_id")
+    caller = presser(deps, body)
+    doing = "move deadlines" if form == MOVE_DUE_FORM else "assign actions"
+    try:
+        view = action_for_chair(deps.core, caller, number, doing)
+    except CommandError as exc:
+        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+        return
+    if view.status.is_closed:
+        text = f"#{view.id} is already {view.status.label}; nothing changed."
+        tell(deps, origin, Message(text=text, blocks=[Paragraph(text=text)]), trigger_id=trigger_id)
+        return
+    metadata: dict[str, Any] = {"action": view.id, "origin": origin.to_dict()}
+    if listed is not None:
+        metadata["list"] = listed.model_dump(mode="json", exclude_none=True)
+    if form == MOVE_DUE_FORM:
+        modal = move_due_form(view, today=deps.core.today(), metadata=metadata)
+    else:
+        modal = reassign_form(view, metadata=metadata)
+    deps.client.views_open(trigger_id=trigger_id, view=modal)
 
 
 def press_page(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:

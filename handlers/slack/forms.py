@@ -1,4 +1,5 @@
-"""The forms: adding an action, and the note behind the Add update and Blocked buttons.
+"""The forms: adding an action, the note behind the Add update and Blocked buttons, and the
+chair's Move deadline (a date and a reason) and Reassign (a person).
 
 Views are built with slack_sdk's classes and validated by `View.to_dict()`.
 https://api.slack.com/reference/surfaces/views
@@ -6,19 +7,23 @@ https://api.slack.com/reference/surfaces/views
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ContextBlock,
     DatePickerElement,
     InputBlock,
     PlainTextInputElement,
+    PlainTextObject,
     SectionBlock,
     UserSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.grammar.commands import NOTE_CHARS, TITLE_CHARS, WORKSTREAM_CHARS
+from bot.grammar.dates import format_date
 from bot.render.inline import plain as plain_text
 from bot.render.model import ActionView
 from handlers.slack.blocks import MODAL_TITLE, SECTION_TEXT, md, plain, safe
@@ -27,6 +32,8 @@ from handlers.slack.blocks import MODAL_TITLE, SECTION_TEXT, md, plain, safe
 ADD_FORM = "action_add_form"
 UPDATE_FORM = "action_update_form"
 BLOCKED_FORM = "action_blocked_form"
+MOVE_DUE_FORM = "action_move_due_form"
+REASSIGN_FORM = "action_reassign_form"
 
 #: Field limits, the commands' own (checked again by the core for whatever is submitted).
 TITLE_MAX = TITLE_CHARS
@@ -108,6 +115,75 @@ def note_form(form: str, action: ActionView, *, metadata: dict[str, Any]) -> dic
                     multiline=True,
                     max_length=NOTE_MAX,
                     placeholder=plain(hint, 150),
+                ),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def _heading(action: ActionView) -> SectionBlock:
+    name = f"{action.ref} {action.title}" if action.ref else f"#{action.id} {action.title}"
+    return SectionBlock(text=md(f"*{safe(plain_text(name), SECTION_TEXT - 20)}*"))
+
+
+def move_due_form(
+    action: ActionView, *, today: dt.date, metadata: dict[str, Any]
+) -> dict[str, Any]:
+    """Move deadline: the new date (the current one preselected) and why, as `/action due`."""
+    now = f"Due now: {format_date(action.due, today=today)}" if action.due else "No deadline yet"
+    view = View(
+        type="modal",
+        callback_id=MOVE_DUE_FORM,
+        title=plain("Move deadline", MODAL_TITLE),
+        submit=plain("Move", MODAL_TITLE),
+        close=plain("Cancel", MODAL_TITLE),
+        private_metadata=json.dumps(metadata),
+        blocks=[
+            _heading(action),
+            ContextBlock(elements=[PlainTextObject(text=now)]),
+            InputBlock(
+                block_id="due",
+                label=plain("New deadline", 2000),
+                element=DatePickerElement(
+                    action_id="due",
+                    initial_date=action.due.isoformat() if action.due else None,
+                    placeholder=plain("Pick a day", 150),
+                ),
+            ),
+            InputBlock(
+                block_id="reason",
+                label=plain("Why (kept in the history)", 2000),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id="reason",
+                    max_length=NOTE_MAX,
+                    placeholder=plain("e.g. waiting for the audit tool", 150),
+                ),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def reassign_form(action: ActionView, *, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Reassign: the new owner, as `/action assign`."""
+    owner = f"Owner now: {action.owner.name}" if action.owner else "Nobody owns it yet"
+    view = View(
+        type="modal",
+        callback_id=REASSIGN_FORM,
+        title=plain("Reassign", MODAL_TITLE),
+        submit=plain("Reassign", MODAL_TITLE),
+        close=plain("Cancel", MODAL_TITLE),
+        private_metadata=json.dumps(metadata),
+        blocks=[
+            _heading(action),
+            ContextBlock(elements=[PlainTextObject(text=owner)]),
+            InputBlock(
+                block_id="owner",
+                label=plain("New owner", 2000),
+                element=UserSelectElement(
+                    action_id="owner", placeholder=plain("Who will do it", 150)
                 ),
             ),
         ],

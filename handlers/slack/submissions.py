@@ -1,4 +1,5 @@
-"""Form submissions: the add form, and the notes behind Add update and Blocked.
+"""Form submissions: the add form, the notes behind Add update and Blocked, and the chair's
+Move deadline and Reassign (the same as `/action due` and `/action assign`).
 
 A submission is answered in its acknowledgement: `errors` keeps the form open with the reason
 under the field, `update` replaces it with the outcome.
@@ -14,14 +15,30 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.grammar.commands import AddAction, AddUpdate, MarkBlocked, Paged, UserRef
+from bot.grammar.commands import (
+    AddAction,
+    AddUpdate,
+    AssignAction,
+    Command,
+    MarkBlocked,
+    MoveDue,
+    Paged,
+    UserRef,
+)
 from bot.outbox.delivery import deliver_queued
 from bot.render.replies import NOTE_REQUIRED
 from bot.services.dispatch import execute
 from handlers.slack.blocks import notice_modal
 from handlers.slack.buttons import presser
 from handlers.slack.deps import SlackDeps
-from handlers.slack.forms import ADD_FORM, BLOCKED_FORM, UPDATE_FORM, value_of
+from handlers.slack.forms import (
+    ADD_FORM,
+    BLOCKED_FORM,
+    MOVE_DUE_FORM,
+    REASSIGN_FORM,
+    UPDATE_FORM,
+    value_of,
+)
 from handlers.slack.interact import Origin, after_ack, after_change, publish_home
 
 log = logging.getLogger(__name__)
@@ -41,6 +58,14 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.view(BLOCKED_FORM)
     def blocked_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         submit_note(deps, ack, body, view, BLOCKED_FORM)
+
+    @app.view(MOVE_DUE_FORM)
+    def move_due_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_chair_form(deps, ack, body, view, MOVE_DUE_FORM)
+
+    @app.view(REASSIGN_FORM)
+    def reassign_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        submit_chair_form(deps, ack, body, view, REASSIGN_FORM)
 
 
 def submit_add(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -103,6 +128,48 @@ def submit_note(
     outcome = execute(deps.core, caller, command)
     if outcome.message.tone == "error":
         ack(response_action="errors", errors={"note": outcome.message.text})
+        return
+    ack()
+    listed = _listed(meta.get("list"))
+    after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome, listed=listed))
+
+
+def submit_chair_form(
+    deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any], form: str
+) -> None:
+    """Move the deadline or give the action to someone else, as the typed command would;
+    a refusal stays in the form under its field, the outcome is shown where it was pressed."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    number = int(meta["action"])
+    origin = Origin.from_dict(meta.get("origin") or {})
+    command: Command
+    if form == MOVE_DUE_FORM:
+        field = "due"
+        picked = value_of(view, "due", "due")
+        if not picked:
+            ack(response_action="errors", errors={"due": "Pick the new deadline."})
+            return
+        reason = str(value_of(view, "reason", "reason") or "").strip() or None
+        command = MoveDue(action_id=number, due=dt.date.fromisoformat(str(picked)), reason=reason)
+    else:
+        field = "owner"
+        owner = value_of(view, "owner", "owner")
+        if not owner:
+            ack(response_action="errors", errors={"owner": "Choose who should own it."})
+            return
+        if deps.directory.lookup_id(str(owner)) is None:
+            ack(
+                response_action="errors",
+                errors={
+                    "owner": "I can't assign actions to that account (a bot or a deactivated user)."
+                },
+            )
+            return
+        command = AssignAction(action_id=number, owner=UserRef(platform_id=str(owner)))
+    caller = presser(deps, body)
+    outcome = execute(deps.core, caller, command)
+    if outcome.message.tone == "error":
+        ack(response_action="errors", errors={field: outcome.message.text})
         return
     ack()
     listed = _listed(meta.get("list"))

@@ -11,6 +11,7 @@ Activity fields: https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bo
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 import re
@@ -23,7 +24,20 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain import Platform
 from bot.errors import CommandError
 from bot.grammar import commands as c
-from bot.grammar.commands import AddUpdate, Command, MarkBlocked, MarkDone, Paged, UndoReply
+from bot.grammar.add_words import parse_user
+from bot.grammar.commands import (
+    AddUpdate,
+    AssignAction,
+    Command,
+    MarkBlocked,
+    MarkDone,
+    MoveDue,
+    NudgeOwner,
+    Paged,
+    Reopen,
+    UndoReply,
+    UserRef,
+)
 from bot.grammar.parser import parse
 from bot.grammar.usage import action_usage
 from bot.outbox.delivery import deliver_queued
@@ -37,7 +51,7 @@ from bot.render.inline import channel_ids, link_text
 from bot.render.model import ActionDetail, ActionView, Message
 from bot.services.context import Caller, Core
 from bot.services.dispatch import execute, run_command
-from bot.services.lookup import current_action
+from bot.services.lookup import action_for_chair, current_action
 from bot.services.reminder_replies import RepliedTo, answer_reply
 from bot.services.request import Outcome
 from handlers.teams.cards import (
@@ -45,11 +59,22 @@ from handlers.teams.cards import (
     BUTTON_KINDS,
     COMMAND,
     DONE,
+    FORM_CANCEL,
+    FORM_KINDS,
+    INVOKE_CARD,
+    MORE_KINDS,
+    MOVE_DUE,
+    MOVE_DUE_FORM,
+    NUDGE,
     PAGE,
+    REASSIGN,
+    UNBLOCK,
     UPDATE,
+    form_card,
     invoke_card,
     invoke_message,
     note_input_id,
+    reason_input_id,
     to_activity,
 )
 from handlers.teams.connector import Connector, ConnectorError
@@ -266,13 +291,15 @@ class TeamsBot:
             return self.turn_page(incoming, data)
         if data.get("actionbot") == COMMAND:
             return self.run_pressed(incoming, data)
+        if data.get("actionbot") in FORM_KINDS:
+            return self.input_card(incoming, data)
         if data.get("actionbot") in DATE_KINDS:
             # A request for a new date decided, or asked for: the typed command's twin.
             dated = date_command(data)
             if isinstance(dated, str):
                 return invoke_message(dated)
             return self._card_for(incoming, dated)
-        if data.get("actionbot") not in BUTTON_KINDS:
+        if data.get("actionbot") not in (*BUTTON_KINDS, *MORE_KINDS):
             log.warning("a Teams card action with unexpected data %r", data)
             return invoke_message("That button is not one of mine.")
         caller = self.caller(incoming)
@@ -298,6 +325,36 @@ class TeamsBot:
             return invoke_message(outcome.message.text)
         view = data.get("view") if isinstance(data.get("view"), str) else None
         return invoke_card(shown, today=self.core.today(), tz=self.core.settings.tz, view=view)
+
+    def input_card(self, incoming: Incoming, data: dict[str, Any]) -> dict[str, Any]:
+        """Move deadline / Reassign: the input card for the action, for a chair, in place of
+        the pressed card; its Cancel draws the pressed card again as the action now stands."""
+        number = data.get("action")
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**10:
+            log.warning("a Teams form button with unexpected data %r", data)
+            return invoke_message("That button does not name an action I know.")
+        caller = self.caller(incoming)
+        self.register(caller)
+        kind = data.get("actionbot")
+        today, tz = self.core.today(), self.core.settings.tz
+        try:
+            if kind == FORM_CANCEL:
+                view = current_action(self.core, number)
+                base = (
+                    self.sent_card(incoming)
+                    or self.list_again(caller, data.get("list"))
+                    or self.view_again(caller, data.get("view"))
+                    or Message(text=f"#{view.id}", blocks=[ActionDetail(action=view, chair=True)])
+                )
+                return invoke_card(with_action(base, view), today=today, tz=tz)
+            doing = "move deadlines" if kind == MOVE_DUE_FORM else "assign actions"
+            view = action_for_chair(self.core, caller, number, doing)
+        except CommandError as exc:
+            return invoke_message(exc.reason)
+        if view.status.is_closed:
+            return invoke_message(f"#{view.id} is already {view.status.label}; nothing changed.")
+        card = form_card(view, str(kind), today=today, data=data)
+        return {"statusCode": 200, "type": INVOKE_CARD, "value": card}
 
     def turn_page(self, incoming: Incoming, data: dict[str, Any]) -> dict[str, Any]:
         """Previous / Next: the list command for that page, answered as the card's new face."""
@@ -525,9 +582,14 @@ class TeamsBot:
             return ("/action", text.removeprefix("/"))
         return (name, rest.strip())
 
-    def button_command(self, value: dict[str, Any]) -> MarkDone | AddUpdate | MarkBlocked | Message:
-        """The command of a card's Mark done, or of its Add update / Blocked with the note;
-        a message saying what is wrong with a value we cannot use."""
+    def button_command(
+        self, value: dict[str, Any]
+    ) -> (
+        MarkDone | AddUpdate | MarkBlocked | Reopen | NudgeOwner | MoveDue | AssignAction | Message
+    ):
+        """The command of a card's button (with what was typed in the card for Add update,
+        Blocked, Move deadline and Reassign); a message saying what is wrong with a value we
+        cannot use."""
         kind = str(value.get("actionbot"))
         number = value.get("action")
         if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**10:
@@ -535,6 +597,14 @@ class TeamsBot:
             return replies.error("That button does not name an action I know.", None)
         if kind == DONE:
             return MarkDone(action_id=number)
+        if kind == UNBLOCK:
+            return Reopen(action_id=number)
+        if kind == NUDGE:
+            return NudgeOwner(action_id=number)
+        if kind == MOVE_DUE:
+            return _move_due(number, value)
+        if kind == REASSIGN:
+            return _reassign(number, value)
         assert kind in (UPDATE, BLOCKED)
         note = " ".join(str(value.get(note_input_id(number, kind)) or "").split())
         if not note:
@@ -620,6 +690,30 @@ class TeamsBot:
             )
         except ConnectorError as exc:
             log.error("could not reply in Teams conversation: %s", exc.reason)
+
+
+def _move_due(number: int, value: dict[str, Any]) -> MoveDue | Message:
+    """Move deadline's date (`Input.Date` sends `YYYY-MM-DD`) and reason, as `/action due`."""
+    picked = str(value.get(note_input_id(number, MOVE_DUE)) or "").strip()
+    try:
+        due = dt.date.fromisoformat(picked)
+    except ValueError:
+        return replies.error("Pick the new deadline.", action_usage("due"))
+    reason = " ".join(str(value.get(reason_input_id(number)) or "").split()) or None
+    return MoveDue(action_id=number, due=due, reason=reason)
+
+
+def _reassign(number: int, value: dict[str, Any]) -> AssignAction | Message:
+    """Reassign's new owner, typed as an email address or @name, as `/action assign`."""
+    typed = " ".join(str(value.get(note_input_id(number, REASSIGN)) or "").split())
+    if typed.lower() in ("me", "myself"):
+        return AssignAction(action_id=number, owner=UserRef(me=True))
+    owner = parse_user(typed) or (parse_user("@" + typed) if typed else None)
+    if owner is None:
+        return replies.error(
+            "Say who should own it: their email address or @name.", action_usage("assign")
+        )
+    return AssignAction(action_id=number, owner=owner)
 
 
 def _action_of(message: Message) -> ActionView | None:

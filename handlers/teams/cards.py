@@ -39,28 +39,43 @@ from zoneinfo import ZoneInfo
 
 from bot.domain import Platform, Rag, Status
 from bot.grammar.commands import Paged
+from bot.grammar.dates import format_date
 from bot.render import text as text_render
 from bot.render.date_requests import card_lines
 from bot.render.inline import Link, Mention, mention_name, people_in, people_map, plain, segments
 from bot.render.model import (
+    ActionButton,
     ActionDetail,
     ActionList,
+    ActionNotice,
     ActionView,
     Block,
     Buttons,
     Count,
     Counts,
     DateRequestCard,
+    Divider,
     Heading,
+    LatestNote,
     Message,
+    NoticeList,
     Pager,
     Paragraph,
     PersonView,
     Tone,
     Usage,
 )
+from bot.render.notice_parts import (
+    LABELS,
+    chair_buttons,
+    context_parts,
+    latest_words,
+    named,
+    owner_buttons,
+)
 from bot.render.replies import NOTE_REQUIRED
-from bot.render.text import NOTE_INDENT, action_facts, history_lines
+from bot.render.text import NOTE_INDENT, action_facts
+from bot.render.timeline import timeline
 from handlers.teams.signoff import inputs as signoff_inputs
 
 CARD_VERSION = "1.5"
@@ -86,6 +101,21 @@ DONE = "done"
 UPDATE = "update"
 BLOCKED = "blocked"
 BUTTON_KINDS = (DONE, UPDATE, BLOCKED)
+#: ... of Unblocked (reopens a blocked action), and of the chair's Nudge owner, Move deadline
+#: (a date and a reason typed in the card) and Reassign (who, typed in the card).
+UNBLOCK = "reopen"
+NUDGE = "nudge"
+MOVE_DUE = "due"
+REASSIGN = "assign"
+MORE_KINDS = (UNBLOCK, NUDGE, MOVE_DUE, REASSIGN)
+#: `data.actionbot` of Move deadline and Reassign on a card: the answer is an input card for
+#: that action (its Save runs MOVE_DUE or REASSIGN with what was typed; Cancel, FORM_CANCEL,
+#: draws the card as it was). The inputs are not carried in every card: a list of twenty
+#: overdue actions would not fit in one.
+MOVE_DUE_FORM = "due_form"
+REASSIGN_FORM = "assign_form"
+FORM_CANCEL = "form_cancel"
+FORM_KINDS = (MOVE_DUE_FORM, REASSIGN_FORM, FORM_CANCEL)
 #: `data.actionbot` of a button that runs a typed command (a reply's Undo); `data.command` is it.
 COMMAND = "command"
 #: `data.actionbot` of Approve and Decline on a request for a new date (`data.action`,
@@ -164,7 +194,20 @@ def render_card(
         card = _card(message, today, tz, limit, extra)
         if len(json.dumps(card).encode()) <= max_bytes or limit == 0:
             return card
+        if any(isinstance(b, ActionList) and b.chair for b in message.blocks):
+            # The list comes first: a long one keeps its items and loses the chair's buttons
+            # (`/action show <id>` has them) before it is cut.
+            message = _without_chair_buttons(message)
+            continue
         limit //= 2
+
+
+def _without_chair_buttons(message: Message) -> Message:
+    blocks = [
+        b.model_copy(update={"chair": False}) if isinstance(b, ActionList) else b
+        for b in message.blocks
+    ]
+    return message.model_copy(update={"blocks": blocks})
 
 
 def to_activity(
@@ -341,6 +384,12 @@ def _block(
         return [*signoff_inputs(block), _command_buttons(block)]
     if isinstance(block, DateRequestCard):
         return _date_request(block, today, color)
+    if isinstance(block, ActionNotice):
+        return _notice(block, today, extra, tone)
+    if isinstance(block, NoticeList):
+        return _notice_list(block, today, limit, extra)
+    if isinstance(block, Divider):
+        return [{"type": "Container", "separator": True, "spacing": "Large", "items": []}]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
@@ -413,9 +462,11 @@ def _action_list(
             "separator": True,
             "items": _item(item, today, tz),
         }
+        listed = {"list": list_data(block.source)} if block.source is not None else {}
         if block.buttons and not item.status.is_closed:
-            listed = {"list": list_data(block.source)} if block.source is not None else {}
             container["items"].append(_buttons(item, {**extra, **listed}))
+        if block.chair and (kinds := chair_buttons(item)):
+            container["items"].append(kind_buttons(item, kinds, {**extra, **listed}))
         out.append(container)
     more = block.more + len(block.items) - len(shown)
     if more:
@@ -539,32 +590,169 @@ def _detail(
             "facts": [{"title": n, "value": _said(v, a.mentions)} for n, v in facts],
         },
     ]
+    if block.latest is not None:
+        out.append(_latest(block.latest, today))
     history = block.history[: min(MAX_HISTORY, max(limit, 1))]
     if history:
-        out.append(_text("History (newest first)", weight="Bolder", separator=True))
-        for entry in history:
+        out.append(_text("History, newest first", weight="Bolder", separator=True))
+        for line in timeline(history, tz=tz, today=today):
             # A note of several lines stays under its entry, each further line indented.
-            head, *more = history_lines(entry, tz)
-            out.append(_text(head, entry.mentions, size="Small"))
-            out += [_text(NOTE_INDENT + line, entry.mentions, size="Small") for line in more]
+            out.append(_text(line.text, line.mentions, size="Small"))
+            out += [_text(NOTE_INDENT + more, line.mentions, size="Small") for more in line.more]
         earlier = block.history_more + len(block.history) - len(history)
         if earlier:
             out.append(_text(f"… and {earlier} earlier", isSubtle=True, size="Small"))
     if block.buttons and not a.status.is_closed:
-        out.append(_buttons(a, extra))
+        out.append(kind_buttons(a, owner_buttons(a), extra))
+    if block.chair and (kinds := chair_buttons(a)):
+        out.append(kind_buttons(a, kinds, extra))
     return out
 
 
-def _buttons(action: ActionView, extra: dict[str, Any]) -> dict[str, Any]:
-    """Mark done / Add update / Blocked for one action, as an ActionSet."""
+def _notice(
+    block: ActionNotice, today: dt.date | None, extra: dict[str, Any], tone: Tone = "info"
+) -> list[dict[str, Any]]:
+    """`⚠️ Due today: CP-02 Re-audit CP plans` in bold, the question for the owner, one line
+    of context, the latest update, then the buttons."""
+    a = block.action
+    out: list[dict[str, Any]] = [
+        _text(
+            f"{block.headline}: {named(a)}",
+            a.mentions,
+            weight="Bolder",
+            color=_TONE_COLOR[tone],
+        )
+    ]
+    if block.prompt:
+        out.append(_text(block.prompt, a.mentions, spacing="Small"))
+    out.append(_text(" · ".join(context_parts(a)), isSubtle=True, size="Small", spacing="Small"))
+    if block.latest is not None:
+        out.append(_latest(block.latest, today))
+    if a.status.is_closed:
+        out.append(_text(f"{a.status.label}: nothing more to do here.", isSubtle=True))
+    elif block.buttons:
+        out.append(kind_buttons(a, block.buttons, extra))
+    return out
+
+
+def _latest(latest: LatestNote, today: dt.date | None) -> dict[str, Any]:
+    """The latest update, its date and author first in italics, the note as written."""
+    bare = latest.model_copy(update={"text": ""})
+    head = latest_words(bare, today=today).removesuffix(": ")
+    shown = f"_{escape(head)}:_ {_said(latest.text, latest.mentions)}"
+    return {"type": "TextBlock", "text": shown, "wrap": True}
+
+
+def _notice_list(
+    block: NoticeList, today: dt.date | None, limit: int, extra: dict[str, Any]
+) -> list[dict[str, Any]]:
+    out = [_text(block.title, weight="Bolder")] if block.title else []
+    shown = block.items[: max(limit, 1)]
+    for item in shown:
+        out.append({"type": "Container", "separator": True, "items": _notice(item, today, extra)})
+    more = block.more + len(block.items) - len(shown)
+    if more:
+        hint = f" ({block.more_hint})" if block.more_hint else ""
+        out.append(_text(f"… and {more} more{hint}", isSubtle=True))
+    return out
+
+
+def kind_buttons(
+    action: ActionView, kinds: Sequence[ActionButton], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """The buttons `kinds` for one action, in that order, as an ActionSet."""
+    return {"type": "ActionSet", "actions": [_kind(action, kind, extra) for kind in kinds]}
+
+
+def _kind(action: ActionView, kind: ActionButton, extra: dict[str, Any]) -> dict[str, Any]:
+    label = LABELS[kind]
+    if kind == "done":
+        return {**_execute(action, DONE, label, extra), "style": "positive"}
+    if kind == "update":
+        return _note_button(action, UPDATE, label, "What has been done?", extra)
+    if kind == "blocked":
+        return _note_button(action, BLOCKED, label, "What is blocking it?", extra)
+    if kind == "unblocked":
+        return {**_execute(action, UNBLOCK, label, extra), "style": "positive"}
+    if kind == "nudge":
+        return _execute(action, NUDGE, label, extra)
+    if kind == "move_due":
+        return _execute(action, MOVE_DUE_FORM, label, extra)
+    return _execute(action, REASSIGN_FORM, label, extra)
+
+
+def form_card(
+    action: ActionView, form: str, *, today: dt.date | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The input card Move deadline (`form` MOVE_DUE_FORM) or Reassign opens in place of the
+    pressed card: the action, the inputs, Save (as `/action due` or `/action assign`) and
+    Cancel. `data` is the pressed button's (the list or view it was in stays with it)."""
+    keep = {k: v for k, v in data.items() if k in ("view", "list")}
+    if form == MOVE_DUE_FORM:
+        now = (
+            f"Due now: {format_date(action.due, today=today)}" if action.due else "No deadline yet"
+        )
+        inputs: list[dict[str, Any]] = [
+            {
+                "type": "Input.Date",
+                "id": note_input_id(action.id, MOVE_DUE),
+                "label": "New deadline",
+                "isRequired": True,
+                "errorMessage": "Pick the new deadline.",
+                **({"value": action.due.isoformat()} if action.due else {}),
+            },
+            {
+                "type": "Input.Text",
+                "id": reason_input_id(action.id),
+                "label": "Why (kept in the history)",
+                "maxLength": 2000,
+            },
+        ]
+        verb, title = MOVE_DUE, "Move deadline"
+    else:
+        now = f"Owner now: {action.owner.name}" if action.owner else "Nobody owns it yet"
+        inputs = [
+            {
+                "type": "Input.Text",
+                "id": note_input_id(action.id, REASSIGN),
+                "label": "New owner: their email address or @name",
+                "isRequired": True,
+                "errorMessage": "Say who should own it.",
+                "maxLength": 320,
+            }
+        ]
+        verb, title = REASSIGN, "Reassign"
+    body = [
+        _text(title, size="Medium", weight="Bolder"),
+        _text(named(action), action.mentions, weight="Bolder"),
+        _text(now, isSubtle=True, spacing="Small"),
+        *inputs,
+        {
+            "type": "ActionSet",
+            "actions": [
+                {**_execute(action, verb, "Save", keep), "style": "positive"},
+                _execute(action, FORM_CANCEL, "Cancel", keep),
+            ],
+        },
+    ]
     return {
-        "type": "ActionSet",
-        "actions": [
-            {**_execute(action, DONE, "Mark done", extra), "style": "positive"},
-            _note_button(action, UPDATE, "Add update", "What has been done?", extra),
-            _note_button(action, BLOCKED, "Blocked", "What is blocking it?", extra),
-        ],
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "msteams": {"width": "Full"},
+        "body": body,
     }
+
+
+def reason_input_id(action_id: int) -> str:
+    """The id of Move deadline's reason input; unique within a card."""
+    return f"reason_{action_id}_{MOVE_DUE}"
+
+
+def _buttons(action: ActionView, extra: dict[str, Any]) -> dict[str, Any]:
+    """The owner's buttons for one action (Mark done / Add update / Blocked; Unblocked and
+    Add update on a blocked one), as an ActionSet."""
+    return kind_buttons(action, owner_buttons(action), extra)
 
 
 def _execute(action: ActionView, kind: str, title: str, extra: dict[str, Any]) -> dict[str, Any]:
