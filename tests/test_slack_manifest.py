@@ -74,8 +74,10 @@ def test_scopes_cover_every_web_api_method_the_bot_calls(manifest: dict[str, Any
     # chat.postMessage/update: chat:write; DMs: im:write; users.info: users:read;
     # users.lookupByEmail and profile emails: users:read.email; slash commands: commands.
     # views.open/publish need no scope.
-    # Replies in the DM (message.im): im:history.
+    # Replies in the DM (message.im): im:history. A file given as evidence (files.info and
+    # its url_private): files:read.
     assert scopes == {
+        "files:read",
         "commands",
         "chat:write",
         "im:write",
