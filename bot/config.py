@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.brag import BragRules
@@ -71,12 +71,26 @@ class Settings(BaseSettings):
     #: Forget the people of actions closed (done or cancelled) longer ago than this many
     #: months, once a day (README, "Data protection"). Unset or "none": kept until erased.
     retention_months: int | None = Field(default=None, ge=1, le=1200)
+    #: The board cycle (README, "Board meetings and update rounds"): the update round opens
+    #: this many working days before a meeting, and closes at the cut-off, this many working
+    #: days before it (updates collated, non-responders listed, the plan snapshotted).
+    update_round_days: int = Field(default=10, ge=1, le=60)
+    update_cutoff_days: int = Field(default=5, ge=0, le=59)
 
     @field_validator("escalation_ladder")
     @classmethod
     def _check_ladder(cls, value: str) -> str:
         parse_ladder(value)
         return value
+
+    @model_validator(mode="after")
+    def _cutoff_before_round(self) -> Self:
+        if self.update_cutoff_days >= self.update_round_days:
+            raise ValueError(
+                f"UPDATE_CUTOFF_DAYS ({self.update_cutoff_days}) must be fewer than "
+                f"UPDATE_ROUND_DAYS ({self.update_round_days}): the round opens before it closes"
+            )
+        return self
 
     @cached_property
     def ladder(self) -> tuple[Step, ...]:

@@ -19,10 +19,11 @@ from bot.domain import Platform
 from bot.domain.workdays import MAX_BREAK, WorkingCalendar
 from bot.outbox.delivery import DeliveryReport, deliver
 from bot.outbox.sender import Sender
-from bot.people.privacy import apply_retention
+from bot.people.privacy import apply_retention, retried
 from bot.people.resolve import chairs
 from bot.services.context import Core
 from bot.services.digest import DIGEST, local_day, posted_words
+from scheduler.board_cycle import run_board_cycle
 from scheduler.bulk_queue import local_midnight, queue_planned
 from scheduler.escalation import ESCALATION, plan_escalations, register_chairs
 from scheduler.reminders import OVERDUE, REMINDER, plan_reminders
@@ -156,6 +157,8 @@ class Ticker:
                     self.core, self.calendar, platforms=[s.platform for s in self.senders]
                 )
                 self._fingerprint = fingerprint
+            # Each tick: one small query when no meeting's step is due.
+            report.planned += run_board_cycle(self.core, now=now)
         queued = queue_weekly_digest(self.core)  # the safety net behind the cron trigger
         if queued is not None and queued.outbox_id is not None:
             report.planned[DIGEST] += 1
@@ -175,10 +178,12 @@ class Ticker:
         # Once a day even when it fails: tomorrow tries again, and delivery is not held up.
         self._retained_on = day
         try:
-            with transaction(self.core.sessions) as session:
-                result = apply_retention(
+            result = retried(
+                self.core.sessions,
+                lambda session: apply_retention(
                     session, settings=self.core.settings, months=months, now=now, dry_run=False
-                )
+                ),
+            )
         except Exception:
             log.exception("retention failed; it runs again tomorrow")
             report.notes.append("retention failed")

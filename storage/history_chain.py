@@ -200,12 +200,22 @@ def _lock_chain(connection: Connection) -> None:
             text("SELECT pg_advisory_xact_lock(:cls, :key)"), {"cls": _LOCK_CLASS, "key": CHAIN}
         )
     elif dialect == "sqlite":
-        raw = connection.connection.dbapi_connection
-        # pysqlite begins a transaction only before its first write; until then a read sees
-        # a moment another writer may already have moved past. BEGIN IMMEDIATE takes the write
-        # lock first, so the tail read is the tail this transaction appends to.
-        if raw is not None and not raw.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_writing(connection)
+
+
+def begin_writing(connection: Connection) -> None:
+    """On SQLite, hold the database's write lock from now to the end of the transaction.
+
+    pysqlite begins a transaction only before its first write; until then a read sees a
+    moment another writer may already have moved past. BEGIN IMMEDIATE takes the write lock
+    first, so what this transaction reads is what it writes over (the chain's tail, or rows an
+    erasure rewrites). PostgreSQL needs no such step: its writers lock what they change.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if raw is not None and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _take_id(connection: Connection, tail: _Tail) -> int:

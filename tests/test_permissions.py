@@ -173,6 +173,9 @@ def test_help_lists_the_board_commands(core: Core, ben: Caller) -> None:
         "/board role @user secretary|member|observer|none",
         "/board roles",
         "/board settings [signoff on|off]",
+        "/board meeting add <date> <time> [title]  (15 Jan 2027 14:00 Board)",
+        "/board meetings  (the meetings to come, their update rounds and cut-offs)",
+        "/board meeting cancel <id>",
         "/board help",
     ]
     every = run_command(core, ben, "/action", "help").message

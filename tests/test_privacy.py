@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ from storage.queries import find_by_email
 from tests.conftest import MONDAY
 from tests.reliability.helpers import added_id, ok
 from tests.scheduler_fakes import FakeSender
-from wiring.people import import_people
+from wiring.people import forget_person, import_people
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -569,3 +570,47 @@ def test_someone_with_a_role_is_neither_forgotten_nor_retired(
     with transaction(core.sessions) as session:
         kept = apply_retention(session, settings=core.settings, months=24, now=MONDAY, dry_run=True)
     assert kept.people == []
+
+
+def test_forget_while_commands_write_history(core: Core, chair: Caller, tmp_path: Path) -> None:
+    """Commands go on while an erasure runs: each waits for the other, none fails, and the
+    chain verifies with every entry of both."""
+    ids = seed(core, chair, tmp_path)
+    _, ben = people_callers()
+    with transaction(core.sessions) as session:
+        entries = len(session.scalars(select(HistoryEntry.id)).all())
+    started = threading.Event()
+    failures: list[BaseException] = []
+
+    def commands() -> None:
+        try:
+            for n in range(15):
+                ok(core, ben, f"/action update {ids['shared']} progress note {n}")
+                started.set()
+        except BaseException as exc:
+            failures.append(exc)
+            started.set()
+
+    worker = threading.Thread(target=commands)
+    worker.start()
+    started.wait(timeout=30)
+    out = io.StringIO()
+    code = forget_person(
+        core,
+        AMIRA_EMAIL,
+        reason="",
+        by="test",
+        confirmed=True,
+        answer=io.StringIO(),
+        out=out,
+        err=io.StringIO(),
+    )
+    worker.join(timeout=120)
+    assert failures == []
+    assert code == 0, out.getvalue()
+    assert verify(core.sessions.kw["bind"]).intact
+    with transaction(core.sessions) as session:
+        after = session.scalars(select(HistoryEntry)).all()
+    erased = [e for e in after if e.change == ERASED]
+    assert len(after) == entries + 15 + len(erased)
+    assert leftovers(core, AMIRA_WORDS) == []

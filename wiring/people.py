@@ -1,15 +1,21 @@
-"""`actionbot people import FILE` and `actionbot people list`: the people directory by hand."""
+"""`actionbot people import FILE` and `actionbot people list`: the people directory by hand;
+`people export|forget` and `people retention`: their personal data (bot/people/privacy.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.domain import Platform
 from bot.people.names import directory_listing, load_people
 from bot.plans.people_file import read_people
 from bot.services.context import Core
 from storage.db import transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from bot.people.privacy import Erasure
 
 NOT_REACHABLE = "not reachable in chat"
 
@@ -104,10 +110,12 @@ def forget_person(
         is_forgotten,
         pseudonym,
         refusal,
+        retried,
         unknown_subject,
     )
+    from storage.models import Person
 
-    with transaction(core.sessions) as session:
+    with core.sessions() as session:
         person = find_subject(session, email)
         if person is None:
             err.write(f"actionbot people forget: {unknown_subject(email)}.\n")
@@ -119,19 +127,27 @@ def forget_person(
         if refused is not None:
             err.write(f"actionbot people forget: {refused}.\n")
             return 1
+        person_id = person.id
         address = f" <{person.email}>" if person.email else ""
         who = f"{person.display_name}{address} (person {person.id})"
-        if not confirmed:
-            err.write(
-                f"Forget {who}? Their name, email and chat accounts are replaced by "
-                f"“{pseudonym(person.id)}” everywhere, and the history is re-sealed. "
-                "This cannot be undone. Type yes to go on: "
-            )
-            err.flush()
-            if answer.readline().strip().lower() not in ("y", "yes"):
-                err.write("Nothing was changed.\n")
-                return 1
-        report = erase(session, [person], now=core.now(), reason=reason, by=by)
+    # Asked outside any transaction: nothing is held while a person reads the question.
+    if not confirmed:
+        err.write(
+            f"Forget {who}? Their name, email and chat accounts are replaced by "
+            f"“{pseudonym(person_id)}” everywhere, and the history is re-sealed. "
+            "This cannot be undone. Type yes to go on: "
+        )
+        err.flush()
+        if answer.readline().strip().lower() not in ("y", "yes"):
+            err.write("Nothing was changed.\n")
+            return 1
+
+    def forget(session: Session) -> Erasure:
+        subject = session.get(Person, person_id)
+        assert subject is not None  # people rows are never deleted
+        return erase(session, [subject], now=core.now(), reason=reason, by=by)
+
+    report = retried(core.sessions, forget)
     out.write(f"Forgot {who}:\n")
     for line in report.lines():
         out.write(f"  {line}\n")
@@ -141,7 +157,7 @@ def forget_person(
 
 def run_retention(core: Core, *, months: int | None, dry_run: bool, out: TextIO) -> int:
     """`actionbot people retention [--dry-run]`: forget the people of long-closed actions."""
-    from bot.people.privacy import apply_retention
+    from bot.people.privacy import apply_retention, retried
 
     months = months or core.settings.retention_months
     if months is None:
@@ -150,17 +166,20 @@ def run_retention(core: Core, *, months: int | None, dry_run: bool, out: TextIO)
             "of actions closed longer ago than that.\n"
         )
         return 0
-    session = core.sessions()
-    try:
-        result = apply_retention(
-            session, settings=core.settings, months=months, now=core.now(), dry_run=dry_run
-        )
-        if dry_run:
+    now = core.now()
+    if dry_run:
+        with core.sessions() as session:
+            result = apply_retention(
+                session, settings=core.settings, months=months, now=now, dry_run=True
+            )
             session.rollback()
-        else:
-            session.commit()
-    finally:
-        session.close()
+    else:
+        result = retried(
+            core.sessions,
+            lambda session: apply_retention(
+                session, settings=core.settings, months=months, now=now, dry_run=False
+            ),
+        )
     cutoff = result.cutoff.date().isoformat()
     verb = "would forget" if dry_run else "forgot"
     out.write(

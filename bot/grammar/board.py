@@ -1,14 +1,17 @@
-"""The `/board` commands: the board's roles (`/board role @user secretary`, `/board roles`)
-and settings (`/board settings signoff off`)."""
+"""The `/board` commands: the board's roles (`/board role @user secretary`, `/board roles`),
+settings (`/board settings signoff off`) and meetings (`/board meeting add …`,
+bot/grammar/meetings.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from bot.domain import Role
 from bot.errors import CommandError
 from bot.grammar.add_words import parse_user
 from bot.grammar.commands import BoardSettings, Command, Help, UserRef
+from bot.grammar.meetings import ListMeetings, parse_meeting
 from bot.grammar.usage import board_usage
 
 #: The roles `/board role` gives; chairs are made by CHAIR_USER_IDS or the command line.
@@ -44,8 +47,8 @@ class ListRoles(Command):
     verb: Literal["board_roles"] = "board_roles"
 
 
-def parse_board(text: str) -> Command:
-    """Parse the text after `/board`."""
+def parse_board(text: str, *, today: dt.date | None = None) -> Command:
+    """Parse the text after `/board` (`today` reads a meeting's date; the clock's by default)."""
     verb, _, rest = text.strip().partition(" ")
     verb, rest = verb.lower(), rest.strip()
     if verb in ("", "help", "?"):
@@ -56,6 +59,10 @@ def parse_board(text: str) -> Command:
         return _parse_role(rest)
     if verb == "settings":
         return _parse_settings(rest)
+    if verb == "meetings" and not rest:
+        return ListMeetings()
+    if verb == "meeting":
+        return parse_meeting(rest, today=today or dt.datetime.now(dt.UTC).date())
     if verb == "roles":
         raise CommandError("`/board roles` takes nothing more.", board_usage("roles"))
     raise CommandError(f"I don't know `/board {verb[:40]}`.", board_usage(None))

@@ -56,10 +56,16 @@ BOARD_USAGE: dict[str, str] = {
     "role": "/board role @user secretary|member|observer|none",
     "roles": "/board roles",
     "settings": "/board settings [signoff on|off]",
+    "meeting add": "/board meeting add <date> <time> [title]  (15 Jan 2027 14:00 Board)",
+    "meetings": "/board meetings  (the meetings to come, their update rounds and cut-offs)",
+    "meeting cancel": "/board meeting cancel <id>",
     "help": "/board help",
 }
 
-BOARD_SUMMARY = "/board role @user <role>  ·  /board roles  ·  /board settings  ·  /board help"
+BOARD_SUMMARY = (
+    "/board role @user <role>  ·  /board roles  ·  /board settings  ·  /board meetings  ·  "
+    "/board meeting add|cancel …  ·  /board help"
+)
 
 DATE_FORMS = "Dates: 2026-12-01, 1/12/2026, 1 Dec, today, tomorrow, friday, next week, in 10 days."
 
@@ -85,6 +91,8 @@ def status_usage(verb: str | None) -> str:
 
 def board_usage(verb: str | None) -> str:
     """The usage line of a /board subcommand, or the overview for an unknown one."""
+    if verb == "meeting":
+        return "\n".join(BOARD_USAGE[v] for v in ("meeting add", "meetings", "meeting cancel"))
     return BOARD_USAGE.get(verb or "", BOARD_SUMMARY)
 
 

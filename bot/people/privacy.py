@@ -21,9 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -37,14 +37,16 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from bot.domain import Platform, Role, Status
 from bot.people.names import NAME
 from bot.people.resolve import chairs
 from bot.render.inline import person_token
-from storage.history_chain import HistoryRewrite, Reseal, rewrite_history
+from storage.db import transaction
+from storage.history_chain import HistoryRewrite, Reseal, begin_writing, rewrite_history
 from storage.models import (
     Action,
     Base,
@@ -57,6 +59,8 @@ from storage.models import (
     TeamsReference,
 )
 from storage.queries import find_by_email
+
+T = TypeVar("T")
 
 #: `action_history.change` of the entry an erasure leaves on each action whose trail changed.
 ERASED = "erased"
@@ -314,13 +318,16 @@ def erase(
         _scrub_tables(connection, scrub, report, write=False)
         _erase_people(session, people, references, report, now=now, write=False)
         return report
-    # The chain's lock first, as every history writer takes it before touching anything else
-    # of the history: taking it after updating actions could deadlock with such a writer.
+    begin_writing(connection)
+    # Rows first, then the chain's lock: the order every command takes them in (its action
+    # and people rows, then the lock when its history entry is flushed), so an erasure and a
+    # command wait for each other rather than deadlock. The history is read under the lock,
+    # so no entry written meanwhile is missed.
+    _scrub_tables(connection, scrub, report, write=True)
+    _erase_people(session, people, references, report, now=now, write=True)
+    session.flush()
     with rewrite_history(connection) as rewrite:
         _plan_history(connection, scrub, report, rewrite=rewrite)
-        _scrub_tables(connection, scrub, report, write=True)
-        _erase_people(session, people, references, report, now=now, write=True)
-        session.flush()
     report.reseal = rewrite.result
     _record(session, report, reason=scrub.text(reason, None), by=by, now=now)
     return report
@@ -367,38 +374,57 @@ def _scrub_tables(connection: Connection, scrub: _Scrub, report: Erasure, *, wri
         # Which action a row belongs to, for the plan owners' words replaced in one action.
         action = table.c.id if table.name == "actions" else table.c.get("action_id")
         scope = [action] if action is not None and action not in keys else []
-        updates: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        for row in connection.execute(select(*keys, *scope, *columns)):
+        query = select(*keys, *scope, *columns)
+        found: list[Any] = []
+        for row in connection.execute(query):
             action_id = row._mapping[action] if action is not None else None
-            values: dict[str, Any] = {}
-            for column in columns:
-                value = row._mapping[column]
-                if value is None:
-                    continue
-                if isinstance(column.type, JSON):
-                    scrubbed = scrub.json(value, action_id)
-                else:
-                    scrubbed = scrub.text(value, action_id)
-                    width = getattr(column.type, "length", None)
-                    scrubbed = scrubbed[:width] if width else scrubbed
-                if scrubbed != value:
-                    values[column.name] = scrubbed
-                    report.fields[f"{table.name}.{column.name}"] += 1
-            if table.name == "actions" and action_id in scrub.owners:
-                # The plan's words for an owner nobody answers to are the owner's name: gone.
-                values["owner_text"] = None
-            if values:
-                updates.append(({k.name: row._mapping[k] for k in keys}, values))
-                if action_id is not None:
-                    report.actions.add(int(action_id))
+            values = _scrubbed(row, table, columns, scrub, action_id)
+            if not values:
+                continue
+            found.append(and_(*(k == row._mapping[k] for k in keys)))
+            for name in values:
+                report.fields[f"{table.name}.{name}"] += 1
+            if action_id is not None:
+                report.actions.add(int(action_id))
         if not write:
             continue
-        for key, values in updates:
-            statement = update(table).where(and_(*(table.c[k] == v for k, v in key.items())))
+        for where in found:
+            # Read again under the row's lock (PostgreSQL; SQLite holds the whole database),
+            # so a change a command made since the scan is scrubbed, not overwritten.
+            locked = connection.execute(query.where(where).with_for_update()).first()
+            if locked is None:
+                continue
+            action_id = locked._mapping[action] if action is not None else None
+            values = _scrubbed(locked, table, columns, scrub, action_id)
+            if not values:
+                continue
             if table.name == "actions":
                 # Optimistic locking: a command holding the old version must read it again.
                 values["version"] = table.c.version + 1
-            connection.execute(statement.values(**values))
+            connection.execute(update(table).where(where).values(**values))
+
+
+def _scrubbed(
+    row: Any, table: Table, columns: Sequence[Any], scrub: _Scrub, action_id: int | None
+) -> dict[str, Any]:
+    """The new values of `row`'s text columns that name someone forgotten."""
+    values: dict[str, Any] = {}
+    for column in columns:
+        value = row._mapping[column]
+        if value is None:
+            continue
+        if isinstance(column.type, JSON):
+            scrubbed = scrub.json(value, action_id)
+        else:
+            width = getattr(column.type, "length", None)
+            scrubbed = scrub.text(value, action_id)
+            scrubbed = scrubbed[:width] if width else scrubbed
+        if scrubbed != value:
+            values[column.name] = scrubbed
+    if table.name == "actions" and action_id in scrub.owners:
+        # The plan's words for an owner nobody answers to are the owner's name: gone.
+        values["owner_text"] = None
+    return values
 
 
 def _erase_people(
@@ -418,20 +444,24 @@ def _erase_people(
         ]
         report.names_removed += len(person.names)
         report.references_removed += len(references[person.id])
-        waiting = session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.recipient_id == person.id,
-                OutboxMessage.status == OutboxStatus.PENDING,
-            )
-        ).all()
-        report.cancelled += len(waiting)
+        waiting = (
+            OutboxMessage.recipient_id == person.id,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
         if not write:
+            report.cancelled += len(session.scalars(select(OutboxMessage.id).where(*waiting)).all())
             continue
         for reference in references[person.id]:
             session.delete(reference)
-        for message in waiting:
-            message.status = OutboxStatus.CANCELLED
-            message.last_error = CANCELLED_ERASED
+        # Only what is still pending: a message a worker has claimed goes out (to nobody who
+        # can read it any more) and its evidence is scrubbed like the rest.
+        cancelled = session.execute(
+            update(OutboxMessage)
+            .where(*waiting)
+            .values(status=OutboxStatus.CANCELLED, last_error=CANCELLED_ERASED)
+            .execution_options(synchronize_session=False)
+        )
+        report.cancelled += int(getattr(cancelled, "rowcount", 0))
         # The DM they were sent messages in is a chat id of theirs too; without a channel the
         # message's buttons are no longer looked for (bot/outbox/retract.py).
         session.execute(
@@ -497,6 +527,28 @@ def _record(session: Session, report: Erasure, *, reason: str, by: str, now: dt.
         )
     session.flush()
     report.recorded = len(report.actions)
+
+
+#: Times an erasure is tried when the database gives it up to break a deadlock.
+ATTEMPTS = 3
+#: PostgreSQL's deadlock_detected and serialization_failure.
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+def retried(sessions: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    """`work` in one transaction, tried again when PostgreSQL broke a deadlock by cancelling it.
+
+    A command holding its action's row waits for the chain's lock an erasure holds while the
+    erasure waits for the history table that command read: the database cancels one of them.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction(sessions) as session:
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == ATTEMPTS or getattr(exc.orig, "sqlstate", None) not in _RETRYABLE:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def find_subject(session: Session, who: str) -> Person | None:

@@ -69,7 +69,7 @@ def help_message(topic: str | None = None) -> Message:
         return Message(
             text="The /board commands",
             blocks=[
-                Heading(text="/board: the board's roles and settings"),
+                Heading(text="/board: the board's roles, settings and meetings"),
                 Usage(lines=[*BOARD_USAGE.values()]),
             ],
         )

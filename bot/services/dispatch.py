@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.errors import CommandError
 from bot.grammar import board
 from bot.grammar import commands as c
+from bot.grammar import meetings as m
 from bot.grammar.parser import NUL_REFUSED, parse
 from bot.outbox.retract import queue_edits
 from bot.people.mentions import neutral_command
@@ -19,6 +20,7 @@ from bot.people.resolve import resolve_caller
 from bot.render import replies
 from bot.services import (
     actions,
+    meetings,
     nudge,
     permissions,
     ratings,
@@ -160,6 +162,9 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.BoardSettings: board_settings,
     board.SetRole: roles.set_role,
     board.ListRoles: roles.list_roles,
+    m.AddMeeting: meetings.add_meeting_command,
+    m.ListMeetings: meetings.list_meetings_command,
+    m.CancelMeeting: meetings.cancel_meeting_command,
     c.SignOff: sign_off,
     c.ReturnAction: return_action,
     c.AddEvidence: add_evidence,

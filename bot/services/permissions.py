@@ -71,6 +71,8 @@ class Permission(enum.StrEnum):
     LIST_ROLES = "list_roles"
     SET_ROLE = "set_role"
     SETTINGS = "settings"
+    MEETINGS = "meetings"
+    MANAGE_MEETINGS = "manage_meetings"
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,13 @@ RULES: dict[Permission, Rule] = {
     Permission.SETTINGS: Rule(
         "`/board settings signoff on|off`", "change the board's settings", frozenset({_S.CHAIR})
     ),
+    Permission.MEETINGS: Rule("`/board meetings`", "see the board's meetings", _BOARD),
+    Permission.MANAGE_MEETINGS: Rule(
+        "`/board meeting add <date> <time> [title]` · `/board meeting cancel <id>` · "
+        "`actionbot board meeting`",
+        "manage meetings",
+        _RUN,
+    ),
 }
 
 #: The permission each command needs, by the command's `verb` (bot/grammar/commands.py).
@@ -186,6 +195,9 @@ COMMANDS: dict[str, Permission] = {
     "board_roles": Permission.LIST_ROLES,
     "board_settings": Permission.LIST_ROLES,
     "board_role": Permission.SET_ROLE,
+    "board_meetings": Permission.MEETINGS,
+    "board_meeting_add": Permission.MANAGE_MEETINGS,
+    "board_meeting_cancel": Permission.MANAGE_MEETINGS,
 }
 
 
@@ -334,7 +346,7 @@ def _usage_of(command: Command, permission: Permission) -> str | None:
     if permission in (Permission.DIGEST_PREVIEW, Permission.DIGEST_POST):
         return status_usage("digest")
     if verb.startswith("board_"):
-        return board_usage(verb.removeprefix("board_"))
+        return board_usage(verb.removeprefix("board_").replace("_", " "))
     return ACTION_USAGE.get(verb)
 
 

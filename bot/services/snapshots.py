@@ -1,0 +1,92 @@
+"""The plan as it stood at each meeting's cut-off: taken once, never changed (the database
+refuses UPDATE and DELETE of `plan_snapshots`), read by the trend, "since the last meeting"
+and `actionbot export --snapshot`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.services.context import Core
+from bot.services.ratings import ratings
+from storage.models import Action, Meeting, PlanSnapshot
+
+#: The columns of a snapshot's export, in order.
+SNAPSHOT_COLUMNS = (
+    "meeting_id",
+    "meeting",
+    "taken_at",
+    "action_id",
+    "ref",
+    "title",
+    "owner",
+    "status",
+    "rag_declared",
+    "rag_computed",
+    "due_date",
+    "baseline_due",
+    "rebaselines",
+    "workstream",
+)
+
+
+def take_snapshot(session: Session, core: Core, meeting: Meeting, now: dt.datetime) -> int:
+    """Snapshot every action for `meeting` unless it was; how many rows were written."""
+    taken = session.scalar(
+        select(func.count(PlanSnapshot.id)).where(PlanSnapshot.meeting_id == meeting.id)
+    )
+    if taken:
+        return 0
+    actions = session.scalars(select(Action).order_by(Action.id)).all()
+    today = now.astimezone(core.settings.tz).date()
+    computed = ratings(session, actions, core=core, today=today)
+    for action in actions:
+        rating = computed.get(action.id)
+        session.add(
+            PlanSnapshot(
+                meeting_id=meeting.id,
+                taken_at=now,
+                action_id=action.id,
+                ref=action.ref,
+                title=action.title,
+                owner_id=action.owner_id,
+                owner_name=action.owner.display_name if action.owner is not None else None,
+                status=action.status,
+                rag_declared=action.rag,
+                rag_computed=rating.computed.rag if rating is not None else None,
+                due_date=action.due_date,
+                baseline_due=action.baseline_due,
+                rebaselines=action.rebaselines or 0,
+                workstream=action.workstream,
+            )
+        )
+    session.flush()
+    return len(actions)
+
+
+def snapshot_rows(session: Session, meeting_id: int) -> Sequence[PlanSnapshot]:
+    """The snapshot of one meeting, in action order (empty when none was taken)."""
+    return session.scalars(
+        select(PlanSnapshot)
+        .where(PlanSnapshot.meeting_id == meeting_id)
+        .order_by(PlanSnapshot.action_id)
+    ).all()
+
+
+def snapshotted_meetings(
+    session: Session, *, before: dt.datetime | None = None, limit: int = 6
+) -> list[Meeting]:
+    """The last `limit` meetings with a snapshot (starting before `before`), oldest first:
+    the trend's columns."""
+    query = (
+        select(Meeting)
+        .where(Meeting.id.in_(select(PlanSnapshot.meeting_id).distinct()))
+        .order_by(Meeting.starts_at.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(Meeting.starts_at < before)
+    return list(reversed(session.scalars(query).all()))

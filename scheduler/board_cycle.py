@@ -1,0 +1,126 @@
+"""The board cycle on the worker's tick: each meeting's update round opens, nudges and closes
+at the cut-off, each step once per meeting (its column stamped in the transaction that queues
+its messages, the messages under unique outbox keys), in working time, catching up after the
+worker was down.
+
+Catching up does what still makes sense: past the cut-off, only the cut-off runs (a request
+for updates already collated would mislead); past the nudge day with the round never opened,
+the round opens and the nudge is not sent on top of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.outbox.queue import enqueue
+from bot.services.context import Core
+from bot.services.rounds import (
+    ROUND,
+    asked_actions,
+    missing_message,
+    queue_requests,
+    round_dates,
+    round_start,
+    runners,
+    without_update,
+)
+from bot.services.snapshots import take_snapshot
+from storage.db import transaction
+from storage.models import Meeting, Person
+
+log = logging.getLogger(__name__)
+
+#: Planned counts by step, as the tick's report shows them.
+OPENED, NUDGED, CUT_OFF, SNAPSHOT = "round", "round nudge", "cut-off", "snapshot"
+
+
+def run_board_cycle(core: Core, *, now: dt.datetime | None = None) -> Counter[str]:
+    """Run every step due now for every meeting whose cut-off has not run; counts by step.
+
+    The caller decides it is working time (the worker's tick plans only then).
+    """
+    now = now or core.now()
+    today = now.astimezone(core.settings.tz).date()
+    done: Counter[str] = Counter()
+    with transaction(core.sessions) as session:
+        ids = list(
+            session.scalars(
+                select(Meeting.id)
+                .where(Meeting.cancelled_at.is_(None), Meeting.cut_off_at.is_(None))
+                .order_by(Meeting.starts_at, Meeting.id)
+            )
+        )
+    for meeting_id in ids:
+        # One transaction a meeting: a failure in one leaves the others' steps standing.
+        try:
+            with transaction(core.sessions) as session:
+                meeting = session.get(Meeting, meeting_id, with_for_update=True)
+                if meeting is None or meeting.cancelled_at or meeting.cut_off_at:
+                    continue
+                done += _step(session, core, meeting, today=today, now=now)
+        except Exception:
+            log.exception(
+                "board cycle: meeting %s failed; tried again at the next tick", meeting_id
+            )
+    return done
+
+
+def _step(
+    session: Session, core: Core, meeting: Meeting, *, today: dt.date, now: dt.datetime
+) -> Counter[str]:
+    settings, calendar = core.settings, core.calendar
+    dates = round_dates(meeting, settings=settings, calendar=calendar)
+    done: Counter[str] = Counter()
+    if today >= dates.cutoff:
+        done += _cut_off(session, core, meeting, now=now)
+        return done
+    if meeting.round_opened_at is None and today >= dates.opens:
+        owners = asked_actions(session)
+        done[OPENED] += queue_requests(
+            session, meeting, owners, settings=settings, calendar=calendar, now=now, step="open"
+        )
+        meeting.round_opened_at = now
+        return done
+    opened = meeting.round_opened_at
+    if (
+        opened is not None
+        and meeting.round_nudged_at is None
+        and today >= dates.nudge
+        and opened.astimezone(settings.tz).date() < dates.nudge
+    ):
+        owners = without_update(session, asked_actions(session), opened)
+        done[NUDGED] += queue_requests(
+            session, meeting, owners, settings=settings, calendar=calendar, now=now, step="nudge"
+        )
+        meeting.round_nudged_at = now
+    return done
+
+
+def _cut_off(session: Session, core: Core, meeting: Meeting, *, now: dt.datetime) -> Counter[str]:
+    """Tell the chairs and the secretary who has not updated which action; snapshot the plan."""
+    settings = core.settings
+    since = round_start(meeting, settings=settings, calendar=core.calendar)
+    missing = without_update(session, asked_actions(session), since)
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(list(missing))))}
+    message = missing_message(
+        meeting, missing, people, settings=settings, today=now.astimezone(settings.tz).date()
+    )
+    done: Counter[str] = Counter()
+    for person in runners(session, settings=settings):
+        queued = enqueue(
+            session,
+            key=f"{ROUND}:{meeting.id}:cutoff:{person.id}",
+            kind=ROUND,
+            message=message,
+            now=now,
+            recipient=person,
+        )
+        done[CUT_OFF] += queued is not None
+    done[SNAPSHOT] += take_snapshot(session, core, meeting, now)
+    meeting.cut_off_at = now
+    return done
