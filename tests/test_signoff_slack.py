@@ -213,3 +213,17 @@ def test_return_through_its_form_tells_the_owner_why(
     assert history(slack_core, number)[-1] == ("returned", "open", reason, "Sarah Chair")
     wait_until(lambda: slack.calls("chat.update"), "the notice redrawn")
     assert slack.calls("chat.update")[-1].params["text"].startswith("Returned #1 Police data")
+
+
+def test_mark_done_on_a_message_says_delivered_with_add_evidence_beside_it(
+    chair: SlackUser, amira: SlackUser, slack: FakeSlack, slack_core: Core
+) -> None:
+    number = add(chair, "Audit 50 case files <@UAMIRA> due 2026-12-04")
+    assigned = dm(slack, AMIRA)
+    assert amira.press("action_done", number, message=assigned).status_code == 200
+    wait_until(lambda: action_row(slack_core, number).status == Status.DELIVERED, "delivered")
+    wait_until(lambda: responses(slack, "press-UAMIRA"), "the note beside the message")
+    beside = responses(slack, "press-UAMIRA")[-1].params
+    assert beside["text"].startswith("Marked #1 Audit 50 case files as delivered")
+    validated(beside["blocks"])
+    assert element(beside["blocks"], "Add evidence")["action_id"].startswith("signoff_press_")

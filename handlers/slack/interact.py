@@ -18,7 +18,7 @@ from bot.outbox.delivery import deliver_queued
 from bot.outbox.retract import drawn
 from bot.outbox.sent import find_sent, with_action
 from bot.render import replies
-from bot.render.model import ActionDetail, ActionView, Message
+from bot.render.model import ActionDetail, ActionView, Buttons, Message
 from bot.services.context import Caller
 from bot.services.dispatch import execute
 from bot.services.home import home_message
@@ -216,8 +216,10 @@ def _with_buttons(message: Message) -> Message:
 
 
 def _summary_only(message: Message) -> Message:
-    """The first line of a reply, for a note beside a message that already shows the rest."""
-    return message.model_copy(update={"blocks": message.blocks[:1]})
+    """The first line of a reply, for a note beside a message that already shows the rest,
+    with the reply's own buttons (Add evidence, after a delivered Mark done)."""
+    buttons = [block for block in message.blocks[1:] if isinstance(block, Buttons)]
+    return message.model_copy(update={"blocks": [*message.blocks[:1], *buttons]})
 
 
 def after_ack(deps: SlackDeps, body: dict[str, Any], work: Callable[[], object]) -> None:
