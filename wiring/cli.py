@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
+import io
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -115,6 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="every change with who and when (csv: the history table; xlsx: a second sheet)",
     )
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    exp.add_argument(
+        "--snapshot",
+        type=int,
+        metavar="MEETING",
+        help="the plan as snapshotted at that meeting's cut-off (csv or xlsx by -o's extension)",
+    )
+
+    board = sub.add_parser("board", help="the board's meetings and their update rounds")
+    board_sub = board.add_subparsers(dest="board_command", required=True)
+    meeting = board_sub.add_parser("meeting", help="add, list or cancel the board's meetings")
+    meeting_sub = meeting.add_subparsers(dest="meeting_command", required=True)
+    meeting_add = meeting_sub.add_parser(
+        "add", help="add a meeting: DATE TIME [TITLE], in the bot's timezone"
+    )
+    meeting_add.add_argument(
+        "words", nargs="+", metavar="WORDS", help="e.g. 15 Jan 2027 14:00 Improvement Board"
+    )
+    meeting_sub.add_parser("list", help="the meetings to come, with their rounds' dates")
+    meeting_cancel = meeting_sub.add_parser("cancel", help="cancel a meeting to come")
+    meeting_cancel.add_argument("meeting_id", type=int, metavar="ID")
 
     run = sub.add_parser("run", help="run one scheduled job once, now, and exit")
     run.add_argument("job", choices=("reminders", "digest"))
@@ -132,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The console is a chat: only problems are logged there, unless -v asks for more.
     quiet = (
-        args.command in ("console", "export", "import", "people", "verify-history")
+        args.command in ("console", "export", "import", "people", "verify-history", "board")
         and not args.verbose
     )
     logging.basicConfig(
@@ -391,6 +412,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from wiring.root import compose
 
     core = compose(settings).core
+    if args.snapshot is not None:
+        return _export_snapshot(args, core)
     if args.output is None:
         if args.format == "xlsx" and sys.stdout.isatty():
             print("An .xlsx file is binary: give -o FILE.", file=sys.stderr)
@@ -428,6 +451,38 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return run_once(settings, args.job, now=args.now)
 
 
+def _export_snapshot(args: argparse.Namespace, core: Core) -> int:
+    from wiring.meetings import snapshot_format, write_snapshot
+
+    fmt = snapshot_format(args.output, args.format)
+    if args.output is None and fmt == "xlsx" and sys.stdout.isatty():
+        print("An .xlsx file is binary: give -o FILE.", file=sys.stderr)
+        return 2
+    buffer = io.BytesIO()
+    code = write_snapshot(core, args.snapshot, fmt=fmt, out=buffer, err=sys.stderr)
+    if code != 0:
+        return code
+    if args.output is None:
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.buffer.flush()
+        return 0
+    args.output.write_bytes(buffer.getvalue())
+    print(f"Wrote {args.output}.", file=sys.stderr)
+    return 0
+
+
+def _board(args: argparse.Namespace, settings: Settings) -> int:
+    from wiring.meetings import meeting_add, meeting_cancel, meeting_list
+    from wiring.root import compose
+
+    core = compose(settings).core
+    if args.meeting_command == "add":
+        return meeting_add(core, args.words, out=sys.stdout, err=sys.stderr)
+    if args.meeting_command == "cancel":
+        return meeting_cancel(core, args.meeting_id, out=sys.stdout, err=sys.stderr)
+    return meeting_list(core, out=sys.stdout)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "serve": _serve,
     "socket": _socket,
@@ -440,5 +495,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "import": _import,
     "export": _export,
     "people": _people,
+    "board": _board,
     "run": _run,
 }

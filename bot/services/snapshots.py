@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import BinaryIO, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.plans.exporter import Row, iso_time
+from bot.plans.exporter import _write_csv as write_csv
+from bot.plans.exporter import _write_xlsx as write_xlsx
+from bot.render.inline import plain
 from bot.services.context import Core
 from bot.services.ratings import ratings
 from storage.models import Action, Meeting, PlanSnapshot
@@ -42,7 +47,9 @@ def take_snapshot(session: Session, core: Core, meeting: Meeting, now: dt.dateti
         return 0
     actions = session.scalars(select(Action).order_by(Action.id)).all()
     today = now.astimezone(core.settings.tz).date()
-    computed = ratings(session, actions, core=core, today=today)
+    computed = ratings(
+        session, actions, settings=core.settings, calendar=core.calendar, today=today
+    )
     for action in actions:
         rating = computed.get(action.id)
         session.add(
@@ -90,3 +97,49 @@ def snapshotted_meetings(
     if before is not None:
         query = query.where(Meeting.starts_at < before)
     return list(reversed(session.scalars(query).all()))
+
+
+class UnknownSnapshot(LookupError):
+    """No such meeting, or its cut-off has not run (no snapshot yet)."""
+
+
+def export_snapshot(
+    core: Core, *, meeting_id: int, fmt: Literal["csv", "xlsx"], out: BinaryIO
+) -> int:
+    """Write one meeting's snapshot as the register export writes the register (a CSV table,
+    or a workbook with a "Snapshot" sheet); how many actions it holds."""
+    tz = core.settings.tz
+    with core.sessions() as session:
+        meeting = session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise UnknownSnapshot(f"There is no meeting {meeting_id}.")
+        rows = snapshot_rows(session, meeting_id)
+        if not rows:
+            raise UnknownSnapshot(
+                f"Meeting {meeting_id} has no snapshot yet: the plan is snapshotted at its cut-off."
+            )
+        title = f"{meeting.title} {meeting.starts_at.astimezone(tz):%Y-%m-%d %H:%M}"
+        table: list[Row] = [
+            [
+                meeting_id,
+                title,
+                iso_time(row.taken_at, tz),
+                row.action_id,
+                row.ref,
+                plain(row.title),
+                row.owner_name,
+                row.status.value,
+                row.rag_declared.value if row.rag_declared else None,
+                row.rag_computed.value if row.rag_computed else None,
+                row.due_date,
+                row.baseline_due,
+                row.rebaselines,
+                row.workstream,
+            ]
+            for row in rows
+        ]
+    if fmt == "csv":
+        write_csv(out, SNAPSHOT_COLUMNS, table)
+    else:
+        write_xlsx(out, [("Snapshot", SNAPSHOT_COLUMNS, table)])
+    return len(table)
