@@ -31,7 +31,9 @@ def add_late(core: Core, chair: Caller, clock: FixedClock, text: str) -> None:
 def flags(core: Core) -> dict[int, str | None]:
     with transaction(core.sessions) as session:
         actions = list(session.scalars(select(Action).order_by(Action.id)))
-        found = ratings(session, actions, core=core, today=core.today())
+        found = ratings(
+            session, actions, settings=core.settings, calendar=core.calendar, today=core.today()
+        )
         return {action_id: rating.flag for action_id, rating in found.items()}
 
 
@@ -88,9 +90,38 @@ def test_blocked_counts_from_when_it_was_blocked(
     say(core, amira, "/action", "rag 1 amber")
     clock.advance(dt.timedelta(days=8))  # Tuesday 1 Dec: 6 working days blocked
     with transaction(core.sessions) as session:
+        actions = list(session.scalars(select(Action)))
         rating = ratings(
-            session, list(session.scalars(select(Action))), core=core, today=core.today()
+            session, actions, settings=core.settings, calendar=core.calendar, today=core.today()
         )[1]
         assert rating.computed.rag is Rag.RED
         assert rating.computed.reason == "blocked 6 working days"
         assert rating.flag == "declared amber, computed red: blocked 6 working days"
+
+
+FLAG = "declared green, computed red: overdue 10 working days"
+
+
+def test_the_flag_shows_in_lists_show_and_the_digest_on_every_platform(
+    core: Core, chair: Caller, amira: Caller, clock: FixedClock
+) -> None:
+    from bot.services.digest import build_digest
+    from handlers.slack.blocks import to_blocks
+    from handlers.teams.cards import render_card
+    from tests.test_slack_blocks import all_text
+
+    add_late(core, chair, clock, "Re-audit CP plans @amira due 2026-11-09")
+    say(core, amira, "/action", "rag 1 green")
+    overdue = run_command(core, chair, "/status", "overdue").message
+    shown = run_command(core, chair, "/action", "show 1").message
+    assert f"RAG green — ⚠️ {FLAG}" in render(overdue)
+    assert f"RAG: green ⚠️ {FLAG}" in render(shown)
+    for message in (overdue, shown):
+        assert f"⚠️ {FLAG}" in all_text(to_blocks(message, today=core.today()))
+        assert f"⚠️ {FLAG}" in str(render_card(message, today=core.today()))
+    with transaction(core.sessions) as session:
+        digest = build_digest(session, settings=core.settings, now=clock.now(), channel=None)
+    assert f"⚠️ {FLAG}" in render(digest.message)
+    # Once accepted, no list says it any more.
+    say(core, chair, "/action", "accept 1 the report is late, the work is done")
+    assert FLAG not in render(run_command(core, chair, "/status", "overdue").message)

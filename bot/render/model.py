@@ -49,6 +49,9 @@ class ActionView(View):
     success_measure: str | None = None
     days_late: int = 0
     days_left: int | None = None
+    #: Where the declared RAG is greener than the computed one and no chair accepted it:
+    #: `declared green, computed red: overdue 12 working days` (bot/services/ratings.py).
+    rag_flag: str | None = None
     #: When it was marked done (a done action's lists say that, not its old deadline).
     done_at: dt.datetime | None = None
     #: How its deadline moved, where it did and the list says so (the digest): `moved twice,

@@ -202,6 +202,8 @@ def action_line(
     parts += item_facts(action, today)
     if action.rag:
         parts.append(f"RAG {action.rag.value}")
+    if action.rag_flag:
+        parts.append(f"{FLAG_MARK} {action.rag_flag}")
     if action.status == Status.BLOCKED and action.blocked_reason:
         parts.append(f"blocked: {action.blocked_reason}")
     return " — ".join(parts)
@@ -235,13 +237,23 @@ def _action_list(
     return lines
 
 
+#: What leads a declared rating that is greener than the bot's computed one.
+FLAG_MARK = "⚠️"
+
+
+def rag_words(a: ActionView) -> str:
+    """`green ⚠️ declared green, computed red: overdue 12 working days`, or `not rated`."""
+    words = a.rag.value if a.rag else "not rated"
+    return f"{words} {FLAG_MARK} {a.rag_flag}" if a.rag_flag else words
+
+
 def action_facts(a: ActionView, today: dt.date | None = None) -> list[tuple[str, str]]:
     """An action's facts as (name, plain text) pairs, for renderers that lay them out."""
     facts = [
         ("Owner", a.owner.name if a.owner else "nobody yet"),
         ("Due", due_phrase(a, today).removeprefix("due ")),
         ("Status", a.status.label + (f": {a.blocked_reason}" if a.blocked_reason else "")),
-        ("RAG", a.rag.value if a.rag else "not rated"),
+        ("RAG", rag_words(a)),
     ]
     if a.workstream:
         facts.append(("Workstream", a.workstream))

@@ -31,6 +31,7 @@ from bot.render.inline import channel_token
 from bot.render.model import ActionView, Count, CountTone, Message, Paragraph
 from bot.services import signoff
 from bot.services.permissions import require_chair
+from bot.services.ratings import flagged
 from bot.services.request import Outcome, Request
 from bot.services.status import count_undated, undated_actions
 from storage import queries
@@ -143,7 +144,9 @@ def build_digest(
         # With the calendar: an item whose deadline moved says so ("moved twice, +12 working
         # days"), so a board sees the dates it is shown are not the first ones.
         calendar = WorkingCalendar.from_settings(settings)
-        return [action_view(a, today=today, calendar=calendar) for a in actions]
+        listed = list(actions)
+        shown = [action_view(a, today=today, calendar=calendar) for a in listed]
+        return flagged(session, listed, shown, settings=settings, calendar=calendar, today=today)
 
     # Delivered actions wait for a chair or the secretary: how many, and for how long.
     awaiting = signoff.digest_part(session, settings=settings, today=today, limit=limit)

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.config import Settings
 from bot.domain import Change, Rag, Status
 from bot.domain.brag import ActionFacts, Computed, compute, greener, mismatch_words
+from bot.domain.workdays import WorkingCalendar
 from bot.grammar.commands import AcceptRag
 from bot.render import replies
 from bot.render.from_storage import action_view
-from bot.render.model import Heading, Message, Paragraph
+from bot.render.model import ActionView, Heading, Message, Paragraph
 from bot.services.context import Core
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
@@ -38,13 +40,18 @@ class Rating:
 
 
 def ratings(
-    session: Session, actions: Sequence[Action], *, core: Core, today: dt.date
+    session: Session,
+    actions: Sequence[Action],
+    *,
+    settings: Settings,
+    calendar: WorkingCalendar,
+    today: dt.date,
 ) -> dict[int, Rating]:
     """The computed rating of each action (cancelled ones left out), by action id."""
     ids = [a.id for a in actions if a.status is not Status.CANCELLED]
     if not ids:
         return {}
-    tz = core.settings.tz
+    tz = settings.tz
     updated = _latest(session, ids, HistoryEntry.change.in_(UPDATE_CHANGES))
     blocked = _latest(
         session,
@@ -68,8 +75,8 @@ def ratings(
             created=_day(action.created_at, tz),
             rebaselines=action.rebaselines or 0,
         )
-        rules = core.settings.brag_rules
-        computed = compute(facts, today=today, calendar=core.calendar, rules=rules)
+        rules = settings.brag_rules
+        computed = compute(facts, today=today, calendar=calendar, rules=rules)
         if computed is None:
             continue
         flag = None
@@ -82,6 +89,41 @@ def ratings(
             flag = mismatch_words(declared, computed)
         found[action.id] = Rating(computed, flag)
     return found
+
+
+def flagged(
+    session: Session,
+    actions: Sequence[Action],
+    views: Sequence[ActionView],
+    *,
+    settings: Settings,
+    calendar: WorkingCalendar,
+    today: dt.date,
+) -> list[ActionView]:
+    """`views` of `actions` (in the same order), each saying where its declared rating is
+    greener than its facts: lists, `show` and the digest put that beside the rating."""
+    found = ratings(session, actions, settings=settings, calendar=calendar, today=today)
+    return [
+        view.model_copy(update={"rag_flag": found[action.id].flag})
+        if action.id in found and found[action.id].flag
+        else view
+        for action, view in zip(actions, views, strict=True)
+    ]
+
+
+def request_flagged(
+    request: Request, actions: Sequence[Action], views: Sequence[ActionView]
+) -> list[ActionView]:
+    """`flagged` for a command's lists, with its settings, calendar and day."""
+    core = request.core
+    return flagged(
+        request.session,
+        actions,
+        views,
+        settings=core.settings,
+        calendar=core.calendar,
+        today=request.today,
+    )
 
 
 def accepted_ratings(session: Session, ids: Sequence[int]) -> dict[int, tuple[Rag, Rag]]:
@@ -108,9 +150,13 @@ def accept_rag(request: Request, command: AcceptRag) -> Outcome:
     """A chair accepts the owner's declared rating against the computed one, with a reason."""
     action = request.action(command.action_id)
     require(request, Permission.ACCEPT_RAG, action=action)
-    rating = ratings(request.session, [action], core=request.core, today=request.today).get(
-        action.id
-    )
+    rating = ratings(
+        request.session,
+        [action],
+        settings=request.core.settings,
+        calendar=request.core.calendar,
+        today=request.today,
+    ).get(action.id)
     view = action_view(action, today=request.today)
     if rating is None or action.rag is None or rating.flag is None:
         return Outcome(

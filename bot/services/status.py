@@ -26,6 +26,7 @@ from bot.render.from_storage import action_view, history_view
 from bot.render.latest import latest_note
 from bot.render.model import ActionView, Count
 from bot.services import rebaseline, signoff, views
+from bot.services.ratings import request_flagged
 from bot.services.request import Outcome, Request
 from storage import queries
 from storage.models import Action, Person
@@ -41,7 +42,7 @@ def show_action(request: Request, command: ShowAction) -> Outcome:
     action = request.action(command.action_id)
     entries = queries.history_for(request.session, action_id=action.id, limit=HISTORY_LIMIT)
     total = queries.count_history(request.session, action_id=action.id)
-    view = action_view(action, today=request.today)
+    (view,) = request_flagged(request, [action], [action_view(action, today=request.today)])
     more = total - len(entries)
     people = replies.People(
         supporters=[s.person.display_name for s in action.supporters],
@@ -271,4 +272,4 @@ def _person_list(
 
 
 def _views(request: Request, items: Sequence[Action]) -> list[ActionView]:
-    return [action_view(a, today=request.today) for a in items]
+    return request_flagged(request, items, [action_view(a, today=request.today) for a in items])

@@ -21,6 +21,7 @@ from bot.grammar.commands import (
 )
 from bot.render import replies
 from bot.render.from_storage import action_view
+from bot.services.ratings import request_flagged
 from bot.services.request import Outcome, Request
 from storage.models import Action
 
@@ -100,7 +101,7 @@ def _listed(
         .limit(paging.PAGE_SIZE)
     )
     items = session.scalars(query).all()
-    views = [action_view(a, today=request.today) for a in items]
+    views = request_flagged(request, items, [action_view(a, today=request.today) for a in items])
     shown = command.model_copy(update={"page": page})
     return Outcome(replies.action_list(title, views, total=total, empty=empty, command=shown))
 

@@ -543,6 +543,8 @@ def _item_text(action: ActionView, today: dt.date | None, tz: ZoneInfo | None = 
     facts = [_owner(action), *map(escape, text_render.item_facts(action, today))]
     if action.rag:
         facts.append(f"RAG {_RAG_MARK[action.rag]} {action.rag.value}")
+    if action.rag_flag:
+        facts.append(f"{text_render.FLAG_MARK} {escape(action.rag_flag)}")
     if action.status == Status.BLOCKED and action.blocked_reason:
         facts.append("blocked: " + cut_escaped(said(action.blocked_reason, people), 500))
     return f"{first}\n{' · '.join(facts)}"
@@ -581,6 +583,8 @@ def _detail(block: ActionDetail, today: dt.date | None, tz: ZoneInfo | None) -> 
         ("Status", _status(a)),
         ("RAG", f"{_RAG_MARK[a.rag]} {a.rag.value}" if a.rag else "not rated"),
     ]
+    if a.rag_flag:
+        facts[-1] = ("RAG", f"{facts[-1][1]}\n{text_render.FLAG_MARK} {escape(a.rag_flag)}")
     if a.workstream:
         facts.append(("Workstream", escape(a.workstream)))
     if a.priority:

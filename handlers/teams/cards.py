@@ -427,6 +427,8 @@ def _item(item: ActionView, today: dt.date | None, tz: ZoneInfo | None) -> list[
     facts = [_owner(item), *map(escape, text_render.item_facts(item, today))]
     if item.rag:
         facts.append(f"RAG {_RAG_MARK[item.rag]} {item.rag.value}")
+    if item.rag_flag:
+        facts.append(f"{text_render.FLAG_MARK} {escape(item.rag_flag)}")
     if item.status == Status.BLOCKED and item.blocked_reason:
         facts.append("blocked: " + _said(item.blocked_reason, people))
     return [
