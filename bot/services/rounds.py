@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.domain import Change, Role, Status
 from bot.domain.workdays import WorkingCalendar
+from bot.grammar.commands import AddEvidence
 from bot.grammar.dates import format_date
 from bot.outbox.queue import enqueue
 from bot.people.resolve import chairs
 from bot.render.from_storage import action_view
 from bot.render.inline import plain
-from bot.render.model import ActionList, Heading, Message, Paragraph, Usage
+from bot.render.model import ActionList, Button, Buttons, Heading, Message, Paragraph, Usage
 from storage.models import Action, HistoryEntry, Meeting, Person
 
 #: Outbox kind of the round's messages (the request, the nudge, the list at the cut-off).
@@ -35,6 +36,8 @@ ROUND = "round"
 NUDGE_BEFORE_CUTOFF = 2
 #: Statuses whose owners are asked for an update: still being worked on.
 ASKED = (Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED)
+#: Evidence buttons one round message carries (Slack's actions block holds 25 at most).
+EVIDENCE_BUTTONS = 25
 #: History changes that count as an update in a round.
 UPDATES = (Change.NOTE.value, Change.STATUS.value, Change.RAG.value, Change.EVIDENCE.value)
 
@@ -183,6 +186,17 @@ def request_message(
             ActionList(
                 items=[action_view(a, today=today, calendar=calendar) for a in actions],
                 buttons=True,
+            ),
+            # Slack opens the evidence form (a file, a link, a note); Teams' card shows a box.
+            Buttons(
+                items=[
+                    Button(
+                        label=f"Evidence for #{a.id}",
+                        command=AddEvidence(action_id=a.id),
+                        form="evidence",
+                    )
+                    for a in actions[:EVIDENCE_BUTTONS]
+                ]
             ),
             Usage(
                 lines=[
