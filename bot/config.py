@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     #: from its 429s (bot/outbox/pacing.py).
     slack_max_send_rate: float | None = Field(default=None, gt=0)
     board_channel: str | None = None
+    #: The address `serve` is reached at (https://actionbot.example.org): links to board
+    #: packs are built from it.
+    public_url: str | None = None
+    #: The board's name, on the board pack's cover.
+    board_name: str = "Improvement Board"
+    #: Days a board pack's link works before it expires.
+    pack_link_days: int = Field(default=30, ge=1, le=3650)
     chair_user_ids: Annotated[tuple[str, ...], NoDecode] = ()
     bot_timezone: str = "Europe/London"
     reminder_days: Annotated[tuple[int, ...], NoDecode] = (7, 1, 0)

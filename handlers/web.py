@@ -1,6 +1,7 @@
 """The HTTP app of `actionbot serve`: one Starlette app, its routes and their Slack check.
 
-Routes: POST /slack/events (Slack's commands, interactivity and events), GET /healthz, and
+Routes: POST /slack/events (Slack's commands, interactivity and events), GET /healthz, the
+board pack's link (GET /packs/<token>…, handlers/pack_web.py), and
 POST /api/messages when a Teams endpoint is given. Bolt's App is synchronous like our core, so
 each Slack request is dispatched in a worker thread and the event loop never blocks.
 """
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.services.context import Core
 from handlers.http_body import read_body
+from handlers.pack_web import pack_routes
 from storage.db import transaction
 
 if TYPE_CHECKING:
@@ -61,6 +63,8 @@ def create_web_app(
         app_routes.append(Route("/api/messages", teams, methods=["POST"]))
         # Load balancers and Azure's probes knock on the bot's endpoint itself.
         app_routes.append(Route("/api/messages", healthz, methods=["GET"]))
+    # A board pack's link (bot/pack/links.py): its HTML view and files, for whoever holds it.
+    app_routes.extend(pack_routes(core))
     app_routes.extend(routes)
     return Starlette(routes=app_routes)
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -483,3 +484,26 @@ class PlanSnapshot(Base):
     baseline_due: Mapped[dt.date | None] = mapped_column(Date)
     rebaselines: Mapped[int] = mapped_column(Integer, default=0)
     workstream: Mapped[str | None] = mapped_column(String(200))
+
+
+class BoardPack(Base):
+    """A board pack built for a meeting: its files as circulated, and its link's hash.
+
+    The files are kept as built (the pack is what the board read, not the plan as it is
+    later); the link's token is never stored, only its SHA-256, so the table cannot give
+    the link away. Served at /packs/<token> until `expires_at` (handlers/pack_web.py).
+    """
+
+    __tablename__ = "board_packs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    xlsx: Mapped[bytes] = mapped_column(LargeBinary)
+    html: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The small BRAG trend chart (PNG) the weekly digest shows under the pack's link.
+    trend_png: Mapped[bytes] = mapped_column(LargeBinary)

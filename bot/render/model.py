@@ -264,6 +264,14 @@ Block = Annotated[
 Tone = Literal["info", "success", "warning", "error"]
 
 
+class PackFiles(View):
+    """A board pack's files to go with a channel post: uploaded on Slack; on other
+    platforms the message's own link to the pack stands for them."""
+
+    pack_id: int
+    names: list[str]
+
+
 class Message(View):
     """A whole reply or notification. `text` is the one-line summary used as the fallback."""
 
@@ -271,3 +279,4 @@ class Message(View):
     blocks: list[Block] = Field(default_factory=list)
     tone: Tone = "info"
     ephemeral: bool = True
+    files: PackFiles | None = None

@@ -1,0 +1,60 @@
+"""A board pack's link: PUBLIC_URL + /packs/ + an unguessable token, of which only the
+SHA-256 is stored. A link is looked up by its hash (an indexed equality on a digest the
+caller cannot steer), so neither a wrong token nor a near miss tells anything by its timing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.errors import CommandError
+from storage.models import BoardPack
+
+#: What secrets.token_urlsafe(32) gives: 43 characters of the URL-safe alphabet.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def new_token() -> str:
+    """A fresh token: 256 random bits."""
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def public_base(settings: Settings) -> str:
+    """PUBLIC_URL without its trailing slash; a clear error when it is not set."""
+    if not settings.public_url:
+        raise CommandError(
+            "Board pack links need PUBLIC_URL: set it to the address `actionbot serve` is"
+            " reached at (for example https://actionbot.example.org)."
+        )
+    return settings.public_url.rstrip("/")
+
+
+def pack_url(settings: Settings, token: str) -> str:
+    """The pack's HTML view."""
+    return f"{public_base(settings)}/packs/{token}"
+
+
+def find_pack(session: Session, token: str, now: dt.datetime) -> tuple[BoardPack | None, bool]:
+    """The pack a token opens and whether its link expired; (None, False) for a token that
+    opens nothing (malformed, tampered with, unknown)."""
+    if not _TOKEN.fullmatch(token):
+        return None, False
+    digest = token_hash(token)
+    pack = session.scalars(select(BoardPack).where(BoardPack.token_hash == digest)).first()
+    # The row was found by its hash; compared again in constant time so no code path
+    # depends on how much of a stored hash a guess matches.
+    if pack is None or not hmac.compare_digest(pack.token_hash, digest):
+        return None, False
+    return pack, pack.expires_at <= now

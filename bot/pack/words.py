@@ -1,0 +1,45 @@
+"""How the pack words dates, ratings and statuses: the same in the PDF, xlsx and HTML."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.domain import Rag, Status
+from bot.pack.collect import PackAction, PackData
+
+_RAG = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green", Rag.BLUE: "Blue"}
+
+
+def day(value: dt.date | None) -> str:
+    """`5 Jan 2027`, or an empty string."""
+    if value is None:
+        return ""
+    return f"{value.day} {value:%b %Y}"
+
+
+def meeting_words(data: PackData) -> str:
+    """`Thursday 14 January 2027, 14:00`."""
+    at = data.meeting_at
+    return f"{at:%A} {at.day} {at:%B %Y, %H:%M}"
+
+
+def rag_name(rag: Rag | None) -> str:
+    """`Red`, or `Not rated`."""
+    return _RAG[rag] if rag is not None else "Not rated"
+
+
+def rag_words(action: PackAction) -> str:
+    """`Green (computed Red)` where they differ, else the one rating."""
+    shown = rag_name(action.rag)
+    if action.computed is not None and action.computed is not action.rag:
+        return f"{shown} (computed {rag_name(action.computed)})"
+    return shown
+
+
+def status_words(status: Status) -> str:
+    """`in progress`, `delivered, awaiting sign-off`."""
+    if status is Status.DELIVERED:
+        return "delivered, awaiting sign-off"
+    if status is Status.DONE:
+        return "complete"
+    return status.label
