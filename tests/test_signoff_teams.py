@@ -108,7 +108,7 @@ def test_a_file_in_the_chat_is_evidence_and_the_chair_signs_off_on_the_card(rig:
     # A file sent in the personal chat (Teams' file download info) and an inline picture.
     download = rig.connector.add_file("minutes-docx", DOCX)
     picture = rig.connector.add_file("picture-png", PNG)
-    sent = message(rig.connector.url, AMIRA, "<p>minutes of the board</p>", name="Amira Khan")
+    sent = message(rig.connector.url, AMIRA, "<p>minutes of 12 Nov</p>", name="Amira Khan")
     sent["attachments"] = [
         {
             "contentType": "application/vnd.microsoft.teams.file.download.info",
@@ -117,13 +117,13 @@ def test_a_file_in_the_chat_is_evidence_and_the_chair_signs_off_on_the_card(rig:
             "content": {"downloadUrl": download, "uniqueId": "U-1234", "fileType": "docx"},
         },
         {"contentType": "image/png", "contentUrl": picture, "name": "photo.png"},
-        {"contentType": "text/html", "content": "<p>minutes of the board</p>"},
+        {"contentType": "text/html", "content": "<p>minutes of 12 Nov</p>"},
     ]
     assert rig.post(sent).status_code == 200
     assert kept(rig) == [
         (
             number, "file", "teams", "U-1234", "minutes.docx", len(DOCX),
-            hashlib.sha256(DOCX).hexdigest(), "minutes of the board",
+            hashlib.sha256(DOCX).hexdigest(), "minutes of 12 Nov",
         ),
         (
             number, "file", "teams", picture, "photo.png", len(PNG),

@@ -378,10 +378,11 @@ def evidence_lines(request: Request, action: Action) -> list[EvidenceLine]:
 
 
 def evidence_target(core: Core, caller: Caller, words: str) -> int | None:
-    """The action a file sent in chat is evidence of: the number its words give (`#12`),
-    else the latest of the sender's actions waiting for sign-off (their done asked for it)."""
+    """The action a file sent in chat is evidence of: the number its words give (`#12`, or
+    a message that is only `12`), else the latest of the sender's actions waiting for
+    sign-off (their done asked for it)."""
     if match := _NUMBER.search(words):
-        return int(match.group(1))
+        return int(match.group(1) or match.group(2))
     with transaction(core.sessions) as session:
         person = session.scalar(
             select(Identity.person_id).where(
@@ -402,7 +403,8 @@ def evidence_target(core: Core, caller: Caller, words: str) -> int | None:
         )
 
 
-_NUMBER = re.compile(r"(?<![\w/])#?(\d{1,9})(?![\w/])")
+#: `#12` anywhere, or a message that is only a number: "minutes of 12 Nov" names no action.
+_NUMBER = re.compile(r"(?:(?<![\w/&])#(\d{1,9})(?![\w/])|^\s*(\d{1,9})\s*$)")
 
 
 def signers(request: Request) -> list[Person]:

@@ -179,7 +179,8 @@ def take_evidence(bot: TeamsBot, incoming: Incoming, files: list[Attached]) -> N
         bot.reply(incoming, replies.error("Not kept: " + " ".join(problems), None))
 
 
-_NUMBER_WORDS = re.compile(r"(?<![\w/])#?\d{1,9}(?![\w/])")
+#: The words naming the action (`#12`, or only `12`): not part of the file's note.
+_NUMBER_WORDS = re.compile(r"(?:(?<![\w/&])#\d{1,9}(?![\w/])|^\s*\d{1,9}\s*$)")
 
 
 def _token(bot: TeamsBot, incoming: Incoming, attached: Attached) -> str | None:
