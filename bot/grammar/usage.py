@@ -45,7 +45,8 @@ STATUS_USAGE: dict[str, str] = {
 }
 
 ACTION_SUMMARY = (
-    "/action add|assign|done|update|blocked|reopen|cancel|due|nudge|rag|show|list|help …"
+    "/action add|assign|done|update|blocked|reopen|cancel|due|nudge|rag|evidence|signoff"
+    "|return|show|list|help …"
 )
 STATUS_SUMMARY = (
     "/status [overdue|blocked|red|mine|@user|due [N days|this week]|nodate|unassigned|digest|rules"
