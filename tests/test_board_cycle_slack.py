@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
+from slack_sdk.models.views import View
 from sqlalchemy import select
 
 from bot.clock import FixedClock
@@ -20,7 +21,7 @@ from scheduler.board_cycle import run_board_cycle
 from storage.db import transaction
 from storage.models import Meeting
 from tests.support.fake_slack import FakeSlack
-from tests.support.slack_signing import text_input
+from tests.support.slack_signing import block_actions_body, text_input
 from tests.test_slack_blocks import all_text
 from tests.test_slack_http import (  # noqa: F401 - fixtures
     AMIRA,
@@ -70,7 +71,9 @@ def test_the_round_message_and_its_forms_on_slack(
 ) -> None:
     first = add(chair, f"Audit the front door <@{AMIRA}> due 2027-06-30")
     second = add(chair, f"Recruit two social workers <@{AMIRA}> due 2027-06-30")
-    add(chair, f"Publish the local offer <@{BEN}> due 2027-06-30")
+    third = add(chair, f"Publish the local offer <@{BEN}> due 2027-06-30")
+    ben.reply(f"rag {third} amber")
+    ben.reply(f"update {third} Draft with the parent carers' forum")
     answer = chair.reply("meeting add 14 Jan 2027 14:00 Improvement Board", command="/board")
     assert "Meeting added: 1 · Improvement Board on Thu 14 Jan 2027 at 14:00" in answer["text"]
     assert "cut-off Thu 7 Jan 2027" in all_text(answer["blocks"])
@@ -90,7 +93,8 @@ def test_the_round_message_and_its_forms_on_slack(
     assert f"Evidence for #{first}" in labels(message.blocks or [])
     assert f"Evidence for #{second}" in labels(message.blocks or [])
     assert len(slack.messages_to(AMIRA)) == 3  # one message, not one per action
-    assert dm(slack, BEN, 2).text == message.text
+    bens = [c for c in slack.messages_to(BEN) if c.text == message.text]
+    assert len(bens) == 1
 
     # Add update on the round message opens the form for that action; its note is the update.
     amira.press("action_update", first, message=message)
@@ -122,9 +126,49 @@ def test_the_round_message_and_its_forms_on_slack(
         "file": None,
     }
 
+    # Ben's Update opens the round's form with his RAG and last update; what it sends is
+    # recorded as /action rag, update and evidence record it.
+    update = next(
+        item
+        for block in bens[0].blocks or []
+        if block["type"] == "actions"
+        for item in block["elements"]
+        if item["text"]["text"] == f"Update #{third}"
+    )
+    assert bens[0].response is not None
+    pressed = block_actions_body(
+        BEN,
+        update["action_id"],
+        update["value"],
+        response_url=slack.response_url(f"press-{BEN}"),
+        channel_id=bens[0].response["channel"],
+        message=bens[0].response["message"],
+    )
+    assert ben.post(pressed).status_code == 200
+    wait_until(lambda: len(slack.calls("views.open")) >= 2, "the round's form")
+    form = slack.calls("views.open")[-1].params["view"]
+    assert form["callback_id"] == "round_update_form"
+    assert View(**form).to_dict() == form
+    fields = {b["block_id"]: b["element"] for b in form["blocks"] if b["type"] == "input"}
+    assert fields["rag"]["initial_option"]["value"] == "amber"
+    assert fields["note"]["initial_value"] == "Draft with the parent carers' forum"
+    assert fields["link"]["type"] == "url_text_input"
+    values = {
+        "rag": {"rag": {"type": "static_select", "selected_option": {"value": "red"}}},
+        "note": {"note": text_input("Forum asked for changes; new draft in two weeks")},
+        "link": {"link": {"type": "url_text_input", "value": "https://intranet.example/offer"}},
+    }
+    assert ben.submit("round_update_form", values, form["private_metadata"]).status_code == 200
+    wait_until(lambda: history(slack_core, third)[-1][0] == "evidence", "the evidence")
+    changes = [h[:3] for h in history(slack_core, third)[-3:]]
+    assert changes[0] == ("rag", "red", None)
+    assert changes[1] == ("note", None, "Forum asked for changes; new draft in two weeks")
+    assert changes[2][0] == "evidence"
+    assert "https://intranet.example/offer" in str(changes[2])
+
     # The nudge, Tue 5 Jan: Amira is asked only about the action she has not updated.
     clock.set(dt.datetime(2027, 1, 5, 10, 0, tzinfo=LONDON))
-    assert run_board_cycle(slack_core)["round nudge"] == 2
+    assert run_board_cycle(slack_core)["round nudge"] == 1  # Ben answered
     deliver(slack_core, slack_process.senders)
     nudge = dm(slack, AMIRA, 4)
     assert nudge.text.startswith("Reminder: the board still needs an update on your action")
@@ -143,7 +187,7 @@ def test_the_round_message_and_its_forms_on_slack(
     [cut] = [c for c in slack.messages_to(CHAIR) if (c.text or "").startswith("Cut-off for")]
     listed = all_text(cut.blocks or [])
     assert f"#{second} Recruit two social workers" in listed
-    assert "Publish the local offer" in listed
+    assert "Publish the local offer" not in listed
     assert "Audit the front door" not in listed
     with transaction(slack_core.sessions) as session:
         meeting = session.scalars(select(Meeting)).one()

@@ -393,8 +393,27 @@ class BoardSettings(Command):
 
 #: Commands a button may hold and run as it is (a reply's Undo, Sign off, Return, Add
 #: evidence); a button whose command lacks words asks for them first (a form).
+class UpdateRound(Command):
+    """The update round's Update button: a RAG, a note and a link for one action at once.
+
+    The button holds the action's current RAG and last note: the form opens with them, and
+    what it sends replaces them. Typed, it is `/action rag`, `update` and `evidence`.
+    """
+
+    verb: Literal["round_update"] = "round_update"
+    action_id: int
+    rag: Rag | None = None
+    note: Note | None = None
+    link: Annotated[str, MaxChars(NOTE_CHARS, "link")] | None = None
+
+    def typed(self) -> str:
+        """The commands that do the same where there are no buttons."""
+        n = self.action_id
+        return f"/action rag {n} red|amber|green · /action update {n} <note>"
+
+
 ButtonCommand = Annotated[
-    UndoReply | SignOff | ReturnAction | AddEvidence, Field(discriminator="verb")
+    UndoReply | SignOff | ReturnAction | AddEvidence | UpdateRound, Field(discriminator="verb")
 ]
 
 #: Commands that change an action; they are the ones permissions and locking apply to.

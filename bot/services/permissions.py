@@ -167,6 +167,7 @@ COMMANDS: dict[str, Permission] = {
     "blocked": Permission.UPDATE,
     "reopen": Permission.UPDATE,
     "rag": Permission.UPDATE,
+    "round_update": Permission.UPDATE,
     "cancel": Permission.CANCEL,
     "due": Permission.MOVE_DUE,
     "rebaseline": Permission.REQUEST_DATE,

@@ -21,13 +21,19 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.domain import Change, Role, Status
 from bot.domain.workdays import WorkingCalendar
-from bot.grammar.commands import AddEvidence
+from bot.errors import CommandError
+from bot.grammar.commands import AddEvidence, AddUpdate, SetRag, UpdateRound
 from bot.grammar.dates import format_date
+from bot.grammar.usage import action_usage
 from bot.outbox.queue import enqueue
 from bot.people.resolve import chairs
+from bot.render import replies
 from bot.render.from_storage import action_view
 from bot.render.inline import plain
 from bot.render.model import ActionList, Button, Buttons, Heading, Message, Paragraph, Usage
+from bot.services.actions import add_update, set_rag
+from bot.services.request import Outcome, Request
+from bot.services.signoff import add_evidence
 from storage.models import Action, HistoryEntry, Meeting, Person
 
 #: Outbox kind of the round's messages (the request, the nudge, the list at the cut-off).
@@ -36,8 +42,10 @@ ROUND = "round"
 NUDGE_BEFORE_CUTOFF = 2
 #: Statuses whose owners are asked for an update: still being worked on.
 ASKED = (Status.OPEN, Status.IN_PROGRESS, Status.BLOCKED)
-#: Evidence buttons one round message carries (Slack's actions block holds 25 at most).
-EVIDENCE_BUTTONS = 25
+#: Actions per row of Update and Evidence buttons (Slack's actions block holds 25 buttons).
+BUTTON_ROW = 10
+#: The last update a button carries to prefill the form (a button's value is 2,000 bytes).
+PREFILL_CHARS = 1200
 #: History changes that count as an update in a round.
 UPDATES = (Change.NOTE.value, Change.STATUS.value, Change.RAG.value, Change.EVIDENCE.value)
 
@@ -187,17 +195,7 @@ def request_message(
                 items=[action_view(a, today=today, calendar=calendar) for a in actions],
                 buttons=True,
             ),
-            # Slack opens the evidence form (a file, a link, a note); Teams' card shows a box.
-            Buttons(
-                items=[
-                    Button(
-                        label=f"Evidence for #{a.id}",
-                        command=AddEvidence(action_id=a.id),
-                        form="evidence",
-                    )
-                    for a in actions[:EVIDENCE_BUTTONS]
-                ]
-            ),
+            *_update_buttons(actions, latest),
             Usage(
                 lines=[
                     f"/action rag {first} red|amber|green",
@@ -208,6 +206,25 @@ def request_message(
         ],
         tone="warning" if nudge else "info",
     )
+
+
+def _update_buttons(actions: Sequence[Action], latest: dict[int, HistoryEntry]) -> list[Buttons]:
+    """Per action, Update (a form with its RAG, its last update to edit, a link: Slack opens
+    it prefilled, Teams' card shows the boxes) and Evidence for #N (a file, a link, a note)."""
+    rows: list[Buttons] = []
+    for start in range(0, len(actions), BUTTON_ROW):
+        items: list[Button] = []
+        for action in actions[start : start + BUTTON_ROW]:
+            entry = latest.get(action.id)
+            last = plain(entry.note or "")[:PREFILL_CHARS] if entry is not None else ""
+            update = UpdateRound(action_id=action.id, rag=action.rag, note=last or None)
+            items.append(Button(label=f"Update #{action.id}", command=update, style="primary"))
+            evidence = AddEvidence(action_id=action.id)
+            items.append(
+                Button(label=f"Evidence for #{action.id}", command=evidence, form="evidence")
+            )
+        rows.append(Buttons(items=items))
+    return rows
 
 
 def queue_requests(
@@ -292,3 +309,32 @@ def missing_message(
         ],
         tone="warning",
     )
+
+
+def update_round(request: Request, command: UpdateRound) -> Outcome:
+    """The round's Update form sent: its RAG (when it changed), its note and its link, each
+    recorded as `/action rag`, `update` and `evidence` record them, in one transaction."""
+    note = (command.note or "").strip()
+    link = (command.link or "").strip()
+    if command.rag is None and not note and not link:
+        raise CommandError(
+            "Give a RAG, a note of progress or a link to evidence.", action_usage("update")
+        )
+    action = request.action(command.action_id)
+    done: list[str] = []
+    ids: list[int] = []
+    if command.rag is not None and action.rag != command.rag:
+        ids += set_rag(request, SetRag(action_id=action.id, rag=command.rag)).outbox_ids
+        done.append(f"RAG {command.rag.value}")
+    if note:
+        ids += add_update(request, AddUpdate(action_id=action.id, note=note)).outbox_ids
+        done.append("your update")
+    if link:
+        ids += add_evidence(request, AddEvidence(action_id=action.id, link=link)).outbox_ids
+        done.append("the evidence")
+    if not done:  # only the RAG it already had
+        assert command.rag is not None
+        done.append(f"RAG {command.rag.value}, as it was")
+    view = action_view(action, today=request.today)
+    text = f"Recorded for the board on {replies.label(view)}: {', '.join(done)}."
+    return Outcome(replies.changed(text, view), ids)

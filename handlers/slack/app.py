@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.outbox.sender import Sender
 from bot.render import replies
 from bot.services.context import Core
-from handlers.slack import signoff
+from handlers.slack import rounds, signoff
 from handlers.slack.deps import SlackDeps, kind_of
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.interact import failed
@@ -70,6 +70,7 @@ def build_slack(
     submissions.register(app, deps)
     date_requests.register(app, deps)
     signoff.register(app, deps)
+    rounds.register(app, deps)
     events.register(app, deps)
     app.error(_error_handler(deps))
     return SlackBot(app=app, deps=deps, signing_secret=secret, listener_executor=listeners)

@@ -27,6 +27,7 @@ from bot.grammar.commands import (
     ButtonCommand,
     EvidenceFile,
     ReturnAction,
+    UpdateRound,
 )
 from bot.outbox.delivery import deliver_queued
 from bot.render import replies
@@ -41,6 +42,7 @@ from handlers.slack.buttons import presser
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import value_of
 from handlers.slack.interact import Origin, after_ack, publish_home, show_in_place, tell
+from handlers.slack.rounds import open_round_form
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
 
 def press(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
-    """Sign off at once; Return and Add evidence open their form first."""
+    """Sign off at once; Return, Add evidence and the round's Update open their form first."""
     try:
         command = _COMMAND.validate_json(str(action.get("value") or ""))
     except ValidationError:
@@ -97,6 +99,9 @@ def press(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None
             else evidence_form(command.action_id, view, metadata=metadata)
         )
         deps.client.views_open(trigger_id=trigger_id, view=form)
+        return
+    if isinstance(command, UpdateRound):
+        open_round_form(deps, body, command)
         return
     outcome = execute(deps.core, caller, command)
     show_in_place(deps, origin, outcome.message, trigger_id=trigger_id)

@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter
 
-from bot.grammar.commands import AddEvidence, ButtonCommand, Command, EvidenceFile, ReturnAction
+from bot.domain import Rag
+from bot.grammar.commands import (
+    AddEvidence,
+    ButtonCommand,
+    Command,
+    EvidenceFile,
+    ReturnAction,
+    UpdateRound,
+)
 from bot.grammar.parser import evidence_of
 from bot.outbox.delivery import deliver_queued
 from bot.render import replies
@@ -52,13 +60,47 @@ def evidence_id(action_id: int) -> str:
     return f"evidence_text_{action_id}"
 
 
+def round_ids(action_id: int) -> tuple[str, str, str]:
+    """The ids of the card's boxes of the round's Update: its RAG, its note, its link."""
+    return (f"round_rag_{action_id}", f"round_note_{action_id}", f"round_link_{action_id}")
+
+
+def round_inputs(command: UpdateRound) -> list[dict[str, Any]]:
+    """The round's Update on a card: the RAG chosen as it is, the last update to edit, a link."""
+    rag, note, link = round_ids(command.action_id)
+    choices = [
+        {"title": r.value.title(), "value": r.value} for r in (Rag.RED, Rag.AMBER, Rag.GREEN)
+    ]
+    return [
+        {
+            "type": "Input.ChoiceSet",
+            "id": rag,
+            "label": f"#{command.action_id}: RAG",
+            "style": "compact",
+            "choices": choices,
+            "value": command.rag.value if command.rag and command.rag != Rag.BLUE else "",
+        },
+        {
+            "type": "Input.Text",
+            "id": note,
+            "label": f"#{command.action_id}: progress (your last update, to edit)",
+            "isMultiline": True,
+            "maxLength": 2000,
+            "value": command.note or "",
+        },
+        {"type": "Input.Text", "id": link, "label": f"#{command.action_id}: link to evidence"},
+    ]
+
+
 def inputs(block: Buttons) -> list[dict[str, Any]]:
     """The text boxes a row of buttons asks for (Return's reason, Add evidence's link or
     note), drawn above the buttons; Teams sends their values with the pressed button."""
     items: list[dict[str, Any]] = []
     for button in block.items:
         number = getattr(button.command, "action_id", None)
-        if button.form == "reason" and number is not None:
+        if isinstance(button.command, UpdateRound):
+            items += round_inputs(button.command)
+        elif button.form == "reason" and number is not None:
             items.append(
                 {
                     "type": "Input.Text",
@@ -92,9 +134,21 @@ def signoff_command(data: dict[str, Any]) -> Command | None:
     """The command of a pressed Sign off, Return or Add evidence, with the words typed into
     the card; None for another button's command (an Undo). ValueError when malformed."""
     raw = data.get("command")
-    if not isinstance(raw, dict) or raw.get("verb") not in ("signoff", "return", "evidence"):
+    verbs = ("signoff", "return", "evidence", "round_update")
+    if not isinstance(raw, dict) or raw.get("verb") not in verbs:
         return None
     command = _COMMAND.validate_python(raw)
+    if isinstance(command, UpdateRound):
+        # What the boxes hold when pressed; they start as the button's RAG and note.
+        rag_id, note_id, link_id = round_ids(command.action_id)
+        chosen = str(data.get(rag_id) or "").strip().lower()
+        return command.model_copy(
+            update={
+                "rag": Rag(chosen) if chosen in ("red", "amber", "green") else None,
+                "note": str(data.get(note_id) or "").strip() or None,
+                "link": str(data.get(link_id) or "").strip() or None,
+            }
+        )
     if isinstance(command, ReturnAction) and not command.reason:
         typed = str(data.get(reason_id(command.action_id)) or "").strip()
         return command.model_copy(update={"reason": typed or None})
