@@ -89,7 +89,7 @@ def _run(tmp_path: Path, *, worker_end: int, connections: list[int], errors: int
         load={
             "latencies": {"/status": [0.010] * 150, "/action done": [0.020] * 150},
             "minutes": {"0": [0.01] * 100, "1": [0.01] * 100, "2": [0.02] * 100},
-            "problems": {},
+            "problems": {"late_ack": 2},
             "refused": {"/action done": 3},
             "substituted": {},
             "lag": 0.01,
@@ -125,6 +125,7 @@ def test_the_table_passes_a_steady_run_and_names_each_miss(tmp_path: Path) -> No
     assert rows["RSS worker: after warm-up → end (peak)"].figure.endswith("+1.1 %; threads 5 → 5")
     assert rows["  sessions waiting on a lock, per sample: max / mean"].figure == "2 / 1.0"
     assert rows["PostgreSQL connections after warm-up: min / max (end)"].verdict == "pass"
+    assert rows["  late answers ('Working on it…', then the reply)"].figure == "2"
 
     leaking = _run(
         tmp_path,
