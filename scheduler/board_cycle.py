@@ -6,6 +6,10 @@ worker was down.
 Catching up does what still makes sense: past the cut-off, only the cut-off runs (a request
 for updates already collated would mislead); past the nudge day with the round never opened,
 the round opens and the nudge is not sent on top of it.
+
+After the cut-off (its snapshot committed, which the pack's trend reads), the board pack is
+built and its post queued to BOARD_CHANNEL, once per meeting, while the meeting is still to
+come; a pack that fails to build is tried again at the next tick.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.outbox.queue import enqueue
+from bot.pack.build import build_pack
+from bot.pack.post import queue_pack_post
 from bot.services.context import Core
 from bot.services.rounds import (
     ROUND,
@@ -37,6 +43,10 @@ log = logging.getLogger(__name__)
 
 #: Planned counts by step, as the tick's report shows them.
 OPENED, NUDGED, CUT_OFF, SNAPSHOT = "round", "round nudge", "cut-off", "snapshot"
+PACK = "board pack"
+
+#: Meetings whose pack could not be posted for want of settings, told once per process.
+_told_unset: set[int] = set()
 
 
 def run_board_cycle(core: Core, *, now: dt.datetime | None = None) -> Counter[str]:
@@ -66,6 +76,52 @@ def run_board_cycle(core: Core, *, now: dt.datetime | None = None) -> Counter[st
         except Exception:
             log.exception(
                 "board cycle: meeting %s failed; tried again at the next tick", meeting_id
+            )
+    done += post_packs(core, now=now)
+    return done
+
+
+def post_packs(core: Core, *, now: dt.datetime) -> Counter[str]:
+    """Build and queue the pack of each meeting cut off whose pack is not posted yet."""
+    settings = core.settings
+    with transaction(core.sessions) as session:
+        ids = list(
+            session.scalars(
+                select(Meeting.id)
+                .where(
+                    Meeting.cancelled_at.is_(None),
+                    Meeting.cut_off_at.is_not(None),
+                    Meeting.pack_posted_at.is_(None),
+                    Meeting.starts_at > now,
+                )
+                .order_by(Meeting.starts_at, Meeting.id)
+            )
+        )
+    done: Counter[str] = Counter()
+    if not ids:
+        return done
+    if not settings.public_url or not settings.board_channel:
+        for meeting_id in set(ids) - _told_unset:
+            log.warning(
+                "board cycle: meeting %s's pack is not posted: %s is not set",
+                meeting_id,
+                "PUBLIC_URL" if not settings.public_url else "BOARD_CHANNEL",
+            )
+            _told_unset.add(meeting_id)
+        return done
+    for meeting_id in ids:
+        try:
+            with transaction(core.sessions) as session:
+                meeting = session.get(Meeting, meeting_id, with_for_update=True)
+                if meeting is None or meeting.pack_posted_at is not None:
+                    continue
+                built = build_pack(session, core, meeting, now)
+                queue_pack_post(session, built, now)
+                meeting.pack_posted_at = now
+                done[PACK] += 1
+        except Exception:
+            log.exception(
+                "board cycle: meeting %s's pack failed; tried again at the next tick", meeting_id
             )
     return done
 

@@ -273,3 +273,33 @@ def test_cut_off_runs_once_and_snapshots_are_append_only(core: Core, clock: Fixe
     assert len(rows) == 5
     with pytest.raises(DBAPIError, match="append-only"), transaction(core.sessions) as session:
         session.execute(update(PlanSnapshot).values(title="changed"))
+
+
+def test_the_pack_is_built_and_posted_once_after_the_cut_off(core: Core, clock: FixedClock) -> None:
+    seed(core)
+    at(clock, dt.date(2026, 12, 1))
+    board(core, SARAH, "meeting add 14 Jan 2027 14:00 Improvement Board")
+    # Without PUBLIC_URL the cut-off still runs; the pack waits for the setting.
+    at(clock, dt.date(2027, 1, 7))
+    done = run_board_cycle(core)
+    assert done["snapshot"] == 5 and "board pack" not in done
+    configured = Core(
+        settings=core.settings.model_copy(
+            update={"public_url": "https://actionbot.example.org", "board_channel": "C0BOARD"}
+        ),
+        sessions=core.sessions,
+        clock=clock,
+        directories=core.directories,
+    )
+    at(clock, dt.date(2027, 1, 7), hour=11)
+    assert run_board_cycle(configured)["board pack"] == 1
+    assert not run_board_cycle(configured)
+    with core.sessions() as session:
+        [post] = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "board_pack")
+        ).all()
+        assert post.channel == "C0BOARD"
+        assert "Board pack for Improvement Board" in post.payload["text"]
+        assert "https://actionbot.example.org/packs/" in post.payload["text"]
+        meeting = session.get(Meeting, 1)
+        assert meeting is not None and meeting.pack_posted_at is not None
