@@ -69,7 +69,8 @@ def test_the_pdf_reads_back_with_each_section_the_figures_and_its_charts(pack_co
     cover = pages[0]
     assert "Northshire Board" in cover and "Board pack" in cover
     assert "Board meeting, January" in cover and "December 2026" in cover
-    for section in ("Figures", "BRAG", "Trend across the last meetings", "Exceptions", "Workstreams"):
+    sections = ("Figures", "BRAG", "Trend across the last meetings", "Exceptions", "Workstreams")
+    for section in sections:
         assert section in text
     figures = pack.data.figure
     assert figures == {
@@ -199,7 +200,8 @@ def test_the_view_on_a_phone_shows_the_chart_and_exceptions_and_passes_axe(
         chart = page.evaluate(
             "(() => { const i = document.querySelector('#brag-chart');"
             " const r = i.getBoundingClientRect();"
-            " return [r.top + window.scrollY, r.width, r.height, i.complete && i.naturalWidth]; })()"
+            " return [r.top + window.scrollY, r.width, r.height,"
+            " i.complete && i.naturalWidth]; })()"
         )
         assert chart[1] <= PHONE_WIDTH and chart[3] > 0
         shot = Image.open(page.screenshot(tmp_path / "pack.png")).convert("RGB")

@@ -176,6 +176,8 @@ def test_help_lists_the_board_commands(core: Core, ben: Caller) -> None:
         "/board meeting add <date> <time> [title]  (15 Jan 2027 14:00 Board)",
         "/board meetings  (the meetings to come, their update rounds and cut-offs)",
         "/board meeting cancel <id>",
+        "/board pack [meeting]  (the board pack now: its link, to you only)",
+        "/board pack post [meeting]  (build it and post it to the board channel)",
         "/board help",
     ]
     every = run_command(core, ben, "/action", "help").message

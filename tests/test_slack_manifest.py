@@ -75,9 +75,11 @@ def test_scopes_cover_every_web_api_method_the_bot_calls(manifest: dict[str, Any
     # users.lookupByEmail and profile emails: users:read.email; slash commands: commands.
     # views.open/publish need no scope.
     # Replies in the DM (message.im): im:history. A file given as evidence (files.info and
-    # its url_private): files:read.
+    # its url_private): files:read. The board pack's upload (files.getUploadURLExternal,
+    # files.completeUploadExternal): files:write.
     assert scopes == {
         "files:read",
+        "files:write",
         "commands",
         "chat:write",
         "im:write",

@@ -136,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     meeting_sub.add_parser("list", help="the meetings to come, with their rounds' dates")
     meeting_cancel = meeting_sub.add_parser("cancel", help="cancel a meeting to come")
     meeting_cancel.add_argument("meeting_id", type=int, metavar="ID")
+    pack = board_sub.add_parser(
+        "pack", help="write the board pack (PDF, xlsx, HTML) for a meeting; a link if PUBLIC_URL"
+    )
+    pack.add_argument(
+        "--meeting", type=int, metavar="ID", help="the meeting (default: the next, else the last)"
+    )
+    pack.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="folder to write into (.)"
+    )
 
     run = sub.add_parser("run", help="run one scheduled job once, now, and exit")
     run.add_argument("job", choices=("reminders", "digest"))
@@ -476,6 +485,12 @@ def _board(args: argparse.Namespace, settings: Settings) -> int:
     from wiring.root import compose
 
     core = compose(settings).core
+    if args.board_command == "pack":
+        from wiring.pack import board_pack
+
+        return board_pack(
+            core, meeting_id=args.meeting, out_dir=args.out, out=sys.stdout, err=sys.stderr
+        )
     if args.meeting_command == "add":
         return meeting_add(core, args.words, out=sys.stdout, err=sys.stderr)
     if args.meeting_command == "cancel":

@@ -12,6 +12,7 @@ from bot.errors import CommandError
 from bot.grammar.add_words import parse_user
 from bot.grammar.commands import BoardSettings, Command, Help, UserRef
 from bot.grammar.meetings import ListMeetings, parse_meeting
+from bot.grammar.pack import parse_pack
 from bot.grammar.usage import board_usage
 
 #: The roles `/board role` gives; chairs are made by CHAIR_USER_IDS or the command line.
@@ -61,6 +62,8 @@ def parse_board(text: str, *, today: dt.date | None = None) -> Command:
         return _parse_settings(rest)
     if verb == "meetings" and not rest:
         return ListMeetings()
+    if verb == "pack":
+        return parse_pack(rest)
     if verb == "meeting":
         return parse_meeting(rest, today=today or dt.datetime.now(dt.UTC).date())
     if verb == "roles":

@@ -60,12 +60,14 @@ BOARD_USAGE: dict[str, str] = {
     "meeting add": "/board meeting add <date> <time> [title]  (15 Jan 2027 14:00 Board)",
     "meetings": "/board meetings  (the meetings to come, their update rounds and cut-offs)",
     "meeting cancel": "/board meeting cancel <id>",
+    "pack": "/board pack [meeting]  (the board pack now: its link, to you only)",
+    "pack post": "/board pack post [meeting]  (build it and post it to the board channel)",
     "help": "/board help",
 }
 
 BOARD_SUMMARY = (
     "/board role @user <role>  ·  /board roles  ·  /board settings  ·  /board meetings  ·  "
-    "/board meeting add|cancel …  ·  /board help"
+    "/board meeting add|cancel …  ·  /board pack [post]  ·  /board help"
 )
 
 DATE_FORMS = "Dates: 2026-12-01, 1/12/2026, 1 Dec, today, tomorrow, friday, next week, in 10 days."

@@ -13,8 +13,10 @@ from bot.errors import CommandError
 from bot.grammar import board
 from bot.grammar import commands as c
 from bot.grammar import meetings as m
+from bot.grammar.pack import BuildPack, PostPack
 from bot.grammar.parser import NUL_REFUSED, parse
 from bot.outbox.retract import queue_edits
+from bot.pack.command import build_pack_command, post_pack_command
 from bot.people.mentions import neutral_command
 from bot.people.resolve import resolve_caller
 from bot.render import replies
@@ -170,4 +172,6 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.RequestDate: rebaseline.request_date,
     c.ApproveDate: rebaseline.approve_date,
     c.DeclineDate: rebaseline.decline_date,
+    BuildPack: build_pack_command,
+    PostPack: post_pack_command,
 }

@@ -73,6 +73,8 @@ class Permission(enum.StrEnum):
     SETTINGS = "settings"
     MEETINGS = "meetings"
     MANAGE_MEETINGS = "manage_meetings"
+    BOARD_PACK = "board_pack"
+    POST_PACK = "post_pack"
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,16 @@ RULES: dict[Permission, Rule] = {
         "manage meetings",
         _RUN,
     ),
+    # Members see the whole plan and sit at the meeting: the pack is a read of it, in one
+    # place. Posting it speaks for the board, so it stays with those who run it.
+    Permission.BOARD_PACK: Rule(
+        "`/board pack [meeting]` · `actionbot board pack`",
+        "build the board pack",
+        frozenset({_S.CHAIR, _S.SECRETARY, _S.MEMBER}),
+    ),
+    Permission.POST_PACK: Rule(
+        "`/board pack post [meeting]`", "post the board pack to the board channel", _RUN
+    ),
 }
 
 #: The permission each command needs, by the command's `verb` (bot/grammar/commands.py).
@@ -199,6 +211,8 @@ COMMANDS: dict[str, Permission] = {
     "board_meetings": Permission.MEETINGS,
     "board_meeting_add": Permission.MANAGE_MEETINGS,
     "board_meeting_cancel": Permission.MANAGE_MEETINGS,
+    "board_pack": Permission.BOARD_PACK,
+    "board_pack_post": Permission.POST_PACK,
 }
 
 

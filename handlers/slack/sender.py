@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: Conversation ids: C (public), G (private / group DM), D (DM); `#name` for a public channel.
 _CHANNEL = re.compile(r"(?:[CGD][A-Z0-9]{6,}|#[a-z0-9][a-z0-9._\-]{0,79})")
+#: A conversation's id, which Slack's upload API needs (not a #name).
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
 
 #: Errors that will not go away by trying again: the person left, the channel went, or the
 #: message itself is wrong. https://api.slack.com/methods/chat.postMessage#errors
@@ -78,8 +80,43 @@ class SlackSender:
         return self._post(external_id, message)
 
     def send_to_channel(self, channel: str, message: Message) -> Delivered:
-        """Post to a channel the bot is a member of."""
+        """Post to a channel the bot is a member of; a board pack's files are uploaded into
+        it with the message as their comment."""
+        if message.files is not None and _CHANNEL_ID.fullmatch(channel):
+            return self._upload(channel, message)
+        # A #name cannot take an upload (Slack wants the channel's id): the message, which
+        # carries the pack's link, is posted alone.
         return self._post(channel, message)
+
+    def _upload(self, channel: str, message: Message) -> Delivered:
+        """Slack's upload API, through slack_sdk's files_upload_v2: files.getUploadURLExternal
+        per file, the bytes POSTed to its upload_url, then files.completeUploadExternal
+        sharing them all in `channel` with one comment."""
+        from bot.pack.build import pack_file
+
+        assert message.files is not None
+        uploads = []
+        for name in message.files.names:
+            content = pack_file(self._core, message.files.pack_id, name)
+            if content is None:
+                raise SendError(f"board pack {message.files.pack_id} has no {name}", permanent=True)
+            uploads.append({"content": content, "filename": name, "title": name})
+        rendered = render(message, today=self._core.today(), tz=self._core.settings.tz)
+        try:
+            self.pacer.acquire(max_wait=MAX_INLINE_RETRY_AFTER)
+        except Backlogged as exc:
+            raise SendError(
+                "Slack rate limit (waiting for Retry-After)", permanent=False, retry_after=exc.wait
+            ) from None
+        try:
+            self._client.files_upload_v2(
+                file_uploads=uploads, channel=channel, initial_comment=rendered.text
+            )
+        except SlackApiError as exc:
+            raise send_error(exc) from exc
+        except (SlackClientError, OSError) as exc:
+            raise SendError(f"Slack unreachable: {exc}", permanent=False) from exc
+        return Delivered(channel=channel)
 
     def owns_channel(self, channel: str) -> bool:
         """Slack conversation ids (C…, G…, D…) and #names are Slack's."""

@@ -158,6 +158,14 @@ class FakeSlack:
         self._homes: dict[str, dict[str, Any]] = {}
         # Files uploaded (through a form's file input): their metadata and their bytes.
         self._files: dict[str, tuple[dict[str, Any], bytes]] = {}
+        # The upload API: files asked for (files.getUploadURLExternal) by id, with the
+        # length declared and the bytes once POSTed to their upload URL; and what
+        # files.completeUploadExternal shared, in order.
+        self._pending_uploads: dict[str, dict[str, Any]] = {}
+        self._shared_uploads: list[dict[str, Any]] = []
+        # Channels the bot is not a member of (uploads there answer not_in_channel).
+        self._not_member: set[str] = set()
+        self._next_file = 1
         self._next_ts = _FIRST_TS_MICROS
         self._next_view = 1
         self._server: ThreadingHTTPServer | None = None
@@ -323,6 +331,17 @@ class FakeSlack:
         with self._lock:
             self._files[file_id] = (meta, content)
         return dict(meta)
+
+    def leave_channel(self, channel: str) -> None:
+        """The bot is no longer in `channel`: files shared there answer `not_in_channel`."""
+        with self._lock:
+            self._not_member.add(channel)
+
+    def uploads(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by files.completeUploadExternal (in `channel`), each with its
+        ``name``, ``title``, ``content``, ``channel`` and ``initial_comment``."""
+        with self._lock:
+            return [dict(u) for u in self._shared_uploads if channel in (None, u["channel"])]
 
     def socket_mode(self, url: Callable[[], str]) -> None:
         """Answer ``apps.connections.open`` with ``url()``: a Socket Mode endpoint's address
@@ -705,8 +724,76 @@ def _file_download(fake: FakeSlack, path: str, headers: dict[str, str]) -> _Answ
     return _Answer(body=found[1], content_type="application/octet-stream")
 
 
+def _get_upload_url(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """files.getUploadURLExternal: a file id and a one-off upload URL (on loopback) for a file
+    of the declared `length`; a missing name or length is `invalid_arguments`."""
+    name = str(params.get("filename") or "")
+    length = str(params.get("length") or "")
+    if not name or not length.isdigit() or int(length) <= 0:
+        return {"ok": False, "error": "invalid_arguments"}
+    with fake._lock:
+        file_id = f"F0UP{fake._next_file:05d}"
+        fake._next_file += 1
+        fake._pending_uploads[file_id] = {"name": name, "length": int(length), "content": None}
+    return {"ok": True, "upload_url": f"{fake.base_url}/upload/v1/{file_id}", "file_id": file_id}
+
+
+def _upload_bytes(fake: FakeSlack, path: str, body: bytes) -> _Answer:
+    """POST to an upload URL: the bytes kept when their length is the one declared; an unknown
+    URL is 404 and a wrong length 400, as Slack's upload host answers."""
+    file_id = path.rsplit("/", 1)[-1]
+    with fake._lock:
+        pending = fake._pending_uploads.get(file_id)
+        if pending is None or pending["content"] is not None:
+            return _Answer(status=404, body=b"not found", content_type="text/plain", outcome="404")
+        if len(body) != pending["length"]:
+            return _Answer(
+                status=400, body=b"length mismatch", content_type="text/plain", outcome="400"
+            )
+        pending["content"] = body
+    return _Answer(body=f"OK - {len(body)}".encode(), content_type="text/plain")
+
+
+def _complete_upload(fake: FakeSlack, params: dict[str, Any]) -> dict[str, Any]:
+    """files.completeUploadExternal: shares the uploaded files in `channel_id` with the
+    comment; an unknown or never uploaded file is refused (`file_not_found`), and so is a
+    channel the bot is not in (`not_in_channel`)."""
+    try:
+        files = json.loads(str(params.get("files") or ""))
+    except ValueError:
+        return {"ok": False, "error": "invalid_arguments"}
+    if not isinstance(files, list) or not files:
+        return {"ok": False, "error": "invalid_arguments"}
+    channel = str(params.get("channel_id") or "")
+    with fake._lock:
+        if channel and channel in fake._not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        found = []
+        for item in files:
+            pending = fake._pending_uploads.get(str(item.get("id", "")))
+            if pending is None or pending["content"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            found.append((str(item["id"]), pending, item.get("title")))
+        shared = []
+        for file_id, pending, title in found:
+            del fake._pending_uploads[file_id]
+            upload = {
+                "id": file_id,
+                "name": pending["name"],
+                "title": title or pending["name"],
+                "content": pending["content"],
+                "channel": channel or None,
+                "initial_comment": params.get("initial_comment"),
+            }
+            fake._shared_uploads.append(upload)
+            shared.append({"id": file_id, "title": upload["title"]})
+    return {"ok": True, "files": shared}
+
+
 _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "files.info": _files_info,
+    "files.getUploadURLExternal": _get_upload_url,
+    "files.completeUploadExternal": _complete_upload,
     "apps.connections.open": FakeSlack._connections_open,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
@@ -788,6 +875,24 @@ class _Handler(BaseHTTPRequestHandler):
             answer = _file_download(self.owner, path, headers)
             self.owner._record(
                 Call("files-pri", {}, headers, answer.outcome, path, None, time.monotonic())
+            )
+            self._send(answer)
+            return
+        elif path.startswith("/upload/v1/"):
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = _upload_bytes(self.owner, path, raw)
+            self.owner._record(
+                Call(
+                    "upload",
+                    {"bytes": len(raw)},
+                    headers,
+                    answer.outcome,
+                    path,
+                    None,
+                    time.monotonic(),
+                )
             )
             self._send(answer)
             return
