@@ -152,7 +152,7 @@ def test_a_reminder_says_it_once_heading_context_latest_update_buttons(
     assert rest == [
         "_Latest update, Mon 23 Nov (Amira Khan):_ Audit booked with the safeguarding team"
     ]
-    assert labels(blocks) == ["Mark done", "Add update", "Blocked"]
+    assert labels(blocks) == ["Mark done", "Add update", "Request new date", "Blocked"]
     # Said once: no "Owner: you" field, the title not repeated.
     text = all_text(blocks)
     assert "Owner" not in text and text.count("Re-audit CP plans") == 1
@@ -183,7 +183,8 @@ def test_a_blocked_action_is_asked_whether_it_changed_and_offers_unblocked(
         "*🔴 3 days late: CP-02 Re-audit CP plans*\n"
         "Still blocked: waiting for the police data. Anything changed?"
     )
-    assert labels(blocks) == ["Unblocked", "Add update"]  # no Blocked again
+    # No Blocked again; a new date may be what it needs.
+    assert labels(blocks) == ["Unblocked", "Add update", "Request new date"]
     assert "say what blocks it" not in all_text(blocks)
 
     # Unblocked reopens it, as /action reopen would; the message then offers Mark done.
@@ -192,7 +193,7 @@ def test_a_blocked_action_is_asked_whether_it_changed_and_offers_unblocked(
     assert action_row(slack_core, number).status == Status.OPEN
     assert history(slack_core, number)[-1] == ("status", "open", None, "Amira Khan")
     redrawn = validated(update.params["blocks"])
-    assert labels(redrawn) == ["Mark done", "Add update", "Blocked"]
+    assert labels(redrawn) == ["Mark done", "Add update", "Request new date", "Blocked"]
     assert "Still blocked" not in all_text(redrawn)
 
 
@@ -213,7 +214,7 @@ def test_a_bundle_shows_each_action_as_its_own_reminder_would(
         "*⚠️ Due today: QA-01 Audit case files*",
         "*⏰ Due tomorrow, Tue 24 Nov: #2 Refresh thresholds*",
     ]
-    assert labels(blocks) == ["Mark done", "Add update", "Blocked"] * 2
+    assert labels(blocks) == ["Mark done", "Add update", "Request new date", "Blocked"] * 2
 
 
 # --------------------------------------------------------------------------- chairs
@@ -253,7 +254,7 @@ def test_the_escalation_offers_nudge_move_and_reassign_and_a_nudge_goes_once_a_d
         "Sarah Chair asked me to check in with you about this action.",
         "*🔴 9 days late: CP-02 Re-audit CP plans*",
     ]
-    assert labels(nudge_blocks) == ["Mark done", "Add update", "Blocked"]
+    assert labels(nudge_blocks) == ["Mark done", "Add update", "Request new date", "Blocked"]
     assert nudged(slack_core, number) == [("Sarah Chair", "Amira Khan")]
     wait_until(lambda: responses(slack, f"press-{CHAIR}"), "the chair's answer")
     assert responses(slack, f"press-{CHAIR}")[0].params["text"] == (
@@ -489,7 +490,12 @@ def test_teams_reminder_card_and_the_chairs_card_with_nudge(rig: teams.Rig) -> N
     assert body[0]["text"] == "🔴 9 days late: CP-02 Re-audit CP plans"
     assert body[0]["weight"] == "Bolder"
     assert body[1]["text"] == "Child protection · 🔴 red · #1"
-    assert [a["title"] for a in body[-1]["actions"]] == ["Mark done", "Add update", "Blocked"]
+    assert [a["title"] for a in body[-1]["actions"]] == [
+        "Mark done",
+        "Add update",
+        "Request new date",
+        "Blocked",
+    ]
 
     escalation = sent["a:personal-29:chair"]
     actions = escalation.card["body"][-1]["actions"]
@@ -554,7 +560,11 @@ def test_teams_blocked_nudge_offers_unblocked_which_reopens(rig: teams.Rig) -> N
     [nudge] = rig.connector.proactive()
     body = nudge.card["body"]
     assert body[1]["text"] == "Still blocked: no data sharing deal. Anything changed?"
-    assert [a["title"] for a in body[-1]["actions"]] == ["Unblocked", "Add update"]
+    assert [a["title"] for a in body[-1]["actions"]] == [
+        "Unblocked",
+        "Add update",
+        "Request new date",
+    ]
     press = card_action(
         rig.connector.url,
         "29:dana",
@@ -594,7 +604,8 @@ def test_the_console_shows_the_commands_where_the_buttons_would_be() -> None:
         "Still blocked: waiting for data. Anything changed?",
         "Child protection · 🔴 red · #12",
         "Latest update, Fri 20 Nov (Amira Khan): Chased the police",
-        "Commands: /action reopen 12 · /action update 12 <note>",
+        "Commands: /action reopen 12 · /action update 12 <note> · "
+        "/action rebaseline 12 <date> <reason>",
     ]
     escalated = notices.escalation(action, reason="blocked", days=9, today=TODAY)
     assert render(escalated, today=TODAY).splitlines()[-1] == (

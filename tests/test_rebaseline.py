@@ -369,6 +369,8 @@ def test_reminders_follow_the_approved_date_and_not_a_pending_request(
     # Waiting for the chairs stops nothing: tomorrow's deadline is still reminded.
     [reminded] = sender.texts("amira")
     assert "Audit the front door" in reminded and "24 Nov" in reminded
+    # The console shows the command where the Request new date button would be.
+    assert f"/action rebaseline {number} <date> <reason>" in render(sender.sent[0].message)
 
     act(core, chair, f"approve {number}")
     run_reminders(core, [sender], calendar)

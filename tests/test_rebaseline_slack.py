@@ -12,11 +12,13 @@ import json
 from sqlalchemy import select
 
 from bot.domain.rebaseline import RequestState
+from bot.domain.workdays import WorkingCalendar
 from bot.services.context import Core
+from scheduler.jobs import run_reminders
 from storage.db import transaction
 from storage.models import DateRequest
 from tests.support.fake_slack import Call, FakeSlack
-from tests.support.slack_signing import block_actions_body, text_input
+from tests.support.slack_signing import block_actions_body, datepicker, text_input
 from tests.test_slack_blocks import all_text
 from tests.test_slack_http import (  # noqa: F401 - fixtures
     AMIRA,
@@ -38,6 +40,7 @@ from tests.test_slack_http import (  # noqa: F401 - fixtures
     slack_process,
     wait_until,
 )
+from wiring.root import Process
 
 
 def press(user: SlackUser, action_id: str, value: str, message: Call) -> None:
@@ -205,3 +208,50 @@ def test_a_newer_request_supersedes_and_the_old_button_says_so(
     press(chair, "date_approve", request_buttons(second)["date_approve"], second)
     wait_until(lambda: len(slack.calls("chat.update")) >= 2, "the approval")
     assert action_row(slack_core, number).due_date == dt.date(2027, 1, 29)
+
+
+def test_request_new_date_from_a_reminder(
+    chair: SlackUser,
+    amira: SlackUser,
+    slack: FakeSlack,
+    slack_core: Core,
+    slack_process: Process,
+) -> None:
+    amira.reply("list mine")
+    chair.reply(f"add Audit the front door <@{AMIRA}|amira> due 24/11/2026")
+    dm(slack, AMIRA)
+    report = run_reminders(
+        slack_core, slack_process.senders, WorkingCalendar.from_settings(slack_core.settings)
+    )
+    assert report.delivery.sent, report.summary()
+    reminder = dm(slack, AMIRA, 2)
+    kinds = [action_id for action_id, _ in buttons(reminder.blocks or [])]
+    assert kinds == ["action_done", "action_update", "action_new_date", "action_blocked"]
+    press(
+        amira, "action_new_date", dict(buttons(reminder.blocks or []))["action_new_date"], reminder
+    )
+    [opened] = slack.wait_for("views.open")
+    view = opened.params["view"]
+    assert view["callback_id"] == "date_request_form"
+    assert "Audit the front door" in all_text(view["blocks"])
+
+    missing = amira.submit(view["callback_id"], {}, view["private_metadata"])
+    assert missing.json() == {
+        "response_action": "errors",
+        "errors": {"due": "Pick the new date.", "reason": "Please give the reason."},
+    }
+    asked = amira.submit(
+        view["callback_id"],
+        {
+            "due": {"due": datepicker("2026-12-04")},
+            "reason": {"reason": text_input("the audit team is off sick")},
+        },
+        view["private_metadata"],
+    )
+    assert asked.json()["response_action"] == "update"
+    assert "the chairs will decide" in all_text(asked.json()["view"]["blocks"])
+    request = dm(slack, CHAIR)
+    assert request.text == "Amira Khan asks for a new date for action #1 Audit the front door"
+    assert states(slack_core) == [RequestState.PENDING]
+    # Nothing moved yet: the reminders still follow tomorrow's deadline.
+    assert action_row(slack_core, 1).due_date == dt.date(2026, 11, 24)

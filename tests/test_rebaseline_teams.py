@@ -10,6 +10,8 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.domain.rebaseline import RequestState
+from bot.domain.workdays import WorkingCalendar
+from scheduler.jobs import run_reminders
 from storage.db import transaction
 from storage.models import Action, DateRequest
 from tests.support.fake_connector import Post
@@ -119,3 +121,34 @@ def test_request_then_decline_with_the_reason_typed_in_the_card(rig: Rig) -> Non
             RequestState.DECLINED,
             "the inspection is in January",
         )
+
+
+def test_request_new_date_typed_in_the_reminder_card(rig: Rig) -> None:
+    [number] = seed(rig.core, ("Audit the front door", "amira@council.example", 1))
+    rig.connector.members["29:amira"] = {"name": "Amira Khan", "email": "amira@council.example"}
+    rig.connector.members["29:chair"] = {"name": "Sarah Chair", "email": CHAIR_EMAIL}
+    for user, name in (("29:amira", "Amira Khan"), ("29:chair", "Sarah Chair")):
+        rig.post(installed(rig.connector.url, user, name=name))
+        rig.post(message(rig.connector.url, user, "action help", name=name))
+    run_reminders(rig.core, rig.senders, WorkingCalendar.from_settings(rig.core.settings))
+    [reminder] = to(rig, "29:amira")
+    asking = [d for d in executes(reminder.card) if d.get("actionbot") == "new_date"]
+    assert asking == [{"actionbot": "new_date", "action": number}]
+    assert "Request new date" in str(reminder.card)
+
+    empty = rig.post(
+        card_action(rig.connector.url, "29:amira", asking[0], reply_to=post_id(rig, reminder))
+    )
+    assert empty.json()["value"] == "Pick the new date."
+    typed = {
+        **asking[0],
+        f"new_date_{number}": "2026-12-04",
+        f"new_date_reason_{number}": "the audit team is off sick",
+    }
+    card = card_of(
+        rig.post(card_action(rig.connector.url, "29:amira", typed, reply_to=post_id(rig, reminder)))
+    )
+    assert "the chairs will decide" in text_of(card)
+    [request] = to(rig, "29:chair")
+    assert "Why: the audit team is off sick" in request.card_text
+    assert due(rig, number)[0] == dt.date(2026, 11, 24)

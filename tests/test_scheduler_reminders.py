@@ -57,7 +57,8 @@ def test_owners_due_in_0_1_and_7_days_are_reminded_once(
     assert by_owner["seven"].text == "📅 Due in 7 days, Mon 30 Nov: #3 Due in 7"
     assert not by_owner["zero"].ephemeral
     [notice] = by_owner["zero"].blocks
-    assert notice.type == "action_notice" and notice.buttons == ["done", "update", "blocked"]
+    assert notice.type == "action_notice"
+    assert notice.buttons == ["done", "update", "new_date", "blocked"]
 
     again = run_reminders(core, [sender], calendar)
     assert again.planned == {} and again.delivery.sent == []

@@ -74,7 +74,9 @@ class LatestNote(View):
 #: The buttons an action can carry (bot/render/notice_parts.py says what each runs): the
 #: owner's (done, update, blocked; unblocked on a blocked action) and the chair's (nudge,
 #: move_due, reassign).
-ActionButton = Literal["done", "update", "blocked", "unblocked", "nudge", "move_due", "reassign"]
+ActionButton = Literal[
+    "done", "update", "blocked", "unblocked", "nudge", "move_due", "reassign", "new_date"
+]
 
 
 class HistoryView(View):

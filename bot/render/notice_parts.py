@@ -23,6 +23,7 @@ LABELS: dict[ActionButton, str] = {
     "nudge": "Nudge owner",
     "move_due": "Move deadline",
     "reassign": "Reassign",
+    "new_date": "Request new date",
 }
 
 #: The chair's buttons, in their order.
@@ -69,9 +70,17 @@ def owner_buttons(action: ActionView) -> list[ActionButton]:
         return []
     if action.status == Status.BLOCKED:
         return ["unblocked", "update"]
-    # A reminder's "Request new date" belongs here, after Add update, once an owner can ask
-    # the chairs to re-baseline a deadline; until then no button promises it.
     return ["done", "update", "blocked"]
+
+
+def reminder_buttons(action: ActionView) -> list[ActionButton]:
+    """The owner's buttons on a reminder or nudge: theirs, with Request new date after Add
+    update while there is a deadline to move (asking the chairs to re-baseline it)."""
+    kinds = owner_buttons(action)
+    if action.due is None or "update" not in kinds or action.status == Status.DELIVERED:
+        return kinds
+    at = kinds.index("update") + 1
+    return [*kinds[:at], "new_date", *kinds[at:]]
 
 
 def chair_buttons(action: ActionView) -> list[ActionButton]:
@@ -92,6 +101,7 @@ def typed(button: ActionButton, action_id: int) -> str:
         "nudge": f"/action nudge {action_id}",
         "move_due": f"/action due {action_id} <date> [reason]",
         "reassign": f"/action assign {action_id} @user",
+        "new_date": f"/action rebaseline {action_id} <date> <reason>",
     }[button]
 
 

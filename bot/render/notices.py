@@ -29,7 +29,13 @@ from bot.render.model import (
     Paragraph,
     Tone,
 )
-from bot.render.notice_parts import CHAIR_BUTTONS, chair_buttons, named, owner_buttons
+from bot.render.notice_parts import (
+    CHAIR_BUTTONS,
+    chair_buttons,
+    named,
+    owner_buttons,
+    reminder_buttons,
+)
 from bot.render.text import item_ref
 
 EscalationReason = Literal["overdue", "blocked"]
@@ -105,7 +111,7 @@ def owner_notice(
         action=action,
         prompt=_still_blocked(action) if blocked else None,
         latest=latest,
-        buttons=owner_buttons(action),
+        buttons=reminder_buttons(action),
     )
 
 
@@ -125,7 +131,11 @@ def redrawn(notice: ActionNotice, view: ActionView) -> ActionNotice:
         return notice.model_copy(update={"action": view, "buttons": chair_buttons(view)})
     prompt = _still_blocked(view) if view.status == Status.BLOCKED else None
     return notice.model_copy(
-        update={"action": view, "buttons": owner_buttons(view), "prompt": prompt}
+        update={
+            "action": view,
+            "buttons": (reminder_buttons if "new_date" in notice.buttons else owner_buttons)(view),
+            "prompt": prompt,
+        }
     )
 
 

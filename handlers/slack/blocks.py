@@ -90,6 +90,9 @@ UNBLOCK = "action_unblock"
 NUDGE = "action_nudge"
 MOVE_DUE = "action_move_due"
 REASSIGN = "action_reassign"
+#: Request new date on a reminder: a form for the date and the reason (handlers/slack/
+#: date_requests.py), the same as `/action rebaseline`.
+NEW_DATE = "action_new_date"
 ACTION_IDS: dict[ActionButton, str] = {
     "done": DONE,
     "update": UPDATE,
@@ -98,6 +101,7 @@ ACTION_IDS: dict[ActionButton, str] = {
     "nudge": NUDGE,
     "move_due": MOVE_DUE,
     "reassign": REASSIGN,
+    "new_date": NEW_DATE,
 }
 #: action_id of a list's Previous and Next buttons; their value is the list command (JSON).
 PAGE = "list_page"

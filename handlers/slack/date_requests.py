@@ -33,6 +33,7 @@ from handlers.slack.blocks import (
     DATE_APPROVE,
     DATE_DECLINE,
     MODAL_TITLE,
+    NEW_DATE,
     SECTION_TEXT,
     cut_escaped,
     md,
@@ -57,8 +58,6 @@ log = logging.getLogger(__name__)
 #: callback_ids of the forms.
 DECLINE_FORM = "date_decline_form"
 REQUEST_FORM = "date_request_form"
-#: action_id of the owner's "Request new date" button; its value is the action's number.
-REQUEST_NEW_DATE = "action_new_date"
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -74,7 +73,7 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
         after_ack(deps, body, lambda: open_decline_form(deps, body, action))
 
-    @app.action(REQUEST_NEW_DATE)
+    @app.action(NEW_DATE)
     def new_date(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         after_ack(deps, body, lambda: open_request_form(deps, body, action))

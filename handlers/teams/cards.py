@@ -680,7 +680,54 @@ def _kind(action: ActionView, kind: ActionButton, extra: dict[str, Any]) -> dict
         return _execute(action, NUDGE, label, extra)
     if kind == "move_due":
         return _execute(action, MOVE_DUE_FORM, label, extra)
+    if kind == "new_date":
+        return _new_date_button(action, label, extra)
     return _execute(action, REASSIGN_FORM, label, extra)
+
+
+#: `data.actionbot` of Request new date (`data.action`; the date and the reason typed in the
+#: card: `new_date_<id>`, `new_date_reason_<id>`).
+NEW_DATE = "new_date"
+
+
+def new_date_input_id(action_id: int) -> str:
+    """The id of Request new date's date input; unique within a card."""
+    return f"new_date_{action_id}"
+
+
+def new_date_reason_id(action_id: int) -> str:
+    """The id of Request new date's reason input."""
+    return f"new_date_reason_{action_id}"
+
+
+def _new_date_button(action: ActionView, label: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """Request new date: the date and the reason typed in the card, then Ask the chairs."""
+    return {
+        "type": "Action.ShowCard",
+        "title": label,
+        "card": {
+            "type": "AdaptiveCard",
+            "body": [
+                {
+                    "type": "Input.Date",
+                    "id": new_date_input_id(action.id),
+                    "label": "New date",
+                    "isRequired": True,
+                    "errorMessage": "Pick the new date.",
+                },
+                {
+                    "type": "Input.Text",
+                    "id": new_date_reason_id(action.id),
+                    "label": "Why should it move? The chairs decide.",
+                    "isMultiline": True,
+                    "isRequired": True,
+                    "errorMessage": "Please give the reason.",
+                    "maxLength": 2000,
+                },
+            ],
+            "actions": [_execute(action, NEW_DATE, "Ask the chairs", extra)],
+        },
+    }
 
 
 def form_card(

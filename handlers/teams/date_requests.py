@@ -9,24 +9,19 @@ import datetime as dt
 from typing import Any
 
 from bot.grammar.commands import ApproveDate, Command, DeclineDate, RequestDate
-from handlers.teams.cards import DATE_APPROVE, DATE_DECLINE, decline_input_id
+from handlers.teams.cards import (
+    DATE_APPROVE,
+    DATE_DECLINE,
+    NEW_DATE,
+    decline_input_id,
+    new_date_input_id,
+    new_date_reason_id,
+)
 
-#: `data.actionbot` of the owner's Request new date (`data.action`; the inputs below).
-NEW_DATE = "new_date"
 #: Every `data.actionbot` this module reads.
 DATE_KINDS = (DATE_APPROVE, DATE_DECLINE, NEW_DATE)
 #: Teams' own words when a card's value is not one of ours.
 NOT_MINE = "That button is not one of mine."
-
-
-def new_date_input_id(action_id: int) -> str:
-    """The id of Request new date's date input; unique within a card."""
-    return f"new_date_{action_id}"
-
-
-def new_date_reason_id(action_id: int) -> str:
-    """The id of Request new date's reason input."""
-    return f"new_date_reason_{action_id}"
 
 
 def _number(value: object) -> int | None:
