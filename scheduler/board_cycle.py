@@ -69,7 +69,7 @@ def run_board_cycle(core: Core, *, now: dt.datetime | None = None) -> Counter[st
         # One transaction a meeting: a failure in one leaves the others' steps standing.
         try:
             with transaction(core.sessions) as session:
-                meeting = session.get(Meeting, meeting_id, with_for_update=True)
+                meeting = _locked(session, meeting_id)
                 if meeting is None or meeting.cancelled_at or meeting.cut_off_at:
                     continue
                 done += _step(session, core, meeting, today=today, now=now)
@@ -79,6 +79,15 @@ def run_board_cycle(core: Core, *, now: dt.datetime | None = None) -> Counter[st
             )
     done += post_packs(core, now=now)
     return done
+
+
+def _locked(session: Session, meeting_id: int) -> Meeting | None:
+    """The meeting, its row locked until the transaction ends (two workers at once take turns,
+    and the second finds the step stamped). `of` the meetings table alone: PostgreSQL locks no
+    row of an outer join's nullable side (the people who made or cancelled it)."""
+    return session.scalars(
+        select(Meeting).where(Meeting.id == meeting_id).with_for_update(of=Meeting)
+    ).first()
 
 
 def post_packs(core: Core, *, now: dt.datetime) -> Counter[str]:
@@ -112,7 +121,7 @@ def post_packs(core: Core, *, now: dt.datetime) -> Counter[str]:
     for meeting_id in ids:
         try:
             with transaction(core.sessions) as session:
-                meeting = session.get(Meeting, meeting_id, with_for_update=True)
+                meeting = _locked(session, meeting_id)
                 if meeting is None or meeting.pack_posted_at is not None:
                     continue
                 built = build_pack(session, core, meeting, now)
