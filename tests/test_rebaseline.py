@@ -4,6 +4,7 @@ moves are counted, slippage is in working days; `show` and the export say so."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from typing import Any
@@ -338,8 +339,16 @@ def test_the_register_export_has_baseline_rebaselines_and_slippage(
 
     history = io.BytesIO()
     export_register(core, fmt="csv", history=True, out=history)
-    text = history.getvalue().decode("utf-8-sig")
-    assert "date_requested" in text and "rebaselined" in text and "police data" in text
+    rows = list(csv.DictReader(io.StringIO(history.getvalue().decode("utf-8-sig"))))
+    steps_out = [
+        (r["who"], r["change"], r["old_value"], r["new_value"], r["note"], r["at"][:10])
+        for r in rows
+        if r["change"] in ("date_requested", "rebaselined")
+    ]
+    assert steps_out == [
+        ("Amira", "date_requested", "2026-12-18", "2027-01-29", "police data", "2026-11-23"),
+        ("Chair", "rebaselined", "2026-12-18", "2027-01-29", "police data", "2026-11-23"),
+    ]
 
 
 def test_the_digest_says_how_often_and_how_far_a_deadline_moved(
@@ -395,3 +404,17 @@ def test_an_approved_first_date_sets_the_baseline_and_is_no_rebaseline(
         0,
     )
     assert steps(core, 1)[-1][:3] == ("due", None, "2026-12-18")
+
+
+def test_a_supporting_owner_may_ask_and_every_owner_is_told(
+    core: Core, chair: Caller, amira: Caller, ben: Caller
+) -> None:
+    act(core, amira, "list mine")
+    act(core, ben, "list mine")
+    out = act(core, chair, "add Audit the front door for @amira, @ben by 18 Dec 2026")
+    assert out.message.tone == "success", out.message.text
+    asked = act(core, ben, "rebaseline 1 8 Jan 2027 the supporting team is short")
+    assert asked.message.tone == "success", asked.message.text
+    act(core, chair, "decline 1 keep the date")
+    told = sorted(who for who, _, _ in sent(core, "date_declined"))
+    assert told == ["Amira", "Ben"]
