@@ -14,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.domain import Rag
 from bot.pack.collect import BRAG_ORDER, PackData, TrendColumn
@@ -54,10 +55,12 @@ def brag_chart(data: PackData, *, dpi: int = 110) -> bytes:
         axes.bar_label(bars, labels=[f"{name[0]} {v}" for v in values], fontsize=8, padding=2)
     axes.set_xticks(list(positions), [NAMES[rag] for rag in BRAG_ORDER])
     axes.set_ylabel("Actions")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("BRAG: declared (D) and computed (C)", fontsize=10)
     axes.spines[["top", "right"]].set_visible(False)
     axes.margins(y=0.2)
-    figure.tight_layout()
+    # Fixed margins rather than tight_layout(), which lays the figure out twice.
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.12)
     return _png(figure)
 
 
@@ -85,6 +88,8 @@ def trend_chart(columns: Sequence[TrendColumn], *, small: bool = False, dpi: int
                 label_type="center",
                 color="white",
                 fontsize=8,
+                # A box of the bar's colour keeps the number readable over its pattern.
+                bbox={"boxstyle": "round,pad=0.15", "fc": COLOURS[rag], "ec": "none"},
             )
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     axes.set_title("BRAG at each meeting", fontsize=9 if small else 10)
@@ -93,7 +98,8 @@ def trend_chart(columns: Sequence[TrendColumn], *, small: bool = False, dpi: int
     )
     axes.spines[["top", "right"]].set_visible(False)
     axes.tick_params(labelsize=7 if small else 8)
-    figure.tight_layout()
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.3 if small else 0.24)
     return _png(figure)
 
 
