@@ -65,7 +65,9 @@ def parse_board(text: str, *, today: dt.date | None = None) -> Command:
     if verb == "pack":
         return parse_pack(rest)
     if verb == "meeting":
-        return parse_meeting(rest, today=today or dt.datetime.now(dt.UTC).date())
+        if today is None:
+            raise ValueError("a meeting's date is read relative to today: pass today")
+        return parse_meeting(rest, today=today)
     if verb == "roles":
         raise CommandError("`/board roles` takes nothing more.", board_usage("roles"))
     raise CommandError(f"I don't know `/board {verb[:40]}`.", board_usage(None))

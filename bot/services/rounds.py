@@ -184,7 +184,6 @@ def request_message(
         )
         rag = action.rag.value if action.rag is not None else "no RAG set"
         lines.append(f"#{action.id} {plain(action.title)[:120]} · RAG {rag} · {last}")
-    first = actions[0].id
     return Message(
         text=head,
         blocks=[
@@ -196,11 +195,11 @@ def request_message(
                 buttons=True,
             ),
             *_update_buttons(actions, latest),
+            # Where buttons cannot be pressed (a card that failed to load), the same by typing.
             Usage(
                 lines=[
-                    f"/action rag {first} red|amber|green",
-                    f"/action update {first} <what has happened>",
-                    f"/action evidence {first} <note or link>",
+                    "/action rag <id> red|amber|green  ·  /action update <id> <what has happened>"
+                    "  ·  /action evidence <id> <note or link>"
                 ]
             ),
         ],
