@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     #: Who hears about late and blocked actions after how many working days
     #: (bot/domain/ladder.py); `none` turns escalation off.
     escalation_ladder: str = DEFAULT_LADDER
-    escalate_after_days: int = Field(default=7, ge=0, le=365)
+    #: The single threshold the ladder replaced: set, it stops the start with how to move on.
+    escalate_after_days: int | None = None
     # The computed BRAG rating's thresholds in working days (bot/domain/brag.py).
     brag_red_overdue_days: int = Field(default=5, ge=0, le=250)
     brag_red_blocked_days: int = Field(default=5, ge=0, le=250)
@@ -98,6 +99,19 @@ class Settings(BaseSettings):
                 f"UPDATE_ROUND_DAYS ({self.update_round_days}): the round opens before it closes"
             )
         return self
+
+    @field_validator("escalate_after_days")
+    @classmethod
+    def _replaced_by_the_ladder(cls, value: int | None) -> int | None:
+        if value is not None:
+            raise ValueError(
+                "ESCALATE_AFTER_DAYS is replaced by ESCALATION_LADDER; unset it and, to keep "
+                f"escalating to the chairs after {max(value, 1)} working days, set "
+                f"ESCALATION_LADDER='overdue {max(value, 1)}: chairs; blocked {max(value, 1)}: "
+                "chairs' "
+                f"(the default is '{DEFAULT_LADDER}')"
+            )
+        return value
 
     @cached_property
     def ladder(self) -> tuple[Step, ...]:

@@ -1,36 +1,47 @@
-"""Escalation to the chairs: actions long overdue, and actions blocked for a while.
+"""The escalation ladder: who hears about a late or blocked action after how many working days.
 
-An action more than ESCALATE_AFTER_DAYS days late, or blocked for more than that many days,
-is escalated to every chair once a week while it stays so (a blocked action's chairs are
-told at once by `/action blocked`; this is the reminder that it still is). Key:
-`escalation:{action}:{due}:{reason}:{ISO week}:{chair}`.
+The ladder (ESCALATION_LADDER, bot/domain/ladder.py) says, for example, overdue 1 working day →
+the owner; 5 → the owner and supporting owners; 10 → the secretary; 15 → the chairs; blocked 3
+→ the secretary; 5 → the chairs. Each step is sent once per action per deadline (per blocking,
+for blocked): `escalation_progress` keeps the highest step sent, so a day missed by downtime is
+caught up, an action imported long overdue sends each person only the highest step that names
+them, and a moved deadline or a new blocking starts again at the bottom. Keys:
+`escalation:{action}:{anchor}:{step}:{person}`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.domain import OPEN_STATUSES, Change, Platform, Status
+from bot.domain import OPEN_STATUSES, Change, Platform, Role, Status
+from bot.domain.ladder import Audience, Step, Trigger
+from bot.domain.workdays import WorkingCalendar
 from bot.outbox import deferred
 from bot.people.directory import Account
 from bot.people.resolve import chairs, upsert_account
-from bot.render import notices
 from bot.services.context import Core
-from bot.services.digest import iso_week
 from scheduler.bulk_queue import Planned
 from storage.db import transaction
-from storage.models import Action, HistoryEntry, Person
+from storage.models import Action, EscalationProgress, HistoryEntry, Person, Supporter
 
 log = logging.getLogger(__name__)
 
 ESCALATION = "escalation"
+
+#: Who a person is to an escalated action, most specific first: an owner who is also a chair
+#: is told as the owner (with the owner's buttons).
+_ROLE_ORDER: tuple[deferred.EscalatedTo, ...] = ("owner", "supporter", "secretary", "chair")
 
 
 def blocked_since(session: Session) -> dict[int, dt.datetime]:
@@ -48,57 +59,216 @@ def blocked_since(session: Session) -> dict[int, dt.datetime]:
     return {action_id: at for action_id, at in session.execute(query).all()}
 
 
+@dataclass(frozen=True)
+class _Climb:
+    """An action that has reached steps of the ladder not yet sent."""
+
+    action_id: int
+    owner_id: int | None
+    trigger: Trigger
+    anchor: dt.date
+    due: dt.date | None
+    days: int
+    steps: tuple[Step, ...]
+
+
 def plan_escalations(
     session: Session,
     *,
     settings: Settings,
+    calendar: WorkingCalendar,
     today: dt.date,
+    now: dt.datetime,
     people: Sequence[Person],
 ) -> list[Planned]:
-    """Escalations due by `today`, one per action, reason and chair, keyed by ISO week."""
-    threshold = settings.escalate_after_days
-    week = iso_week(today)
-    found: list[tuple[int, dt.date | None, notices.EscalationReason, int]] = []
-    since = blocked_since(session)
-    blocked = session.execute(
-        select(Action.id, Action.due_date, Action.updated_at).where(Action.status == Status.BLOCKED)
-    )
-    for action_id, due, updated_at in blocked:
-        # Imported as blocked, with no history of it: count from the action's last change.
-        start = since.get(action_id, updated_at).astimezone(settings.tz).date()
-        days = (today - start).days
-        if days > threshold:
-            found.append((action_id, due, "blocked", days))
-    escalated = {action_id for action_id, _, _, _ in found}
-    late = session.execute(
-        select(Action.id, Action.due_date).where(
-            Action.status.in_(OPEN_STATUSES),
-            Action.due_date < today - dt.timedelta(days=threshold),
-        )
-    )
-    for action_id, due in late:
-        assert due is not None
-        if action_id in escalated:  # one escalation an action: being blocked says more
-            continue
-        found.append((action_id, due, "overdue", (today - due).days))
-    if found and not people:
-        log.warning("%d escalation(s) due but no chair is known (CHAIR_USER_IDS)", len(found))
+    """The ladder's steps reached by `today` and not yet sent, one per person and action
+    (the highest step that names them), and the progress recorded so none is sent twice."""
+    ladder = settings.ladder
+    if not ladder:
+        return []
+    progress = {
+        (row.action_id, row.trigger): (row.anchor, row.days)
+        for row in session.scalars(select(EscalationProgress))
+    }
+    climbs = list(_overdue(session, ladder, calendar, today, progress))
+    climbs += _blocked(session, ladder, calendar, today, settings, progress)
+    if not climbs:
+        return []
+    audiences = _Audiences(session, climbs, chairs=people)
     planned: list[Planned] = []
-    for action_id, due, reason, days in found:
-        # One payload however many chairs receive it.
-        payload = deferred.escalation_payload(today, due, reason, days)
-        when = due.isoformat() if due else "none"
-        for chair in people:
+    for climb in climbs:
+        for person_id, (step, to) in audiences.highest(climb).items():
+            payload = deferred.escalation_payload(
+                today, climb.due, climb.trigger.value, climb.days, to
+            )
             planned.append(
                 Planned(
-                    key=f"{ESCALATION}:{action_id}:{when}:{reason}:{week}:{chair.id}",
+                    key=f"{ESCALATION}:{climb.action_id}:{climb.anchor}:{step.key}:{person_id}",
                     kind=ESCALATION,
-                    recipient_id=chair.id,
-                    action_id=action_id,
+                    recipient_id=person_id,
+                    action_id=climb.action_id,
                     payload=payload,
                 )
             )
+    if audiences.nobody_for_chairs:
+        log.warning("escalations to the chairs due but no chair is known (CHAIR_USER_IDS)")
+    _record(session, climbs, now=now)
     return planned
+
+
+def _overdue(
+    session: Session,
+    ladder: Sequence[Step],
+    calendar: WorkingCalendar,
+    today: dt.date,
+    progress: dict[tuple[int, str], tuple[dt.date, int]],
+) -> Iterable[_Climb]:
+    steps = [s for s in ladder if s.trigger is Trigger.OVERDUE]
+    if not steps:
+        return
+    late = session.execute(
+        select(Action.id, Action.owner_id, Action.due_date).where(
+            Action.status.in_(OPEN_STATUSES), Action.due_date < today
+        )
+    )
+    for action_id, owner_id, due in late:
+        assert due is not None  # filtered by the query
+        days = calendar.working_days_between(due, today)
+        climb = _climb(steps, progress, action_id, Trigger.OVERDUE, due, days)
+        if climb:
+            yield _Climb(action_id, owner_id, Trigger.OVERDUE, due, due, days, climb)
+
+
+def _blocked(
+    session: Session,
+    ladder: Sequence[Step],
+    calendar: WorkingCalendar,
+    today: dt.date,
+    settings: Settings,
+    progress: dict[tuple[int, str], tuple[dt.date, int]],
+) -> list[_Climb]:
+    steps = [s for s in ladder if s.trigger is Trigger.BLOCKED]
+    if not steps:
+        return []
+    since = blocked_since(session)
+    blocked = session.execute(
+        select(Action.id, Action.owner_id, Action.due_date, Action.updated_at).where(
+            Action.status == Status.BLOCKED
+        )
+    )
+    found: list[_Climb] = []
+    for action_id, owner_id, due, updated_at in blocked:
+        # Imported as blocked, with no history of it: count from the action's last change.
+        start = since.get(action_id, updated_at).astimezone(settings.tz).date()
+        days = calendar.working_days_between(start, today)
+        climb = _climb(steps, progress, action_id, Trigger.BLOCKED, start, days)
+        if climb:
+            found.append(_Climb(action_id, owner_id, Trigger.BLOCKED, start, due, days, climb))
+    return found
+
+
+def _climb(
+    steps: Sequence[Step],
+    progress: dict[tuple[int, str], tuple[dt.date, int]],
+    action_id: int,
+    trigger: Trigger,
+    anchor: dt.date,
+    days: int,
+) -> tuple[Step, ...]:
+    """The steps reached and not yet sent for this deadline (or blocking)."""
+    anchor_sent, sent = progress.get((action_id, trigger.value), (None, 0))
+    if anchor_sent != anchor:
+        sent = 0  # a new deadline or a new blocking: the ladder starts again
+    return tuple(s for s in steps if sent < s.days <= days)
+
+
+class _Audiences:
+    """The people each rung names, found in a few queries for all the climbs of a run."""
+
+    def __init__(self, session: Session, climbs: Sequence[_Climb], *, chairs: Sequence[Person]):
+        wanted = {a for c in climbs for s in c.steps for a in s.audience}
+        self.chairs = [p.id for p in chairs]
+        self.secretaries: list[int] = []
+        if Audience.SECRETARY in wanted:
+            self.secretaries = list(
+                session.scalars(
+                    select(Person.id).where(Person.role == Role.SECRETARY, Person.left_at.is_(None))
+                )
+            )
+        self.supporters: dict[int, list[int]] = defaultdict(list)
+        if Audience.SUPPORTERS in wanted:
+            ids = [
+                c.action_id
+                for c in climbs
+                if any(Audience.SUPPORTERS in s.audience for s in c.steps)
+            ]
+            rows = session.execute(
+                select(Supporter.action_id, Supporter.person_id).where(Supporter.action_id.in_(ids))
+            )
+            for action_id, person_id in rows:
+                self.supporters[action_id].append(person_id)
+        self.nobody_for_chairs = Audience.CHAIRS in wanted and not self.chairs
+
+    def highest(self, climb: _Climb) -> dict[int, tuple[Step, deferred.EscalatedTo]]:
+        """Each person the climb's new steps name, with the highest step naming them."""
+        found: dict[int, tuple[Step, deferred.EscalatedTo]] = {}
+        for step in climb.steps:  # lowest first: a later step replaces an earlier one
+            named: dict[int, deferred.EscalatedTo] = {}
+            for audience in sorted(step.audience, key=_rank, reverse=True):
+                for person_id in self._people(audience, climb):
+                    named[person_id] = _as(audience)
+            for person_id, to in named.items():
+                found[person_id] = (step, to)
+        return found
+
+    def _people(self, audience: Audience, climb: _Climb) -> list[int]:
+        if audience is Audience.OWNER:
+            return [climb.owner_id] if climb.owner_id is not None else []
+        if audience is Audience.SUPPORTERS:
+            return self.supporters.get(climb.action_id, [])
+        if audience is Audience.SECRETARY:
+            return self.secretaries
+        return self.chairs
+
+
+_AS: dict[Audience, deferred.EscalatedTo] = {
+    Audience.OWNER: "owner",
+    Audience.SUPPORTERS: "supporter",
+    Audience.SECRETARY: "secretary",
+    Audience.CHAIRS: "chair",
+}
+
+
+def _as(audience: Audience) -> deferred.EscalatedTo:
+    return _AS[audience]
+
+
+def _rank(audience: Audience) -> int:
+    return _ROLE_ORDER.index(_as(audience))
+
+
+def _record(session: Session, climbs: Sequence[_Climb], *, now: dt.datetime) -> None:
+    """Keep the highest step sent per action and trigger, in the planning transaction."""
+    rows: list[dict[str, Any]] = [
+        {
+            "action_id": c.action_id,
+            "trigger": c.trigger.value,
+            "anchor": c.anchor,
+            "days": max(s.days for s in c.steps),
+            "at": now,
+        }
+        for c in climbs
+    ]
+    table = EscalationProgress.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)  # type: ignore[arg-type]
+    # Two workers planning at once record the same step: the later write is the same row.
+    statement = statement.on_conflict_do_update(
+        index_elements=["action_id", "trigger"],
+        set_={"anchor": statement.excluded.anchor, "days": statement.excluded.days, "at": now},
+    )
+    session.connection().execute(statement, rows)
 
 
 def ensure_chairs(

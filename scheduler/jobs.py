@@ -67,7 +67,7 @@ def key_horizon(core: Core) -> dt.timedelta:
     settings = core.settings
     days = max(settings.reminder_days, default=0) + MAX_BREAK
     days = max(days, settings.overdue_daily_days + settings.overdue_repeat_days)
-    return dt.timedelta(days=days + 8)  # + a week for escalations keyed by ISO week
+    return dt.timedelta(days=days + 8)  # + a week of slack
 
 
 def plan_messages(
@@ -81,7 +81,14 @@ def plan_messages(
     with transaction(core.sessions) as session:
         people = chairs(session, settings=core.settings)
         planned = plan_reminders(session, settings=core.settings, calendar=calendar, today=today)
-        planned += plan_escalations(session, settings=core.settings, today=today, people=people)
+        planned += plan_escalations(
+            session,
+            settings=core.settings,
+            calendar=calendar,
+            today=today,
+            now=now,
+            people=people,
+        )
         return queue_planned(session, planned, now=now, since=since)
 
 

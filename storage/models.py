@@ -342,6 +342,25 @@ class BoardSetting(Base):
     changed_by: Mapped[Person | None] = relationship(lazy="joined")
 
 
+class EscalationProgress(Base):
+    """How far up the escalation ladder an action has gone, per trigger (bot/domain/ladder.py):
+    the highest step sent for its current deadline (overdue) or blocking (blocked). A step is
+    sent once; a new deadline or a new blocking starts the ladder again."""
+
+    __tablename__ = "escalation_progress"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: `overdue` or `blocked`.
+    trigger: Mapped[str] = mapped_column(String(20), primary_key=True)
+    #: The deadline (overdue) or the day it was blocked (blocked) the steps count from.
+    anchor: Mapped[dt.date] = mapped_column(Date)
+    #: The working days of the highest step sent.
+    days: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class DateRequest(Base):
     """An owner's request for a new deadline, its reason, and the decision on it (the history
     records each step too; this row is what a decision finds)."""

@@ -227,14 +227,15 @@ def test_the_escalation_offers_nudge_move_and_reassign_and_a_nudge_goes_once_a_d
     slack_core: Core,
     clock: FixedClock,
 ) -> None:
-    number = late_action(chair, slack_core, clock, days_late=9)
+    # 21 days (15 working days) late: the rung of the escalation ladder that tells the chairs.
+    number = late_action(chair, slack_core, clock, days_late=21)
     dm(slack, AMIRA)
     slack.clear()
     remind(slack_process, slack_core)
 
     escalation = dm(slack, CHAIR)
     assert escalation.text == (
-        "Escalation: 🔴 9 days late: CP-02 Re-audit CP plans. Owner: Amira Khan."
+        "Escalation: 🔴 15 working days late: CP-02 Re-audit CP plans. Owner: Amira Khan."
     )
     blocks = validated(escalation.blocks or [])
     assert labels(blocks) == ["Nudge owner", "Move deadline", "Reassign"]
@@ -252,7 +253,7 @@ def test_the_escalation_offers_nudge_move_and_reassign_and_a_nudge_goes_once_a_d
     nudge_blocks = validated(nudge.blocks or [])
     assert section_texts(nudge_blocks)[:2] == [
         "Sarah Chair asked me to check in with you about this action.",
-        "*🔴 9 days late: CP-02 Re-audit CP plans*",
+        "*🔴 21 days late: CP-02 Re-audit CP plans*",
     ]
     assert labels(nudge_blocks) == ["Mark done", "Add update", "Request new date", "Blocked"]
     assert nudged(slack_core, number) == [("Sarah Chair", "Amira Khan")]
@@ -262,7 +263,7 @@ def test_the_escalation_offers_nudge_move_and_reassign_and_a_nudge_goes_once_a_d
     )
     with transaction(slack_core.sessions) as session:
         [row] = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "nudge")).all()
-        assert row.key == f"nudge:{number}:2026-12-03"  # once per action per day
+        assert row.key == f"nudge:{number}:2026-12-15"  # once per action per day
 
     # A second press the same day: said, not sent.
     clock.advance(dt.timedelta(hours=2))
@@ -476,7 +477,7 @@ def test_a_chairs_home_leads_with_the_board_when_they_own_nothing(
 
 
 def test_teams_reminder_card_and_the_chairs_card_with_nudge(rig: teams.Rig) -> None:
-    [number] = teams.seed(rig.core, ("Re-audit CP plans", "dana@partner.example", -9))
+    [number] = teams.seed(rig.core, ("Re-audit CP plans", "dana@partner.example", -21))
     plan_details(rig.core, number, ref="CP-02", workstream="Child protection", rag=Rag.RED)
     rig.connector.members["29:dana"] = {"name": "Dana", "email": "dana@partner.example"}
     rig.connector.members["29:chair"] = {"name": "Chair Person", "email": teams.CHAIR_EMAIL}
@@ -487,7 +488,7 @@ def test_teams_reminder_card_and_the_chairs_card_with_nudge(rig: teams.Rig) -> N
 
     reminder = sent["a:personal-29:dana"]
     body = reminder.card["body"]
-    assert body[0]["text"] == "🔴 9 days late: CP-02 Re-audit CP plans"
+    assert body[0]["text"] == "🔴 21 days late: CP-02 Re-audit CP plans"
     assert body[0]["weight"] == "Bolder"
     assert body[1]["text"] == "Child protection · 🔴 red · #1"
     assert [a["title"] for a in body[-1]["actions"]] == [
@@ -615,5 +616,5 @@ def test_the_console_shows_the_commands_where_the_buttons_would_be() -> None:
     blocks = slack_render(escalated, today=TODAY).blocks
     assert labels(blocks) == ["Nudge owner", "Move deadline", "Reassign"]
     card = render_card(escalated, today=TODAY)
-    assert card["body"][0]["text"] == "⛔ Blocked for 9 days: CP-02 Re-audit CP plans"
+    assert card["body"][0]["text"] == "⛔ Blocked for 9 working days: CP-02 Re-audit CP plans"
     assert json.dumps(card).count("Input.") == 0  # the forms open on a press, not in every card

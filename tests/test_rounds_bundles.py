@@ -6,7 +6,10 @@ import datetime as dt
 import threading
 from collections import Counter
 
+import pytest
+
 from bot.clock import FixedClock
+from bot.config import Settings
 from bot.domain import Platform, Status
 from bot.domain.workdays import WorkingCalendar
 from bot.render.model import Message, NoticeList
@@ -20,6 +23,17 @@ from tests.scheduler_fakes import LONG_AGO, FakeSender, action, days, outbox, pe
 from tests.support.fake_slack import FakeSlack
 
 NOTICES = ("reminder", "overdue", "escalation")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Bundling, not the ladder, is under test: only the chairs are escalated to, after 5
+    working days (the ladder's own rungs are tests/test_escalation_ladder.py's)."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        **settings.model_dump(exclude_unset=True),
+        escalation_ladder="overdue 5: chairs; blocked 5: chairs",
+    )
 
 
 def notices_of(core: Core) -> list[tuple[str, OutboxStatus]]:
@@ -237,7 +251,8 @@ def test_a_person_with_many_actions_gets_one_slack_message_within_its_limits(
                     Action(
                         title=f"Action {n}",
                         owner=amira,
-                        due_date=days((0, 1, -3, -20)[n % 4]),
+                        # -21: 15 working days late, the ladder's rung for the chairs
+                        due_date=days((0, 1, -3, -21)[n % 4]),
                         status=Status.OPEN,
                         created_at=LONG_AGO,
                         updated_at=LONG_AGO,

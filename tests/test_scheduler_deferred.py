@@ -44,7 +44,7 @@ def test_planned_rows_hold_a_small_note_not_the_message(
     action(core, "Very late", owner="cy", due=days(-10))
     plan_messages(core, calendar)
     payloads = {row.key: row.payload for row in outbox(core)}
-    chair_id = person(core, "chair")
+    ben, cy = person(core, "ben"), person(core, "cy")
     assert payloads == {
         "reminder:1:2026-11-24:1": {
             "notice": "reminder",
@@ -62,12 +62,22 @@ def test_planned_rows_hold_a_small_note_not_the_message(
             "today": "2026-11-23",
             "due": "2026-11-13",
         },
-        f"escalation:3:2026-11-13:overdue:2026-W48:{chair_id}": {
+        # The escalation ladder's rungs to the owners: 1 working day late, and 6 (past 5).
+        f"escalation:2:2026-11-20:overdue1:{ben}": {
+            "notice": "escalation",
+            "today": "2026-11-23",
+            "due": "2026-11-20",
+            "reason": "overdue",
+            "days": 1,
+            "to": "owner",
+        },
+        f"escalation:3:2026-11-13:overdue5:{cy}": {
             "notice": "escalation",
             "today": "2026-11-23",
             "due": "2026-11-13",
             "reason": "overdue",
-            "days": 10,
+            "days": 6,
+            "to": "owner",
         },
     }
 
@@ -78,7 +88,7 @@ def test_what_is_sent_is_what_planning_used_to_render_and_the_row_keeps_it(
     run_command(core, chair, "/status", "")  # the chair is known
     soon = action(core, "Audit <50> case files", owner="amira", due=days(1))
     late = action(core, "Late & *bold*", owner="ben", due=days(-3))
-    very_late = action(core, "Very late", owner="cy", due=days(-10))
+    very_late = action(core, "Very late", owner="cy", due=days(-21))  # 15 working days
     blocked = action(
         core,
         "Share data",
@@ -107,7 +117,7 @@ def test_what_is_sent_is_what_planning_used_to_render_and_the_row_keeps_it(
                 action=action_view(view_now(core, very_late), today=MONDAY),
                 today=MONDAY,
                 reason="overdue",
-                days=10,
+                days=15,
             ),
             notices.BundleItem(
                 notice="escalation",
@@ -115,7 +125,7 @@ def test_what_is_sent_is_what_planning_used_to_render_and_the_row_keeps_it(
                 today=MONDAY,
                 reason="blocked",
                 # Imported as blocked with no history: counted from its last change.
-                days=(MONDAY - dt.date(2026, 1, 5)).days,
+                days=calendar.working_days_between(dt.date(2026, 1, 5), MONDAY),
             ),
         ]
     )
@@ -141,6 +151,11 @@ def test_what_is_sent_is_what_planning_used_to_render_and_the_row_keeps_it(
         assert "notice" not in row.payload  # the message, not a note of what to say
     refs = {(b.platform_channel, b.platform_ref) for b in bundles.values()}
     for row in outbox(core):
+        if row.status == OutboxStatus.CANCELLED:
+            # An owner's overdue nudge and their rung of the escalation ladder about the same
+            # action are one item: the later went, the other says so.
+            assert row.last_error is not None and "went instead" in row.last_error, row.key
+            continue
         assert row.status == OutboxStatus.SENT
         assert (row.platform_channel, row.platform_ref) in refs
 

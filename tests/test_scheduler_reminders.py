@@ -154,8 +154,7 @@ def test_a_week_of_ticks_respects_working_hours_weekends_and_bank_holidays(
         ("2026-12-24", "amira"),  # the 0-day reminder, before the four days off
         ("2026-12-24", "ben"),
         ("2026-12-29", "amira"),  # Mon 28th has passed: overdue
-        ("2026-12-29", "ben"),  # 10 days late: the weekly nudge
-        ("2026-12-29", "chair"),  # and, more than 7 days late, escalated
+        ("2026-12-29", "ben"),  # 10 days late (5 working days): one message, nudge and ladder
     ]
     texts = sender.texts("amira")
     assert texts[1] == "📅 Due in 4 days, Mon 28 Dec: #1 Christmas"
@@ -195,12 +194,9 @@ def test_overdue_nudges_then_escalation_to_chairs(
     amira = [s.message.text for s in sender.sent if s.to == "amira"]
     assert len(amira) == 5 + 3  # daily Mon-Fri (3…7 days late), then Mondays 30 Nov, 7 & 14 Dec
     assert amira[0] == "🔴 3 days late: #1 Late"
+    # The ladder's rung for the chairs: 15 working days late, on Friday 11 Dec, once.
     chair = [s.message.text for s in sender.sent if s.to == "chair"]
-    assert chair == [
-        "Escalation: 🔴 10 days late: #1 Late. Owner: Amira.",
-        "Escalation: 🔴 17 days late: #1 Late. Owner: Amira.",
-        "Escalation: 🔴 24 days late: #1 Late. Owner: Amira.",
-    ]
+    assert chair == ["Escalation: 🔴 15 working days late: #1 Late. Owner: Amira."]
 
 
 def test_blocked_actions_are_escalated_after_the_threshold(
@@ -217,7 +213,7 @@ def test_blocked_actions_are_escalated_after_the_threshold(
     assert [(s.to, s.message.text) for s in escalations] == [
         (
             "chair",
-            "Escalation: ⛔ Blocked for 8 days: #1 Share data. Owner: Amira. "
+            "Escalation: ⛔ Blocked for 5 working days: #1 Share data. Owner: Amira. "
             "Blocked: police agreement not signed.",
         )
     ]
@@ -227,7 +223,7 @@ def test_a_chair_named_in_settings_is_found_before_escalating(
     core: Core, calendar: WorkingCalendar
 ) -> None:
     # The chair never used the bot; CHAIR_USER_IDS names them, the directory finds them.
-    action(core, "Very late", owner="amira", due=days(-20))
+    action(core, "Very late", owner="amira", due=days(-21))  # 15 working days: the chairs
     sender = FakeSender()
     run_reminders(core, [sender], calendar)
     assert sorted(sender.dms()) == ["amira", "chair"]

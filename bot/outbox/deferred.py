@@ -54,13 +54,25 @@ class OverdueNotice(_Notice):
     due: dt.date
 
 
+#: Who an escalation goes to, as the ladder names them (bot/domain/ladder.py).
+EscalatedTo = Literal["owner", "supporter", "secretary", "chair"]
+
+
 class EscalationNotice(_Notice):
-    """An escalation to a chair: overdue or blocked for `days` days."""
+    """A step of the escalation ladder: overdue or blocked for `days` working days, to a
+    chair or the secretary (an escalation they can act on) or to the owner or a supporting
+    owner (a nudge that says how long it has been)."""
 
     notice: Literal["escalation"] = "escalation"
     due: dt.date | None
     reason: notices.EscalationReason
     days: int
+    to: EscalatedTo = "chair"
+
+    @property
+    def to_owners(self) -> bool:
+        """Whether it goes to the owner or a supporting owner rather than the board."""
+        return self.to in ("owner", "supporter")
 
 
 Notice = Annotated[ReminderNotice | OverdueNotice | EscalationNotice, Field(discriminator="notice")]
@@ -89,10 +101,15 @@ def overdue_payload(today: dt.date, due: dt.date) -> dict[str, Any]:
 
 
 def escalation_payload(
-    today: dt.date, due: dt.date | None, reason: notices.EscalationReason, days: int
+    today: dt.date,
+    due: dt.date | None,
+    reason: notices.EscalationReason,
+    days: int,
+    to: EscalatedTo = "chair",
 ) -> dict[str, Any]:
-    """The outbox payload of an escalation planned on `today`."""
-    return EscalationNotice(today=today, due=due, reason=reason, days=days).model_dump(mode="json")
+    """The outbox payload of a step of the escalation ladder planned on `today`."""
+    notice = EscalationNotice(today=today, due=due, reason=reason, days=days, to=to)
+    return notice.model_dump(mode="json")
 
 
 def is_deferred(payload: Mapping[str, Any]) -> bool:
@@ -144,6 +161,12 @@ def notice_item(
     view = action_view(action, today=notice.today)
     # Dated in UTC: delivery has no board time zone at hand, and a day is all it shows.
     latest = latest_note(session, action.id, tz=ZoneInfo("UTC"))
+    if isinstance(notice, EscalationNotice) and notice.to_owners:
+        # The owner's rung of the ladder is their nudge: one item with the owner's buttons,
+        # standing for the day's overdue nudge about the same action (bot/outbox/bundles.py).
+        return notices.BundleItem(
+            notice="overdue", action=view, today=notice.today, latest=latest, days=notice.days
+        )
     if isinstance(notice, EscalationNotice):
         return notices.BundleItem(
             notice="escalation",
@@ -167,7 +190,7 @@ def _no_longer_applies(notice: Notice, action: Action, recipient_id: int | None)
     # The new owner was told when it was assigned; the old one has nothing left to do. A
     # supporting owner is reminded with the owner for as long as they support it.
     if (
-        not isinstance(notice, EscalationNotice)
+        (not isinstance(notice, EscalationNotice) or notice.to_owners)
         and action.owner_id != recipient_id
         and not any(s.person_id == recipient_id for s in action.supporters)
     ):

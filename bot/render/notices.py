@@ -62,6 +62,10 @@ def _label(action: ActionView) -> str:
     return f"#{action.id} {action.title}"
 
 
+def _working_days(n: int) -> str:
+    return "1 working day" if n == 1 else f"{n} working days"
+
+
 def _days(n: int) -> str:
     return f"{n} day{'s' if n != 1 else ''}"
 
@@ -164,11 +168,12 @@ def escalation_notice(
 ) -> ActionNotice:
     """An escalated action as a chair sees it, with the chair's buttons."""
     owner = action.owner.name if action.owner else "nobody yet"
+    # The ladder counts working days (bot/domain/ladder.py); the words say so.
     if reason == "blocked":
-        headline = f"⛔ Blocked for {_days(days)}"
+        headline = f"⛔ Blocked for {_working_days(days)}"
         why = f" Blocked: {action.blocked_reason}." if action.blocked_reason else ""
     else:
-        headline = f"🔴 {_days(days)} late"
+        headline = f"🔴 {_working_days(days)} late"
         why = ""
     return ActionNotice(
         headline=headline,
