@@ -24,7 +24,7 @@ from sqlalchemy import MetaData, select
 
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.domain import Platform, Role
+from bot.domain import Platform, Role, Status
 from bot.domain.workdays import WorkingCalendar
 from bot.outbox.delivery import deliver
 from bot.people.directory import ConsoleDirectory
@@ -47,8 +47,10 @@ from storage.models import (
     Action,
     HistoryEntry,
     Identity,
+    Meeting,
     OutboxMessage,
     Person,
+    PlanSnapshot,
     TeamsReference,
 )
 from storage.queries import find_by_email
@@ -114,6 +116,22 @@ def seed(core: Core, chair: Caller, tmp_path: Path) -> dict[str, int]:
             ]
         )
         amira_id = person.id
+        # What the board was shown at a meeting's cut-off: kept append-only by the database.
+        meeting = Meeting(title="December board", starts_at=MONDAY, created_at=MONDAY)
+        session.add(meeting)
+        session.flush()
+        session.add(
+            PlanSnapshot(
+                meeting_id=meeting.id,
+                taken_at=MONDAY,
+                action_id=audit,
+                title="Audit the front door",
+                owner_id=amira_id,
+                owner_name="Amira Khan",
+                status=Status.OPEN,
+                rebaselines=0,
+            )
+        )
         ben_person = find_by_email(session, email=BEN_EMAIL)
         assert ben_person is not None
         ben_id = ben_person.id
@@ -279,6 +297,7 @@ def test_forget_replaces_her_everywhere_and_the_history_still_verifies(
     assert f"now known as: Former member {ids['amira']}" in out
     assert f"chat accounts removed: console amira, teams {AMIRA_TEAMS}" in out
     assert "Teams conversation references removed: 1" in out
+    assert "plan_snapshots.owner_name: 1 row rewritten" in out
     assert "the chain was sealed again from entry #" in out
 
     verified = cli(core, "verify-history")

@@ -72,6 +72,17 @@ _ORDER = {platform: position for position, platform in enumerate(Platform)}
 # --- personal data: subject access, erasure, retention -------------------------------------
 
 
+def _schema_problem(core: Core, command: str, err: TextIO) -> bool:
+    """Say so when the database is not at this version's schema: these commands read and
+    rewrite every table, so a table missing or older would fail them half-way."""
+    from storage.migrate import schema_problem
+
+    problem = schema_problem(core.settings.database_url)
+    if problem is not None:
+        err.write(f"actionbot people {command}: {problem}\n")
+    return problem is not None
+
+
 def export_person(core: Core, email: str, *, out: TextIO, err: TextIO) -> int:
     """`actionbot people export EMAIL`: everything held about them, as JSON; the exit code.
 
@@ -81,6 +92,8 @@ def export_person(core: Core, email: str, *, out: TextIO, err: TextIO) -> int:
     from bot.people.privacy import export_person as gather
     from bot.people.privacy import find_subject, unknown_subject
 
+    if _schema_problem(core, "export", err):
+        return 2
     with core.sessions() as session:
         person = find_subject(session, email)
         if person is None:
@@ -115,6 +128,8 @@ def forget_person(
     )
     from storage.models import Person
 
+    if _schema_problem(core, "forget", err):
+        return 2
     with core.sessions() as session:
         person = find_subject(session, email)
         if person is None:
@@ -155,7 +170,9 @@ def forget_person(
     return 0
 
 
-def run_retention(core: Core, *, months: int | None, dry_run: bool, out: TextIO) -> int:
+def run_retention(
+    core: Core, *, months: int | None, dry_run: bool, out: TextIO, err: TextIO | None = None
+) -> int:
     """`actionbot people retention [--dry-run]`: forget the people of long-closed actions."""
     from bot.people.privacy import apply_retention, retried
 
@@ -166,6 +183,8 @@ def run_retention(core: Core, *, months: int | None, dry_run: bool, out: TextIO)
             "of actions closed longer ago than that.\n"
         )
         return 0
+    if _schema_problem(core, "retention", err or out):
+        return 2
     now = core.now()
     if dry_run:
         with core.sessions() as session:

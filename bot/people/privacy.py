@@ -46,6 +46,7 @@ from bot.people.names import NAME
 from bot.people.resolve import chairs
 from bot.render.inline import person_token
 from storage.db import transaction
+from storage.guards import updates_allowed
 from storage.history_chain import HistoryRewrite, Reseal, begin_writing, rewrite_history
 from storage.models import (
     Action,
@@ -386,22 +387,34 @@ def _scrub_tables(connection: Connection, scrub: _Scrub, report: Erasure, *, wri
                 report.fields[f"{table.name}.{name}"] += 1
             if action_id is not None:
                 report.actions.add(int(action_id))
-        if not write:
+        if not write or not found:
             continue
-        for where in found:
-            # Read again under the row's lock (PostgreSQL; SQLite holds the whole database),
-            # so a change a command made since the scan is scrubbed, not overwritten.
-            locked = connection.execute(query.where(where).with_for_update()).first()
-            if locked is None:
-                continue
-            action_id = locked._mapping[action] if action is not None else None
-            values = _scrubbed(locked, table, columns, scrub, action_id)
-            if not values:
-                continue
-            if table.name == "actions":
-                # Optimistic locking: a command holding the old version must read it again.
-                values["version"] = table.c.version + 1
-            connection.execute(update(table).where(where).values(**values))
+        with updates_allowed(connection, table.name):
+            _rewrite_rows(connection, table, query, found, scrub, action)
+
+
+def _rewrite_rows(
+    connection: Connection,
+    table: Table,
+    query: Any,
+    found: Sequence[Any],
+    scrub: _Scrub,
+    action: Any,
+) -> None:
+    for where in found:
+        # Read again under the row's lock (PostgreSQL; SQLite holds the whole database),
+        # so a change a command made since the scan is scrubbed, not overwritten.
+        locked = connection.execute(query.where(where).with_for_update()).first()
+        if locked is None:
+            continue
+        action_id = locked._mapping[action] if action is not None else None
+        values = _scrubbed(locked, table, _text_columns(table), scrub, action_id)
+        if not values:
+            continue
+        if table.name == "actions":
+            # Optimistic locking: a command holding the old version must read it again.
+            values["version"] = table.c.version + 1
+        connection.execute(update(table).where(where).values(**values))
 
 
 def _scrubbed(
