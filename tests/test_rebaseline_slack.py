@@ -11,12 +11,13 @@ import json
 
 from sqlalchemy import select
 
+from bot.domain import Role
 from bot.domain.rebaseline import RequestState
 from bot.domain.workdays import WorkingCalendar
 from bot.services.context import Core
 from scheduler.jobs import run_reminders
 from storage.db import transaction
-from storage.models import DateRequest
+from storage.models import DateRequest, Person
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_signing import block_actions_body, datepicker, text_input
 from tests.test_slack_blocks import all_text
@@ -198,15 +199,21 @@ def test_a_newer_request_supersedes_and_the_old_button_says_so(
     amira.reply(f"rebaseline {number} 29 Jan 2027 the data comes later")
     first, second = dm(slack, CHAIR), dm(slack, CHAIR, 2)
     assert states(slack_core) == [RequestState.SUPERSEDED, RequestState.PENDING]
+    # The first message was redrawn without its buttons when the second request came.
+    [replaced] = slack.wait_for("chat.update")
+    assert replaced.params["ts"] == first.response["ts"]  # type: ignore[index]
+    assert replaced.params["text"] == "Amira Khan asked for another date since."
+    assert buttons(replaced.params["blocks"]) == []
+    # A copy still showing the old button (a client not yet redrawn) says what happened.
     press(chair, "date_approve", request_buttons(first)["date_approve"], first)
-    [update] = slack.wait_for("chat.update")
-    assert update.params["text"] == (
+    wait_until(lambda: len(slack.calls("chat.update")) >= 2, "the answer")
+    assert slack.calls("chat.update")[1].params["text"] == (
         "The request for Fri 15 Jan 2027 on #1 was replaced by a newer one (for Fri 29 Jan "
         "2027), which waits for a decision. Nothing changed."
     )
     assert action_row(slack_core, number).due_date == dt.date(2026, 12, 18)
     press(chair, "date_approve", request_buttons(second)["date_approve"], second)
-    wait_until(lambda: len(slack.calls("chat.update")) >= 2, "the approval")
+    wait_until(lambda: len(slack.calls("chat.update")) >= 3, "the approval")
     assert action_row(slack_core, number).due_date == dt.date(2027, 1, 29)
 
 
@@ -255,3 +262,32 @@ def test_request_new_date_from_a_reminder(
     assert states(slack_core) == [RequestState.PENDING]
     # Nothing moved yet: the reminders still follow tomorrow's deadline.
     assert action_row(slack_core, 1).due_date == dt.date(2026, 11, 24)
+
+
+def test_the_other_deciders_copies_lose_their_buttons_once_decided(
+    chair: SlackUser, amira: SlackUser, ben: SlackUser, slack: FakeSlack, slack_core: Core
+) -> None:
+    ben.reply("list mine")
+    with transaction(slack_core.sessions) as session:
+        secretary = session.scalars(select(Person).where(Person.display_name == "Ben Okafor")).one()
+        secretary.role = Role.SECRETARY
+    number = setup(chair, amira, slack)
+    amira.reply(f"rebaseline {number} 29 Jan 2027 waiting for the police data")
+    mine, theirs = dm(slack, CHAIR), dm(slack, BEN)
+    assert request_buttons(theirs)  # the secretary decides too
+    press(chair, "date_approve", request_buttons(mine)["date_approve"], mine)
+    wait_until(
+        lambda: any(
+            c.params["channel"] == theirs.response["channel"]  # type: ignore[index]
+            for c in slack.calls("chat.update")
+        ),
+        "the secretary's copy redrawn",
+    )
+    [edited] = [
+        c
+        for c in slack.calls("chat.update")
+        if c.params["channel"] == theirs.response["channel"]  # type: ignore[index]
+    ]
+    assert edited.params["ts"] == theirs.response["ts"]  # type: ignore[index]
+    assert edited.params["text"] == "Sarah Chair approved it: now due Fri 29 Jan 2027."
+    assert "date_approve" not in dict(buttons(edited.params["blocks"]))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from pydantic import ValidationError
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from bot.domain import Change, Role, Status
@@ -21,16 +22,23 @@ from bot.errors import CommandError
 from bot.grammar.commands import ApproveDate, DeclineDate, MoveDue, RequestDate
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
-from bot.outbox.queue import notify_people
+from bot.outbox.queue import enqueue, notify_people
 from bot.people.resolve import chairs, is_chair, resolve_caller
 from bot.render import date_requests as words
 from bot.render.from_storage import action_view
-from bot.render.model import DateRequestCard, Message
+from bot.render.model import DateRequestCard, Message, Paragraph
 from bot.render.replies import label
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
 from storage.db import transaction
-from storage.models import Action, DateRequest, HistoryEntry, Person
+from storage.models import (
+    Action,
+    DateRequest,
+    HistoryEntry,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+)
 
 
 def _calendar(request: Request) -> WorkingCalendar:
@@ -156,6 +164,10 @@ def request_date(request: Request, command: RequestDate) -> Outcome:
         action=action,
         skip=request.actor,
     )
+    if earlier is not None:
+        ids += _take_buttons_back(
+            request, earlier, f"{request.actor.display_name} asked for another date since."
+        )
     reply = words.asked(
         view, new_due=command.due, today=request.today, superseded=earlier is not None
     )
@@ -258,6 +270,9 @@ def approve_date(request: Request, command: ApproveDate) -> Outcome:
     )
     ids = _tell_owners(request, action, told, kind="date_approved")
     when = format_date(asked.new_due, today=request.today)
+    ids += _take_buttons_back(
+        request, asked, f"{request.actor.display_name} approved it: now due {when}."
+    )
     summary = f"Approved: {label(view)} is now due {when}{_standing(request, action)}."
     return Outcome(words.decided(summary, view), ids)
 
@@ -286,6 +301,9 @@ def decline_date(request: Request, command: DeclineDate) -> Outcome:
         today=request.today,
     )
     ids = _tell_owners(request, action, told, kind="date_declined")
+    ids += _take_buttons_back(
+        request, asked, f"{request.actor.display_name} declined it: {command.reason}"
+    )
     asked_for = format_date(asked.new_due, today=request.today)
     summary = f"Declined the new date ({asked_for}) for {label(view)}; its owner is told why."
     return Outcome(words.decided(summary, view), ids)
@@ -414,3 +432,62 @@ def request_to_decide(
         if not database_unavailable(exc):
             raise
         raise CommandError(TRY_AGAIN, None) from None
+
+
+def _take_buttons_back(request: Request, asked: DateRequest, said: str) -> list[int]:
+    """The other copies of a request's message (each chair's and the secretary's) redrawn
+    without Approve and Decline, saying what became of it, so nobody decides it twice.
+
+    Queued as edits in the decision's transaction (bot/outbox/retract.py delivers them).
+    """
+    from bot.outbox.retract import EDIT  # the outbox's edit kind, delivered in place
+
+    rows = request.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.kind == "date_request",
+            OutboxMessage.action_id == asked.action_id,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.platform_ref.is_not(None),
+        )
+    ).all()
+    ids: list[int] = []
+    for row in rows:
+        try:
+            message = Message.model_validate(row.payload)
+        except ValidationError:  # written by another version: left alone
+            continue
+        cards = [b for b in message.blocks if isinstance(b, DateRequestCard)]
+        if not any(c.request_id == asked.id and c.pending for c in cards):
+            continue
+        blocks = [
+            block.model_copy(update={"pending": False})
+            if isinstance(block, DateRequestCard)
+            else block
+            for block in message.blocks
+        ]
+        redrawn = message.model_copy(
+            update={"text": said, "blocks": [Paragraph(text=said), *blocks], "tone": "info"}
+        )
+        outbox_id = enqueue(
+            request.session,
+            key=f"{EDIT}:{row.id}:date:{asked.id}:{asked.state.value}",
+            kind=EDIT,
+            message=redrawn,
+            now=request.now,
+            recipient=row.recipient,
+            action=asked.action,
+        )
+        if outbox_id is None:
+            continue
+        request.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == outbox_id)
+            .values(
+                platform=row.platform,
+                platform_channel=row.platform_channel,
+                platform_ref=row.platform_ref,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        ids.append(outbox_id)
+    return ids

@@ -20,9 +20,11 @@ from slack_bolt import Ack, App
 from slack_sdk.models.blocks import DatePickerElement, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
+from bot.domain import Platform
 from bot.errors import CommandError
 from bot.grammar.commands import NOTE_CHARS, ApproveDate, DeclineDate, RequestDate
 from bot.outbox.delivery import deliver_queued
+from bot.outbox.retract import drawn
 from bot.render import replies
 from bot.render.date_requests import card_lines
 from bot.render.model import ActionView, DateRequestCard, Message, Paragraph
@@ -112,7 +114,9 @@ def press_approve(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any])
     number, request_id = read
     caller = presser(deps, body)
     outcome = execute(deps.core, caller, ApproveDate(action_id=number, request_id=request_id))
-    show_in_place(deps, Origin.from_body(body), outcome.message, trigger_id=body.get("trigger_id"))
+    origin = Origin.from_body(body)
+    show_in_place(deps, origin, outcome.message, trigger_id=body.get("trigger_id"))
+    _drawn(deps, origin, outcome.message)
     deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
     if outcome.message.tone != "error":
         publish_home(deps, caller)
@@ -191,6 +195,7 @@ def submit_decline(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[s
 
     def after() -> None:
         show_in_place(deps, origin, outcome.message)
+        _drawn(deps, origin, outcome.message)
         deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
         publish_home(deps, caller)
 
@@ -281,6 +286,13 @@ def submit_request(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[s
     )
     origin = Origin.from_dict(meta.get("origin") or {})
     after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome))
+
+
+def _drawn(deps: SlackDeps, origin: Origin, shown: Message) -> None:
+    """The pressed message now shows the decision: the edit queued to take its buttons back
+    (with the other deciders' copies) has nothing left to do there."""
+    if shown.tone != "error" and origin.kind == "message" and origin.channel and origin.ts:
+        drawn(deps.core, platform=Platform.SLACK, channel=origin.channel, ref=origin.ts)
 
 
 def _value(view: dict[str, Any], block_id: str) -> Any:
