@@ -49,8 +49,14 @@ def busy_day(core: Core, chair: Caller, amira: Caller, ben: Caller) -> None:
     ok(core, amira, f"/action update {third} émoji 👍 and RTL مرحبا")
 
 
+#: The one audited rewrite of the history: an erasure of personal data, which lifts the
+#: UPDATE guard in its transaction and re-seals the chain (storage/history_chain.py).
+HISTORY_REWRITE = {("storage", "history_chain.py"): {"rewrite_history", "_reseal_from"}}
+
+
 def test_no_code_path_updates_or_deletes_history() -> None:
-    """Static: no UPDATE/DELETE of action_history (ORM or SQL) anywhere in production code."""
+    """Static: no UPDATE/DELETE of action_history (ORM or SQL) anywhere in production code,
+    but the erasure's rewrite in storage/history_chain.py (it never deletes)."""
     offenders: list[str] = []
     for package in PRODUCTION:
         for path in (ROOT / package).rglob("*.py"):
@@ -58,7 +64,19 @@ def test_no_code_path_updates_or_deletes_history() -> None:
                 continue
             source = path.read_text(encoding="utf-8")
             tree = ast.parse(source)
+            allowed = HISTORY_REWRITE.get((path.parent.name, path.name), set())
+            exempt = {
+                id(inner)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.FunctionDef) and node.name in allowed
+                for inner in ast.walk(node)
+                if isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Name)
+                and inner.func.id == "update"
+            }
             for node in ast.walk(tree):
+                if id(node) in exempt:
+                    continue
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
                     name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
                     args = [ast.unparse(a) for a in node.args]
