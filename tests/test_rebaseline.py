@@ -418,3 +418,20 @@ def test_a_supporting_owner_may_ask_and_every_owner_is_told(
     act(core, chair, "decline 1 keep the date")
     told = sorted(who for who, _, _ in sent(core, "date_declined"))
     assert told == ["Amira", "Ben"]
+
+
+def test_the_secretary_decides_and_an_observer_may_not(
+    core: Core, chair: Caller, amira: Caller, ben: Caller
+) -> None:
+    make_secretary(core, ben)
+    olive = Caller(chair.platform, "olive", display_name="Olive")
+    act(core, olive, "list mine")
+    assert run_command(core, chair, "/board", "role @olive observer").message.tone != "error"
+    number = setup(core, chair, amira)
+    act(core, amira, f"rebaseline {number} 29 Jan 2027 waiting for data")
+    refused = act(core, olive, f"approve {number}")
+    assert refused.message.tone == "error"
+    assert refused.message.text.startswith("You are an observer"), refused.message.text
+    approved = act(core, ben, f"approve {number}")
+    assert approved.message.tone == "success", approved.message.text
+    assert steps(core, number)[-1][-1] == "Ben"

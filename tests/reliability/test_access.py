@@ -61,6 +61,8 @@ TABLE: list[tuple[str, str, str | None]] = [
     ("/action blocked {n} waiting for data", OWNER, None),
     ("/action reopen {n}", OWNER, "/action done {n}"),
     ("/action due {n} 2026-12-18 partner asked", RUN, None),
+    # An owner asks the chairs; a chair or the secretary moves the date at once.
+    ("/action rebaseline {n} 2026-12-18 the data is late", OWNER, None),
     ("/action cancel {n} no longer needed", RUN, None),
     ("/action rag {n} red", OWNER, None),
     ("/action evidence {n} https://example.org/audit.pdf", OWNER, None),
