@@ -7,6 +7,7 @@ worker catching up after being down."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +17,8 @@ from sqlalchemy.exc import DBAPIError
 from bot.clock import FixedClock
 from bot.domain import Platform, Rag, Role, Status
 from bot.domain.workdays import WorkingCalendar
+from bot.errors import CommandError
+from bot.grammar.meetings import AddMeeting, parse_meeting
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
@@ -303,3 +306,41 @@ def test_the_pack_is_built_and_posted_once_after_the_cut_off(core: Core, clock: 
         assert "https://actionbot.example.org/packs/" in post.payload["text"]
         meeting = session.get(Meeting, 1)
         assert meeting is not None and meeting.pack_posted_at is not None
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "time", "title"),
+    [
+        (
+            "add 15 Jan 2027 14:00 Improvement Board",
+            dt.date(2027, 1, 15),
+            dt.time(14),
+            "Improvement Board",
+        ),
+        ("add 15/01/2027 2pm", dt.date(2027, 1, 15), dt.time(14), None),
+        ("add 2027-01-15 9.30 Board 2", dt.date(2027, 1, 15), dt.time(9, 30), "Board 2"),
+        ("new friday 12:30am Early", dt.date(2026, 11, 27), dt.time(0, 30), "Early"),
+    ],
+)
+def test_meeting_add_reads_dates_and_times(
+    text: str, day: dt.date, time: dt.time, title: str | None
+) -> None:
+    parsed = parse_meeting(text, today=dt.date(2026, 11, 23))
+    assert isinstance(parsed, AddMeeting)
+    assert (parsed.day, parsed.time, parsed.title) == (day, time, title)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("add 15 Jan 2027", "Give the meeting's date and time"),
+        ("add 14:00 15 Jan", "Give the meeting's date before its time"),
+        ("add 32 Jan 14:00", "32 Jan"),
+        ("add 15 Jan 25:00", "Give the meeting's date and time"),
+        ("cancel x", "Give the meeting's number"),
+        ("move 3", "I don't know `/board meeting move`"),
+    ],
+)
+def test_meeting_commands_refuse_what_they_cannot_read(text: str, reason: str) -> None:
+    with pytest.raises(CommandError, match=re.escape(reason)):
+        parse_meeting(text, today=dt.date(2026, 11, 23))
