@@ -105,8 +105,9 @@ def test_the_pack_is_uploaded_to_slack_with_the_current_upload_api(
         uploads = slack.uploads(BOARD)
         assert [u["name"] for u in uploads] == ["pack.pdf", "pack.xlsx"]
         comment = uploads[0]["initial_comment"]
-        assert comment.startswith("Board pack for Board meeting, January")
-        assert "https://actionbot.example.org/packs/" in comment
+        assert comment.startswith("*Board pack: Board meeting, January, Thursday 3 December")
+        assert "Open *4* · Complete *1* · Delivered, awaiting sign-off *1* · Overdue *1*" in comment
+        assert "Open the pack: https://actionbot.example.org/packs/" in comment
         reader = PdfReader(io.BytesIO(uploads[0]["content"]))
         assert "Exceptions" in " ".join(p.extract_text() for p in reader.pages)
         assert uploads[1]["content"].startswith(b"PK")

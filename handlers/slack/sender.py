@@ -17,9 +17,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.domain import Platform
 from bot.outbox.pacing import Backlogged, Pacer
 from bot.outbox.sender import Delivered, SendError
-from bot.render.model import Message
+from bot.render.model import Counts, Heading, Message, Paragraph
 from bot.services.context import Core
-from handlers.slack.blocks import SlackMessage, render
+from handlers.slack.blocks import SlackMessage, escape, render
 from handlers.slack.client import (
     MAX_INLINE_RETRY_AFTER,
     SERVER_ERROR_RETRIES,
@@ -101,7 +101,6 @@ class SlackSender:
             if content is None:
                 raise SendError(f"board pack {message.files.pack_id} has no {name}", permanent=True)
             uploads.append({"content": content, "filename": name, "title": name})
-        rendered = render(message, today=self._core.today(), tz=self._core.settings.tz)
         try:
             self.pacer.acquire(max_wait=MAX_INLINE_RETRY_AFTER)
         except Backlogged as exc:
@@ -110,7 +109,7 @@ class SlackSender:
             ) from None
         try:
             self._client.files_upload_v2(
-                file_uploads=uploads, channel=channel, initial_comment=rendered.text
+                file_uploads=uploads, channel=channel, initial_comment=upload_comment(message)
             )
         except SlackApiError as exc:
             raise send_error(exc) from exc
@@ -182,6 +181,20 @@ class SlackSender:
             unfurl_media=False,
         )
         return Delivered(channel=str(response["channel"]), ref=str(response["ts"]))
+
+
+def upload_comment(message: Message) -> str:
+    """The message as the comment of an upload (mrkdwn text, no blocks): its heading in bold,
+    its figures on one line, its paragraphs; the summary when it has none of these."""
+    lines: list[str] = []
+    for block in message.blocks:
+        if isinstance(block, Heading):
+            lines.append(f"*{escape(block.text)}*")
+        elif isinstance(block, Counts):
+            lines.append(" · ".join(f"{escape(c.label)} *{c.value}*" for c in block.items))
+        elif isinstance(block, Paragraph):
+            lines.append(escape(block.text))
+    return "\n".join(lines) or escape(message.text)
 
 
 def _rate_limited(exc: SlackApiError) -> bool:
