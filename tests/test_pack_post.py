@@ -12,9 +12,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from bot.clock import FixedClock
 from bot.domain import Platform, Role
 from bot.pack.build import build_pack
 from bot.pack.post import queue_pack_post
+from bot.render.model import Image, Message
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
@@ -192,3 +194,58 @@ def test_the_command_line_writes_the_three_files(pack_core: Core, tmp_path: Path
     assert "Link: https://actionbot.example.org/packs/" in out.getvalue()
     assert board_pack(pack_core, meeting_id=42, out_dir=folder, out=out, err=err) == 1
     assert "There is no meeting 42." in err.getvalue()
+
+
+def test_the_digest_shows_the_trend_chart_of_the_last_posted_pack(
+    pack_core: Core, chair: Caller, clock: FixedClock
+) -> None:
+    import datetime as dt
+    import json
+
+    import httpx
+
+    from bot.services.digest import build_digest
+    from handlers.slack.blocks import render as slack_render
+    from handlers.web import create_web_app
+    from tests.support.teams_server import running
+
+    seed_plan(pack_core, actions=6, meetings=3)
+
+    def digest() -> Message:
+        with transaction(pack_core.sessions) as session:
+            return build_digest(
+                session, settings=pack_core.settings, now=pack_core.now(), channel=BOARD
+            ).message
+
+    # No pack posted yet: no chart.
+    assert not any(isinstance(b, Image) for b in digest().blocks)
+    run_command(pack_core, chair, "/board", "pack")  # a private pack is not the channel's
+    assert not any(isinstance(b, Image) for b in digest().blocks)
+    [outbox_id] = run_command(pack_core, chair, "/board", "pack post").outbox_ids
+    message = digest()
+    [chart] = [b for b in message.blocks if isinstance(b, Image)]
+    assert chart.url.startswith("https://actionbot.example.org/packs/")
+    assert chart.url.endswith("/trend.png")
+    assert chart.alt.startswith("BRAG at each of the last 3 board meetings, oldest first: ")
+    # Slack: an image block the fake Slack (slack_sdk's models) accepts.
+    rendered = slack_render(message, today=pack_core.today(), tz=pack_core.settings.tz)
+    [image] = [b for b in rendered.blocks if b["type"] == "image"]
+    assert image["image_url"] == chart.url and image["alt_text"] == chart.alt
+    with FakeSlack() as slack:
+        client = build_web_client("xoxb-test", base_url=slack.api_url)
+        client.chat_postMessage(channel=BOARD, text=rendered.text, blocks=rendered.blocks)
+        assert slack.messages_to(BOARD)[0].ok
+    # Teams: an Image with its text alternative.
+    card = json.dumps(render_card(message, today=pack_core.today(), tz=pack_core.settings.tz))
+    assert '"type": "Image"' in card and chart.url in card
+    # The console: the figures in words.
+    assert chart.alt in render(message, today=pack_core.today(), tz=pack_core.settings.tz)
+    # The chart is served under the pack's link, a PNG.
+    path = chart.url.removeprefix("https://actionbot.example.org")
+    with running(create_web_app(pack_core)) as base, httpx.Client(base_url=base) as http:
+        served = http.get(path)
+        assert served.status_code == 200 and served.content.startswith(b"\x89PNG")
+    assert outbox_id
+    # Once the link expires, the digest leaves the chart out.
+    clock.set(pack_core.now() + dt.timedelta(days=31))
+    assert not any(isinstance(b, Image) for b in digest().blocks)

@@ -16,19 +16,8 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.domain import Rag
 from bot.pack.collect import BRAG_ORDER, PackData, TrendColumn
-
-#: BRAG colours, dark enough for white text and distinct from each other (RGB hex).
-COLOURS = {
-    Rag.RED: "#c0392b",
-    Rag.AMBER: "#a35200",
-    Rag.GREEN: "#1e8449",
-    Rag.BLUE: "#1f5fa8",
-}
-#: A pattern per colour, so the bars differ without colour too.
-HATCHES = {Rag.RED: "xx", Rag.AMBER: "//", Rag.GREEN: "..", Rag.BLUE: ""}
-NAMES = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green", Rag.BLUE: "Blue"}
+from bot.pack.words import COLOURS, HATCHES, NAMES
 
 
 def brag_chart(data: PackData, *, dpi: int = 110) -> bytes:

@@ -4,6 +4,7 @@ and the replies."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,13 +12,14 @@ from sqlalchemy.orm import Session
 from bot.errors import CommandError
 from bot.grammar.pack import BuildPack, PostPack
 from bot.grammar.usage import board_usage
-from bot.pack.build import BuiltPack, build_pack
-from bot.pack.post import queue_pack_post
 from bot.pack.words import day, meeting_words
 from bot.render.model import Count, Counts, Heading, Message, Paragraph
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
 from storage.models import Meeting
+
+if TYPE_CHECKING:
+    from bot.pack.build import BuiltPack
 
 
 def pack_meeting(session: Session, meeting_id: int | None, now: dt.datetime) -> Meeting:
@@ -60,12 +62,17 @@ def post_pack_command(request: Request, command: PostPack) -> Outcome:
     require(request, Permission.POST_PACK, usage=board_usage("pack post"))
     if not request.core.settings.board_channel:
         raise CommandError("The board pack is posted to BOARD_CHANNEL, which is not set.")
+    from bot.pack.post import queue_pack_post
+
     built = _build(request, command.meeting_id)
     queued = queue_pack_post(request.session, built, request.now)
     return Outcome(_reply(built, posted=True), [queued] if queued is not None else [])
 
 
 def _build(request: Request, meeting_id: int | None) -> BuiltPack:
+    # Charts and the PDF library load with the first pack, not with every process.
+    from bot.pack.build import build_pack
+
     meeting = pack_meeting(request.session, meeting_id, request.now)
     return build_pack(request.session, request.core, meeting, request.now, created_by=request.actor)
 

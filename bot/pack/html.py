@@ -14,9 +14,17 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.pack.charts import COLOURS, HATCHES, NAMES
 from bot.pack.collect import BRAG_ORDER, EXCEPTION_KINDS, PackData
-from bot.pack.words import day, meeting_words, rag_name, rag_words, status_words
+from bot.pack.words import (
+    COLOURS,
+    HATCHES,
+    NAMES,
+    day,
+    meeting_words,
+    rag_name,
+    rag_words,
+    status_words,
+)
 
 #: Where links to the pack's files start; replaced when served (the link's token and a
 #: slash) or written to a folder (nothing). Autoescaping turns any `<` in the pack's

@@ -26,9 +26,9 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from bot.pack.charts import COLOURS, NAMES, brag_chart, trend_chart
+from bot.pack.charts import brag_chart, trend_chart
 from bot.pack.collect import BRAG_ORDER, PackAction, PackData
-from bot.pack.words import day, meeting_words, rag_words, status_words
+from bot.pack.words import COLOURS, NAMES, day, meeting_words, rag_words, status_words
 
 _STYLES = getSampleStyleSheet()
 _BODY = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontSize=8, leading=10)

@@ -12,12 +12,10 @@ from sqlalchemy.orm import Session
 
 from bot.errors import CommandError
 from bot.outbox.queue import enqueue
+from bot.pack import PACK_POST
 from bot.pack.build import PDF_NAME, XLSX_NAME, BuiltPack
 from bot.pack.words import day, meeting_words
 from bot.render.model import Count, Counts, Heading, Message, PackFiles, Paragraph
-
-#: The outbox kind of a pack's post.
-PACK_POST = "board_pack"
 
 
 def pack_message(built: BuiltPack, *, files: bool) -> Message:
@@ -39,7 +37,9 @@ def pack_message(built: BuiltPack, *, files: bool) -> Message:
             Paragraph(text=f"Open the pack: {built.url} (link expires {expires})"),
         ],
         ephemeral=False,
-        files=PackFiles(pack_id=built.pack.id, names=[PDF_NAME, XLSX_NAME]) if files else None,
+        files=PackFiles(pack_id=built.pack.id, names=[PDF_NAME, XLSX_NAME], url=built.url)
+        if files
+        else None,
     )
 
 

@@ -7,7 +7,16 @@ import datetime as dt
 from bot.domain import Rag, Status
 from bot.pack.collect import PackAction, PackData
 
-_RAG = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green", Rag.BLUE: "Blue"}
+#: BRAG colours, dark enough for white text and distinct from each other (RGB hex).
+COLOURS = {
+    Rag.RED: "#c0392b",
+    Rag.AMBER: "#a35200",
+    Rag.GREEN: "#1e8449",
+    Rag.BLUE: "#1f5fa8",
+}
+#: A pattern per colour, so the bars differ without colour too.
+HATCHES = {Rag.RED: "xx", Rag.AMBER: "//", Rag.GREEN: "..", Rag.BLUE: ""}
+NAMES = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green", Rag.BLUE: "Blue"}
 
 
 def day(value: dt.date | None) -> str:
@@ -25,7 +34,7 @@ def meeting_words(data: PackData) -> str:
 
 def rag_name(rag: Rag | None) -> str:
     """`Red`, or `Not rated`."""
-    return _RAG[rag] if rag is not None else "Not rated"
+    return NAMES[rag] if rag is not None else "Not rated"
 
 
 def rag_words(action: PackAction) -> str:

@@ -247,6 +247,16 @@ class Usage(View):
     lines: list[str]
 
 
+class Image(View):
+    """A picture at a public URL, with its text alternative (the digest's BRAG trend chart:
+    the figures in words, for screen readers and for the console, which shows no pictures)."""
+
+    type: Literal["image"] = "image"
+    url: str
+    alt: str
+    title: str | None = None
+
+
 Block = Annotated[
     Heading
     | Paragraph
@@ -259,7 +269,8 @@ Block = Annotated[
     | ActionNotice
     | NoticeList
     | Divider
-    | DateRequestCard,
+    | DateRequestCard
+    | Image,
     Field(discriminator="type"),
 ]
 
@@ -272,6 +283,9 @@ class PackFiles(View):
 
     pack_id: int
     names: list[str]
+    #: The pack's link, kept with the post (the token is stored nowhere else): the digest
+    #: shows the trend chart served under it while it is valid.
+    url: str | None = None
 
 
 class Message(View):

@@ -25,6 +25,7 @@ from bot.render.model import (
     Divider,
     Heading,
     HistoryView,
+    Image,
     Message,
     NoticeList,
     Pager,
@@ -92,6 +93,9 @@ def _block(block: Block, prefix: str, today: dt.date | None, tz: ZoneInfo | None
         return _notice_list(block, prefix, today)
     if isinstance(block, Divider):
         return ["—" * 20]
+    if isinstance(block, Image):
+        # No pictures here: the text alternative carries the figures.
+        return [f"{block.title}: {block.alt}" if block.title else block.alt]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 

@@ -25,6 +25,7 @@ from bot.grammar.commands import StatusDigest
 from bot.grammar.dates import format_date
 from bot.grammar.usage import status_usage
 from bot.outbox.queue import enqueue
+from bot.pack.trend_link import trend_image
 from bot.render import notices
 from bot.render.from_storage import action_view
 from bot.render.inline import channel_token
@@ -235,6 +236,10 @@ def build_digest(
             *([text] if text is not None else []),
         ],
     )
+    # The BRAG trend across meetings, when a board pack was posted and its link is valid.
+    chart = trend_image(session, now)
+    if chart is not None:
+        message = message.model_copy(update={"blocks": [*message.blocks, chart]})
     return Digest(message=message, counts=counts)
 
 

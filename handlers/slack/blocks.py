@@ -41,6 +41,7 @@ from bot.render.model import (
     DateRequestCard,
     Divider,
     Heading,
+    Image,
     LatestNote,
     Message,
     NoticeList,
@@ -351,6 +352,11 @@ def _block(
         return _notice_list(block, mark, today, len(block.items) if shown is None else shown)
     if isinstance(block, Divider):
         return [{"type": "divider"}]
+    if isinstance(block, Image):
+        image: Block = {"type": "image", "image_url": block.url, "alt_text": block.alt[:2000]}
+        if block.title:
+            image["title"] = {"type": "plain_text", "text": block.title[:2000]}
+        return [image]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 

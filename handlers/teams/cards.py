@@ -56,6 +56,7 @@ from bot.render.model import (
     DateRequestCard,
     Divider,
     Heading,
+    Image,
     LatestNote,
     Message,
     NoticeList,
@@ -390,6 +391,9 @@ def _block(
         return _notice_list(block, today, limit, extra)
     if isinstance(block, Divider):
         return [{"type": "Container", "separator": True, "spacing": "Large", "items": []}]
+    if isinstance(block, Image):
+        title = [_text(block.title, weight="Bolder")] if block.title else []
+        return [*title, {"type": "Image", "url": block.url, "altText": block.alt}]
     raise TypeError(f"unknown block {type(block).__name__}")  # pragma: no cover
 
 
