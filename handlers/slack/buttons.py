@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.errors import CommandError
 from bot.grammar.commands import ActionChange, MarkDone, NudgeOwner, Paged, Reopen, UndoReply
@@ -52,8 +52,8 @@ from handlers.slack.forms import (
 )
 from handlers.slack.interact import (
     Origin,
-    after_ack,
     after_change,
+    on_press,
     publish_home,
     show_in_place,
     tell,
@@ -68,51 +68,15 @@ log = logging.getLogger(__name__)
 
 def register(app: App, deps: SlackDeps) -> None:
     """Listeners for the buttons."""
-
-    @app.action(DONE)
-    def mark_done(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: press_done(deps, body, action))
-
-    @app.action(UNBLOCK)
-    def unblock(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: press_change(deps, body, action, Reopen))
-
-    @app.action(NUDGE)
-    def nudge(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: press_nudge(deps, body, action))
-
-    @app.action(MOVE_DUE)
-    def move_due(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: open_chair_form(deps, body, action, MOVE_DUE_FORM))
-
-    @app.action(REASSIGN)
-    def reassign(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: open_chair_form(deps, body, action, REASSIGN_FORM))
-
-    @app.action(UPDATE)
-    def add_update(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: open_note_form(deps, body, action, UPDATE_FORM))
-
-    @app.action(BLOCKED)
-    def mark_blocked(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: open_note_form(deps, body, action, BLOCKED_FORM))
-
-    @app.action(re.compile(f"^{PAGE}_"))
-    def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: press_page(deps, body, action))
-
-    @app.action(re.compile(f"^{COMMAND}_"))
-    def run_pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: press_command(deps, body, action))
+    on_press(app, deps, DONE, press_done)
+    on_press(app, deps, UNBLOCK, lambda d, body, action: press_change(d, body, action, Reopen))
+    on_press(app, deps, NUDGE, press_nudge)
+    on_press(app, deps, MOVE_DUE, lambda d, b, a: open_chair_form(d, b, a, MOVE_DUE_FORM))
+    on_press(app, deps, REASSIGN, lambda d, b, a: open_chair_form(d, b, a, REASSIGN_FORM))
+    on_press(app, deps, UPDATE, lambda d, b, a: open_note_form(d, b, a, UPDATE_FORM))
+    on_press(app, deps, BLOCKED, lambda d, b, a: open_note_form(d, b, a, BLOCKED_FORM))
+    on_press(app, deps, re.compile(f"^{PAGE}_"), press_page)
+    on_press(app, deps, re.compile(f"^{COMMAND}_"), press_command)
 
 
 def presser(deps: SlackDeps, body: dict[str, Any]) -> Caller:
@@ -121,10 +85,22 @@ def presser(deps: SlackDeps, body: dict[str, Any]) -> Caller:
     return deps.caller(str(user["id"]), user.get("name") or user.get("username"))
 
 
-def action_number(action: dict[str, Any]) -> int | None:
-    """The action a button is for; None for a value we did not put there."""
+def pressed_action(action: dict[str, Any], what: str) -> tuple[int, Paged | None] | None:
+    """The action (and the list it was shown in) a pressed button is for; None, logged as
+    `what` with an unexpected value, for a value we did not put there."""
     read = read_button_value(action.get("value"))
-    return read[0] if read is not None else None
+    if read is None:
+        log.warning("%s with an unexpected value %r", what, action.get("value"))
+    return read
+
+
+def form_metadata(number: int, origin: Origin, listed: Paged | None = None) -> dict[str, Any]:
+    """A form's private_metadata: the action, where the button was pressed and the list it
+    was in, so the submission can show the outcome there."""
+    metadata: dict[str, Any] = {"action": number, "origin": origin.to_dict()}
+    if listed is not None:
+        metadata["list"] = listed.model_dump(mode="json", exclude_none=True)
+    return metadata
 
 
 def press_done(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -140,9 +116,8 @@ def press_change(
 ) -> None:
     """A button that changes the action with nothing to ask (Mark done; Unblocked, as
     `/action reopen <id>`), for whoever pressed; the result shown in place."""
-    read = read_button_value(action.get("value"))
+    read = pressed_action(action, str(action.get("action_id")))
     if read is None:
-        log.warning("%s with an unexpected value %r", action.get("action_id"), action.get("value"))
         return
     number, listed = read
     caller = presser(deps, body)
@@ -160,12 +135,11 @@ def press_change(
 def press_nudge(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
     """Nudge owner, as `/action nudge <id>`: the answer (sent, or already nudged today) is
     told beside the message, which stays as it was; the owner's message goes out now."""
-    number = action_number(action)
-    if number is None:
-        log.warning("Nudge owner with an unexpected value %r", action.get("value"))
+    read = pressed_action(action, "Nudge owner")
+    if read is None:
         return
     caller = presser(deps, body)
-    outcome = execute(deps.core, caller, NudgeOwner(action_id=number))
+    outcome = execute(deps.core, caller, NudgeOwner(action_id=read[0]))
     tell(deps, Origin.from_body(body), outcome.message, trigger_id=body.get("trigger_id"))
     deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
 
@@ -174,9 +148,8 @@ def open_chair_form(
     deps: SlackDeps, body: dict[str, Any], action: dict[str, Any], form: str
 ) -> None:
     """Move deadline / Reassign: the form, for a chair, with the action as it stands now."""
-    read = read_button_value(action.get("value"))
+    read = pressed_action(action, form)
     if read is None:
-        log.warning("%s with an unexpected value %r", form, action.get("value"))
         return
     number, listed = read
     origin = Origin.from_body(body)
@@ -192,9 +165,7 @@ def open_chair_form(
         text = f"#{view.id} is already {view.status.label}; nothing changed."
         tell(deps, origin, Message(text=text, blocks=[Paragraph(text=text)]), trigger_id=trigger_id)
         return
-    metadata: dict[str, Any] = {"action": view.id, "origin": origin.to_dict()}
-    if listed is not None:
-        metadata["list"] = listed.model_dump(mode="json", exclude_none=True)
+    metadata = form_metadata(view.id, origin, listed)
     if form == MOVE_DUE_FORM:
         modal = move_due_form(view, today=deps.core.today(), metadata=metadata)
     else:
@@ -233,9 +204,8 @@ def open_note_form(
     deps: SlackDeps, body: dict[str, Any], action: dict[str, Any], form: str
 ) -> None:
     """Add update / Blocked: open the form for the note, unless the action is closed already."""
-    read = read_button_value(action.get("value"))
+    read = pressed_action(action, form)
     if read is None:
-        log.warning("%s with an unexpected value %r", form, action.get("value"))
         return
     number, listed = read
     origin = Origin.from_body(body)
@@ -263,7 +233,5 @@ def open_note_form(
             update_message(deps, origin.channel, origin.ts, view, fallback=fallback)
         tell(deps, origin, message, trigger_id=trigger_id)
         return
-    metadata: dict[str, Any] = {"action": view.id, "origin": origin.to_dict()}
-    if listed is not None:
-        metadata["list"] = listed.model_dump(mode="json", exclude_none=True)
+    metadata = form_metadata(view.id, origin, listed)
     deps.client.views_open(trigger_id=trigger_id, view=note_form(form, view, metadata=metadata))

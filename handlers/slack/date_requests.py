@@ -42,14 +42,14 @@ from handlers.slack.blocks import (
     notice_modal,
     ours,
     plain,
-    read_button_value,
 )
-from handlers.slack.buttons import presser
+from handlers.slack.buttons import form_metadata, pressed_action, presser
 from handlers.slack.deps import SlackDeps
 from handlers.slack.interact import (
     Origin,
     after_ack,
     after_change,
+    on_press,
     publish_home,
     show_in_place,
     tell,
@@ -64,21 +64,9 @@ REQUEST_FORM = "date_request_form"
 
 def register(app: App, deps: SlackDeps) -> None:
     """Listeners for Approve, Decline and Request new date, and their forms."""
-
-    @app.action(DATE_APPROVE)
-    def approve(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: press_approve(deps, body, action))
-
-    @app.action(DATE_DECLINE)
-    def decline(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: open_decline_form(deps, body, action))
-
-    @app.action(NEW_DATE)
-    def new_date(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: open_request_form(deps, body, action))
+    on_press(app, deps, DATE_APPROVE, press_approve)
+    on_press(app, deps, DATE_DECLINE, open_decline_form)
+    on_press(app, deps, NEW_DATE, open_request_form)
 
     @app.view(DECLINE_FORM)
     def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -204,9 +192,8 @@ def submit_decline(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[s
 
 def open_request_form(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
     """Request new date: the form for the date and the reason, if the presser may ask."""
-    read = read_button_value(action.get("value"))
+    read = pressed_action(action, "Request new date")
     if read is None:
-        log.warning("Request new date with an unexpected value %r", action.get("value"))
         return
     number, _ = read
     origin = Origin.from_body(body)
@@ -220,8 +207,9 @@ def open_request_form(deps: SlackDeps, body: dict[str, Any], action: dict[str, A
         text = f"#{view.id} is already {view.status.label}; there is no deadline to move."
         tell(deps, origin, Message(text=text, blocks=[Paragraph(text=text)]), trigger_id=trigger_id)
         return
-    metadata = {"action": view.id, "origin": origin.to_dict()}
-    deps.client.views_open(trigger_id=trigger_id, view=request_form(view, metadata))
+    deps.client.views_open(
+        trigger_id=trigger_id, view=request_form(view, form_metadata(view.id, origin))
+    )
 
 
 def request_form(action: ActionView, metadata: dict[str, Any]) -> dict[str, Any]:

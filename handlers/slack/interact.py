@@ -5,10 +5,12 @@ and send the notifications the change queued."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
@@ -220,6 +222,21 @@ def _summary_only(message: Message) -> Message:
     with the reply's own buttons (Add evidence, after a delivered Mark done)."""
     buttons = [block for block in message.blocks[1:] if isinstance(block, Buttons)]
     return message.model_copy(update={"blocks": [*message.blocks[:1], *buttons]})
+
+
+#: What a button does once pressed: given the deps, the payload and the pressed element.
+Press = Callable[[SlackDeps, dict[str, Any], dict[str, Any]], None]
+
+
+def on_press(app: App, deps: SlackDeps, action_id: str | re.Pattern[str], press: Press) -> None:
+    """Listen for a button: acknowledged at once (Slack shows an error after 3 s), `press`
+    run after the acknowledgement."""
+
+    def pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        after_ack(deps, body, lambda: press(deps, body, action))
+
+    app.action(action_id)(pressed)
 
 
 def after_ack(deps: SlackDeps, body: dict[str, Any], work: Callable[[], object]) -> None:

@@ -38,10 +38,10 @@ from bot.services.lookup import action_to_change
 from bot.services.request import Outcome
 from handlers.file_digest import FileUnreadable, digest, trusted
 from handlers.slack.blocks import MODAL_TITLE, SECTION_TEXT, SIGNOFF_PRESS, md, plain, safe
-from handlers.slack.buttons import presser
+from handlers.slack.buttons import form_metadata, presser
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import value_of
-from handlers.slack.interact import Origin, after_ack, publish_home, show_in_place, tell
+from handlers.slack.interact import Origin, after_ack, on_press, publish_home, show_in_place, tell
 from handlers.slack.rounds import open_round_form
 
 log = logging.getLogger(__name__)
@@ -58,10 +58,7 @@ _COMMAND: TypeAdapter[ButtonCommand] = TypeAdapter(ButtonCommand)
 def register(app: App, deps: SlackDeps) -> None:
     """Listeners for the buttons of a delivered action and their forms."""
 
-    @app.action(re.compile(f"^{SIGNOFF_PRESS}_"))
-    def pressed(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        after_ack(deps, body, lambda: press(deps, body, action))
+    on_press(app, deps, re.compile(f"^{SIGNOFF_PRESS}_"), press)
 
     @app.view(RETURN_FORM)
     def return_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -92,7 +89,7 @@ def press(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None
                 tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
                 return
             view = None
-        metadata = {"action": command.action_id, "origin": origin.to_dict()}
+        metadata = form_metadata(command.action_id, origin)
         form = (
             return_form(command.action_id, view, metadata=metadata)
             if isinstance(command, ReturnAction)
