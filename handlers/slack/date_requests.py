@@ -17,12 +17,11 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk.models.blocks import DatePickerElement, InputBlock, PlainTextInputElement
-from slack_sdk.models.views import View
+from slack_sdk.models.blocks import DatePickerElement, InputBlock
 
 from bot.domain import Platform
 from bot.errors import CommandError
-from bot.grammar.commands import NOTE_CHARS, ApproveDate, DeclineDate, RequestDate
+from bot.grammar.commands import ApproveDate, DeclineDate, RequestDate
 from bot.outbox.delivery import deliver_queued
 from bot.outbox.retract import drawn
 from bot.render import replies
@@ -34,7 +33,6 @@ from bot.services.rebaseline import request_to_decide
 from handlers.slack.blocks import (
     DATE_APPROVE,
     DATE_DECLINE,
-    MODAL_TITLE,
     NEW_DATE,
     SECTION_TEXT,
     cut_escaped,
@@ -45,6 +43,7 @@ from handlers.slack.blocks import (
 )
 from handlers.slack.buttons import form_metadata, pressed_action, presser
 from handlers.slack.deps import SlackDeps
+from handlers.slack.forms import form_modal, note_input, value_of
 from handlers.slack.interact import (
     Origin,
     after_ack,
@@ -135,38 +134,30 @@ def decline_form(
     card: DateRequestCard, metadata: dict[str, Any], *, today: dt.date | None = None
 ) -> dict[str, Any]:
     """The form behind Decline…: the request in words and the reason, which the owner reads."""
-    view = View(
-        type="modal",
-        callback_id=DECLINE_FORM,
-        title=plain("Decline the new date", MODAL_TITLE),
-        submit=plain("Decline", MODAL_TITLE),
-        close=plain("Cancel", MODAL_TITLE),
-        private_metadata=json.dumps(metadata, separators=(",", ":")),
+    return form_modal(
+        DECLINE_FORM,
+        title="Decline the new date",
+        submit="Decline",
+        metadata=metadata,
         blocks=[
             {
                 "type": "section",
                 "text": md(cut_escaped(ours("\n".join(card_lines(card, today))), SECTION_TEXT)),
             },
-            InputBlock(
-                block_id="reason",
-                label=plain("Why is it declined? The owner is told.", 2000),
-                element=PlainTextInputElement(
-                    action_id="reason",
-                    multiline=True,
-                    max_length=NOTE_CHARS,
-                    placeholder=plain("e.g. the inspection is in January", 150),
-                ),
+            note_input(
+                "reason",
+                "Why is it declined? The owner is told.",
+                "e.g. the inspection is in January",
             ),
         ],
     )
-    return view.to_dict()
 
 
 def submit_decline(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Decline with the reason; a refusal stays in the form under the reason, the outcome
     replaces the message the button was on."""
     meta = json.loads(view.get("private_metadata") or "{}")
-    reason = str(_value(view, "reason") or "").strip()
+    reason = str(value_of(view, "reason", "reason") or "").strip()
     if not reason:
         ack(response_action="errors", errors={"reason": "Please give the reason."})
         return
@@ -215,13 +206,11 @@ def open_request_form(deps: SlackDeps, body: dict[str, Any], action: dict[str, A
 def request_form(action: ActionView, metadata: dict[str, Any]) -> dict[str, Any]:
     """The form behind Request new date: the date and the reason the chairs will read."""
     due = f" (now due {action.due.isoformat()})" if action.due else ""
-    view = View(
-        type="modal",
-        callback_id=REQUEST_FORM,
-        title=plain("Request a new date", MODAL_TITLE),
-        submit=plain("Ask the chairs", MODAL_TITLE),
-        close=plain("Cancel", MODAL_TITLE),
-        private_metadata=json.dumps(metadata, separators=(",", ":")),
+    return form_modal(
+        REQUEST_FORM,
+        title="Request a new date",
+        submit="Ask the chairs",
+        metadata=metadata,
         blocks=[
             {
                 "type": "section",
@@ -232,26 +221,20 @@ def request_form(action: ActionView, metadata: dict[str, Any]) -> dict[str, Any]
                 label=plain("New date", 2000),
                 element=DatePickerElement(action_id="due"),
             ),
-            InputBlock(
-                block_id="reason",
-                label=plain("Why should it move? The chairs decide.", 2000),
-                element=PlainTextInputElement(
-                    action_id="reason",
-                    multiline=True,
-                    max_length=NOTE_CHARS,
-                    placeholder=plain("e.g. the police data arrives in January", 150),
-                ),
+            note_input(
+                "reason",
+                "Why should it move? The chairs decide.",
+                "e.g. the police data arrives in January",
             ),
         ],
     )
-    return view.to_dict()
 
 
 def submit_request(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
     """Ask for the new date, as `/action rebaseline` would; a refusal stays in the form."""
     meta = json.loads(view.get("private_metadata") or "{}")
-    picked = _value(view, "due")
-    reason = str(_value(view, "reason") or "").strip()
+    picked = value_of(view, "due", "due")
+    reason = str(value_of(view, "reason", "reason") or "").strip()
     errors: dict[str, str] = {}
     if not picked:
         errors["due"] = "Pick the new date."
@@ -281,13 +264,3 @@ def _drawn(deps: SlackDeps, origin: Origin, shown: Message) -> None:
     (with the other deciders' copies) has nothing left to do there."""
     if shown.tone != "error" and origin.kind == "message" and origin.channel and origin.ts:
         drawn(deps.core, platform=Platform.SLACK, channel=origin.channel, ref=origin.ts)
-
-
-def _value(view: dict[str, Any], block_id: str) -> Any:
-    """The submitted value of one input (text or date), None when empty."""
-    state = (view.get("state") or {}).get("values") or {}
-    element = (state.get(block_id) or {}).get(block_id) or {}
-    for key in ("value", "selected_date"):
-        if element.get(key):
-            return element[key]
-    return None

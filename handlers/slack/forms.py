@@ -48,12 +48,10 @@ _NOTE_TEXT = {
 
 def add_form() -> dict[str, Any]:
     """`/action add` with no text: title, owner, due date and workstream."""
-    view = View(
-        type="modal",
-        callback_id=ADD_FORM,
-        title=plain("Add an action", MODAL_TITLE),
-        submit=plain("Add", MODAL_TITLE),
-        close=plain("Cancel", MODAL_TITLE),
+    return form_modal(
+        ADD_FORM,
+        title="Add an action",
+        submit="Add",
         blocks=[
             InputBlock(
                 block_id="title",
@@ -90,36 +88,59 @@ def add_form() -> dict[str, Any]:
             ),
         ],
     )
-    return view.to_dict()
 
 
 def note_form(form: str, action: ActionView, *, metadata: dict[str, Any]) -> dict[str, Any]:
     """The note behind Add update (`form` UPDATE_FORM) or the reason behind Blocked."""
     title, label, submit, hint = _NOTE_TEXT[form]
-    view = View(
-        type="modal",
-        callback_id=form,
-        title=plain(title, MODAL_TITLE),
-        submit=plain(submit, MODAL_TITLE),
-        close=plain("Cancel", MODAL_TITLE),
-        private_metadata=json.dumps(metadata),
+    return form_modal(
+        form,
+        title=title,
+        submit=submit,
+        metadata=metadata,
         blocks=[
             SectionBlock(
                 text=md(f"*#{action.id}* {safe(plain_text(action.title), SECTION_TEXT - 20)}")
             ),
-            InputBlock(
-                block_id="note",
-                label=plain(label, 2000),
-                element=PlainTextInputElement(
-                    action_id="note",
-                    multiline=True,
-                    max_length=NOTE_MAX,
-                    placeholder=plain(hint, 150),
-                ),
-            ),
+            note_input("note", label, hint),
         ],
     )
+
+
+def form_modal(
+    callback_id: str,
+    *,
+    title: str,
+    submit: str,
+    blocks: list[Any],
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A form with its title, its submit and Cancel buttons, and the metadata its submission
+    reads back (compact: Slack keeps 3000 characters at most)."""
+    view = View(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(title, MODAL_TITLE),
+        submit=plain(submit, MODAL_TITLE),
+        close=plain("Cancel", MODAL_TITLE),
+        private_metadata=None if metadata is None else json.dumps(metadata, separators=(",", ":")),
+        blocks=blocks,
+    )
     return view.to_dict()
+
+
+def note_input(block_id: str, label: str, hint: str) -> InputBlock:
+    """A required note of several lines, as long as a typed command's note may be."""
+    return InputBlock(
+        block_id=block_id,
+        label=plain(label, 2000),
+        element=PlainTextInputElement(
+            action_id=block_id,
+            multiline=True,
+            max_length=NOTE_MAX,
+            placeholder=plain(hint, 150),
+        ),
+    )
 
 
 def _heading(action: ActionView) -> SectionBlock:
@@ -132,13 +153,11 @@ def move_due_form(
 ) -> dict[str, Any]:
     """Move deadline: the new date (the current one preselected) and why, as `/action due`."""
     now = f"Due now: {format_date(action.due, today=today)}" if action.due else "No deadline yet"
-    view = View(
-        type="modal",
-        callback_id=MOVE_DUE_FORM,
-        title=plain("Move deadline", MODAL_TITLE),
-        submit=plain("Move", MODAL_TITLE),
-        close=plain("Cancel", MODAL_TITLE),
-        private_metadata=json.dumps(metadata),
+    return form_modal(
+        MOVE_DUE_FORM,
+        title="Move deadline",
+        submit="Move",
+        metadata=metadata,
         blocks=[
             _heading(action),
             ContextBlock(elements=[PlainTextObject(text=now)]),
@@ -163,19 +182,16 @@ def move_due_form(
             ),
         ],
     )
-    return view.to_dict()
 
 
 def reassign_form(action: ActionView, *, metadata: dict[str, Any]) -> dict[str, Any]:
     """Reassign: the new owner, as `/action assign`."""
     owner = f"Owner now: {action.owner.name}" if action.owner else "Nobody owns it yet"
-    view = View(
-        type="modal",
-        callback_id=REASSIGN_FORM,
-        title=plain("Reassign", MODAL_TITLE),
-        submit=plain("Reassign", MODAL_TITLE),
-        close=plain("Cancel", MODAL_TITLE),
-        private_metadata=json.dumps(metadata),
+    return form_modal(
+        REASSIGN_FORM,
+        title="Reassign",
+        submit="Reassign",
+        metadata=metadata,
         blocks=[
             _heading(action),
             ContextBlock(elements=[PlainTextObject(text=owner)]),
@@ -188,7 +204,6 @@ def reassign_form(action: ActionView, *, metadata: dict[str, Any]) -> dict[str, 
             ),
         ],
     )
-    return view.to_dict()
 
 
 def value_of(view: dict[str, Any], block_id: str, action_id: str) -> Any:
