@@ -37,7 +37,6 @@ from handlers.slack.blocks import (
     SECTION_TEXT,
     cut_escaped,
     md,
-    notice_modal,
     ours,
     plain,
 )
@@ -46,6 +45,7 @@ from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import form_modal, note_input, value_of
 from handlers.slack.interact import (
     Origin,
+    accepted,
     after_ack,
     after_change,
     on_press,
@@ -166,10 +166,8 @@ def submit_decline(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[s
         action_id=int(meta["action"]), request_id=int(meta["request"]), reason=reason
     )
     outcome = execute(deps.core, caller, command)
-    if outcome.message.tone == "error":
-        ack(response_action="errors", errors={"reason": outcome.message.text})
+    if not accepted(deps, ack, outcome, "reason"):
         return
-    ack()
     origin = Origin.from_dict(meta.get("origin") or {})
 
     def after() -> None:
@@ -248,13 +246,8 @@ def submit_request(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[s
         action_id=int(meta["action"]), due=dt.date.fromisoformat(str(picked)), reason=reason
     )
     outcome = execute(deps.core, caller, command)
-    if outcome.message.tone == "error":
-        ack(response_action="errors", errors={"due": outcome.message.text})
+    if not accepted(deps, ack, outcome, "due", notice="Asked"):
         return
-    ack(
-        response_action="update",
-        view=notice_modal(outcome.message, title="Asked", today=deps.core.today()),
-    )
     origin = Origin.from_dict(meta.get("origin") or {})
     after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome))
 

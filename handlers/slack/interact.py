@@ -239,6 +239,24 @@ def on_press(app: App, deps: SlackDeps, action_id: str | re.Pattern[str], press:
     app.action(action_id)(pressed)
 
 
+def accepted(
+    deps: SlackDeps, ack: Ack, outcome: Outcome, field: str, *, notice: str | None = None
+) -> bool:
+    """Acknowledge a submitted form with its outcome: a refusal is shown under `field` and the
+    form stays open (False); otherwise it closes, or shows the outcome titled `notice`."""
+    if outcome.message.tone == "error":
+        ack(response_action="errors", errors={field: outcome.message.text})
+        return False
+    if notice is None:
+        ack()
+    else:
+        ack(
+            response_action="update",
+            view=notice_modal(outcome.message, title=notice, today=deps.core.today()),
+        )
+    return True
+
+
 def after_ack(deps: SlackDeps, body: dict[str, Any], work: Callable[[], object]) -> None:
     """Run `work` once the acknowledgement is on its way; a failure is reported by `failed`.
 

@@ -41,7 +41,15 @@ from handlers.slack.blocks import MODAL_TITLE, SECTION_TEXT, SIGNOFF_PRESS, md, 
 from handlers.slack.buttons import form_metadata, presser
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import value_of
-from handlers.slack.interact import Origin, after_ack, on_press, publish_home, show_in_place, tell
+from handlers.slack.interact import (
+    Origin,
+    accepted,
+    after_ack,
+    on_press,
+    publish_home,
+    show_in_place,
+    tell,
+)
 from handlers.slack.rounds import open_round_form
 
 log = logging.getLogger(__name__)
@@ -209,10 +217,8 @@ def submit_return(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[st
         return
     caller = presser(deps, body)
     outcome = execute(deps.core, caller, ReturnAction(action_id=number, reason=reason))
-    if outcome.message.tone == "error":
-        ack(response_action="errors", errors={"reason": outcome.message.text})
+    if not accepted(deps, ack, outcome, "reason"):
         return
-    ack()
 
     def after() -> None:
         show_in_place(deps, origin, outcome.message)

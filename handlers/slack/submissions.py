@@ -28,7 +28,6 @@ from bot.grammar.commands import (
 from bot.outbox.delivery import deliver_queued
 from bot.render.replies import NOTE_REQUIRED
 from bot.services.dispatch import execute
-from handlers.slack.blocks import notice_modal
 from handlers.slack.buttons import presser
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import (
@@ -39,7 +38,7 @@ from handlers.slack.forms import (
     UPDATE_FORM,
     value_of,
 )
-from handlers.slack.interact import Origin, after_ack, after_change, publish_home
+from handlers.slack.interact import Origin, accepted, after_ack, after_change, publish_home
 
 log = logging.getLogger(__name__)
 
@@ -93,13 +92,8 @@ def submit_add(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[str, 
         workstream=workstream,
     )
     outcome = execute(deps.core, caller, command)
-    if outcome.message.tone == "error":
-        ack(response_action="errors", errors={"title": outcome.message.text})
+    if not accepted(deps, ack, outcome, "title", notice="Action added"):
         return
-    ack(
-        response_action="update",
-        view=notice_modal(outcome.message, title="Action added", today=deps.core.today()),
-    )
 
     def after() -> None:
         deliver_queued(deps.core, deps.senders, outcome.outbox_ids)
@@ -126,10 +120,8 @@ def submit_note(
         else MarkBlocked(action_id=number, reason=note)
     )
     outcome = execute(deps.core, caller, command)
-    if outcome.message.tone == "error":
-        ack(response_action="errors", errors={"note": outcome.message.text})
+    if not accepted(deps, ack, outcome, "note"):
         return
-    ack()
     listed = _listed(meta.get("list"))
     after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome, listed=listed))
 
@@ -168,10 +160,8 @@ def submit_chair_form(
         command = AssignAction(action_id=number, owner=UserRef(platform_id=str(owner)))
     caller = presser(deps, body)
     outcome = execute(deps.core, caller, command)
-    if outcome.message.tone == "error":
-        ack(response_action="errors", errors={field: outcome.message.text})
+    if not accepted(deps, ack, outcome, field):
         return
-    ack()
     listed = _listed(meta.get("list"))
     after_ack(deps, body, lambda: after_change(deps, caller, origin, outcome, listed=listed))
 
