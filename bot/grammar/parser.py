@@ -208,6 +208,14 @@ def _id_and_rest(rest: str) -> tuple[int, str]:
     return _action_id(token), remainder.strip()
 
 
+def _only_id(rest: str, verb: str) -> int:
+    """The action number of a command that takes nothing after it."""
+    action_id, extra = _id_and_rest(rest)
+    if extra:
+        raise _Missing(f"{verb} takes only the action number.")
+    return action_id
+
+
 def _required(text: str, what: str) -> str:
     if not text.strip():
         raise _Missing(f"Please add {what}.")
@@ -264,17 +272,11 @@ def _parse_blocked(rest: str, today: dt.date) -> Command:
 
 
 def _parse_reopen(rest: str, today: dt.date) -> Command:
-    action_id, extra = _id_and_rest(rest)
-    if extra:
-        raise _Missing("reopen takes only the action number.")
-    return Reopen(action_id=action_id)
+    return Reopen(action_id=_only_id(rest, "reopen"))
 
 
 def _parse_nudge(rest: str, today: dt.date) -> Command:
-    action_id, extra = _id_and_rest(rest)
-    if extra:
-        raise _Missing("nudge takes only the action number.")
-    return NudgeOwner(action_id=action_id)
+    return NudgeOwner(action_id=_only_id(rest, "nudge"))
 
 
 def _parse_signoff(rest: str, today: dt.date) -> Command:
@@ -343,10 +345,7 @@ def _parse_rebaseline(rest: str, today: dt.date) -> Command:
 
 
 def _parse_approve(rest: str, today: dt.date) -> Command:
-    action_id, extra = _id_and_rest(rest)
-    if extra:
-        raise _Missing("approve takes only the action number.")
-    return ApproveDate(action_id=action_id)
+    return ApproveDate(action_id=_only_id(rest, "approve"))
 
 
 def _parse_decline(rest: str, today: dt.date) -> Command:
