@@ -14,7 +14,7 @@ from bot.errors import CommandError
 from bot.grammar.commands import UserRef
 from bot.people.directory import Account, Directory
 from bot.services.context import Caller
-from storage.models import Identity, Person, PersonName
+from storage.models import Action, Identity, Person, PersonName
 from storage.queries import find_by_email
 
 
@@ -230,6 +230,13 @@ def is_chair(person: Person, settings: Settings) -> bool:
     if person.email and person.email.lower() in named:
         return True
     return any(identity.external_id.lower() in named for identity in person.identities)
+
+
+def owners_of(action: Action, *, supporters_only: bool = False) -> list[Person]:
+    """The owner (unless `supporters_only`) and supporting owners still on the board."""
+    people = [] if supporters_only or action.owner is None else [action.owner]
+    people += [supporter.person for supporter in action.supporters]
+    return [person for person in people if person.left_at is None]
 
 
 def chairs(session: Session, *, settings: Settings) -> Sequence[Person]:

@@ -23,7 +23,7 @@ from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import notify_people
 from bot.people.names import learn_alias
-from bot.people.resolve import chairs, require_present
+from bot.people.resolve import chairs, owners_of, require_present
 from bot.render import owner_notices, replies
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView, Message
@@ -376,17 +376,8 @@ def _tell_owners(
     owner = action.owner
     if owner is not None and owner.id == request.actor.id and not supporters_only:
         return []
-    people = [] if supporters_only or owner is None else [owner]
-    people += [supporter.person for supporter in action.supporters]
-    return notify_people(
-        request.session,
-        kind=kind,
-        people=[person for person in people if person.left_at is None],
-        message=message,
-        now=request.now,
-        action=action,
-        skip=request.actor,
-    )
+    people = owners_of(action, supporters_only=supporters_only)
+    return request.notify(people, message, kind=kind, action=action)
 
 
 def _tell_owner(request: Request, action: Action, owner: Person | None) -> list[int]:

@@ -23,7 +23,7 @@ from bot.grammar.commands import ApproveDate, DeclineDate, MoveDue, RequestDate
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import enqueue, notify_people
-from bot.people.resolve import chairs, is_chair, resolve_caller
+from bot.people.resolve import chairs, is_chair, owners_of, resolve_caller
 from bot.render import date_requests as words
 from bot.render.from_storage import action_view
 from bot.render.model import DateRequestCard, Message, Paragraph
@@ -346,17 +346,7 @@ def _require_decider(request: Request, doing: str, verb: str) -> None:
 
 def _tell_owners(request: Request, action: Action, message: Message, *, kind: str) -> list[int]:
     """The owner and supporting owners, whoever of them asked; not the one who decided."""
-    people = [action.owner] if action.owner is not None else []
-    people += [supporter.person for supporter in action.supporters]
-    return notify_people(
-        request.session,
-        kind=kind,
-        people=[person for person in people if person.left_at is None],
-        message=message,
-        now=request.now,
-        action=action,
-        skip=request.actor,
-    )
+    return request.notify(owners_of(action), message, kind=kind, action=action)
 
 
 def moves(request: Request, action: Action) -> list[HistoryEntry]:

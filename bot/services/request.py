@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.domain.changes import Change
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
+from bot.outbox.queue import notify_people
 from bot.people.resolve import is_chair, resolve_user
 from bot.render.model import Message
 from bot.services import history
@@ -63,6 +65,21 @@ class Request:
             old=old,
             new=new,
             note=note,
+        )
+
+    def notify(
+        self, people: Iterable[Person], message: Message, *, kind: str, action: Action
+    ) -> list[int]:
+        """Queue `message` to each of `people` about `action`, never to the caller, who made
+        the change; returns the outbox ids."""
+        return notify_people(
+            self.session,
+            kind=kind,
+            people=people,
+            message=message,
+            now=self.now,
+            action=action,
+            skip=self.actor,
         )
 
     def person(self, ref: UserRef) -> Person:

@@ -35,7 +35,7 @@ from bot.grammar.dates import format_date
 from bot.grammar.parser import evidence_of
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import notify_people
-from bot.people.resolve import chairs
+from bot.people.resolve import chairs, owners_of
 from bot.render import replies
 from bot.render import signoff as words
 from bot.render.from_storage import action_view
@@ -142,7 +142,7 @@ def sign_off(request: Request, command: SignOff) -> Outcome:
     ids = notify_people(
         request.session,
         kind="signed_off",
-        people=_owners(action),
+        people=owners_of(action),
         message=words.signed_off_notice(view, by=request.actor.display_name, note=command.note),
         now=request.now,
         action=action,
@@ -181,7 +181,7 @@ def return_action(request: Request, command: ReturnAction) -> Outcome:
     ids = notify_people(
         request.session,
         kind="returned",
-        people=_owners(action),
+        people=owners_of(action),
         message=words.returned_notice(view, by=request.actor.display_name, reason=reason),
         now=request.now,
         action=action,
@@ -460,12 +460,6 @@ def _require_signer(request: Request, doing: str, usage: str) -> None:
 
 def _require_owner(request: Request, action: Action, doing: str) -> None:
     require_owner_or_chair(request, action, doing)
-
-
-def _owners(action: Action) -> list[Person]:
-    people = [action.owner] if action.owner is not None else []
-    people += [supporter.person for supporter in action.supporters]
-    return [person for person in people if person.left_at is None]
 
 
 def _local_day(request: Request, at: dt.datetime | None) -> dt.date | None:
