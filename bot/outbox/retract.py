@@ -83,31 +83,48 @@ def queue_edits(session: Session, action: Action, *, now: dt.datetime) -> list[i
         redrawn = without_buttons(message, view)
         if redrawn is None:
             continue
-        outbox_id = enqueue(
-            session,
-            key=f"{EDIT}:{row.id}:{action.id}:{action.version}",
-            kind=EDIT,
-            message=redrawn,
-            now=now,
-            recipient=row.recipient,
-            action=action,
-        )
-        if outbox_id is None:
-            continue
-        # Where the edit goes: the message it redraws. A press on that message later finds
-        # this row (the newest with its reference), so it is redrawn as it now looks.
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id)
-            .values(
-                platform=row.platform,
-                platform_channel=row.platform_channel,
-                platform_ref=row.platform_ref,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        ids.append(outbox_id)
+        key = f"{EDIT}:{row.id}:{action.id}:{action.version}"
+        outbox_id = queue_edit(session, row, redrawn, key=key, now=now, action=action)
+        if outbox_id is not None:
+            ids.append(outbox_id)
     return ids
+
+
+def queue_edit(
+    session: Session,
+    row: OutboxMessage,
+    message: Message,
+    *,
+    key: str,
+    now: dt.datetime,
+    action: Action | None,
+) -> int | None:
+    """Queue the edit of the sent message `row` into `message`; None when `key` was queued
+    already."""
+    outbox_id = enqueue(
+        session,
+        key=key,
+        kind=EDIT,
+        message=message,
+        now=now,
+        recipient=row.recipient,
+        action=action,
+    )
+    if outbox_id is None:
+        return None
+    # Where the edit goes: the message it redraws. A press on that message later finds
+    # this row (the newest with its reference), so it is redrawn as it now looks.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == outbox_id)
+        .values(
+            platform=row.platform,
+            platform_channel=row.platform_channel,
+            platform_ref=row.platform_ref,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return outbox_id
 
 
 def without_buttons(message: Message, view: ActionView) -> Message | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from bot.domain import Change, Role, Status
@@ -22,7 +22,7 @@ from bot.errors import CommandError
 from bot.grammar.commands import ApproveDate, DeclineDate, MoveDue, RequestDate
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
-from bot.outbox.queue import enqueue, notify_people
+from bot.outbox.queue import notify_people
 from bot.people.resolve import chairs, is_chair, owners_of, resolve_caller
 from bot.render import date_requests as words
 from bot.render.from_storage import action_view
@@ -430,7 +430,7 @@ def _take_buttons_back(request: Request, asked: DateRequest, said: str) -> list[
 
     Queued as edits in the decision's transaction (bot/outbox/retract.py delivers them).
     """
-    from bot.outbox.retract import EDIT  # the outbox's edit kind, delivered in place
+    from bot.outbox.retract import EDIT, queue_edit  # edits are delivered in place
 
     rows = request.session.scalars(
         select(OutboxMessage).where(
@@ -458,26 +458,10 @@ def _take_buttons_back(request: Request, asked: DateRequest, said: str) -> list[
         redrawn = message.model_copy(
             update={"text": said, "blocks": [Paragraph(text=said), *blocks], "tone": "info"}
         )
-        outbox_id = enqueue(
-            request.session,
-            key=f"{EDIT}:{row.id}:date:{asked.id}:{asked.state.value}",
-            kind=EDIT,
-            message=redrawn,
-            now=request.now,
-            recipient=row.recipient,
-            action=asked.action,
+        key = f"{EDIT}:{row.id}:date:{asked.id}:{asked.state.value}"
+        outbox_id = queue_edit(
+            request.session, row, redrawn, key=key, now=request.now, action=asked.action
         )
-        if outbox_id is None:
-            continue
-        request.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == outbox_id)
-            .values(
-                platform=row.platform,
-                platform_channel=row.platform_channel,
-                platform_ref=row.platform_ref,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        ids.append(outbox_id)
+        if outbox_id is not None:
+            ids.append(outbox_id)
     return ids
