@@ -129,15 +129,7 @@ def request_date(request: Request, command: RequestDate) -> Outcome:
             )
             again = words.asked(view, new_due=command.due, today=request.today, superseded=False)
             return Outcome(again.model_copy(update={"text": text, "tone": "info"}))
-        earlier.state = RequestState.SUPERSEDED
-        earlier.decided_at = request.now
-        earlier.decided_by = request.actor
-        request.record(
-            action,
-            Change.DATE_SUPERSEDED,
-            old=earlier.new_due,
-            new=command.due,
-        )
+        _supersede(request, action, earlier, new_due=command.due)
         # Written before the new row: one pending request per action (a unique index).
         request.session.flush()
     asked = DateRequest(
@@ -309,22 +301,29 @@ def decline_date(request: Request, command: DeclineDate) -> Outcome:
     return Outcome(words.decided(summary, view), ids)
 
 
+def _supersede(
+    request: Request,
+    action: Action,
+    waiting: DateRequest,
+    *,
+    new_due: dt.date | None,
+    note: str | None = None,
+) -> None:
+    """A request still waiting for the chairs is replaced (by a new request or a direct move)."""
+    waiting.state = RequestState.SUPERSEDED
+    waiting.decided_at = request.now
+    waiting.decided_by = request.actor
+    request.record(action, Change.DATE_SUPERSEDED, old=waiting.new_due, new=new_due, note=note)
+
+
 def moved_directly(request: Request, action: Action, *, old: dt.date, reason: str | None) -> None:
     """A chair or the secretary moved a dated action's deadline (`/action due`): a re-baseline,
     counted and recorded with its reason; a request waiting for the chairs is replaced."""
     action.rebaselines = (action.rebaselines or 0) + 1
     waiting = pending_request(request, action)
     if waiting is not None:
-        waiting.state = RequestState.SUPERSEDED
-        waiting.decided_by = request.actor
-        waiting.decided_at = request.now
-        request.record(
-            action,
-            Change.DATE_SUPERSEDED,
-            old=waiting.new_due,
-            new=action.due_date,
-            note=f"{request.actor.display_name} moved the deadline directly",
-        )
+        note = f"{request.actor.display_name} moved the deadline directly"
+        _supersede(request, action, waiting, new_due=action.due_date, note=note)
     request.record(action, Change.REBASELINED, old=old, new=action.due_date, note=reason)
 
 
