@@ -88,16 +88,7 @@ def approved_notice(
         f"{by} approved the new date for action {_label(action)}: now due "
         f"{format_date(action.due, today=today)}{was}."
     )
-    return Message(
-        text=text,
-        blocks=[
-            Paragraph(text=text),
-            Paragraph(text=f"Why it moved: {reason}"),
-            ActionDetail(action=action, buttons=True),
-        ],
-        tone="success",
-        ephemeral=False,
-    )
+    return _decision_notice(text, f"Why it moved: {reason}", action, tone="success")
 
 
 def declined_notice(
@@ -111,14 +102,20 @@ def declined_notice(
         f"{by} declined the new date ({format_date(asked_for, today=today)}) asked for action "
         f"{_label(action)}{stays}."
     )
+    return _decision_notice(text, f"Why: {reason}", action, tone="warning")
+
+
+def _decision_notice(text: str, why: str, action: ActionView, *, tone: Tone) -> Message:
+    """The owners' message about a decision: what was decided, why, and the action with its
+    buttons."""
     return Message(
         text=text,
         blocks=[
             Paragraph(text=text),
-            Paragraph(text=f"Why: {reason}"),
+            Paragraph(text=why),
             ActionDetail(action=action, buttons=True),
         ],
-        tone="warning",
+        tone=tone,
         ephemeral=False,
     )
 

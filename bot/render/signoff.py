@@ -75,6 +75,19 @@ def _evidence_buttons(action_id: int) -> Buttons:
     )
 
 
+def _awaiting_evidence(
+    text: str, action: ActionView, evidence: Sequence[EvidenceLine], today: dt.date
+) -> list[Block]:
+    """A delivered action as its owner sees it: what happened, the action, the evidence so far
+    and the Add evidence button."""
+    return [
+        Paragraph(text=text),
+        ActionDetail(action=action),
+        evidence_block(evidence, today=today),
+        _evidence_buttons(action.id),
+    ]
+
+
 def delivered(action: ActionView, *, evidence: Sequence[EvidenceLine], today: dt.date) -> Message:
     """The reply to `/action done` while the board signs off: delivered, and the evidence
     asked for (the Add evidence button; typed, `/action evidence`)."""
@@ -82,13 +95,9 @@ def delivered(action: ActionView, *, evidence: Sequence[EvidenceLine], today: dt
         f"Marked {replies.label(action)} as delivered: a chair or the secretary signs it off "
         "next, and it is no longer chased. Please add your evidence: a note, a link or a file."
     )
-    blocks: list[Block] = [
-        Paragraph(text=text),
-        ActionDetail(action=action),
-        evidence_block(evidence, today=today),
-        _evidence_buttons(action.id),
-    ]
-    return Message(text=text, blocks=blocks, tone="success")
+    return Message(
+        text=text, blocks=_awaiting_evidence(text, action, evidence, today), tone="success"
+    )
 
 
 def already_delivered(
@@ -97,13 +106,7 @@ def already_delivered(
     """`/action done` again on a delivered action: nothing changes; evidence still welcome."""
     when = f" on {format_date(on, today=today)}" if on else ""
     text = f"#{action.id} was already delivered{when} and waits for sign-off; nothing changed."
-    blocks: list[Block] = [
-        Paragraph(text=text),
-        ActionDetail(action=action),
-        evidence_block(evidence, today=today),
-        _evidence_buttons(action.id),
-    ]
-    return Message(text=text, blocks=blocks)
+    return Message(text=text, blocks=_awaiting_evidence(text, action, evidence, today))
 
 
 def evidence_added(
