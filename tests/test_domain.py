@@ -105,5 +105,15 @@ def test_history_names_and_their_fields() -> None:
         "cadence": "cadence",
         "supporters": "supporters",
         "owner_text": "owner_text",
+        "evidence": None,
+        "signed_off": "status",
+        "returned": "status",
+        "date_requested": None,
+        "date_superseded": None,
+        "date_declined": None,
+        "rebaselined": "due",
+        "rag_accepted": "rag_accepted",
+        "nudged": None,
+        "role": "role",
     }
     assert all(len(change.value) <= 20 for change in Change)

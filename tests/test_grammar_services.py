@@ -234,6 +234,6 @@ def test_a_note_of_several_lines_is_indented_under_its_entry(
     add(core, chair, "Audit @amira")
     act(core, amira, "update 1 Met the police lead.\nAgreed the data share.\n\n- sign off next")
     lines = render(act(core, chair, "show 1").message, tz=core.settings.tz).splitlines()
-    at = next(i for i, line in enumerate(lines) if "update — Met the police lead." in line)
-    assert lines[at].startswith("    20")
+    at = next(i for i, line in enumerate(lines) if "Amira: Met the police lead." in line)
+    assert lines[at].startswith("    23 Nov")
     assert lines[at + 1 : at + 3] == ["        Agreed the data share.", "        - sign off next"]

@@ -196,7 +196,7 @@ def test_run_with_now_replays_a_day(database_url: str, slack: SlackStandIn) -> N
     replay = actionbot(env, "run", "reminders", "--now", week_before)
     assert replay.returncode == 0, replay.stderr
     assert slack.channels() == ["U0ZERO"]
-    assert "is due in 7 days" in slack.posts[0]["text"]
+    assert slack.posts[0]["text"].startswith("📅 Due in 7 days, Sun 29 Nov: #1 ")
 
 
 def test_run_refuses_without_slack(database_url: str, slack: SlackStandIn) -> None:
