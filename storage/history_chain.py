@@ -151,19 +151,7 @@ def _seal(_mapper: Mapper[Any], connection: Connection, entry: HistoryEntry) -> 
     entry.prev_hash = tail.prev_hash
     # Foreign keys are synchronised before this hook: action_id is set even for an action
     # inserted in the same flush.
-    entry.hash = seal_hash(
-        entry_id=entry.id,
-        action_id=entry.action_id,
-        at=entry.at,
-        actor_id=entry.actor_id,
-        source=entry.source,
-        change=entry.change,
-        field=entry.field,
-        old_value=entry.old_value,
-        new_value=entry.new_value,
-        note=entry.note,
-        prev_hash=entry.prev_hash,
-    )
+    entry.hash = _entry_hash(entry, entry.prev_hash)
     tail.prev_hash = entry.hash
 
 
@@ -293,19 +281,7 @@ def check_rows(rows: Iterable[Any]) -> ChainReport:
 def _mismatch(row: Any, expected_prev: str, previous_id: int | None) -> str | None:
     if row.hash is None or row.prev_hash is None:
         return "it is not sealed (written around the bot, or hashes removed)"
-    recomputed = seal_hash(
-        entry_id=row.id,
-        action_id=row.action_id,
-        at=row.at,
-        actor_id=row.actor_id,
-        source=row.source,
-        change=row.change,
-        field=row.field,
-        old_value=row.old_value,
-        new_value=row.new_value,
-        note=row.note,
-        prev_hash=row.prev_hash,
-    )
+    recomputed = _entry_hash(row, row.prev_hash)
     if recomputed != row.hash:
         return "content changed (its hash does not match what it holds now)"
     if row.prev_hash != expected_prev:
@@ -316,6 +292,23 @@ def _mismatch(row: Any, expected_prev: str, previous_id: int | None) -> str | No
             "(an entry between them is missing, or that one was rewritten)"
         )
     return None
+
+
+def _entry_hash(entry: Any, prev_hash: str) -> str:
+    """The hash of a history entry (a HistoryEntry or a row of `_query`) linked to `prev_hash`."""
+    return seal_hash(
+        entry_id=entry.id,
+        action_id=entry.action_id,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        source=entry.source,
+        change=entry.change,
+        field=entry.field,
+        old_value=entry.old_value,
+        new_value=entry.new_value,
+        note=entry.note,
+        prev_hash=prev_hash,
+    )
 
 
 def _query() -> Any:
@@ -457,19 +450,7 @@ def _reseal_from(connection: Connection, first_id: int) -> int:
     prev = before[0] if before is not None and before[0] is not None else GENESIS
     seals: list[dict[str, Any]] = []
     for row in connection.execute(_query().where(_COLUMNS.id >= first_id)).all():
-        sealed = seal_hash(
-            entry_id=row.id,
-            action_id=row.action_id,
-            at=row.at,
-            actor_id=row.actor_id,
-            source=row.source,
-            change=row.change,
-            field=row.field,
-            old_value=row.old_value,
-            new_value=row.new_value,
-            note=row.note,
-            prev_hash=prev,
-        )
+        sealed = _entry_hash(row, prev)
         seals.append({"entry": row.id, "prev": prev, "sealed": sealed})
         prev = sealed
     statement = (
