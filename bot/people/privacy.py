@@ -175,19 +175,15 @@ class Matcher:
 
     def scrub_json(self, value: Any) -> Any:
         """A JSON value (a stored message) with every target made their pseudonym."""
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, list):
-            return [self.scrub_json(item) for item in value]
-        if isinstance(value, dict):
-            scrubbed = {key: self.scrub_json(item) for key, item in value.items()}
-            # A person drawn in a reply (PersonView): their name and their chat accounts.
-            person = scrubbed.get("id")
-            if isinstance(person, int) and person in self.targets and "accounts" in scrubbed:
-                scrubbed["name"] = pseudonym(person)
-                scrubbed["accounts"] = {}
-            return scrubbed
-        return value
+        return _scrub_json(value, self.scrub, self._unnamed)
+
+    def _unnamed(self, scrubbed: dict[str, Any]) -> dict[str, Any]:
+        # A person drawn in a reply (PersonView): their name and their chat accounts.
+        person = scrubbed.get("id")
+        if isinstance(person, int) and person in self.targets and "accounts" in scrubbed:
+            scrubbed["name"] = pseudonym(person)
+            scrubbed["accounts"] = {}
+        return scrubbed
 
 
 class PlanWords:
@@ -203,13 +199,24 @@ class PlanWords:
         return self._pattern.sub(REMOVED_OWNER, text)
 
     def scrub_json(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, list):
-            return [self.scrub_json(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self.scrub_json(item) for key, item in value.items()}
-        return value
+        return _scrub_json(value, self.scrub)
+
+
+def _scrub_json(
+    value: Any,
+    scrub: Callable[[str], str],
+    mend: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Any:
+    """A JSON value with `scrub` applied to every string in it, and `mend` to every object
+    once its members are scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrub_json(item, scrub, mend) for item in value]
+    if isinstance(value, dict):
+        scrubbed = {key: _scrub_json(item, scrub, mend) for key, item in value.items()}
+        return scrubbed if mend is None else mend(scrubbed)
+    return value
 
 
 @dataclass
