@@ -7,12 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from bot.pack.charts import brag_chart, trend_chart
 from bot.pack.collect import PackData, collect
-from bot.pack.html import render_html
 from bot.pack.links import new_token, pack_url, public_base, token_hash
-from bot.pack.pdf import render_pdf
-from bot.pack.xlsx import render_xlsx
 from bot.services.context import Core
 from storage.models import BoardPack, Meeting, Person
 
@@ -51,6 +47,13 @@ class BuiltPack:
 
 def render_pack(session: Session, core: Core, meeting: Meeting, now: dt.datetime) -> RenderedPack:
     """Collect and draw the pack for `meeting` (nothing stored)."""
+    # Imported when a pack is drawn: matplotlib, reportlab and Jinja cost every `serve` and
+    # `worker` process some 60 MB at start, and most of them never draw one.
+    from bot.pack.charts import brag_chart, trend_chart
+    from bot.pack.html import render_html
+    from bot.pack.pdf import render_pdf
+    from bot.pack.xlsx import render_xlsx
+
     data = collect(session, core, meeting, now)
     brag_png = brag_chart(data)
     trend_png = trend_chart(data.trend)
