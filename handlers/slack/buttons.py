@@ -20,7 +20,6 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.errors import CommandError
 from bot.grammar.commands import ActionChange, MarkDone, NudgeOwner, Paged, Reopen, UndoReply
 from bot.outbox.delivery import deliver_queued
 from bot.render import replies
@@ -57,6 +56,7 @@ from handlers.slack.interact import (
     publish_home,
     show_in_place,
     tell,
+    unless_refused,
     update_message,
 )
 
@@ -156,10 +156,10 @@ def open_chair_form(
     trigger_id = body.get("trigger_id")
     caller = presser(deps, body)
     doing = "move deadlines" if form == MOVE_DUE_FORM else "assign actions"
-    try:
-        view = action_for_chair(deps.core, caller, number, doing)
-    except CommandError as exc:
-        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+    view = unless_refused(
+        deps, origin, trigger_id, lambda: action_for_chair(deps.core, caller, number, doing)
+    )
+    if view is None:
         return
     if view.status.is_closed:
         text = f"#{view.id} is already {view.status.label}; nothing changed."
@@ -211,12 +211,12 @@ def open_note_form(
     origin = Origin.from_body(body)
     trigger_id = body.get("trigger_id")
     caller = presser(deps, body)
-    try:
-        # Asked before the form opens: someone who may not change the action (a former
-        # owner pressing an old message) is told why now, not after writing the note.
-        view = action_to_change(deps.core, caller, number, _DOING[form])
-    except CommandError as exc:  # no such action (any more), or not theirs to change
-        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+    # Asked before the form opens: someone who may not change the action (a former owner
+    # pressing an old message) is told why now, not after writing the note.
+    view = unless_refused(
+        deps, origin, trigger_id, lambda: action_to_change(deps.core, caller, number, _DOING[form])
+    )
+    if view is None:
         return
     if view.status.is_closed:
         # A stale button: say so kindly, change nothing, and redraw the message without buttons.

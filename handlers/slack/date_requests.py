@@ -20,11 +20,9 @@ from slack_bolt import Ack, App
 from slack_sdk.models.blocks import DatePickerElement, InputBlock
 
 from bot.domain import Platform
-from bot.errors import CommandError
 from bot.grammar.commands import ApproveDate, DeclineDate, RequestDate
 from bot.outbox.delivery import deliver_queued
 from bot.outbox.retract import drawn
-from bot.render import replies
 from bot.render.date_requests import card_lines
 from bot.render.model import ActionView, DateRequestCard, Message, Paragraph
 from bot.services.dispatch import execute
@@ -52,6 +50,7 @@ from handlers.slack.interact import (
     publish_home,
     show_in_place,
     tell,
+    unless_refused,
 )
 
 log = logging.getLogger(__name__)
@@ -119,10 +118,11 @@ def open_decline_form(deps: SlackDeps, body: dict[str, Any], action: dict[str, A
     number, request_id = read
     origin = Origin.from_body(body)
     trigger_id = body.get("trigger_id")
-    try:
-        card = request_to_decide(deps.core, presser(deps, body), number, request_id)
-    except CommandError as exc:
-        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+    caller = presser(deps, body)
+    card = unless_refused(
+        deps, origin, trigger_id, lambda: request_to_decide(deps.core, caller, number, request_id)
+    )
+    if card is None:
         return
     metadata = {"action": number, "request": request_id, "origin": origin.to_dict()}
     deps.client.views_open(
@@ -187,10 +187,12 @@ def open_request_form(deps: SlackDeps, body: dict[str, Any], action: dict[str, A
     number, _ = read
     origin = Origin.from_body(body)
     trigger_id = body.get("trigger_id")
-    try:
-        view = action_to_change(deps.core, presser(deps, body), number, "ask for a new date")
-    except CommandError as exc:
-        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+    caller = presser(deps, body)
+    doing = "ask for a new date"
+    view = unless_refused(
+        deps, origin, trigger_id, lambda: action_to_change(deps.core, caller, number, doing)
+    )
+    if view is None:
         return
     if view.status.is_closed:
         text = f"#{view.id} is already {view.status.label}; there is no deadline to move."

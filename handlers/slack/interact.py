@@ -8,13 +8,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from bot.domain import Platform
+from bot.errors import CommandError
 from bot.grammar.commands import Paged
 from bot.outbox.delivery import deliver_queued
 from bot.outbox.retract import drawn
@@ -29,6 +30,8 @@ from handlers.slack.blocks import home_view, notice_modal
 from handlers.slack.deps import SlackDeps, kind_of
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 OriginKind = Literal["message", "ephemeral", "home", "none"]
 
@@ -161,6 +164,18 @@ def tell(deps: SlackDeps, origin: Origin, message: Message, trigger_id: str | No
             )
         except SlackApiError as exc:
             log.warning("could not open a notice: %s", exc.response.get("error"))
+
+
+def unless_refused(
+    deps: SlackDeps, origin: Origin, trigger_id: str | None, look: Callable[[], _T]
+) -> _T | None:
+    """What `look` finds before a form opens; None when it is refused (no such action, or
+    not the presser's to change), the reason told to the presser at once."""
+    try:
+        return look()
+    except CommandError as exc:
+        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+        return None
 
 
 def update_message(

@@ -13,19 +13,17 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.domain import Rag
-from bot.errors import CommandError
 from bot.grammar.commands import NOTE_CHARS, UpdateRound
 from bot.outbox.delivery import deliver_queued
-from bot.render import replies
 from bot.render.inline import plain as plain_text
 from bot.render.model import ActionView
 from bot.services.dispatch import execute
 from bot.services.lookup import action_to_change
 from handlers.slack.blocks import MODAL_TITLE, SECTION_TEXT, md, plain, safe
-from handlers.slack.buttons import presser
+from handlers.slack.buttons import form_metadata, presser
 from handlers.slack.deps import SlackDeps
 from handlers.slack.forms import value_of
-from handlers.slack.interact import Origin, after_ack, publish_home, tell
+from handlers.slack.interact import Origin, after_ack, publish_home, tell, unless_refused
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +46,13 @@ def open_round_form(deps: SlackDeps, body: dict[str, Any], command: UpdateRound)
     origin = Origin.from_body(body)
     trigger_id = body.get("trigger_id")
     caller = presser(deps, body)
-    try:
-        view = action_to_change(deps.core, caller, command.action_id, "update it")
-    except CommandError as exc:
-        tell(deps, origin, replies.error(exc.reason, exc.usage), trigger_id=trigger_id)
+    number = command.action_id
+    view = unless_refused(
+        deps, origin, trigger_id, lambda: action_to_change(deps.core, caller, number, "update it")
+    )
+    if view is None:
         return
-    metadata = {"action": command.action_id, "origin": origin.to_dict()}
+    metadata = form_metadata(number, origin)
     deps.client.views_open(trigger_id=trigger_id, view=round_form(command, view, metadata=metadata))
 
 
