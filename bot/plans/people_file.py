@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.plans.table import PersonRow, PlanFileError
+from bot.plans.table import PersonRow, PlanFileError, not_a_workbook
 
 #: Header text (folded: lower case, letters and digits only) → the PersonRow field it fills.
 HEADERS = {
@@ -122,7 +122,7 @@ def _xlsx_rows(path: Path) -> list[tuple[str, list[list[object]]]]:
     except OSError:
         raise
     except Exception as exc:  # openpyxl raises zip, XML and key errors for a non-workbook
-        raise PlanFileError(f"not a readable .xlsx workbook ({exc})") from None
+        raise not_a_workbook(exc) from None
     try:
         sheets = []
         for sheet in book.worksheets:

@@ -36,6 +36,7 @@ from bot.plans.table import (
     PlanFile,
     PlanFileError,
     RawRow,
+    not_a_workbook,
 )
 
 #: Larger files are refused before they are opened: no plan is this big, and a workbook is
@@ -265,9 +266,9 @@ def _read_xlsx(path: Path) -> list[Grid]:
             raise  # missing or unreadable: the caller reports it like any file it cannot open
         # openpyxl's own IOError ("File contains no valid workbook part") has no errno: the
         # file was read, and it is not a workbook.
-        raise PlanFileError(f"not a readable .xlsx workbook ({exc})") from None
+        raise not_a_workbook(exc) from None
     except Exception as exc:  # openpyxl raises zip, XML and key errors for a non-workbook
-        raise PlanFileError(f"not a readable .xlsx workbook ({exc})") from None
+        raise not_a_workbook(exc) from None
     try:
         if not book.worksheets:
             raise PlanFileError("the workbook has no sheet")

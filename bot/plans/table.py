@@ -3,6 +3,7 @@ people rows, and the errors that name a cell. Shared by the reader, the layout a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -60,6 +61,22 @@ class PlanFileError(PlanImportError):
 
     def __str__(self) -> str:
         return self.message
+
+
+#: How much of a reader's own reason a refusal quotes.
+REASON_LIMIT = 200
+#: A Python bytes literal in an exception's text (b'PK\x03…'), quoting the file itself.
+_BYTES_REPR = re.compile(r"b'(?:[^'\\]|\\.)*'" + r'|b"(?:[^"\\]|\\.)*"')
+
+
+def not_a_workbook(exc: BaseException) -> PlanFileError:
+    """The refusal of a file named .xlsx that is not a workbook, with the reader's reason cut
+    short: a zip error quotes the file's own bytes, kilobytes of them."""
+    reason = _BYTES_REPR.sub("…", str(exc)).strip().splitlines()
+    words = reason[0] if reason else type(exc).__name__
+    if len(words) > REASON_LIMIT:
+        words = words[: REASON_LIMIT - 1] + "…"
+    return PlanFileError(f"not a readable .xlsx workbook ({words})")
 
 
 @dataclass(frozen=True)

@@ -399,6 +399,19 @@ def test_junk_with_an_xlsx_name_is_refused_with_a_reason(
     assert outcome == "refused" or kind == "flipped", kind
 
 
+def test_a_zip_error_quoting_the_file_is_cut_short(core: Core, tmp_path: Path) -> None:
+    # Found by the test above: one byte flipped in a zip entry's name made the zip reader quote
+    # the entry's compressed bytes (13,000 characters) in its reason.
+    good = _good_workbook(tmp_path / "good.xlsx").read_bytes()
+    at = good.index(b"xl/theme/theme1.xml", 100)
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(good[:at] + b"\xff" + good[at + 1 :])
+    refused = attempt(core, path, dry_run=False)
+    assert isinstance(refused, PlanFileError)
+    assert str(refused).startswith("not a readable .xlsx workbook (")
+    assert "\\x" not in str(refused) and len(str(refused)) <= 260
+
+
 # --- caps -------------------------------------------------------------------------------------
 
 
