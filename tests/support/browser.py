@@ -21,11 +21,12 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -82,7 +83,11 @@ class Browser:
         if found is None:
             raise BrowserError(f"Chromium is not installed ({INSTALL_HINT})")
         self.timeout = timeout
-        self._profile = tempfile.TemporaryDirectory(prefix="actionbot-chromium-")
+        # Chromium's helper processes may still be writing to the profile as it is removed;
+        # a leftover file in /tmp is no failure of the page under test.
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="actionbot-chromium-", ignore_cleanup_errors=True
+        )
         profile = Path(self._profile.name)
         self._process = subprocess.Popen(
             [
@@ -108,6 +113,8 @@ class Browser:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own process group: closing stops the renderers and helpers with it.
+            start_new_session=True,
         )
         # Entered as a context (websockets asks for it), left in close().
         self._stack = ExitStack()
@@ -195,6 +202,8 @@ class Browser:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+        with suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)  # helpers left behind, if any
         self._profile.cleanup()
 
     def __enter__(self) -> Browser:
