@@ -1,7 +1,7 @@
 """`python -m bench all` or `python -m bench NAME…`: run benchmarks and print their tables.
 
 Names: latency (1), planning (2), digest (3), delivery (4), startup (5), scaleout (6), import (7),
-rounds (8), pack (10). The soak (9) runs on its own, with its own options: `python -m bench soak
+bundles (8), pack (10). The soak (9) runs on its own, with its own options: `python -m bench soak
 --help`.
 """
 
@@ -26,7 +26,7 @@ BENCHMARKS = {
     "startup": "bench.startup",
     "scaleout": "bench.scaleout",
     "import": "bench.plan_import",
-    "rounds": "bench.rounds",
+    "bundles": "bench.bundles",
     "pack": "bench.pack",
 }
 

@@ -17,7 +17,7 @@ APP_ID = "12345678-1234-1234-1234-123456789abc"
 
 def _build_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
-        "teams_build", ROOT / "deploy" / "teams" / "build.py"
+        "teams_package", ROOT / "deploy" / "teams" / "package.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bot.pack.collect import BRAG_ORDER, PackData, TrendColumn
-from bot.pack.words import COLOURS, HATCHES, NAMES
+from bot.pack.style import COLOURS, HATCHES, NAMES
 
 
 def brag_chart(data: PackData, *, dpi: int = 110) -> bytes:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.errors import CommandError
 from bot.grammar.pack import BuildPack, PostPack
 from bot.grammar.usage import board_usage
-from bot.pack.words import day, meeting_words
+from bot.pack.style import day, meeting_words
 from bot.render.model import Count, Counts, Heading, Message, Paragraph
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request

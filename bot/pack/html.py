@@ -15,7 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.pack.collect import BRAG_ORDER, EXCEPTION_KINDS, PackData
-from bot.pack.words import (
+from bot.pack.style import (
     COLOURS,
     HATCHES,
     NAMES,

@@ -28,7 +28,7 @@ from reportlab.platypus.flowables import Flowable
 
 from bot.pack.charts import brag_chart, trend_chart
 from bot.pack.collect import BRAG_ORDER, PackAction, PackData
-from bot.pack.words import COLOURS, NAMES, day, meeting_words, rag_words, status_words
+from bot.pack.style import COLOURS, NAMES, day, meeting_words, rag_words, status_words
 
 _STYLES = getSampleStyleSheet()
 _BODY = ParagraphStyle("cell", parent=_STYLES["BodyText"], fontSize=8, leading=10)

@@ -14,7 +14,7 @@ from bot.errors import CommandError
 from bot.outbox.queue import enqueue
 from bot.pack import PACK_POST
 from bot.pack.build import PDF_NAME, XLSX_NAME, BuiltPack
-from bot.pack.words import day, meeting_words
+from bot.pack.style import day, meeting_words
 from bot.render.model import Count, Counts, Heading, Message, PackFiles, Paragraph
 
 

@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from bot.pack.collect import BRAG_ORDER, PackData
-from bot.pack.words import NAMES, meeting_words, rag_name, status_words
+from bot.pack.style import NAMES, meeting_words, rag_name, status_words
 
 REGISTER_HEADERS = (
     "Action",

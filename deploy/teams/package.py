@@ -1,4 +1,4 @@
-"""Builds the Teams app package an admin uploads: `python deploy/teams/build.py --app-id <id>`.
+"""Builds the Teams app package an admin uploads: `python deploy/teams/package.py --app-id <id>`.
 
 The zip holds manifest.json (with the app id and developer details filled in) and the two
 icons at its root, as Teams requires
@@ -36,7 +36,7 @@ def manifest(app_id: str, *, developer: str, website: str) -> dict[str, object]:
         text = text.replace("{{" + name + "}}", json.dumps(value)[1:-1])
     data: dict[str, object] = json.loads(text)
     if "{{" in json.dumps(data):
-        raise ValueError("manifest.json has a placeholder build.py does not know")
+        raise ValueError("manifest.json has a placeholder package.py does not know")
     return data
 
 

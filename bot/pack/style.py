@@ -1,4 +1,4 @@
-"""How the pack words dates, ratings and statuses: the same in the PDF, xlsx and HTML."""
+"""How the pack words and colours dates, ratings and statuses, alike in the PDF, xlsx and HTML."""
 
 from __future__ import annotations
 
