@@ -13,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.pack.html import with_files_at
-from bot.pack.links import find_pack
+from bot.pack.links import find_pack, with_files_at
 from bot.services.context import Core
 from storage.db import transaction
 

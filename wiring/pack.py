@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.errors import CommandError
 from bot.pack.build import HTML_NAME, PDF_NAME, XLSX_NAME, RenderedPack, build_pack, render_pack
 from bot.pack.command import pack_meeting
-from bot.pack.html import with_files_at
+from bot.pack.links import with_files_at
 from bot.services.context import Core
 from storage.db import transaction
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from bot.pack.collect import BRAG_ORDER, EXCEPTION_KINDS, PackData
+from bot.pack.links import FILES_MARK
 from bot.pack.style import (
     COLOURS,
     HATCHES,
@@ -25,11 +26,6 @@ from bot.pack.style import (
     rag_words,
     status_words,
 )
-
-#: Where links to the pack's files start; replaced when served (the link's token and a
-#: slash) or written to a folder (nothing). Autoescaping turns any `<` in the pack's
-#: own text into `&lt;`, so this marker can only be the template's.
-FILES_MARK = "<PACK/>"
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent),
@@ -60,7 +56,3 @@ def render_html(data: PackData, *, brag_png: bytes, trend_png: bytes) -> bytes:
     )
     return page.encode("utf-8")
 
-
-def with_files_at(page: bytes, base: str) -> bytes:
-    """The page with its links to pack.pdf and pack.xlsx starting at `base`."""
-    return page.replace(FILES_MARK.encode("ascii"), base.encode("utf-8"))

@@ -59,3 +59,14 @@ def find_pack(session: Session, token: str, now: dt.datetime) -> tuple[BoardPack
     if pack is None or not hmac.compare_digest(pack.token_hash, digest):
         return None, False
     return pack, pack.expires_at <= now
+
+
+#: Where the HTML view's links to its files start; replaced when served (the link's token and
+#: a slash) or written to a folder (nothing), with no template engine loaded. The view's
+#: autoescaping turns any `<` in the pack's own text into `&lt;`: the marker is the template's.
+FILES_MARK = "<PACK/>"
+
+
+def with_files_at(page: bytes, base: str) -> bytes:
+    """The page with its links to pack.pdf and pack.xlsx starting at `base`."""
+    return page.replace(FILES_MARK.encode("ascii"), base.encode("utf-8"))
