@@ -87,6 +87,7 @@ def test_a_chair_cancels_an_action_which_keeps_its_history_and_leaves_every_list
             reminder_payload(TODAY, TODAY + dt.timedelta(days=1), 1),
             action_id=late,
             recipient_id=None,
+            tz=core.settings.tz,
         )
         assert isinstance(planned, Withdrawn) and "was cancelled" in planned.reason
 

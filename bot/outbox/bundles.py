@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.outbox.deferred import NOTICE_KINDS, UnreadableNotice, Withdrawn, notice_item
 from bot.render import notices
+from bot.render.latest import latest_notes
 from bot.render.model import Message
 from storage.db import transaction
 from storage.models import OutboxMessage, OutboxStatus
@@ -164,7 +166,7 @@ def is_bundle(row: OutboxMessage) -> bool:
     return row.kind == BUNDLE and row.payload.get("notice") == BUNDLE
 
 
-def word(session: Session, row: OutboxMessage) -> Worded | Withdrawn:
+def word(session: Session, row: OutboxMessage, *, tz: ZoneInfo) -> Worded | Withdrawn:
     """Word a bundle from its notices' actions as they are now, under the bundle's claim.
 
     Notices that no longer apply are marked cancelled with their reason; one that cannot be
@@ -182,10 +184,15 @@ def word(session: Session, row: OutboxMessage) -> Worded | Withdrawn:
     # (action, is an escalation) -> (its place in `worded`, the notice's row id)
     latest: dict[tuple[int, bool], tuple[int, int]] = {}
     by_id = {item.id: item for item in items}
+    updates = latest_notes(session, {i.action_id for i in items if i.action_id}, tz=tz)
     for item in items:
         try:
             outcome = notice_item(
-                session, item.payload, action_id=item.action_id, recipient_id=item.recipient_id
+                session,
+                item.payload,
+                action_id=item.action_id,
+                recipient_id=item.recipient_id,
+                latest=updates,
             )
         except (UnreadableNotice, ValidationError) as exc:
             item.status = OutboxStatus.FAILED

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from bot.domain import Status
 from bot.render import notices
 from bot.render.from_storage import action_view
-from bot.render.latest import latest_note
-from bot.render.model import Message
+from bot.render.latest import latest_notes
+from bot.render.model import LatestNote, Message
 from storage.models import Action
 
 
@@ -128,13 +128,17 @@ def render_notice(
     *,
     action_id: int | None,
     recipient_id: int | None,
+    tz: ZoneInfo,
 ) -> Message | Withdrawn:
     """The message a deferred payload stands for, or why it must not be sent any more.
 
     Raises UnreadableNotice (a ValueError, as pydantic's ValidationError is) when the payload
     cannot be rendered at all.
     """
-    item = notice_item(session, payload, action_id=action_id, recipient_id=recipient_id)
+    updates = latest_notes(session, [action_id], tz=tz) if action_id is not None else {}
+    item = notice_item(
+        session, payload, action_id=action_id, recipient_id=recipient_id, latest=updates
+    )
     if isinstance(item, Withdrawn):
         return item
     return notices.bundle([item])
@@ -146,8 +150,10 @@ def notice_item(
     *,
     action_id: int | None,
     recipient_id: int | None,
+    latest: Mapping[int, LatestNote],
 ) -> notices.BundleItem | Withdrawn:
-    """One deferred notice as a bundle's item, worded from the action as it is now.
+    """One deferred notice as a bundle's item, worded from the action as it is now; `latest`
+    holds the latest updates, looked up for all of a bundle's items at once.
 
     Raises UnreadableNotice (or pydantic's ValidationError) when it cannot be read.
     """
@@ -159,13 +165,12 @@ def notice_item(
     if why is not None:
         return Withdrawn(f"not sent: #{action.id} {why} before it went out")
     view = action_view(action, today=notice.today)
-    # Dated in UTC: delivery has no board time zone at hand, and a day is all it shows.
-    latest = latest_note(session, action.id, tz=ZoneInfo("UTC"))
+    update = latest.get(action.id)
     if isinstance(notice, EscalationNotice) and notice.to_owners:
         # The owner's rung of the ladder is their nudge: one item with the owner's buttons,
         # standing for the day's overdue nudge about the same action (bot/outbox/bundles.py).
         return notices.BundleItem(
-            notice="overdue", action=view, today=notice.today, latest=latest, days=notice.days
+            notice="overdue", action=view, today=notice.today, latest=update, days=notice.days
         )
     if isinstance(notice, EscalationNotice):
         return notices.BundleItem(
@@ -174,9 +179,9 @@ def notice_item(
             today=notice.today,
             reason=notice.reason,
             days=notice.days,
-            latest=latest,
+            latest=update,
         )
-    return notices.BundleItem(notice=notice.notice, action=view, today=notice.today, latest=latest)
+    return notices.BundleItem(notice=notice.notice, action=view, today=notice.today, latest=update)
 
 
 def _no_longer_applies(notice: Notice, action: Action, recipient_id: int | None) -> str | None:

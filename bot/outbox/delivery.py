@@ -226,7 +226,7 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
         try:
             if bundles.is_bundle(row):
                 # Worded under our claim from each action as it is now; withdrawn ones left out.
-                worded = bundles.word(session, row)
+                worded = bundles.word(session, row, tz=core.settings.tz)
                 if isinstance(worded, Withdrawn):
                     row.status = OutboxStatus.CANCELLED
                     row.last_error = worded.reason
@@ -237,7 +237,11 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
             elif rendered:
                 # Rendered under our claim, so what is sent matches the action as it is now.
                 outcome = render_notice(
-                    session, row.payload, action_id=row.action_id, recipient_id=row.recipient_id
+                    session,
+                    row.payload,
+                    action_id=row.action_id,
+                    recipient_id=row.recipient_id,
+                    tz=core.settings.tz,
                 )
                 if isinstance(outcome, Withdrawn):
                     row.status = OutboxStatus.CANCELLED

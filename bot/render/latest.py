@@ -3,9 +3,10 @@ note written in chat, or the notes the plan carried when that is newer."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.domain import Change
@@ -19,14 +20,40 @@ _UPDATES = (Change.NOTE.value, Change.NOTES.value)
 
 def latest_note(session: Session, action_id: int, *, tz: ZoneInfo) -> LatestNote | None:
     """The latest update of one action, dated in the board's time zone; None when none."""
-    entry = session.scalars(
-        select(HistoryEntry)
-        .where(HistoryEntry.action_id == action_id, HistoryEntry.change.in_(_UPDATES))
-        .order_by(HistoryEntry.at.desc(), HistoryEntry.id.desc())
-        .limit(1)
-    ).first()
-    if entry is None:
-        return None
+    return latest_notes(session, [action_id], tz=tz).get(action_id)
+
+
+def latest_notes(
+    session: Session, action_ids: Collection[int], *, tz: ZoneInfo
+) -> dict[int, LatestNote]:
+    """The latest update of each action that has one, in one query (a bundle's many items)."""
+    if not action_ids:
+        return {}
+    ranked = (
+        select(
+            HistoryEntry.id,
+            func.row_number()
+            .over(
+                partition_by=HistoryEntry.action_id,
+                order_by=(HistoryEntry.at.desc(), HistoryEntry.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(HistoryEntry.action_id.in_(set(action_ids)), HistoryEntry.change.in_(_UPDATES))
+        .subquery()
+    )
+    entries = session.scalars(
+        select(HistoryEntry).join(ranked, HistoryEntry.id == ranked.c.id).where(ranked.c.rank == 1)
+    )
+    found = {}
+    for entry in entries:
+        note = _note(entry, tz)
+        if note is not None:
+            found[entry.action_id] = note
+    return found
+
+
+def _note(entry: HistoryEntry, tz: ZoneInfo) -> LatestNote | None:
     text = entry.note if entry.change == Change.NOTE else entry.new_value
     if not text or not text.strip():
         return None
