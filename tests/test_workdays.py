@@ -197,3 +197,31 @@ def test_working_time_follows_bst_and_gmt(cal: WorkingCalendar) -> None:
     assert not cal.in_working_time(dt.datetime(2026, 11, 28, 12, 0, tzinfo=utc))  # Saturday
     # 23:30 UTC on Monday 30 March is already Tuesday in London.
     assert cal.local(dt.datetime(2026, 3, 30, 23, 30, tzinfo=utc)).date() == d("2026-03-31")
+
+
+def test_one_calendar_per_settings_counted_once_whatever_the_threads() -> None:
+    import threading
+
+    settings = Settings(_env_file=None, database_url="sqlite://")  # type: ignore[call-arg]
+    calendar = WorkingCalendar.from_settings(settings)
+    assert WorkingCalendar.from_settings(settings) is calendar
+    fresh = WorkingCalendar(
+        tz=calendar.tz, start=calendar.start, end=calendar.end, weekdays=calendar.weekdays
+    )
+    later = dt.date(2030, 12, 31)
+    expected = sum(
+        calendar.is_working_day(dt.date(2026, 1, 1) + dt.timedelta(days=n))
+        for n in range(1, (later - dt.date(2026, 1, 1)).days + 1)
+    )
+    answers: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda: answers.append(fresh.working_days_between(dt.date(2026, 1, 1), later))
+        )
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [expected] * 8

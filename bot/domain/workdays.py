@@ -7,6 +7,7 @@ Bank holidays come from the `holidays` library (England and Wales by default:
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -47,21 +48,21 @@ class WorkingCalendar:
     subdivision: str | None = "ENG"
     _days: dict[dt.date, bool] = field(default_factory=dict, compare=False, repr=False)
     _counts: list[int] = field(default_factory=list, compare=False, repr=False)
+    _extending: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkingCalendar:
-        """The calendar the settings describe; CalendarError for an unknown country."""
+        """The calendar the settings describe, one per process for the same settings (its
+        working days are counted once); CalendarError for an unknown country."""
         start, end = settings.working_window
-        calendar = cls(
-            tz=settings.tz,
-            start=start,
-            end=end,
-            weekdays=frozenset(settings.working_days),
-            country=settings.holiday_country or None,
-            subdivision=settings.holiday_subdivision,
+        return _calendar(
+            settings.bot_timezone,
+            start,
+            end,
+            frozenset(settings.working_days),
+            settings.holiday_country or None,
+            settings.holiday_subdivision,
         )
-        calendar.holiday_name(dt.date(2000, 1, 1))  # fail now on a bad country, not at 09:00
-        return calendar
 
     def holiday_name(self, day: dt.date) -> str | None:
         """The bank holiday on `day`, or None."""
@@ -107,17 +108,21 @@ class WorkingCalendar:
     def _working_days_to(self, day: dt.date) -> int:
         # Counting day by day for each of 100,000 actions would be slow: keep a running count
         # per day from a fixed origin, extended on demand, and subtract.
-        counts = self._counts
-        if not counts:
-            counts.append(0)
         offset = (day - COUNT_ORIGIN).days
         if offset < 0:
             return -sum(
                 self.is_working_day(day + dt.timedelta(days=n)) for n in range(1, -offset + 1)
             )
-        while len(counts) <= offset:
-            next_day = COUNT_ORIGIN + dt.timedelta(days=len(counts))
-            counts.append(counts[-1] + self.is_working_day(next_day))
+        counts = self._counts
+        if len(counts) <= offset:
+            # One calendar serves every thread of a process: two extending it at once would
+            # count a day twice.
+            with self._extending:
+                if not counts:
+                    counts.append(0)
+                while len(counts) <= offset:
+                    next_day = COUNT_ORIGIN + dt.timedelta(days=len(counts))
+                    counts.append(counts[-1] + self.is_working_day(next_day))
         return counts[offset]
 
     def local(self, instant: dt.datetime) -> dt.datetime:
@@ -128,3 +133,24 @@ class WorkingCalendar:
         """Whether `instant` falls in working hours of a working day, in the bot's timezone."""
         local = self.local(instant)
         return self.is_working_day(local.date()) and self.start <= local.time() < self.end
+
+
+@lru_cache(maxsize=8)
+def _calendar(
+    timezone: str,
+    start: dt.time,
+    end: dt.time,
+    weekdays: frozenset[int],
+    country: str | None,
+    subdivision: str | None,
+) -> WorkingCalendar:
+    calendar = WorkingCalendar(
+        tz=ZoneInfo(timezone),
+        start=start,
+        end=end,
+        weekdays=weekdays,
+        country=country,
+        subdivision=subdivision,
+    )
+    calendar.holiday_name(dt.date(2000, 1, 1))  # fail now on a bad country, not at 09:00
+    return calendar
