@@ -95,6 +95,11 @@ def test_the_round_message_and_its_forms_on_slack(
     assert len(slack.messages_to(AMIRA)) == 3  # one message, not one per action
     bens = [c for c in slack.messages_to(BEN) if c.text == message.text]
     assert len(bens) == 1
+    # His line carries his latest update, as his reminders and /action show give it.
+    assert (
+        f"#{third} Publish the local offer · RAG amber · last update Mon 23 Nov: "
+        "Draft with the parent carers' forum"
+    ) in all_text(bens[0].blocks or [])
 
     # Add update on the round message opens the form for that action; its note is the update.
     amira.press("action_update", first, message=message)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -30,7 +30,17 @@ from bot.people.resolve import chairs
 from bot.render import replies
 from bot.render.from_storage import action_view
 from bot.render.inline import plain
-from bot.render.model import ActionList, Button, Buttons, Heading, Message, Paragraph, Usage
+from bot.render.latest import latest_notes
+from bot.render.model import (
+    ActionList,
+    Button,
+    Buttons,
+    Heading,
+    LatestNote,
+    Message,
+    Paragraph,
+    Usage,
+)
 from bot.services.actions import add_update, set_rag
 from bot.services.request import Outcome, Request
 from bot.services.signoff import add_evidence
@@ -128,18 +138,6 @@ def without_update(
     return {owner: actions for owner, actions in left.items() if actions}
 
 
-def latest_updates(session: Session, ids: Sequence[int]) -> dict[int, HistoryEntry]:
-    """Each action's latest note (its last update), by action id."""
-    if not ids:
-        return {}
-    rows = session.scalars(
-        select(HistoryEntry)
-        .where(HistoryEntry.action_id.in_(ids), HistoryEntry.change == Change.NOTE.value)
-        .order_by(HistoryEntry.id)
-    ).all()
-    return {row.action_id: row for row in rows}
-
-
 def meeting_words(meeting: Meeting, tz: dt.tzinfo, today: dt.date | None = None) -> str:
     """`Improvement Board on Fri 15 Jan 2027 at 14:00`."""
     local = meeting.starts_at.astimezone(tz)
@@ -149,7 +147,7 @@ def meeting_words(meeting: Meeting, tz: dt.tzinfo, today: dt.date | None = None)
 def request_message(
     meeting: Meeting,
     actions: Sequence[Action],
-    latest: dict[int, HistoryEntry],
+    latest: Mapping[int, LatestNote],
     *,
     dates: RoundDates,
     settings: Settings,
@@ -175,11 +173,10 @@ def request_message(
         )
     lines = []
     for action in actions:
-        entry = latest.get(action.id)
+        note = latest.get(action.id)
         last = (
-            f"last update {format_date(entry.at.astimezone(settings.tz).date(), today=today)}: "
-            f"{plain(entry.note or '')[:200]}"
-            if entry is not None and entry.note
+            f"last update {format_date(note.on, today=today)}: {plain(note.text)[:200]}"
+            if note is not None
             else "no update yet"
         )
         rag = action.rag.value if action.rag is not None else "no RAG set"
@@ -207,15 +204,17 @@ def request_message(
     )
 
 
-def _update_buttons(actions: Sequence[Action], latest: dict[int, HistoryEntry]) -> list[Buttons]:
+def _update_buttons(
+    actions: Sequence[Action], latest: Mapping[int, LatestNote]
+) -> list[Buttons]:
     """Per action, Update (a form with its RAG, its last update to edit, a link: Slack opens
     it prefilled, Teams' card shows the boxes) and Evidence for #N (a file, a link, a note)."""
     rows: list[Buttons] = []
     for start in range(0, len(actions), BUTTON_ROW):
         items: list[Button] = []
         for action in actions[start : start + BUTTON_ROW]:
-            entry = latest.get(action.id)
-            last = plain(entry.note or "")[:PREFILL_CHARS] if entry is not None else ""
+            note = latest.get(action.id)
+            last = plain(note.text)[:PREFILL_CHARS] if note is not None else ""
             update = UpdateRound(action_id=action.id, rag=action.rag, note=last or None)
             items.append(Button(label=f"Update #{action.id}", command=update, style="primary"))
             evidence = AddEvidence(action_id=action.id)
@@ -239,7 +238,8 @@ def queue_requests(
     """One message per owner (`step` `open` or `nudge`), each key queued once; how many."""
     today = now.astimezone(settings.tz).date()
     dates = round_dates(meeting, settings=settings, calendar=calendar)
-    latest = latest_updates(session, [a.id for actions in owners.values() for a in actions])
+    ids = [a.id for actions in owners.values() for a in actions]
+    latest = latest_notes(session, ids, tz=settings.tz)
     queued = 0
     for owner_id, actions in owners.items():
         owner = session.get(Person, owner_id)
