@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.domain import Change, Status, rules
-from bot.domain.rules import StatusState
+from bot.domain.rules import StatusState, moved
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 EARLIER = NOW - dt.timedelta(days=3)
@@ -47,6 +47,7 @@ class Row:
     status: Status
     done_at: dt.datetime | None = None
     blocked_reason: str | None = None
+    delivered_at: dt.datetime | None = None
 
 
 def test_move_changes_the_row_and_returns_what_it_was() -> None:
@@ -117,3 +118,19 @@ def test_history_names_and_their_fields() -> None:
         "role": "role",
     }
     assert all(len(change.value) <= 20 for change in Change)
+
+
+def test_delivered_is_stamped_when_reached_kept_when_signed_off_and_forgotten_when_left() -> None:
+    monday = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+    tuesday = monday + dt.timedelta(days=1)
+    delivered = moved(StatusState(Status.IN_PROGRESS), Status.DELIVERED, now=monday)
+    assert delivered.delivered_at == monday
+    # Said twice, the first day stands.
+    assert moved(delivered, Status.DELIVERED, now=tuesday).delivered_at == monday
+    signed = moved(delivered, Status.DONE, now=tuesday)
+    assert (signed.done_at, signed.delivered_at) == (tuesday, monday)
+    # Returned, or reopened after sign-off: no longer delivered, nothing left to show a wait.
+    assert moved(delivered, Status.OPEN, now=tuesday).delivered_at is None
+    assert moved(signed, Status.OPEN, now=tuesday).delivered_at is None
+    # Done at once (sign-off off): never delivered.
+    assert moved(StatusState(Status.OPEN), Status.DONE, now=monday).delivered_at is None

@@ -1,7 +1,7 @@
 """How an action's status may move, and what moving it does to the action's other fields.
 
-Chat commands and plan imports both go through these, so `done_at` and `blocked_reason`
-follow one set of rules whoever changes the status.
+Chat commands and plan imports both go through these, so `done_at`, `delivered_at` and
+`blocked_reason` follow one set of rules whoever changes the status.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ class HasStatus(Protocol):
     status: Status
     done_at: dt.datetime | None
     blocked_reason: str | None
+    delivered_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -28,24 +29,31 @@ class StatusState:
     status: Status
     done_at: dt.datetime | None = None
     blocked_reason: str | None = None
+    delivered_at: dt.datetime | None = None
 
     @classmethod
     def of(cls, action: HasStatus) -> StatusState:
-        return cls(action.status, action.done_at, action.blocked_reason)
+        return cls(action.status, action.done_at, action.blocked_reason, action.delivered_at)
 
 
 def moved(
     state: StatusState, to: Status, *, now: dt.datetime, reason: str | None = None
 ) -> StatusState:
-    """`state` once moved to `to`: done is stamped when it is reached and forgotten when left;
-    a blocked reason belongs to blocked only (without a new `reason`, the old one stays)."""
+    """`state` once moved to `to`: done and delivered are stamped when reached and forgotten
+    when left (signed off, complete keeps when it was delivered); a blocked reason belongs to
+    blocked only (without a new `reason`, the old one stays)."""
     done_at: dt.datetime | None = None
     if to == Status.DONE:
         done_at = state.done_at if state.status == Status.DONE and state.done_at else now
+    delivered_at: dt.datetime | None = None
+    if to == Status.DELIVERED:
+        delivered_at = state.delivered_at if state.status == Status.DELIVERED else now
+    elif to == Status.DONE and state.status in (Status.DELIVERED, Status.DONE):
+        delivered_at = state.delivered_at
     blocked_reason: str | None = None
     if to == Status.BLOCKED:
         blocked_reason = reason if reason is not None else state.blocked_reason
-    return StatusState(to, done_at, blocked_reason)
+    return StatusState(to, done_at, blocked_reason, delivered_at)
 
 
 def move(
@@ -53,13 +61,18 @@ def move(
 ) -> StatusState:
     """Apply `moved` to `action` in place; returns the state it was in before."""
     before = StatusState.of(action)
-    after = moved(before, to, now=now, reason=reason)
-    action.status, action.done_at, action.blocked_reason = (
-        after.status,
-        after.done_at,
-        after.blocked_reason,
-    )
+    put(action, moved(before, to, now=now, reason=reason))
     return before
+
+
+def put(action: HasStatus, state: StatusState) -> None:
+    """Give `action` the status `state` holds, with the fields that go with it."""
+    action.status, action.done_at, action.blocked_reason, action.delivered_at = (
+        state.status,
+        state.done_at,
+        state.blocked_reason,
+        state.delivered_at,
+    )
 
 
 def already(current: Status, to: Status) -> bool:

@@ -210,7 +210,9 @@ def _moved(
     to = row.status or state.status
     after = rules.moved(state, to, now=now, reason=reason)
     if to == Status.DONE and state.status != Status.DONE:
-        after = rules.StatusState(after.status, _done_at(row, now), after.blocked_reason)
+        after = rules.StatusState(
+            after.status, _done_at(row, now), after.blocked_reason, after.delivered_at
+        )
     return after
 
 
@@ -309,11 +311,7 @@ def _changes(
     if row.status is not None and row.status != action.status:
         before = rules.StatusState.of(action)
         after = _moved(before, row, now=now, reason=row.blocked_reason or row.notes)
-        action.status, action.done_at, action.blocked_reason = (
-            after.status,
-            after.done_at,
-            after.blocked_reason,
-        )
+        rules.put(action, after)
         changes.append((Change.STATUS, before.status.value, action.status.value))
         if action.blocked_reason is not None and action.blocked_reason != before.blocked_reason:
             reason = (Change.BLOCKED_REASON, before.blocked_reason, action.blocked_reason)

@@ -68,7 +68,6 @@ def deliver(request: Request, action: Action, note: str | None) -> Outcome:
         )
         return Outcome(message)
     before = rules.move(action, Status.DELIVERED, now=request.now)
-    action.delivered_at = request.now
     action.updated_at = request.now
     request.record(
         action, Change.STATUS, old=before.status.value, new=Status.DELIVERED.value, note=note
@@ -172,7 +171,6 @@ def return_action(request: Request, command: ReturnAction) -> Outcome:
             )
         )
     rules.move(action, Status.OPEN, now=request.now)
-    action.delivered_at = None
     action.updated_at = request.now
     request.record(
         action, Change.RETURNED, old=Status.DELIVERED.value, new=Status.OPEN.value, note=reason
