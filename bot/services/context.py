@@ -28,6 +28,12 @@ class Caller:
     aliases: tuple[str, ...] = ()
     #: From outside the workspace (Slack Connect, a Teams guest), as its directory says.
     external: bool = False
+    #: The workspace the request came from: Slack's team id, Teams' tenant id; None for the
+    #: console and for a single-workspace deployment that does not say.
+    workspace: str | None = None
+    #: The channel the command was typed in (a board's channel names its board); None in a
+    #: direct message or where the platform does not say.
+    channel: str | None = None
 
 
 @dataclass
