@@ -16,6 +16,20 @@ from bot.domain.ladder import DEFAULT_LADDER, Step, parse_ladder
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+#: What deploy/slack/manifest.yml's oauth_config asks for (tests/test_slack_manifest.py).
+SLACK_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "users:read",
+    "users:read.email",
+    "files:read",
+    "files:write",
+)
+#: The shortest ACTIONBOT_SECRET_KEY accepted: the key tokens are encrypted with comes from it.
+MIN_SECRET_KEY = 32
+
 
 class Settings(BaseSettings):
     """Every setting of the bot; one instance is built by the composition root."""
@@ -30,6 +44,16 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str | None = None
+    #: The Slack app's OAuth credentials (Bolt's own variable names): set both and the app
+    #: can be installed in many workspaces (GET /slack/install, README, "Distributing the
+    #: Slack app").
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    #: The bot scopes an install asks for: those deploy/slack/manifest.yml lists.
+    slack_scopes: Annotated[tuple[str, ...], NoDecode] = SLACK_SCOPES
+    #: Installations' tokens are encrypted at rest with a key derived from this (at least 32
+    #: characters); required when the install flow is on.
+    actionbot_secret_key: SecretStr | None = None
     #: Most chat.postMessage calls a second the outbox makes; unset, it learns Slack's limit
     #: from its 429s (bot/outbox/pacing.py).
     slack_max_send_rate: float | None = Field(default=None, gt=0)
@@ -138,6 +162,23 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
+    @field_validator("slack_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("actionbot_secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY:
+            raise ValueError(
+                f"ACTIONBOT_SECRET_KEY must be at least {MIN_SECRET_KEY} characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        return value
+
     @field_validator("chair_user_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -217,8 +258,15 @@ class Settings(BaseSettings):
 
     @property
     def slack_enabled(self) -> bool:
-        """Slack is on when both the bot token and the signing secret are configured."""
-        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+        """Slack is on with the signing secret and a bot token or the install flow."""
+        return self.slack_signing_secret is not None and (
+            self.slack_bot_token is not None or self.slack_install_enabled
+        )
+
+    @property
+    def slack_install_enabled(self) -> bool:
+        """The OAuth install flow (many workspaces) is on with the app's client id and secret."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @property
     def teams_enabled(self) -> bool:
