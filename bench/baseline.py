@@ -2,7 +2,13 @@
 
 Same Starlette app (handlers.web.create_web_app: body limit, signature check, Bolt dispatch
 in a worker thread), same uvicorn settings, same signature verification by Bolt; its
-listeners only ack. `python -m bench.baseline --port N --database URL --slack-api-url URL`.
+listeners only ack. `python -m bench.baseline --port N --database URL --slack-api-url URL
+[--process-before-response]`.
+
+Two configurations: Bolt's default runs the listener in its executor and polls for the ack
+every 10 ms (ThreadListenerRunner), which sets an 11-12 ms floor at any load; with
+`--process-before-response` the listener runs in the request's thread and its ack is the
+response at once: the real floor of a signed request and an acknowledgement.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ class BareSlack:
     signing_secret: str
 
 
-def build_app(database_url: str, secret: str, api_url: str) -> Any:
+def build_app(
+    database_url: str, secret: str, api_url: str, *, process_before_response: bool = False
+) -> Any:
     from slack_bolt import Ack, App
 
     from bench.common import build_bench_core
@@ -35,7 +43,7 @@ def build_app(database_url: str, secret: str, api_url: str) -> Any:
         client=build_web_client("xoxb-bench-baseline", base_url=api_url),
         signing_secret=secret,
         token_verification_enabled=True,
-        process_before_response=False,
+        process_before_response=process_before_response,
         listener_executor=ThreadPoolExecutor(max_workers=16),
     )
 
@@ -60,6 +68,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database", required=True)
     parser.add_argument("--slack-api-url", required=True)
+    parser.add_argument("--process-before-response", action="store_true")
     args = parser.parse_args()
     options: dict[str, Any] = {
         "host": "127.0.0.1",
@@ -73,6 +82,7 @@ def main() -> None:
     if workers > 1:
         os.environ["BENCH_BASELINE_DATABASE"] = args.database
         os.environ["BENCH_BASELINE_API_URL"] = args.slack_api_url
+        os.environ["BENCH_BASELINE_PBR"] = "1" if args.process_before_response else ""
         from wiring.serve import listening_socket
 
         # The same shared socket as `actionbot serve` (TCP_NODELAY set on it).
@@ -85,7 +95,13 @@ def main() -> None:
             **options,
         )
     else:
-        uvicorn.run(build_app(args.database, SECRET, args.slack_api_url), **options)
+        app = build_app(
+            args.database,
+            SECRET,
+            args.slack_api_url,
+            process_before_response=args.process_before_response,
+        )
+        uvicorn.run(app, **options)
 
 
 def app_from_environment() -> Any:
@@ -93,7 +109,10 @@ def app_from_environment() -> Any:
     from bench.common import SECRET
 
     return build_app(
-        os.environ["BENCH_BASELINE_DATABASE"], SECRET, os.environ["BENCH_BASELINE_API_URL"]
+        os.environ["BENCH_BASELINE_DATABASE"],
+        SECRET,
+        os.environ["BENCH_BASELINE_API_URL"],
+        process_before_response=bool(os.environ.get("BENCH_BASELINE_PBR")),
     )
 
 

@@ -447,6 +447,22 @@ def wait_http(
     raise RuntimeError(f"{url} did not answer within {timeout}s: {last}")
 
 
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU time of the live processes in process group `pgid` (Linux /proc).
+
+    A server spawned by `spawn` leads its own group, so this is the server with its workers.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name (field 2) may hold spaces: count fields after its ')'.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # pgrp, field 5
+                total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / ticks
+
+
 def python() -> str:
     return sys.executable
 
