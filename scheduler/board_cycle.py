@@ -176,7 +176,7 @@ def _cut_off(session: Session, core: Core, meeting: Meeting, *, now: dt.datetime
         meeting, missing, people, settings=settings, today=now.astimezone(settings.tz).date()
     )
     done: Counter[str] = Counter()
-    for person in runners(session, settings=settings):
+    for person in runners(session, board=core.board):
         queued = enqueue(
             session,
             key=f"{ROUND}:{meeting.id}:cutoff:{person.id}",

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.boards.members import holders
 from bot.config import Settings
 from bot.domain import OPEN_STATUSES, Change, Platform, Role, Status
 from bot.domain.ladder import Audience, Step, Trigger
@@ -80,6 +81,7 @@ def plan_escalations(
     today: dt.date,
     now: dt.datetime,
     people: Sequence[Person],
+    board_id: int,
 ) -> list[Planned]:
     """The ladder's steps reached by `today` and not yet sent, one per person and action
     (the highest step that names them), and the progress recorded so none is sent twice."""
@@ -94,7 +96,7 @@ def plan_escalations(
     climbs += _blocked(session, ladder, calendar, today, settings, progress)
     if not climbs:
         return []
-    audiences = _Audiences(session, climbs, chairs=people)
+    audiences = _Audiences(session, climbs, chairs=people, board_id=board_id)
     planned: list[Planned] = []
     for climb in climbs:
         for person_id, (step, to) in audiences.highest(climb).items():
@@ -185,14 +187,21 @@ def _climb(
 class _Audiences:
     """The people each rung names, found in a few queries for all the climbs of a run."""
 
-    def __init__(self, session: Session, climbs: Sequence[_Climb], *, chairs: Sequence[Person]):
+    def __init__(
+        self,
+        session: Session,
+        climbs: Sequence[_Climb],
+        *,
+        chairs: Sequence[Person],
+        board_id: int,
+    ):
         wanted = {a for c in climbs for s in c.steps for a in s.audience}
         self.chairs = [p.id for p in chairs]
         self.secretaries: list[int] = []
         if Audience.SECRETARY in wanted:
             self.secretaries = list(
                 session.scalars(
-                    select(Person.id).where(Person.role == Role.SECRETARY, Person.left_at.is_(None))
+                    holders(board_id, Role.SECRETARY).with_only_columns(Person.id)
                 )
             )
         self.supporters: dict[int, list[int]] = defaultdict(list)
@@ -280,7 +289,7 @@ def ensure_chairs(
     go to. Each is looked up in the directory of a platform we send on; without a directory
     a plain id is taken to be an account on the first such platform.
     """
-    known = chairs(session, settings=core.settings)
+    known = chairs(session, board=core.board)
     names = {i.external_id.lower() for p in known for i in p.identities}
     names |= {p.email.lower() for p in known if p.email}
     added = False
@@ -293,7 +302,7 @@ def ensure_chairs(
             continue
         upsert_account(session, account=account, now=now)
         added = True
-    return list(chairs(session, settings=core.settings)) if added else list(known)
+    return list(chairs(session, board=core.board)) if added else list(known)
 
 
 def _lookup(core: Core, value: str, platforms: Sequence[Platform]) -> Account | None:

@@ -79,7 +79,7 @@ def plan_messages(
     since = local_midnight(today, core.settings.tz) - key_horizon(core)
     register_chairs(core, platforms=platforms)
     with transaction(core.sessions) as session:
-        people = chairs(session, settings=core.settings)
+        people = chairs(session, board=core.board)
         planned = plan_reminders(session, settings=core.settings, calendar=calendar, today=today)
         planned += plan_escalations(
             session,
@@ -88,6 +88,7 @@ def plan_messages(
             today=today,
             now=now,
             people=people,
+            board_id=core.board.id,
         )
         return queue_planned(session, planned, now=now, since=since)
 

@@ -61,9 +61,10 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
-    # One role a person on the single board (migration 0009); what each may do is the table
-    # in bot/services/permissions.py. Roles per board would move to a table keyed by board.
-    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.NONE)
+    # The board they last chose in a direct message (asked again only when it is gone).
+    current_board_id: Mapped[int | None] = mapped_column(
+        ForeignKey("boards.id", ondelete="SET NULL")
+    )
     job_title: Mapped[str | None] = mapped_column(String(200))
     organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -83,6 +84,48 @@ class Person(Base):
     def identity(self, platform: Platform) -> Identity | None:
         """This person's account on `platform`, if any."""
         return next((i for i in self.identities if i.platform == platform), None)
+
+
+#: The board a deployment had before it had boards; configured by the environment.
+DEFAULT_BOARD_ID = 1
+
+
+def _board_id(**kwargs: Any) -> Mapped[int]:
+    return mapped_column(
+        ForeignKey("boards.id"), server_default=text(str(DEFAULT_BOARD_ID)), **kwargs
+    )
+
+
+class Board(Base):
+    """An improvement board: its name, its channels and the workspace they are in.
+
+    The default board (id 1) has no name or channels of its own: they follow BOARD_NAME and
+    BOARD_CHANNEL. A board's settings a chair changed are `board_settings` rows.
+    """
+
+    __tablename__ = "boards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    #: The Slack workspace (team id) its channel is in; None: the single workspace.
+    slack_team_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    slack_channel: Mapped[str | None] = mapped_column(String(200), unique=True)
+    #: The Teams tenant its channel is in; None: the single tenant.
+    teams_tenant_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    teams_channel: Mapped[str | None] = mapped_column(String(300), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class BoardMember(Base):
+    """A person's role on a board; what each role may do is bot/services/permissions.py."""
+
+    __tablename__ = "board_members"
+
+    board_id: Mapped[int] = mapped_column(ForeignKey("boards.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role))
 
 
 class Identity(Base):
@@ -126,6 +169,9 @@ class Action(Base):
 
     __tablename__ = "actions"
     __table_args__ = (
+        # A plan's reference is unique within its board ("1.1" on two boards).
+        UniqueConstraint("board_id", "ref", name="uq_actions_board_ref"),
+        Index("ix_actions_board_status_due", "board_id", "status", "due_date"),
         # "Overdue" and "due within N days" scan open statuses by date.
         Index("ix_actions_status_due", "status", "due_date"),
         # "Open for owner X" and the home tab.
@@ -133,7 +179,8 @@ class Action(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    board_id: Mapped[int] = _board_id()
+    ref: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -255,6 +302,7 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = _board_id(index=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -289,6 +337,7 @@ class DigestSnapshot(Base):
     __table_args__ = (Index("ix_digest_snapshots_channel_week", "channel", "week"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = _board_id()
     # The digest's outbox key (`digest:{channel}:{ISO week}`): one snapshot per posted digest.
     key: Mapped[str] = mapped_column(String(200), unique=True)
     channel: Mapped[str] = mapped_column(String(200))
@@ -334,6 +383,9 @@ class BoardSetting(Base):
 
     __tablename__ = "board_settings"
 
+    board_id: Mapped[int] = mapped_column(
+        ForeignKey("boards.id"), primary_key=True, default=DEFAULT_BOARD_ID
+    )
     key: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -401,14 +453,16 @@ class DateRequest(Base):
 class RoleChange(Base):
     """One change of a person's role: who changed it, when, from what to what (append-only).
 
-    Roles belong to no action, so they have their own trail beside `action_history`; `board`
-    names the board the role is on (one board today).
+    Roles belong to no action, so they have their own trail beside `action_history`; a role
+    is held on a board.
     """
 
     __tablename__ = "role_changes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    board: Mapped[str] = mapped_column(String(50), default="board")
+    board_id: Mapped[int] = mapped_column(
+        ForeignKey("boards.id"), server_default=text(str(DEFAULT_BOARD_ID))
+    )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -460,9 +514,13 @@ class Meeting(Base):
     """
 
     __tablename__ = "meetings"
-    __table_args__ = (Index("ix_meetings_starts_at", "starts_at"),)
+    __table_args__ = (
+        Index("ix_meetings_starts_at", "starts_at"),
+        Index("ix_meetings_board_starts_at", "board_id", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = _board_id()
     title: Mapped[str] = mapped_column(Text, default="Board meeting")
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -488,6 +546,8 @@ class PlanSnapshot(Base):
     __table_args__ = (UniqueConstraint("meeting_id", "action_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key, like action_id: the snapshot is kept as the board was shown it.
+    board_id: Mapped[int] = mapped_column(Integer, server_default=text(str(DEFAULT_BOARD_ID)))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
     taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # No foreign key to actions: a snapshot outlives what happens to the action later.
@@ -516,6 +576,7 @@ class BoardPack(Base):
     __tablename__ = "board_packs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = _board_id()
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

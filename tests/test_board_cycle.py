@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
 from bot.domain import Platform, Rag, Role, Status
 from bot.domain.workdays import WorkingCalendar
@@ -27,7 +28,7 @@ from bot.services.rounds import round_dates
 from scheduler.board_cycle import run_board_cycle
 from scheduler.jobs import Ticker
 from storage.db import transaction
-from storage.models import Meeting, OutboxMessage, Person, PlanSnapshot
+from storage.models import DEFAULT_BOARD_ID, Meeting, OutboxMessage, Person, PlanSnapshot
 from tests.scheduler_fakes import FakeSender, action, person
 
 LONDON = ZoneInfo("Europe/London")
@@ -71,9 +72,8 @@ def seed(core: Core) -> dict[str, int]:
     for name in ("sarah", "chair"):
         person(core, name)
     with transaction(core.sessions) as session:
-        session.execute(
-            update(Person).where(Person.display_name == "Sarah").values(role=Role.SECRETARY)
-        )
+        sarah = session.scalars(select(Person).where(Person.display_name == "Sarah")).one()
+        put_role(session, DEFAULT_BOARD_ID, sarah.id, Role.SECRETARY)
     return ids
 
 

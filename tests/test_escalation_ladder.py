@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
 from bot.domain import Platform, Role
 from bot.domain.workdays import WorkingCalendar
@@ -20,7 +21,7 @@ from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from scheduler.jobs import Ticker
 from storage.db import transaction
-from storage.models import EscalationProgress, OutboxMessage, Person, Supporter
+from storage.models import DEFAULT_BOARD_ID, EscalationProgress, OutboxMessage, Person, Supporter
 from tests.scheduler_fakes import FakeSender, action, person
 
 LONDON = ZoneInfo("Europe/London")
@@ -62,7 +63,7 @@ def test_each_rung_goes_once_on_the_working_day_it_is_reached(
         session.add(Supporter(action_id=late, person_id=ben, position=0))
         secretary = session.get(Person, sam)
         assert secretary is not None
-        secretary.role = Role.SECRETARY
+        put_role(session, DEFAULT_BOARD_ID, secretary.id, Role.SECRETARY)
     amira = Caller(Platform.CONSOLE, "amira", display_name="Amira")
     blocked = run_command(core, amira, "/action", f"blocked {stuck} police data")
     assert "blocked" in blocked.message.text.lower()
@@ -132,7 +133,7 @@ def test_an_action_imported_long_overdue_sends_each_person_only_their_highest_ru
     with transaction(core.sessions) as session:
         secretary = session.get(Person, sam)
         assert secretary is not None
-        secretary.role = Role.SECRETARY
+        put_role(session, DEFAULT_BOARD_ID, secretary.id, Role.SECRETARY)
     Ticker(core, [FakeSender()], calendar).tick()
     assert rungs(core) == sorted(
         [

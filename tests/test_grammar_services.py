@@ -7,8 +7,9 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
-from bot.domain import Platform, Status
+from bot.domain import Platform, Role, Status
 from bot.domain.workdays import WorkingCalendar
 from bot.outbox.deferred import Withdrawn, reminder_payload, render_notice
 from bot.render.model import ActionList
@@ -18,7 +19,15 @@ from bot.services.dispatch import run_command
 from bot.services.request import Outcome
 from scheduler.jobs import run_reminders
 from storage.db import transaction
-from storage.models import Action, HistoryEntry, Identity, OutboxMessage, Person, PersonName
+from storage.models import (
+    DEFAULT_BOARD_ID,
+    Action,
+    HistoryEntry,
+    Identity,
+    OutboxMessage,
+    Person,
+    PersonName,
+)
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -209,9 +218,11 @@ def test_a_slack_handle_or_display_name_finds_the_person(core: Core) -> None:
         ).one()
         names = session.scalars(select(PersonName.text).where(PersonName.person_id == person.id))
         assert sorted(names) == ["Dee", "dee.p"]
-        chair_person = Person(display_name="Sarah Chair", role="chair", created_at=core.now())
+        chair_person = Person(display_name="Sarah Chair", created_at=core.now())
         chair_person.identities.append(Identity(platform=Platform.SLACK, external_id="UCHAIR"))
         session.add(chair_person)
+        session.flush()
+        put_role(session, DEFAULT_BOARD_ID, chair_person.id, Role.CHAIR)
     for typed in ("@dee", "@dee.p", "@Deirdre", "@deirdre.patel"):
         out = run_command(core, slack_chair, "/status", f"overdue {typed}")
         assert out.message.text == "Nothing of Deirdre Patel is overdue.", typed

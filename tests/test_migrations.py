@@ -11,7 +11,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.command import downgrade
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, insert, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,8 +31,20 @@ from bot.render.text import history_line
 from storage.db import make_engine, make_session_factory
 from storage.history_chain import verify_url
 from storage.migrate import alembic_config, upgrade
-from storage.models import Action, Base, HistoryEntry, Person
+from storage.models import Action, Base, HistoryEntry
+from storage.types import UTCDateTime
 from tests.conftest import reset_postgres
+
+#: `people` before migration 0015 took roles to `board_members` (the models are the newest).
+OLD_PEOPLE = Table(
+    "people",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("display_name", String),
+    Column("role", String),
+    Column("created_at", UTCDateTime()),
+)
+
 
 
 def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -53,7 +75,7 @@ def test_old_history_change_names_are_migrated_and_read(tmp_path: Path) -> None:
         # Plain inserts of the columns 0004 has: the models describe the newest schema.
         with engine.begin() as conn:
             amira = conn.execute(
-                insert(Person.__table__).values(display_name="Amira", role="member", created_at=AT)
+                insert(OLD_PEOPLE).values(display_name="Amira", role="member", created_at=AT)
             ).inserted_primary_key[0]
             action = conn.execute(
                 insert(Action.__table__).values(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.boards.members import role_on
 from bot.domain import Platform, Role
 from bot.grammar.board import ListRoles, SetRole, parse_board
 from bot.grammar.commands import Help
@@ -17,7 +18,7 @@ from bot.services.context import Caller, Core
 from bot.services.dispatch import _HANDLERS, run_command
 from bot.services.permissions import COMMANDS, RULES, Permission, readme_table
 from storage.db import transaction
-from storage.models import OutboxMessage, Person, RoleChange
+from storage.models import DEFAULT_BOARD_ID, OutboxMessage, Person, RoleChange
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
@@ -192,4 +193,4 @@ def test_people_met_start_without_a_role(core: Core, ben: Caller) -> None:
     run_command(core, ben, "/status", "")
     with transaction(core.sessions) as session:
         person = session.scalars(select(Person).where(Person.display_name == "Ben")).one()
-        assert person.role == Role.NONE
+        assert role_on(session, DEFAULT_BOARD_ID, person.id) == Role.NONE

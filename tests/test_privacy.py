@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import MetaData, select
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
 from bot.config import Settings
 from bot.domain import Platform, Role, Status
@@ -44,6 +45,7 @@ from scheduler.jobs import Ticker
 from storage.db import transaction
 from storage.history_chain import verify
 from storage.models import (
+    DEFAULT_BOARD_ID,
     Action,
     HistoryEntry,
     Identity,
@@ -577,7 +579,8 @@ def test_someone_with_a_role_is_neither_forgotten_nor_retired(
     with transaction(core.sessions) as session:
         amira = session.get(Person, ids["amira"])
         assert amira is not None
-        amira.role = Role.MEMBER  # as `actionbot people role EMAIL member` records it
+        # As `actionbot people role EMAIL member` records it.
+        put_role(session, DEFAULT_BOARD_ID, amira.id, Role.MEMBER)
     before = dump(core)
     result = cli(core, "people", "forget", AMIRA_EMAIL, "--yes")
     assert result.returncode == 1

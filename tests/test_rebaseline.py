@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
 from bot.domain import Role
 from bot.domain.rebaseline import RequestState, moved_words, slippage, slippage_words
@@ -21,7 +22,14 @@ from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from bot.services.request import Outcome
-from storage.models import Action, DateRequest, HistoryEntry, OutboxMessage, Person
+from storage.models import (
+    DEFAULT_BOARD_ID,
+    Action,
+    DateRequest,
+    HistoryEntry,
+    OutboxMessage,
+    Person,
+)
 
 
 def act(core: Core, who: Caller, text: str) -> Outcome:
@@ -75,7 +83,7 @@ def make_secretary(core: Core, who: Caller) -> None:
     act(core, who, "list mine")  # known to the bot
     with core.sessions.begin() as s:
         person = s.scalars(select(Person).where(Person.display_name == who.display_name)).one()
-        person.role = Role.SECRETARY
+        put_role(s, DEFAULT_BOARD_ID, person.id, Role.SECRETARY)
 
 
 def setup(core: Core, chair: Caller, amira: Caller, due: str = "2026-12-18") -> int:

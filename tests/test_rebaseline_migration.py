@@ -8,13 +8,25 @@ import os
 from pathlib import Path
 
 from alembic.command import downgrade
-from sqlalchemy import insert, select, text
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
 
 from bot.domain import Status
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
-from storage.models import Action, Person
+from storage.models import Action
+from storage.types import UTCDateTime
 from tests.conftest import reset_postgres
+
+#: `people` before migration 0015 took roles to `board_members` (the models are the newest).
+OLD_PEOPLE = Table(
+    "people",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("display_name", String),
+    Column("role", String),
+    Column("created_at", UTCDateTime()),
+)
+
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 
@@ -35,7 +47,7 @@ def test_existing_actions_take_their_deadline_as_baseline(tmp_path: Path) -> Non
         # Plain inserts of the columns 0010 has: the models describe the newest schema.
         with engine.begin() as conn:
             amira = conn.execute(
-                insert(Person.__table__).values(display_name="Amira", role="none", created_at=AT)
+                insert(OLD_PEOPLE).values(display_name="Amira", role="none", created_at=AT)
             ).inserted_primary_key[0]
             rows = {}
             for title, due in (("Dated", dt.date(2026, 12, 18)), ("Ongoing", None)):

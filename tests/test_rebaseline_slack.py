@@ -11,13 +11,14 @@ import json
 
 from sqlalchemy import select
 
+from bot.boards.members import put_role
 from bot.domain import Role
 from bot.domain.rebaseline import RequestState
 from bot.domain.workdays import WorkingCalendar
 from bot.services.context import Core
 from scheduler.jobs import run_reminders
 from storage.db import transaction
-from storage.models import DateRequest, Person
+from storage.models import DEFAULT_BOARD_ID, DateRequest, Person
 from tests.support.fake_slack import Call, FakeSlack
 from tests.support.slack_signing import block_actions_body, datepicker, text_input
 from tests.test_slack_blocks import all_text
@@ -270,7 +271,7 @@ def test_the_other_deciders_copies_lose_their_buttons_once_decided(
     ben.reply("list mine")
     with transaction(slack_core.sessions) as session:
         secretary = session.scalars(select(Person).where(Person.display_name == "Ben Okafor")).one()
-        secretary.role = Role.SECRETARY
+        put_role(session, DEFAULT_BOARD_ID, secretary.id, Role.SECRETARY)
     number = setup(chair, amira, slack)
     amira.reply(f"rebaseline {number} 29 Jan 2027 waiting for the police data")
     mine, theirs = dm(slack, CHAIR), dm(slack, BEN)

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot.boards.members import role_on
 from bot.domain import Role
 from bot.services.context import Core
 from storage.db import transaction
-from storage.models import OutboxMessage, Person, RoleChange
+from storage.models import DEFAULT_BOARD_ID, OutboxMessage, Person, RoleChange
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 
@@ -51,7 +52,7 @@ def test_people_role_shows_changes_and_records(core: Core, tmp_path: Path) -> No
     )
     with transaction(core.sessions) as session:
         amira = session.scalars(select(Person).where(Person.display_name == "Amira Khan")).one()
-        assert amira.role == Role.SECRETARY
+        assert role_on(session, DEFAULT_BOARD_ID, amira.id) == Role.SECRETARY
         change = session.scalars(select(RoleChange)).one()
         assert (change.actor_id, change.source, change.old_value, change.new_value) == (
             None,

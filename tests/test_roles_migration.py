@@ -12,8 +12,9 @@ from sqlalchemy import insert, select
 
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
-from storage.models import Action, Person
+from storage.models import Action
 from tests.conftest import reset_postgres
+from tests.test_migrations import OLD_PEOPLE
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 
@@ -26,7 +27,7 @@ def test_roles_migration_keeps_people_and_their_rights(tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'old.db'}"
     upgrade(url, "0008")
     engine = make_engine(url)
-    people = Person.__table__
+    people = OLD_PEOPLE
     try:
         with engine.begin() as conn:
             for name, role in (("Sarah", "chair"), ("Amira", "member"), ("Ben", "member")):

@@ -9,11 +9,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.boards.members import role_on
 from bot.domain import Role
 from bot.people.resolve import OUTSIDER_REFUSAL
 from bot.services.context import Core
 from storage.db import transaction
-from storage.models import Identity, Person, RoleChange
+from storage.models import DEFAULT_BOARD_ID, Identity, Person, RoleChange
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_signing import signed_headers, slash_command_body
 from tests.test_slack_blocks import validated
@@ -54,7 +55,7 @@ def role_of(core: Core, user_id: str) -> Role | None:
         person = session.scalars(
             select(Person).join(Identity).where(Identity.external_id == user_id)
         ).first()
-        return person.role if person else None
+        return role_on(session, DEFAULT_BOARD_ID, person.id) if person else None
 
 
 def test_a_chair_gives_a_role_over_slack_and_the_person_is_told(

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select, update
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
 from bot.domain import Change, Platform, Rag, Role, Status
 from bot.domain.brag import ActionFacts, BragRules, compute
@@ -26,7 +27,15 @@ from bot.services.request import Outcome
 from scheduler.jobs import plan_messages
 from storage.db import make_engine, make_session_factory
 from storage.migrate import alembic_config, upgrade
-from storage.models import Action, BoardSetting, Evidence, HistoryEntry, OutboxMessage, Person
+from storage.models import (
+    DEFAULT_BOARD_ID,
+    Action,
+    BoardSetting,
+    Evidence,
+    HistoryEntry,
+    OutboxMessage,
+    Person,
+)
 from tests.conftest import reset_postgres
 
 pytestmark = pytest.mark.signoff
@@ -70,9 +79,8 @@ def outbox(core: Core, kind: str) -> list[OutboxMessage]:
 def give_role(core: Core, caller: Caller, role: Role) -> None:
     act(core, caller, "list mine")  # the bot meets them
     with core.sessions.begin() as s:
-        s.execute(
-            update(Person).where(Person.display_name == caller.display_name).values(role=role)
-        )
+        person = s.scalars(select(Person).where(Person.display_name == caller.display_name)).one()
+        put_role(s, DEFAULT_BOARD_ID, person.id, role)
 
 
 @pytest.fixture
@@ -311,7 +319,7 @@ def test_signoff_off_makes_done_complete_at_once(
     assert out.message.text.startswith("Sign-off is off: an owner's done is complete at once.")
     assert "1 delivered action(s) still wait" in out.message.text
     with core.sessions() as s:
-        setting = s.get(BoardSetting, "signoff")
+        setting = s.get(BoardSetting, (DEFAULT_BOARD_ID, "signoff"))
         assert setting is not None and setting.value == "off"
         assert setting.changed_by is not None and setting.changed_by.display_name == "Chair"
         assert setting.changed_at == clock.now()
@@ -385,7 +393,7 @@ def test_migration_keeps_done_actions_complete(tmp_path: Path) -> None:
                 (a.title, a.status, a.done_at, a.delivered_at)
                 for a in s.scalars(select(Action).order_by(Action.id))
             ]
-            assert s.get(BoardSetting, "signoff") is None  # sign-off on by default
+            assert s.get(BoardSetting, (DEFAULT_BOARD_ID, "signoff")) is None  # sign-off on by default
         assert kept == [
             ("Done before", Status.DONE, at, None),
             ("Still open", Status.OPEN, None, None),

@@ -138,7 +138,7 @@ def forget_person(
         if is_forgotten(person):
             out.write(f"{person.display_name} was already forgotten; nothing to change.\n")
             return 0
-        refused = refusal(person)
+        refused = refusal(session, person)
         if refused is not None:
             err.write(f"actionbot people forget: {refused}.\n")
             return 1

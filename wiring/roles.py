@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.boards.members import role_on
 from bot.domain import Role
 from bot.errors import CommandError
 from bot.outbox.delivery import deliver_queued
@@ -43,7 +44,7 @@ def person_role(
             return 1
         name = f"{person.display_name} <{person.email}>"
         if role is None:
-            out.write(f"{name}: {person.role.value}\n")
+            out.write(f"{name}: {role_on(session, core.board.id, person.id).value}\n")
             return 0
         try:
             changed = change_role(
@@ -53,7 +54,7 @@ def person_role(
                 actor=None,
                 source=CLI_SOURCE,
                 now=core.now(),
-                settings=core.settings,
+                board=core.board,
             )
         except CommandError as exc:
             err.write(exc.reason + "\n")

@@ -484,7 +484,8 @@ def _tell_chairs(
     if row.kind == "edit":  # buttons left on an old message: a press is refused anyway
         log.warning("could not redraw the message of %s for %s: %s", row.key, who, reason)
         return []
-    people = [p for p in chairs(session, settings=core.settings) if p.id != row.recipient_id]
+    board = core.boards.get(row.board_id) or core.board
+    people = [p for p in chairs(session, board=board) if p.id != row.recipient_id]
     if not people:
         log.error(
             "gave up on %s to %s: %s; no chair is known to tell (set CHAIR_USER_IDS)",

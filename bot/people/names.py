@@ -20,7 +20,6 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from bot.domain import Role
 from bot.plans.table import PersonRow
 from storage.models import Identity, Person, PersonName
 from storage.queries import find_by_email
@@ -267,7 +266,7 @@ def load_people(session: Session, rows: Sequence[PersonRow], *, now: dt.datetime
         person = _match(session, index, row, email)
         if person is None:
             name = display_name(row.name) if row.name else email or ""
-            person = Person(display_name=name, email=email, role=Role.NONE, created_at=now)
+            person = Person(display_name=name, email=email, created_at=now)
             session.add(person)
             _apply(person, row, email, index)
             session.flush()

@@ -41,16 +41,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
-from bot.domain import Platform, Role, Status
+from bot.domain import Platform, Status
 from bot.people.names import NAME
-from bot.people.resolve import chairs
+from bot.people.resolve import named_chair
 from bot.render.inline import person_token
 from storage.db import transaction
 from storage.guards import updates_allowed
 from storage.history_chain import HistoryRewrite, Reseal, begin_writing, rewrite_history
 from storage.models import (
+    DEFAULT_BOARD_ID,
     Action,
     Base,
+    Board,
+    BoardMember,
     HistoryEntry,
     Identity,
     OutboxMessage,
@@ -586,12 +589,20 @@ def find_subject(session: Session, who: str) -> Person | None:
     return account.person if account is not None else None
 
 
-def refusal(person: Person) -> str | None:
+def refusal(session: Session, person: Person) -> str | None:
     """Why `person` cannot be forgotten as they are, or None."""
-    if person.role != Role.NONE:
+    held = session.execute(
+        select(BoardMember.role, Board.id, Board.name)
+        .join(Board, Board.id == BoardMember.board_id)
+        .where(BoardMember.person_id == person.id)
+        .order_by(Board.id)
+    ).first()
+    if held is not None:
         # Their role is on record with its own trail (role_changes): it is taken away there.
+        role, board_id, name = held
+        where = "the board" if board_id == DEFAULT_BOARD_ID else f"the board {name}"
         return (
-            f"{person.display_name} holds the role {person.role.value} on the board: take it "
+            f"{person.display_name} holds the role {role.value} on {where}: take it "
             "away first (`actionbot people role EMAIL none`), then forget them"
         )
     return None
@@ -693,7 +704,14 @@ def export_person(session: Session, person: Person, *, now: dt.datetime) -> dict
             "id": person.id,
             "display_name": person.display_name,
             "email": person.email,
-            "role": person.role.value,
+            "roles": {
+                str(board_id): role.value
+                for board_id, role in session.execute(
+                    select(BoardMember.board_id, BoardMember.role).where(
+                        BoardMember.person_id == person.id
+                    )
+                )
+            },
             "job_title": person.job_title,
             "organisation": person.organisation,
             "created_at": _iso(person.created_at),
@@ -837,9 +855,9 @@ def retention_candidates(
     for action in session.scalars(select(Action).where(Action.id.in_(expired))):
         for text in (action.title, action.notes, action.blocked_reason):
             linked |= {int(pid) for pid in _TOKEN_ID.findall(text or "")}
-    active |= {person.id for person in chairs(session, settings=settings)}
-    # A role on the board is a current place on it, whatever the actions say.
-    active |= set(session.scalars(select(Person.id).where(Person.role != Role.NONE)).all())
+    active |= {p.id for p in session.scalars(select(Person)) if named_chair(p, settings)}
+    # A role on a board is a current place on it, whatever the actions say.
+    active |= set(session.scalars(select(BoardMember.person_id)).all())
     ids = linked - active
     if not ids:
         return expired, []

@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from bot.boards.members import boards_of, role_on
+from bot.boards.view import BoardView
 from bot.config import Settings
 from bot.domain import Platform, Role
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
 from bot.people.directory import Account, Directory
 from bot.services.context import Caller
-from storage.models import Action, Identity, Person, PersonName
+from storage.models import Action, BoardMember, Identity, Person, PersonName
 from storage.queries import find_by_email
 
 
@@ -37,7 +39,7 @@ def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> P
     if person is None and email:
         person = find_by_email(session, email=email)
     if person is None:
-        person = Person(display_name=account.name, email=email, role=Role.NONE, created_at=now)
+        person = Person(display_name=account.name, email=email, created_at=now)
         session.add(person)
     elif email and person.email is None and find_by_email(session, email=email) is None:
         person.email = email
@@ -106,7 +108,7 @@ def _admit_outsider(session: Session, *, caller: Caller, settings: Settings | No
         person = find_by_email(session, email=email)
     if person is None:
         raise Outsider
-    if person.role != Role.NONE or (settings is not None and is_chair(person, settings)):
+    if boards_of(session, person.id) or (settings is not None and named_chair(person, settings)):
         return
     owner = select(Action.id).where(Action.owner_id == person.id).limit(1)
     supporter = select(Supporter.action_id).where(Supporter.person_id == person.id).limit(1)
@@ -222,10 +224,16 @@ def _find_by_name(session: Session, *, name: str, platform: Platform) -> Person 
     return matches[0] if matches else None
 
 
-def is_chair(person: Person, settings: Settings) -> bool:
-    """Chairs are named in CHAIR_USER_IDS (by platform id or email) or hold the chair role."""
-    if person.role == Role.CHAIR:
+def is_chair(session: Session, person: Person, board: BoardView) -> bool:
+    """A chair of `board`: holds the chair role on it, or (the default board, which the
+    environment configures) is named in CHAIR_USER_IDS by platform id or email."""
+    if board.is_default and named_chair(person, board.settings):
         return True
+    return role_on(session, board.id, person.id) == Role.CHAIR
+
+
+def named_chair(person: Person, settings: Settings) -> bool:
+    """Whether CHAIR_USER_IDS names `person` (by email or an account id)."""
     named = {value.lower() for value in settings.chair_user_ids}
     if person.email and person.email.lower() in named:
         return True
@@ -239,15 +247,19 @@ def owners_of(action: Action, *, supporters_only: bool = False) -> list[Person]:
     return [person for person in people if person.left_at is None]
 
 
-def chairs(session: Session, *, settings: Settings) -> Sequence[Person]:
-    """Every chair the bot knows as a person (those in CHAIR_USER_IDS once they are known)."""
-    named = [value.lower() for value in settings.chair_user_ids]
+def chairs(session: Session, *, board: BoardView) -> Sequence[Person]:
+    """Every chair of `board` the bot knows as a person (on the default board, those in
+    CHAIR_USER_IDS once they are known)."""
+    named = [value.lower() for value in board.settings.chair_user_ids] if board.is_default else []
+    on_board = select(BoardMember.person_id).where(
+        BoardMember.board_id == board.id, BoardMember.role == Role.CHAIR
+    )
     query = (
         select(Person)
         .outerjoin(Identity)
         .where(
             or_(
-                Person.role == Role.CHAIR,
+                Person.id.in_(on_board),
                 func.lower(Identity.external_id).in_(named),
                 func.lower(Person.email).in_(named),
             )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from bot.boards.members import put_role
 from bot.domain import Platform, Role
 from bot.people.directory import Account, ConsoleDirectory
 from bot.people.resolve import upsert_account
@@ -150,5 +151,5 @@ def load_demo(core: Core) -> int:
         )
         # Chairs by role, so the sample works without CHAIR_USER_IDS.
         for person, row in people.items():
-            row.role = person.role
+            put_role(session, core.board.id, row.id, person.role)
     return report.created

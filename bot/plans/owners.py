@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from bot.domain import Role
 from bot.people.directory import Account, Directory
 from bot.people.names import (
     Match,
@@ -190,7 +189,7 @@ class _Resolver:
         # Someone the chat platform does not know (a partner agency, not yet invited): still
         # the owner, reached when they first use the bot with this email.
         person = Person(
-            display_name=_name_of(ref), email=ref.email, role=Role.NONE, created_at=self.now
+            display_name=_name_of(ref), email=ref.email, created_at=self.now
         )
         self.session.add(person)
         self.session.flush()

@@ -169,7 +169,7 @@ def mark_done(request: Request, command: MarkDone) -> Outcome:
         raise CommandError(
             f"#{action.id} is {action.status.label}; reopen it first.", action_usage("reopen")
         )
-    if signoff.signoff_on(request.session):
+    if signoff.signoff_on(request.session, request.core.board.id):
         # The board signs off: done means delivered, waiting for a chair or the secretary.
         return signoff.deliver(request, action, command.note)
     _set_status(request, action, Status.DONE, note=command.note)
@@ -217,7 +217,7 @@ def mark_blocked(request: Request, command: MarkBlocked) -> Outcome:
     ids = notify_people(
         request.session,
         kind="blocked",
-        people=chairs(request.session, settings=request.core.settings),
+        people=chairs(request.session, board=request.core.board),
         message=alert,
         now=request.now,
         action=action,

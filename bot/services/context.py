@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.boards.registry import Boards
+from bot.boards.view import BoardView, default_board
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain import Platform
@@ -44,6 +46,28 @@ class Core:
     sessions: sessionmaker[Session]
     clock: Clock
     directories: Mapping[Platform, Directory] = field(default_factory=dict)
+    #: The board this core works on (`on`); None: the default board.
+    on_board: BoardView | None = None
+    #: The deployment's boards, shared by every board's core of the process.
+    registry: Boards | None = None
+
+    @property
+    def board(self) -> BoardView:
+        """The board a command or job runs on (the default board outside one)."""
+        if self.on_board is None:
+            self.on_board = self.boards.default() if self.registry else default_board(self.settings)
+        return self.on_board
+
+    @property
+    def boards(self) -> Boards:
+        """The deployment's boards (read once per few seconds per process)."""
+        if self.registry is None:
+            self.registry = Boards(self.sessions, self.settings)
+        return self.registry
+
+    def on(self, board: BoardView) -> Core:
+        """This core working on `board`: its settings, calendar and "today" are the board's."""
+        return replace(self, settings=board.settings, on_board=board, registry=self.boards)
 
     @cached_property
     def calendar(self) -> WorkingCalendar:

@@ -36,7 +36,15 @@ from bot.services.ratings import flagged
 from bot.services.request import Outcome, Request
 from bot.services.status import count_undated, undated_actions
 from storage import queries
-from storage.models import Action, DigestSnapshot, Identity, OutboxMessage, OutboxStatus, Person
+from storage.models import (
+    DEFAULT_BOARD_ID,
+    Action,
+    DigestSnapshot,
+    Identity,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+)
 
 DIGEST = "digest"
 #: Actions each list of the digest shows. 3 lists x (title + 8 + "more") + heading, note, the
@@ -98,6 +106,7 @@ def build_digest(
     now: dt.datetime,
     channel: str | None,
     preview_note: str | None = None,
+    board_id: int = DEFAULT_BOARD_ID,
 ) -> Digest:
     """The digest as it stands at `now`, compared with the digest of an earlier week.
 
@@ -150,7 +159,9 @@ def build_digest(
         return flagged(session, listed, shown, settings=settings, calendar=calendar, today=today)
 
     # Delivered actions wait for a chair or the secretary: how many, and for how long.
-    awaiting = signoff.digest_part(session, settings=settings, today=today, limit=limit)
+    awaiting = signoff.digest_part(
+        session, settings=settings, today=today, limit=limit, board_id=board_id
+    )
     counts["awaiting_signoff"] = awaiting.total
     late_red = counts["late_red"]
     headline = [

@@ -20,7 +20,7 @@ from bot.domain import Role
 from bot.errors import CommandError
 from bot.grammar.commands import Command
 from bot.grammar.usage import ACTION_USAGE, board_usage, status_usage
-from bot.people.resolve import OUTSIDER_REFUSAL, is_chair
+from bot.people.resolve import OUTSIDER_REFUSAL
 from bot.services.request import Request
 from storage.models import Action
 
@@ -218,9 +218,9 @@ COMMANDS: dict[str, Permission] = {
 
 def standing(request: Request) -> Standing:
     """The caller's column of the table."""
-    if is_chair(request.actor, request.core.settings):
+    if request.actor_is_chair:
         return Standing.CHAIR
-    role = request.actor.role
+    role = request.actor_role
     if role == Role.NONE and request.caller.external:
         return Standing.OUTSIDER
     return Standing(role.value)

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from bot.boards.members import holders
 from bot.domain import Change, Role, Status
 from bot.domain.rebaseline import RequestState, slippage, slippage_words, times
 from bot.domain.workdays import WorkingCalendar
@@ -23,7 +24,7 @@ from bot.grammar.commands import ApproveDate, DeclineDate, MoveDue, RequestDate
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import notify_people
-from bot.people.resolve import chairs, is_chair, owners_of, resolve_caller
+from bot.people.resolve import chairs, owners_of, resolve_caller
 from bot.render import date_requests as words
 from bot.render.from_storage import action_view
 from bot.render.model import DateRequestCard, Message, Paragraph
@@ -48,10 +49,9 @@ def _calendar(request: Request) -> WorkingCalendar:
 
 def deciders(request: Request) -> list[Person]:
     """Who decides on a new date: the chairs and the secretary (or secretaries)."""
-    people = list(chairs(request.session, settings=request.core.settings))
-    people += request.session.scalars(
-        select(Person).where(Person.role == Role.SECRETARY).order_by(Person.id)
-    ).all()
+    board = request.core.board
+    people = list(chairs(request.session, board=board))
+    people += request.session.scalars(holders(board.id, Role.SECRETARY)).all()
     seen: set[int] = set()
     found = []
     for person in people:
@@ -63,7 +63,7 @@ def deciders(request: Request) -> list[Person]:
 
 def may_decide(request: Request) -> bool:
     """Whether the caller decides on new dates (and moves dates directly): chair or secretary."""
-    return is_chair(request.actor, request.core.settings) or request.actor.role == Role.SECRETARY
+    return request.actor_is_chair or request.actor_role == Role.SECRETARY
 
 
 def _owns(request: Request, action: Action) -> bool:
@@ -97,7 +97,7 @@ def request_date(request: Request, command: RequestDate) -> Outcome:
             request,
             MoveDue(action_id=action.id, due=command.due, reason=command.reason),
         )
-    if not mine or request.actor.role == Role.OBSERVER:
+    if not mine or request.actor_role == Role.OBSERVER:
         owner = action.owner.display_name if action.owner else "nobody yet"
         raise CommandError(
             f"Only the owner of #{action.id} ({owner}) or a supporting owner can ask for a new "

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from bot.boards.members import role_on
+from bot.domain import Role
 from bot.domain.changes import Change
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
@@ -38,8 +40,13 @@ class Request:
 
     @property
     def actor_is_chair(self) -> bool:
-        """Whether the caller may do a chair's job."""
-        return is_chair(self.actor, self.core.settings)
+        """Whether the caller may do a chair's job on the command's board."""
+        return is_chair(self.session, self.actor, self.core.board)
+
+    @property
+    def actor_role(self) -> Role:
+        """The caller's role on the command's board (NONE when they hold none)."""
+        return role_on(self.session, self.core.board.id, self.actor.id)
 
     def action(self, action_id: int) -> Action:
         """The action with this number; CommandError if there is none."""

@@ -6,23 +6,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
+from bot.boards.members import holders, put_role, role_on
+from bot.boards.view import BoardView
 from bot.domain import Change, Role
 from bot.errors import CommandError
 from bot.grammar.board import ListRoles, SetRole
 from bot.grammar.usage import board_usage
 from bot.outbox.queue import notify_people
-from bot.people.resolve import chairs, is_chair
+from bot.people.resolve import chairs, is_chair, named_chair
 from bot.render.model import Heading, Message, Paragraph, Usage
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
 from storage.models import Person, RoleChange
-
-#: The one board there is; roles per board would name theirs.
-BOARD = "board"
 
 #: What each role means, as the person given it is told.
 MEANING = {
@@ -61,24 +58,24 @@ def change_role(
     actor: Person | None,
     source: str,
     now: dt.datetime,
-    settings: Settings,
+    board: BoardView,
 ) -> RoleChanged | None:
     """Give `person` `role`, record it and queue the message telling them; None when they
     hold it already. CommandError for a chair named in CHAIR_USER_IDS (configuration, not a
     command, makes them chair)."""
-    if role != Role.CHAIR and _named_chair(person, settings):
+    if role != Role.CHAIR and board.is_default and named_chair(person, board.settings):
         raise CommandError(
             f"{person.display_name} is a chair through CHAIR_USER_IDS, so no command can change "
             "their role; take them out of CHAIR_USER_IDS and restart the bot first.",
             None,
         )
-    old = person.role
+    old = role_on(session, board.id, person.id)
     if old == role:
         return None
-    person.role = role
+    put_role(session, board.id, person.id, role)
     session.add(
         RoleChange(
-            board=BOARD,
+            board_id=board.id,
             person=person,
             at=now,
             actor=actor,
@@ -89,7 +86,7 @@ def change_role(
         )
     )
     by = actor.display_name if actor is not None else "The board's administrator"
-    text = f"{by} changed your role on the board: you are now {MEANING[role]}."
+    text = f"{by} changed your role on {board.called}: you are now {MEANING[role]}."
     told = Message(
         text=text,
         blocks=[Paragraph(text=text), Usage(lines=["/action help  ·  /board roles"])],
@@ -117,7 +114,7 @@ def set_role(request: Request, command: SetRole) -> Outcome:
         actor=request.actor,
         source=request.source,
         now=request.now,
-        settings=request.core.settings,
+        board=request.core.board,
     )
     if changed is None:
         text = f"{person.display_name} is already {_named(command.role)}; nothing changed."
@@ -134,17 +131,13 @@ def set_role(request: Request, command: SetRole) -> Outcome:
 def list_roles(request: Request, command: ListRoles) -> Outcome:
     """`/board roles`: the chairs, the secretary, members and observers, by name."""
     require(request, Permission.LIST_ROLES, usage=board_usage("roles"))
-    settings = request.core.settings
+    board, session = request.core.board, request.session
     blocks: list[Heading | Paragraph | Usage] = [Heading(text="The board's roles")]
-    chair_names = [_name(p, settings) for p in chairs(request.session, settings=settings)]
+    chair_names = [_name(p, board) for p in chairs(session, board=board)]
     blocks.append(Paragraph(text="Chairs: " + (", ".join(chair_names) or "none yet")))
     for role, heading in _HEADINGS:
-        holders = request.session.scalars(
-            select(Person)
-            .where(Person.role == role, Person.left_at.is_(None))
-            .order_by(Person.display_name)
-        ).all()
-        names = ", ".join(p.display_name for p in holders if not is_chair(p, settings))
+        held = sorted(session.scalars(holders(board.id, role)).all(), key=lambda p: p.display_name)
+        names = ", ".join(p.display_name for p in held if not is_chair(session, p, board))
         blocks.append(Paragraph(text=f"{heading}: {names or 'none'}"))
     blocks.append(
         Paragraph(
@@ -166,13 +159,6 @@ def _named(role: Role) -> str:
     }[role]
 
 
-def _named_chair(person: Person, settings: Settings) -> bool:
-    """Whether CHAIR_USER_IDS names `person` (by email or an account id)."""
-    named = {value.lower() for value in settings.chair_user_ids}
-    if person.email and person.email.lower() in named:
-        return True
-    return any(identity.external_id.lower() in named for identity in person.identities)
-
-
-def _name(person: Person, settings: Settings) -> str:
-    return person.display_name + (" (CHAIR_USER_IDS)" if _named_chair(person, settings) else "")
+def _name(person: Person, board: BoardView) -> str:
+    named = board.is_default and named_chair(person, board.settings)
+    return person.display_name + (" (CHAIR_USER_IDS)" if named else "")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.boards.members import holders
+from bot.boards.view import BoardView
 from bot.config import Settings
 from bot.domain import Change, Role, Status
 from bot.domain.workdays import WorkingCalendar
@@ -267,12 +269,10 @@ def queue_requests(
     return queued
 
 
-def runners(session: Session, *, settings: Settings) -> list[Person]:
+def runners(session: Session, *, board: BoardView) -> list[Person]:
     """The chairs and the secretary: who hears who has not updated at the cut-off."""
-    found = {p.id: p for p in chairs(session, settings=settings) if p.left_at is None}
-    for person in session.scalars(
-        select(Person).where(Person.role == Role.SECRETARY, Person.left_at.is_(None))
-    ):
+    found = {p.id: p for p in chairs(session, board=board) if p.left_at is None}
+    for person in session.scalars(holders(board.id, Role.SECRETARY)):
         found.setdefault(person.id, person)
     return [found[k] for k in sorted(found)]
 

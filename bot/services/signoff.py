@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.boards.members import holders
 from bot.config import Settings
 from bot.domain import Change, Role, Status, rules
 from bot.domain.workdays import WorkingCalendar
@@ -51,9 +52,10 @@ from storage.models import Action, BoardSetting, Evidence, Identity, Person, Sup
 SIGNOFF = "signoff"
 
 
-def signoff_on(session: Session) -> bool:
-    """Whether an owner's done waits for sign-off (on unless a chair turned it off)."""
-    row = session.get(BoardSetting, SIGNOFF)
+def signoff_on(session: Session, board_id: int) -> bool:
+    """Whether an owner's done waits for sign-off on the board (on unless a chair turned it
+    off)."""
+    row = session.get(BoardSetting, (board_id, SIGNOFF))
     return row is None or row.value != "off"
 
 
@@ -190,8 +192,8 @@ def return_action(request: Request, command: ReturnAction) -> Outcome:
 
 def awaiting(request: Request, command: StatusAwaiting) -> Outcome:
     """`/status signoff`: delivered actions, the longest waiting first, with days waiting."""
-    session = request.session
-    where = Action.status == Status.DELIVERED
+    session, board_id = request.session, request.core.board.id
+    where = (Action.status == Status.DELIVERED) & (Action.board_id == board_id)
     total = session.scalar(select(func.count()).select_from(Action).where(where)) or 0
     page = min(command.page, paging.pages(total))
     rows = session.scalars(
@@ -235,24 +237,27 @@ def waiting_items(request: Request, rows: Sequence[Action]) -> list[Waiting]:
 def board_settings(request: Request, command: BoardSettings) -> Outcome:
     """`/board settings` shows the board's settings; `/board settings signoff on|off` (a chair)
     changes whether done waits for sign-off. Actions already done stay complete."""
-    row = request.session.get(BoardSetting, SIGNOFF)
+    board_id = request.core.board.id
+    row = request.session.get(BoardSetting, (board_id, SIGNOFF))
     if command.signoff is None:
         return Outcome(
-            words.settings_message(signoff=signoff_on(request.session), changed=_who(request, row))
+            words.settings_message(
+                signoff=signoff_on(request.session, board_id), changed=_who(request, row)
+            )
         )
     if not request.actor_is_chair:
         raise CommandError(
             "Only a chair can change the board's settings.", "/board settings signoff on|off"
         )
     value = "on" if command.signoff else "off"
-    if signoff_on(request.session) == command.signoff:
+    if signoff_on(request.session, board_id) == command.signoff:
         text = f"Sign-off is already {value}; nothing changed."
         message = words.settings_message(
             signoff=command.signoff, changed=_who(request, row), text=text
         )
         return Outcome(message.model_copy(update={"tone": "info"}))
     if row is None:
-        row = BoardSetting(key=SIGNOFF, value=value, changed_at=request.now)
+        row = BoardSetting(board_id=board_id, key=SIGNOFF, value=value, changed_at=request.now)
         request.session.add(row)
     row.value = value
     row.changed_by = request.actor
@@ -328,9 +333,11 @@ class DigestPart:
     waits: str | None
 
 
-def digest_part(session: Session, *, settings: Settings, today: dt.date, limit: int) -> DigestPart:
+def digest_part(
+    session: Session, *, settings: Settings, today: dt.date, limit: int, board_id: int
+) -> DigestPart:
     """The digest's "Awaiting sign-off": shown while the board signs off or some still wait."""
-    where = Action.status == Status.DELIVERED
+    where = (Action.status == Status.DELIVERED) & (Action.board_id == board_id)
     total = session.scalar(select(func.count()).select_from(Action).where(where)) or 0
     rows = session.scalars(
         select(Action)
@@ -345,7 +352,7 @@ def digest_part(session: Session, *, settings: Settings, today: dt.date, limit: 
         days = calendar.working_days_between(since, today)
         waits.append(f"#{row.id} {days} working day{'s' if days != 1 else ''}")
     return DigestPart(
-        shown=bool(total) or signoff_on(session),
+        shown=bool(total) or signoff_on(session, board_id),
         items=[action_view(row, today=today) for row in rows],
         total=total,
         waits=("Waiting for sign-off: " + " · ".join(waits) + ".") if waits else None,
@@ -407,10 +414,9 @@ _NUMBER = re.compile(r"(?:(?<![\w/&])#(\d{1,9})(?![\w/])|^\s*(\d{1,9})\s*$)")
 
 def signers(request: Request) -> list[Person]:
     """The chairs and the secretary (or secretaries), who sign delivered actions off."""
-    people = list(chairs(request.session, settings=request.core.settings))
-    people += request.session.scalars(
-        select(Person).where(Person.role == Role.SECRETARY).order_by(Person.id)
-    ).all()
+    board = request.core.board
+    people = list(chairs(request.session, board=board))
+    people += request.session.scalars(holders(board.id, Role.SECRETARY)).all()
     return [person for person in people if person.left_at is None]
 
 
@@ -447,7 +453,7 @@ def _keep(request: Request, action: Action, command: AddEvidence) -> str:
 
 
 def _may_sign(request: Request) -> bool:
-    return request.actor_is_chair or request.actor.role == Role.SECRETARY
+    return request.actor_is_chair or request.actor_role == Role.SECRETARY
 
 
 def _require_signer(request: Request, doing: str, usage: str) -> None:

@@ -209,7 +209,8 @@ def status_summary(request: Request) -> Outcome:
         if r != Rag.BLUE or figures.open_by_rag[r]
     ]
     rag.append(Count(label="not rated", value=figures.open_by_rag[None]))
-    if (waiting := figures.by_status[Status.DELIVERED]) or signoff.signoff_on(request.session):
+    waiting = figures.by_status[Status.DELIVERED]
+    if waiting or signoff.signoff_on(request.session, request.core.board.id):
         # After blocked; a board that does not sign off sees it only while some still wait.
         counts.insert(4, Count(label="awaiting sign-off", value=waiting))
     summary = replies.summary(counts, rag, title="Improvement plan")

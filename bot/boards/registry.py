@@ -1,0 +1,140 @@
+"""The deployment's boards, read from the database and kept a few seconds per process.
+
+Every command and every job asks which board it is on; reading the boards and their
+settings each time would cost statements on the hot path. A process keeps them for `TTL`
+seconds and drops them at once when it changes a board itself, so another process sees a
+new board or setting within `TTL` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.boards.view import BoardView, default_board
+from bot.config import Settings
+from storage.models import DEFAULT_BOARD_ID, Board, BoardSetting
+
+#: Seconds a process keeps the boards it read.
+TTL = 5.0
+
+#: The settings a chair may change per board (`/board settings KEY VALUE`), by the name
+#: they are stored under, with the environment variable (a Settings field) each overrides.
+BOARD_SETTINGS: Mapping[str, str] = {
+    "timezone": "bot_timezone",
+    "reminder_days": "reminder_days",
+    "digest": "digest_schedule",
+    "working_hours": "working_hours",
+    "working_days": "working_days",
+    "holidays": "holiday_country",
+    "holiday_region": "holiday_subdivision",
+    "round_days": "update_round_days",
+    "cutoff_days": "update_cutoff_days",
+    "escalation": "escalation_ladder",
+}
+
+
+class Boards:
+    """The boards of one deployment, cached per process (see the module's docstring)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._settings = settings
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._loaded_at: float | None = None
+        self._by_id: dict[int, BoardView] = {}
+
+    def invalidate(self) -> None:
+        """Forget what was read: the next question reads the boards again."""
+        with self._lock:
+            self._loaded_at = None
+
+    def all(self) -> list[BoardView]:
+        """Every board, the default first."""
+        return sorted(self._boards().values(), key=lambda board: board.id)
+
+    def get(self, board_id: int) -> BoardView | None:
+        """The board with this id, or None."""
+        return self._boards().get(board_id)
+
+    def default(self) -> BoardView:
+        """The default board (created by migration 0015, so always there once migrated)."""
+        return self._boards().get(DEFAULT_BOARD_ID) or default_board(self._settings)
+
+    def by_channel(self, channel: str) -> BoardView | None:
+        """The board whose Slack or Teams channel this is, or None."""
+        for board in self._boards().values():
+            if channel in (board.slack_channel, board.teams_channel):
+                return board
+        return None
+
+    def by_name(self, name: str) -> BoardView | None:
+        """The board of this name (case and spacing ignored), or None."""
+        key = fold(name)
+        for board in self._boards().values():
+            if fold(board.name) == key:
+                return board
+        return None
+
+    def _boards(self) -> dict[int, BoardView]:
+        with self._lock:
+            now = self._monotonic()
+            if self._loaded_at is None or now - self._loaded_at > TTL:
+                self._by_id = self._read()
+                self._loaded_at = now
+            return self._by_id
+
+    def _read(self) -> dict[int, BoardView]:
+        with self._sessions() as session:
+            rows = session.scalars(select(Board).order_by(Board.id)).all()
+            overrides: dict[int, dict[str, str]] = {}
+            for setting in session.scalars(
+                select(BoardSetting).where(BoardSetting.key.in_(tuple(BOARD_SETTINGS)))
+            ):
+                field = BOARD_SETTINGS[setting.key]
+                overrides.setdefault(setting.board_id, {})[field] = setting.value
+        return {row.id: self._view(row, overrides.get(row.id, {})) for row in rows}
+
+    def _view(self, row: Board, overrides: dict[str, str]) -> BoardView:
+        env = self._settings
+        name = row.name or env.board_name
+        channel = row.slack_channel or row.teams_channel
+        if row.id == DEFAULT_BOARD_ID:
+            channel = channel or env.board_channel
+        layered = dict(overrides, board_name=name, board_channel=channel)
+        return BoardView(
+            id=row.id,
+            name=name,
+            settings=effective_settings(env, tuple(sorted(layered.items(), key=str))),
+            slack_team_id=row.slack_team_id,
+            slack_channel=row.slack_channel or (channel if row.id == DEFAULT_BOARD_ID else None),
+            teams_tenant_id=row.teams_tenant_id,
+            teams_channel=row.teams_channel,
+        )
+
+
+@lru_cache(maxsize=4096)
+def effective_settings(env: Settings, layered: tuple[tuple[str, str | None], ...]) -> Settings:
+    """The environment's settings with a board's laid over them, validated as the environment
+    is; boards with the same layers share one object (and so one working calendar)."""
+    values = dict(layered)
+    if all(getattr(env, key) == value for key, value in values.items()):
+        return env
+    return type(env).model_validate({**env.model_dump(), **values})
+
+
+def fold(name: str | None) -> str:
+    """A board's name as it is matched: case and spacing ignored."""
+    return " ".join((name or "").casefold().split())
