@@ -77,7 +77,11 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104
     teams_app_id: str | None = None
     teams_app_password: SecretStr | None = None
+    #: The app registration's home tenant: single-tenant, its token comes from there and only
+    #: that organisation is served. Unset (or "multi", "common"): a multi-tenant registration.
     teams_tenant_id: str | None = None
+    #: Other organisations (tenant ids) whose Teams activities are served; "*" for any.
+    teams_allowed_tenants: Annotated[tuple[str, ...], NoDecode] = ()
     teams_insecure_no_auth: bool = False
     # The scheduler (README, "Scheduler"): when reminders may go out, and how hard to chase.
     working_hours: str = "09:00-17:30"
@@ -184,6 +188,21 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("teams_tenant_id", mode="before")
+    @classmethod
+    def _multi_tenant(cls, value: object) -> object:
+        # Azure's own words for "any organisation" mean no home tenant to pin.
+        if isinstance(value, str) and value.strip().lower() in ("", "multi", "common"):
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("teams_allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().lower() for part in value.split(",") if part.strip())
         return value
 
     @field_validator("reminder_days", mode="before")

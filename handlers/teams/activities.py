@@ -89,6 +89,7 @@ from handlers.teams.references import (
     user_key,
 )
 from handlers.teams.signoff import attached_files, signoff_command, take_evidence
+from handlers.teams.tenants import tenant_of
 from storage.db import transaction
 from storage.queries import find_by_email
 
@@ -154,7 +155,7 @@ class Incoming:
             and isinstance(recipient.get("id"), str)
         ):
             return None
-        tenant = conversation.get("tenantId") or _dict(channel_data.get("tenant")).get("id")
+        tenant = tenant_of(activity)
         channel = _dict(channel_data.get("channel")).get("id")
         channel_name = _dict(channel_data.get("channel")).get("name") or conversation.get("name")
         value = activity.get("value")
@@ -189,10 +190,17 @@ class Incoming:
         return self.conversation_type == "personal"
 
     @property
-    def place_key(self) -> str:
-        """The reference key of where this activity happened (a channel or group chat)."""
+    def place(self) -> str | None:
+        """The channel (or group chat) this activity happened in; None in a personal chat."""
+        if self.personal:
+            return None
         # A channel's threads have ids like `19:…@thread.tacv2;messageid=…`: the channel id
         # itself is where new posts (the digest) go.
+        return self.channel_id or self.conversation_id.split(";", 1)[0]
+
+    @property
+    def place_key(self) -> str:
+        """The reference key of where this activity happened (a channel or group chat)."""
         return conversation_key(self.channel_id or self.conversation_id.split(";", 1)[0])
 
 
@@ -628,6 +636,9 @@ class TeamsBot:
             display_name=(known.name if known else None) or incoming.user_name or incoming.user_id,
             email=known.email if known else None,
             external=bool(known and known.external),
+            # The tenant and the channel name the board a command is about.
+            workspace=incoming.tenant_id,
+            channel=incoming.place,
         )
 
     def member(self, incoming: Incoming, user_id: str, name: str | None) -> Reference | None:

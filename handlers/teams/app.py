@@ -16,7 +16,7 @@ import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +28,7 @@ from bot.services.context import Core
 from handlers.http_body import read_body
 from handlers.teams.activities import TeamsBot
 from handlers.teams.connector import Connector
+from handlers.teams.tenants import Tenants, tenant_of
 
 if TYPE_CHECKING:
     from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
@@ -88,9 +89,12 @@ class TeamsEndpoint:
 
     bot: TeamsBot
     auth: Authenticator
+    #: Multi-tenant unless told: what the bot did before it knew of tenants.
+    tenants: Tenants = field(default_factory=lambda: Tenants(home=None))
 
     async def handle(self, request: Request) -> Response:
-        """POST /api/messages: 401 unless authenticated, then the activity is handled."""
+        """POST /api/messages: 401 unless authenticated, 403 from a tenant the deployment
+        does not serve, then the activity is handled."""
         authorization = request.headers.get("authorization", "")
         if not self.auth.insecure and not authorization.startswith("Bearer "):
             # No token at all: refused before the body is even read.
@@ -111,6 +115,11 @@ class TeamsEndpoint:
             authorization, service_url if isinstance(service_url, str) else None
         ):
             return JSONResponse({"error": "Unauthorized"}, status_code=401)
+        tenant = tenant_of(activity)
+        if not self.tenants.serves(tenant):
+            # Nothing of it is kept or answered: another organisation installed the app.
+            log.warning("refused a Teams activity of tenant %s, which is not served", tenant)
+            return JSONResponse({"error": "this organisation is not served"}, status_code=403)
         answer = await run_in_threadpool(self.bot.handle, activity)
         if answer is not None:
             # An invoke's result travels in the HTTP answer (a pressed card's new state).
@@ -131,7 +140,9 @@ def build_teams(
     if settings.teams_insecure_no_auth:
         log.warning(INSECURE_WARNING)
     bot = TeamsBot(core, connector, senders)
-    return TeamsEndpoint(bot=bot, auth=Authenticator(settings, cloud=cloud))
+    return TeamsEndpoint(
+        bot=bot, auth=Authenticator(settings, cloud=cloud), tenants=Tenants.from_settings(settings)
+    )
 
 
 async def refuse(request: Request) -> Response:

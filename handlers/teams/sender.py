@@ -14,6 +14,10 @@ forgotten, so the next message to that person opens a new chat instead of failin
 A message the bot sent is edited (an action's buttons taken off it) by replacing its activity:
 the activity id Teams gave the post is the outbox row's reference, and the conversation's
 stored reference says which service URL holds it.
+
+Many tenants: a message for a board goes only through references kept in that board's tenant
+(handlers/teams/tenants.py): `workspace` is the board's tenant (None: the default board, of
+the deployment's single tenant, or of any in a multi-tenant deployment).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from handlers.teams.references import (
     save_reference,
     user_key,
 )
+from handlers.teams.tenants import Tenants
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -68,16 +73,26 @@ class TeamsSender:
 
     platform = Platform.TEAMS
 
-    def __init__(self, core: Core, connector: Connector, *, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self,
+        core: Core,
+        connector: Connector,
+        *,
+        pacer: Pacer | None = None,
+        tenants: Tenants | None = None,
+    ) -> None:
         self._core = core
         self._connector = connector
+        self._tenants = tenants or Tenants.from_settings(core.settings)
         # One pacer per sender, shared by its threads: Teams' limits are per bot, so a second
         # pacer in the same process would spend the same allowance twice.
         self.pacer = pacer or Pacer()
 
-    def send_to_account(self, external_id: str, message: Message) -> Delivered:
+    def send_to_account(
+        self, external_id: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
         """Post in the user's personal chat with the bot, opening it if needed."""
-        ref = self._reference(user_key(external_id))
+        ref = self._reference(user_key(external_id), workspace, "this Teams user")
         if ref is None:
             raise SendError(
                 "the bot has never seen this Teams user; they need to install the app or "
@@ -89,9 +104,11 @@ class TeamsSender:
             conversation_id = self._open_personal(ref, external_id)
         return self._post(ref, conversation_id, message)
 
-    def send_to_channel(self, channel: str, message: Message) -> Delivered:
+    def send_to_channel(
+        self, channel: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
         """Post a new message in a channel the bot has been added to."""
-        ref = self._reference(conversation_key(channel))
+        ref = self._reference(conversation_key(channel), workspace, f"the Teams channel {channel}")
         if ref is None or ref.conversation_id is None:
             raise SendError(
                 f"the bot has not been added to the Teams channel {channel} (or has never "
@@ -100,11 +117,15 @@ class TeamsSender:
             )
         return self._post(ref, ref.conversation_id, message)
 
-    def edit_message(self, channel: str, ref: str, message: Message) -> None:
+    def edit_message(
+        self, channel: str, ref: str, message: Message, *, workspace: str | None = None
+    ) -> None:
         """Redraw a card the bot sent (the activity `ref` in conversation `channel`), e.g.
         without an action's buttons; SendError when Teams refuses or cannot be reached."""
         with transaction(self._core.sessions) as session:
             stored = find_conversation(session, conversation_id=channel)
+        if stored is not None:
+            self._check_tenant(stored, workspace, f"the Teams conversation {channel}")
         if stored is None:
             raise SendError(
                 f"the Teams conversation {channel} is no longer known to the bot", permanent=True
@@ -129,13 +150,29 @@ class TeamsSender:
         The stored references come first: a channel's id is whatever Teams (or a tenant's
         client, or the Agents Playground) gave in the activity, not always that pattern.
         """
-        if self._reference(conversation_key(channel)) is not None:
-            return True
+        with transaction(self._core.sessions) as session:
+            if get_reference(session, key=conversation_key(channel)) is not None:
+                return True
         return _CHANNEL.fullmatch(channel) is not None
 
-    def _reference(self, key: str) -> Reference | None:
+    def _reference(self, key: str, workspace: str | None, what: str) -> Reference | None:
+        """The reference kept under `key`; SendError when it was kept in another tenant
+        than the board's (`workspace`)."""
         with transaction(self._core.sessions) as session:
-            return get_reference(session, key=key)
+            ref = get_reference(session, key=key)
+        if ref is not None:
+            self._check_tenant(ref, workspace, what)
+        return ref
+
+    def _check_tenant(self, ref: Reference, workspace: str | None, what: str) -> None:
+        """Refuse, for good, a reference of one organisation for a board of another."""
+        wanted = self._tenants.for_board(workspace)
+        if not self._tenants.matches(ref.tenant_id, wanted):
+            raise SendError(
+                f"the bot knows {what} in another Microsoft 365 organisation (tenant "
+                f"{ref.tenant_id or 'unknown'}) than the board's ({wanted})",
+                permanent=True,
+            )
 
     def _open_personal(self, ref: Reference, user_id: str) -> str:
         try:

@@ -50,6 +50,7 @@ def message(
     channel_id: str | None = None,
     value: dict[str, Any] | None = None,
     entities: list[dict[str, Any]] | None = None,
+    tenant: str = TENANT,
 ) -> dict[str, Any]:
     """A message activity as Teams sends it (only the fields the bot reads, plus a few)."""
     activity: dict[str, Any] = {
@@ -62,10 +63,10 @@ def message(
         "conversation": {
             "id": conversation or f"a:personal-{user_id}",
             "conversationType": conversation_type,
-            "tenantId": TENANT,
+            "tenantId": tenant,
         },
         "recipient": {"id": BOT_ID, "name": "ActionBot"},
-        "channelData": {"tenant": {"id": TENANT}},
+        "channelData": {"tenant": {"id": tenant}},
         "text": text,
         "textFormat": "plain",
     }
@@ -79,7 +80,9 @@ def message(
     return activity
 
 
-def installed(service_url: str, user_id: str, *, name: str = "Someone") -> dict[str, Any]:
+def installed(
+    service_url: str, user_id: str, *, name: str = "Someone", tenant: str = TENANT
+) -> dict[str, Any]:
     """The conversationUpdate Teams sends when a user installs the app in personal scope."""
     return {
         "type": "conversationUpdate",
@@ -90,11 +93,11 @@ def installed(service_url: str, user_id: str, *, name: str = "Someone") -> dict[
         "conversation": {
             "id": f"a:personal-{user_id}",
             "conversationType": "personal",
-            "tenantId": TENANT,
+            "tenantId": tenant,
         },
         "recipient": {"id": BOT_ID, "name": "ActionBot"},
         "membersAdded": [{"id": BOT_ID}],
-        "channelData": {"tenant": {"id": TENANT}},
+        "channelData": {"tenant": {"id": tenant}},
     }
 
 
@@ -107,6 +110,7 @@ def card_action(
     conversation: str | None = None,
     conversation_type: str = "personal",
     channel_id: str | None = None,
+    tenant: str = TENANT,
 ) -> dict[str, Any]:
     """The invoke Teams sends when an `Action.Execute` button is pressed on the card that is
     activity `reply_to`; `data` is the button's data with the card's inputs merged in."""
@@ -116,6 +120,7 @@ def card_action(
         conversation=conversation,
         conversation_type=conversation_type,
         channel_id=channel_id,
+        tenant=tenant,
     )
     del activity["text"], activity["textFormat"]
     verb = data.get("actionbot")

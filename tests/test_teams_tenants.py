@@ -1,0 +1,274 @@
+"""Teams across organisations: activities of two tenants over real HTTP, tokens checked by the
+SDK's validator against a test key, each tenant's Bot Connector a fake of its own on loopback
+(Teams gives every tenant the service URL of its region).
+
+A multi-tenant deployment serves both tenants and keeps each one's conversation references
+with its tenant; a single-tenant one refuses the other tenant's activities; a proactive message
+for a board goes only through references of the board's tenant.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from microsoft_teams.api.auth.cloud_environment import PUBLIC
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.outbox.sender import SendError
+from bot.render.model import Message
+from handlers.teams.activities import Incoming
+from handlers.teams.app import TeamsEndpoint, build_teams
+from handlers.teams.connector import Connector, NoToken
+from handlers.teams.sender import TeamsSender
+from handlers.teams.tenants import Tenants
+from handlers.web import create_web_app
+from storage.db import transaction
+from storage.models import TeamsReference
+from tests.conftest import MONDAY
+from tests.support.fake_connector import FakeConnector, fake_connector
+from tests.support.teams_server import message, running
+from wiring.root import compose
+
+APP_ID = "00000000-0000-0000-0000-0000000ten42"
+ISSUER = "https://api.botframework.test"
+TENANT_A = "aaaaaaaa-0000-0000-0000-00000000000a"
+TENANT_B = "bbbbbbbb-0000-0000-0000-00000000000b"
+TENANT_C = "cccccccc-0000-0000-0000-00000000000c"
+CHANNEL_A = "19:board-a@thread.tacv2"
+CHANNEL_B = "19:board-b@thread.tacv2"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def token(service_url: str) -> str:
+    """A Bot Framework token for our app, signed by the key the fake publishes."""
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": APP_ID, "iat": now, "nbf": now, "exp": now + 600}
+    claims["serviceurl"] = service_url
+    return jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "test-key"})
+
+
+@dataclass
+class Rig:
+    """The web app of one deployment, with a Bot Connector per tenant."""
+
+    url: str
+    endpoint: TeamsEndpoint
+    sender: TeamsSender
+    settings: Settings
+    regions: dict[str, FakeConnector]
+    http: httpx.Client
+
+    def post(self, activity: dict[str, Any], authorization: str | None = None) -> httpx.Response:
+        bearer = authorization or f"Bearer {token(activity['serviceUrl'])}"
+        return self.http.post(
+            f"{self.url}/api/messages", json=activity, headers={"Authorization": bearer}
+        )
+
+    def says(self, tenant: str, user: str, text: str, **extra: Any) -> httpx.Response:
+        """`user` of `tenant` writes to the bot (in their personal chat unless told)."""
+        return self.post(message(self.regions[tenant].url, user, text, tenant=tenant, **extra))
+
+    def references(self) -> dict[str, str | None]:
+        """Every kept conversation reference: its key and the tenant it was kept with."""
+        with transaction(self.endpoint.bot.core.sessions) as session:
+            rows = session.scalars(select(TeamsReference)).all()
+            return {row.key: row.tenant_id for row in rows}
+
+
+@contextmanager
+def deployment(database_url: str, **teams: Any) -> Iterator[Rig]:
+    """`actionbot serve` with an app registration and the given tenant settings."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        teams_app_id=APP_ID,
+        teams_app_password=SecretStr("not-a-real-secret"),
+        **teams,
+    )
+    with fake_connector() as region_a, fake_connector() as region_b, fake_connector() as region_c:
+        public = json.loads(RSAAlgorithm.to_jwk(KEY.public_key()))
+        region_a.jwks = {"keys": [{**public, "kid": "test-key", "use": "sig", "alg": "RS256"}]}
+        regions = {TENANT_A: region_a, TENANT_B: region_b, TENANT_C: region_c}
+        for tenant, region in regions.items():
+            # Each organisation's people, as its connector's member lookup describes them.
+            region.members.update(
+                {
+                    f"29:{name}-{tenant[0]}": {"name": name.title(), "email": f"{name}@{tenant}"}
+                    for name in ("ann", "bob")
+                }
+            )
+        # Outbound calls carry no token: a real one would need Azure AD, which tests never reach.
+        process = compose(settings, clock=FixedClock(MONDAY), teams_connector=Connector(NoToken()))
+        assert process.teams is not None
+        keys = {"openid_metadata_url": region_a.openid_url, "token_issuer": ISSUER}
+        cloud = PUBLIC.__class__(**{**PUBLIC.__dict__, **keys})
+        endpoint = build_teams(
+            process.core,
+            settings,
+            connector=process.teams.connector,
+            senders=process.senders,
+            cloud=cloud,
+        )
+        app = create_web_app(process.core, teams=endpoint.handle)
+        with running(app) as url, httpx.Client(timeout=20) as http:
+            yield Rig(url, endpoint, process.teams.sender, settings, regions, http)
+        process.close()
+
+
+def ann(tenant: str) -> str:
+    return f"29:ann-{tenant[0]}"
+
+
+def bob(tenant: str) -> str:
+    return f"29:bob-{tenant[0]}"
+
+
+@pytest.mark.parametrize("word", [None, "multi", "common"])
+def test_a_multi_tenant_deployment_serves_every_organisation(
+    database_url: str, word: str | None
+) -> None:
+    with deployment(database_url, teams_tenant_id=word) as rig:
+        assert rig.says(TENANT_A, ann(TENANT_A), "status").status_code == 200
+        channel = {"conversation": CHANNEL_B, "conversation_type": "channel"}
+        answer = rig.says(TENANT_B, bob(TENANT_B), "status", channel_id=CHANNEL_B, **channel)
+        assert answer.status_code == 200
+        # Each answer went to the connector of the tenant it came from.
+        [reply_a] = rig.regions[TENANT_A].replies()
+        [reply_b] = rig.regions[TENANT_B].replies()
+        assert reply_a.conversation_id == f"a:personal-{ann(TENANT_A)}"
+        assert reply_b.conversation_id == CHANNEL_B
+        assert reply_a.card_text and reply_b.card_text
+        assert rig.references() == {
+            f"user:{ann(TENANT_A)}": TENANT_A,
+            f"conversation:{CHANNEL_B}": TENANT_B,
+            f"user:{bob(TENANT_B)}": TENANT_B,
+        }
+
+
+def test_the_tokens_of_every_tenant_are_still_checked(database_url: str) -> None:
+    with deployment(database_url) as rig:
+        activity = message(rig.regions[TENANT_B].url, bob(TENANT_B), "status", tenant=TENANT_B)
+        forged = jwt.encode(
+            {"iss": ISSUER, "aud": APP_ID, "exp": int(time.time()) + 600},
+            rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            algorithm="RS256",
+            headers={"kid": "test-key"},
+        )
+        assert rig.post(activity, f"Bearer {forged}").status_code == 401
+        wrong_app = {"iss": ISSUER, "aud": "another-app", "exp": int(time.time()) + 600}
+        other = jwt.encode(wrong_app, KEY, algorithm="RS256", headers={"kid": "test-key"})
+        assert rig.post(activity, f"Bearer {other}").status_code == 401
+        assert rig.regions[TENANT_B].posts == []
+        assert rig.references() == {}
+
+
+def test_a_single_tenant_deployment_refuses_another_organisation(database_url: str) -> None:
+    with deployment(database_url, teams_tenant_id=TENANT_A) as rig:
+        assert rig.says(TENANT_A, ann(TENANT_A), "status").status_code == 200
+        refused = rig.says(TENANT_B, bob(TENANT_B), "status")
+        assert refused.status_code == 403
+        assert len(rig.regions[TENANT_A].replies()) == 1
+        # Nothing of the other organisation is answered, asked of its connector, or kept.
+        assert rig.regions[TENANT_B].calls == []
+        assert rig.references() == {f"user:{ann(TENANT_A)}": TENANT_A}
+
+
+def test_a_single_tenant_deployment_serves_the_organisations_it_names(database_url: str) -> None:
+    with deployment(
+        database_url, teams_tenant_id=TENANT_A, teams_allowed_tenants=TENANT_B.upper()
+    ) as rig:
+        assert rig.says(TENANT_B, bob(TENANT_B), "status").status_code == 200
+        assert rig.says(TENANT_C, ann(TENANT_C), "status").status_code == 403
+        assert len(rig.regions[TENANT_B].replies()) == 1
+        assert rig.regions[TENANT_C].calls == []
+
+
+def test_the_caller_carries_the_tenant_and_the_channel(database_url: str) -> None:
+    with deployment(database_url) as rig:
+        url = rig.regions[TENANT_B].url
+        thread = f"{CHANNEL_B};messageid=1700000000000"
+        in_channel = message(
+            url,
+            bob(TENANT_B),
+            "status",
+            tenant=TENANT_B,
+            conversation=thread,
+            conversation_type="channel",
+            channel_id=CHANNEL_B,
+        )
+        personal = message(url, bob(TENANT_B), "status", tenant=TENANT_B)
+        bot = rig.endpoint.bot
+        for activity, channel in ((in_channel, CHANNEL_B), (personal, None)):
+            incoming = Incoming.parse(activity)
+            assert incoming is not None
+            caller = bot.caller(incoming)
+            assert (caller.workspace, caller.channel) == (TENANT_B, channel)
+            assert caller.email == f"bob@{TENANT_B}"  # asked of tenant B's connector
+
+
+def test_a_proactive_message_goes_through_the_boards_tenant(database_url: str) -> None:
+    with deployment(database_url) as rig:
+        # Ann (tenant A) and Bob (tenant B) were only seen in their boards' channels: a
+        # message to them opens a personal chat, in their own tenant, on their own connector.
+        for tenant, user, channel in ((TENANT_A, ann, CHANNEL_A), (TENANT_B, bob, CHANNEL_B)):
+            where = {"conversation": channel, "conversation_type": "channel"}
+            rig.says(tenant, user(tenant), "status", channel_id=channel, **where)
+        note = Message(text="Your action #4 is due on Friday")
+
+        rig.sender.send_to_account(bob(TENANT_B), note, workspace=TENANT_B)
+        [created] = rig.regions[TENANT_B].created
+        assert created["tenantId"] == TENANT_B
+        assert created["channelData"] == {"tenant": {"id": TENANT_B}}
+        [sent] = rig.regions[TENANT_B].proactive()
+        assert sent.conversation_id == f"a:personal-{bob(TENANT_B)}"
+        assert sent.activity["summary"] == "Your action #4 is due on Friday"
+
+        rig.sender.send_to_channel(CHANNEL_A, Message(text="Digest of board A"), workspace=TENANT_A)
+        [digest] = rig.regions[TENANT_A].proactive()
+        assert (digest.conversation_id, digest.activity["summary"]) == (
+            CHANNEL_A,
+            "Digest of board A",
+        )
+
+        # Tenant A's references are never used for a board of tenant B, nor the reverse.
+        with pytest.raises(SendError, match="another Microsoft 365 organisation") as to_person:
+            rig.sender.send_to_account(ann(TENANT_A), note, workspace=TENANT_B)
+        with pytest.raises(SendError, match="another Microsoft 365 organisation") as to_channel:
+            rig.sender.send_to_channel(CHANNEL_B, note, workspace=TENANT_A)
+        assert to_person.value.permanent and to_channel.value.permanent
+        assert rig.regions[TENANT_A].created == []
+        assert len(rig.regions[TENANT_A].proactive()) == 1
+        assert len(rig.regions[TENANT_B].proactive()) == 1
+
+
+def test_the_default_board_of_a_single_tenant_deployment_stays_in_its_tenant(
+    database_url: str,
+) -> None:
+    with deployment(database_url) as rig:
+        # Kept while the deployment served every organisation.
+        rig.says(TENANT_A, ann(TENANT_A), "status")
+        rig.says(TENANT_B, bob(TENANT_B), "status")
+        single = Tenants.from_settings(
+            rig.settings.model_copy(update={"teams_tenant_id": TENANT_A})
+        )
+        sender = TeamsSender(rig.endpoint.bot.core, rig.endpoint.bot.connector, tenants=single)
+        note = Message(text="Reminder")
+        # The default board (no tenant of its own) is the single tenant's.
+        sender.send_to_account(ann(TENANT_A), note)
+        with pytest.raises(SendError, match="another Microsoft 365 organisation"):
+            sender.send_to_account(bob(TENANT_B), note)
+        assert [p.activity["summary"] for p in rig.regions[TENANT_A].proactive()] == ["Reminder"]
+        assert rig.regions[TENANT_B].proactive() == []
