@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.domain import Platform
 from storage.models import DEFAULT_BOARD_ID
 
 
@@ -37,18 +38,30 @@ class BoardView:
         """Where its digest and board pack are posted: its Slack channel, else its Teams one."""
         return self.slack_channel or self.teams_channel
 
-    def in_workspace(self, workspace: str | None) -> bool:
-        """Whether a request from `workspace` (a Slack team or Teams tenant) may see it.
+    def in_workspace(self, workspace: str | None, platform: Platform | None = None) -> bool:
+        """Whether a request from `workspace` (Slack's team, Teams' tenant) on `platform` may
+        see this board; the console and the command line (no workspace) see every board.
 
-        A board tied to no workspace belongs to the deployment's single workspace, which a
-        request naming none (the console, the command line, a single-workspace deployment)
-        is in; a board tied to one is seen from that one only.
+        A board tied to a workspace is seen from that one only. One tied to none belongs to
+        the deployment's own workspace: in a single-workspace deployment that is whichever
+        the request comes from; once the Slack app is distributed (SLACK_CLIENT_ID) no
+        workspace but its own, tied at start; on Teams, the home tenant (TEAMS_TENANT_ID)
+        when other organisations are served.
         """
-        tied = {w for w in (self.slack_team_id, self.teams_tenant_id) if w}
-        if not tied:
+        if workspace is None:
             return True
-        return workspace in tied
-
+        if platform == Platform.SLACK:
+            if self.slack_team_id is not None:
+                return workspace == self.slack_team_id
+            return not self.settings.slack_install_enabled
+        if platform == Platform.TEAMS:
+            if self.teams_tenant_id is not None:
+                return workspace == self.teams_tenant_id
+            home = self.settings.teams_tenant_id
+            if home is None:
+                return not self.settings.teams_allowed_tenants
+            return workspace == home
+        return workspace in {w for w in (self.slack_team_id, self.teams_tenant_id) if w}
 
 def default_board(settings: Settings) -> BoardView:
     """The default board exactly as the environment describes it (no database needed)."""

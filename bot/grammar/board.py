@@ -10,7 +10,7 @@ from typing import Literal
 from bot.domain import Role
 from bot.errors import CommandError
 from bot.grammar.add_words import parse_user
-from bot.grammar.commands import BoardSettings, Command, Help, UserRef
+from bot.grammar.commands import BoardSettings, Command, Help, UseBoard, UserRef
 from bot.grammar.meetings import ListMeetings, parse_meeting
 from bot.grammar.pack import parse_pack
 from bot.grammar.usage import board_usage
@@ -56,6 +56,10 @@ def parse_board(text: str, *, today: dt.date | None = None) -> Command:
         return Help(topic="board")
     if verb == "roles" and not rest:
         return ListRoles()
+    if verb == "use":
+        if not rest:
+            raise CommandError("Say which board: /board use <name>.", board_usage("use"))
+        return UseBoard(board=rest)
     if verb == "role":
         return _parse_role(rest)
     if verb == "settings":

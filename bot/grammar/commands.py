@@ -391,6 +391,17 @@ class BoardSettings(Command):
     signoff: bool | None = None
 
 
+class UseBoard(Command):
+    """`/board use <name>`: the board your direct messages are about, when you are on several."""
+
+    verb: Literal["board_use"] = "board_use"
+    board: Annotated[str, MaxChars(80, "board name")]
+
+    def typed(self) -> str:
+        """The command that does the same where there are no buttons."""
+        return f"/board use {self.board}"
+
+
 #: Commands a button may hold and run as it is (a reply's Undo, Sign off, Return, Add
 #: evidence); a button whose command lacks words asks for them first (a form).
 class UpdateRound(Command):
@@ -413,7 +424,8 @@ class UpdateRound(Command):
 
 
 ButtonCommand = Annotated[
-    UndoReply | SignOff | ReturnAction | AddEvidence | UpdateRound, Field(discriminator="verb")
+    UndoReply | SignOff | ReturnAction | AddEvidence | UpdateRound | UseBoard,
+    Field(discriminator="verb"),
 ]
 
 #: Commands that change an action; they are the ones permissions and locking apply to.

@@ -56,6 +56,7 @@ STATUS_SUMMARY = (
 BOARD_USAGE: dict[str, str] = {
     "role": "/board role @user secretary|member|observer|none",
     "roles": "/board roles",
+    "use": "/board use <name>  (the board your direct messages are about)",
     "settings": "/board settings [signoff on|off]",
     "meeting add": "/board meeting add <date> <time> [title]  (15 Jan 2027 14:00 Board)",
     "meetings": "/board meetings  (the meetings to come, their update rounds and cut-offs)",

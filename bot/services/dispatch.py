@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.boards.resolve import Choose, resolve_board, split_board
 from bot.errors import CommandError
 from bot.grammar import board
 from bot.grammar import commands as c
@@ -20,6 +21,7 @@ from bot.pack.command import build_pack_command, post_pack_command
 from bot.people.mentions import neutral_command
 from bot.people.resolve import resolve_caller
 from bot.render import replies
+from bot.render.boards import choose_board
 from bot.services import (
     actions,
     meetings,
@@ -33,6 +35,7 @@ from bot.services import (
     undo,
     views,
 )
+from bot.services.boards import use_board
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
 from bot.services.signoff import (
@@ -51,16 +54,21 @@ TRY_AGAIN = "The database is not answering just now; nothing was changed. Please
 
 
 def run_command(core: Core, caller: Caller, command: str, text: str) -> Outcome:
-    """Parse and carry out `/command text` for `caller`; errors become a one-line reply."""
+    """Parse and carry out `/command text` for `caller`; errors become a one-line reply.
+
+    `… in <board>` at the end names the board; otherwise it is found from where and by whom
+    the command was typed (bot/boards/resolve.py)."""
+    text, named = split_board(text, core.boards)
     try:
         parsed = parse(command, text, today=core.today())
     except CommandError as exc:
         return Outcome(replies.error(exc.reason, exc.usage))
-    return execute(core, caller, parsed)
+    return execute(core, caller, parsed, board=named)
 
 
-def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
-    """Carry out a typed command (parsed, or built by a button or form) in one transaction."""
+def execute(core: Core, caller: Caller, command: c.Command, *, board: str | None = None) -> Outcome:
+    """Carry out a typed command (parsed, or built by a button or form) in one transaction,
+    on the board `board` names or the one it is found on (bot/boards/resolve.py)."""
     if isinstance(command, c.Help):
         return Outcome(replies.help_message(command.topic))
     if _has_nul(command.model_dump()):
@@ -70,14 +78,29 @@ def execute(core: Core, caller: Caller, command: c.Command) -> Outcome:
     if (too_long := command.too_long()) is not None:
         return Outcome(replies.error(too_long, None))
     handler = _HANDLERS.get(type(command))
-    if handler is None:  # pragma: no cover - every command type has a handler
+    # `/board use` is about the caller, on no board; every other command has a handler.
+    if handler is None and not isinstance(command, c.UseBoard):  # pragma: no cover
         raise TypeError(f"no handler for {type(command).__name__}")
     for attempt in (1, 2):
         try:
             with transaction(core.sessions) as session:
                 now = core.now()
                 actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
-                request = Request(core, session, caller, actor, now, core.today())
+                if isinstance(command, c.UseBoard):
+                    return use_board(core, session, caller, actor, command)
+                found = resolve_board(
+                    session,
+                    core.boards,
+                    caller=caller,
+                    named=board,
+                    person=actor,
+                    action_id=getattr(command, "action_id", None),
+                )
+                if isinstance(found, Choose):
+                    return Outcome(choose_board(found.boards))
+                on_board = core.on(found)
+                request = Request(on_board, session, caller, actor, now, on_board.today())
+                assert handler is not None
                 permissions.check(request, command)
                 # Mentions become references to people (fresh on a retry, from the words sent).
                 outcome = handler(request, neutral_command(request, command))
