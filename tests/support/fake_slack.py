@@ -5,6 +5,12 @@ client) at a running :class:`FakeSlack` and every call is answered the way Slack
 answer it and recorded as a :class:`Call`. Faults (rate limits, 500s, connection resets,
 slow answers, API errors) can be injected per method, once or persistently.
 
+Several workspaces: ``add_workspace`` registers a team with its bot token; a call made with
+one team's token sees only that team's users and channels (tokens the fake was never told
+about belong to the default team, ``TEAM_ID``). ``install_code`` gives a code that
+``oauth.v2.access`` exchanges once for a new installation, as Slack's OAuth redirect does;
+``revoke`` makes a team's tokens answer ``token_revoked``.
+
 Example::
 
     with FakeSlack() as slack:
@@ -16,7 +22,9 @@ Example::
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import itertools
 import json
 import socket
 import struct
@@ -49,6 +57,17 @@ APP_ID = "A0001"
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 FIRST_TS_SECONDS = 1_700_000_000
+#: The scopes oauth.v2.access grants (deploy/slack/manifest.yml's).
+_BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "users:read",
+    "users:read.email",
+    "files:read",
+    "files:write",
+)
 _FIRST_TS_MICROS = FIRST_TS_SECONDS * 1_000_000 + 100
 _TS_STEP_MICROS = 100
 # Form fields that Slack clients send as JSON-encoded strings; decoded when recorded.
@@ -77,6 +96,8 @@ class Call:
     path: str = ""
     response: dict[str, Any] | None = None
     at: float = 0.0
+    #: The workspace whose token the call was made with (``TEAM_ID`` for unknown tokens).
+    team: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -171,6 +192,21 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._socket_url: Callable[[], str] | None = None
+        # Several workspaces: team id -> its name and bot; token -> team; who is in which.
+        self._workspaces: dict[str, dict[str, str]] = {
+            TEAM_ID: {"name": "Fake Team", "bot_user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        }
+        self._tokens: dict[str, str] = {}
+        self._revoked: set[str] = set()
+        self._user_team: dict[str, str] = {}
+        self._channel_team: dict[str, str] = {}
+        # oauth.v2.access: codes not yet exchanged, refresh tokens not yet spent.
+        self._codes: dict[str, dict[str, Any]] = {}
+        self._refresh_tokens: dict[str, str] = {}
+        self._oauth_client: tuple[str, str] | None = None
+        self._serial = itertools.count(1)
+        # The team of the call being answered (each request has its own thread).
+        self._calling = threading.local()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> FakeSlack:
@@ -241,8 +277,10 @@ class FakeSlack:
         deleted: bool = False,
         *,
         tz: str = "Europe/London",
+        workspace: str = TEAM_ID,
     ) -> dict[str, Any]:
-        """Register a user for ``users.info`` / ``users.lookupByEmail``; returns its record."""
+        """Register a user of ``workspace`` for ``users.info`` / ``users.lookupByEmail``;
+        returns its record."""
         name = email.split("@")[0] if email else user_id.lower()
         profile: dict[str, Any] = {
             "real_name": real_name or name,
@@ -252,7 +290,7 @@ class FakeSlack:
             profile["email"] = email
         user = {
             "id": user_id,
-            "team_id": TEAM_ID,
+            "team_id": workspace,
             "name": name,
             "real_name": real_name or name,
             "deleted": deleted,
@@ -262,8 +300,56 @@ class FakeSlack:
         }
         with self._lock:
             self._users[user_id] = user
+            self._user_team[user_id] = workspace
             self._removed.discard(user_id)
         return user
+
+    def add_workspace(
+        self, team_id: str, name: str | None = None, *, token: str | None = None
+    ) -> str:
+        """Register a workspace (team) with a bot of its own; returns its bot token."""
+        token = token or f"xoxb-{team_id.lower()}-bot"
+        with self._lock:
+            self._workspaces[team_id] = {
+                "name": name or f"Team {team_id}",
+                "bot_user_id": f"UBOT{team_id}",
+                "bot_id": f"BBOT{team_id}",
+            }
+            self._tokens[token] = team_id
+        return token
+
+    def add_channel(self, channel: str, workspace: str = TEAM_ID) -> None:
+        """A channel of ``workspace``: posts there with another team's token are refused."""
+        with self._lock:
+            self._channel_team[channel] = workspace
+
+    def oauth_client(self, client_id: str, client_secret: str) -> None:
+        """The app's credentials: ``oauth.v2.access`` refuses others, as Slack does."""
+        with self._lock:
+            self._oauth_client = (client_id, client_secret)
+
+    def install_code(
+        self, team_id: str, *, user: str = "UINSTALLER", rotating: bool = False
+    ) -> str:
+        """A code Slack's redirect would carry after someone of ``team_id`` (registered with
+        ``add_workspace``) approved the install; ``oauth.v2.access`` exchanges it once for a
+        new bot token (with a refresh token and ``expires_in`` when ``rotating``)."""
+        code = f"code-{team_id}-{next(self._serial)}"
+        with self._lock:
+            if team_id not in self._workspaces:
+                raise ValueError(f"unknown workspace {team_id}: add_workspace first")
+            self._codes[code] = {"team": team_id, "user": user, "rotating": rotating}
+        return code
+
+    def revoke(self, team_id: str) -> None:
+        """Every token of ``team_id`` answers ``token_revoked`` from now on (an uninstall)."""
+        with self._lock:
+            self._revoked.update(t for t, team in self._tokens.items() if team == team_id)
+
+    def token_team(self, token: str) -> str:
+        """The workspace a token belongs to (``TEAM_ID`` for tokens never registered)."""
+        with self._lock:
+            return self._tokens.get(token, TEAM_ID)
 
     def add_external_user(
         self,
@@ -537,6 +623,10 @@ class FakeSlack:
         rule = self._matching_rule(method, params)
         if rule is not None:
             return _json_answer({"ok": False, "error": rule.error}, status=rule.status)
+        with self._lock:
+            revoked = getattr(self._calling, "token", "") in self._revoked
+        if revoked and method != "response_url":
+            return _json_answer({"ok": False, "error": "token_revoked"})
         answer = self._normal(method, params)
         with self._lock:
             answer.delay = self._paces.get(method, 0.0)
@@ -555,17 +645,79 @@ class FakeSlack:
         return _json_answer(payload)
 
     # ---- method implementations (return the JSON payload)
+    def _team(self) -> str:
+        """The workspace of the call being answered (its token's)."""
+        return getattr(self._calling, "team", None) or TEAM_ID
+
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        team = self._team()
+        with self._lock:
+            workspace = dict(self._workspaces.get(team, self._workspaces[TEAM_ID]))
         return {
             "ok": True,
             "url": f"https://{TEAM_DOMAIN}.slack.com/",
-            "team": "Fake Team",
+            "team": workspace["name"],
             "user": "actionbot",
-            "team_id": TEAM_ID,
-            "user_id": BOT_USER_ID,
-            "bot_id": BOT_ID,
+            "team_id": team,
+            "user_id": workspace["bot_user_id"],
+            "bot_id": workspace["bot_id"],
             "is_enterprise_install": False,
         }
+
+    def _bots_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        bot_id = str(params.get("bot", ""))
+        with self._lock:
+            for team, workspace in self._workspaces.items():
+                if workspace["bot_id"] == bot_id:
+                    bot = {"id": bot_id, "app_id": APP_ID, "user_id": workspace["bot_user_id"]}
+                    return {"ok": True, "bot": {**bot, "name": "actionbot", "team_id": team}}
+        return {"ok": False, "error": "bot_not_found"}
+
+    def _oauth_v2_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: a code from `install_code` (once) or a refresh token (once) for a
+        new bot token of its workspace; anything else is refused as Slack refuses it."""
+        basic = getattr(self._calling, "basic", "")
+        given = base64.b64decode(basic).decode() if basic else ""
+        with self._lock:
+            expected = self._oauth_client
+            if expected is not None and given != f"{expected[0]}:{expected[1]}":
+                return {"ok": False, "error": "invalid_client_id"}
+            if params.get("grant_type") == "refresh_token":
+                team = self._refresh_tokens.pop(str(params.get("refresh_token", "")), None)
+                if team is None:
+                    return {"ok": False, "error": "invalid_refresh_token"}
+                grant: dict[str, Any] = {"team": team, "user": None, "rotating": True}
+            else:
+                found = self._codes.pop(str(params.get("code", "")), None)
+                if found is None:
+                    return {"ok": False, "error": "invalid_code"}
+                grant = found
+            team = grant["team"]
+            workspace = self._workspaces[team]
+            serial = next(self._serial)
+            token = f"xoxb-{team.lower()}-{serial}"
+            if grant["rotating"]:
+                token = f"xoxe.{token}"
+            self._tokens[token] = team
+        answer: dict[str, Any] = {
+            "ok": True,
+            "app_id": APP_ID,
+            "scope": ",".join(_BOT_SCOPES),
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": workspace["bot_user_id"],
+            "team": {"id": team, "name": workspace["name"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if grant["user"] is not None:
+            answer["authed_user"] = {"id": grant["user"]}
+        if grant["rotating"]:
+            refresh = f"xoxe-1-refresh-{team.lower()}-{serial}"
+            with self._lock:
+                self._refresh_tokens[refresh] = team
+            answer.update({"refresh_token": refresh, "expires_in": 43200})
+        return answer
 
     def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -589,9 +741,15 @@ class FakeSlack:
         return message
 
     def _gone(self, channel: str) -> str | None:
-        """Slack's error for a DM to a deactivated or removed user (by user or DM id)."""
+        """Slack's error for a DM to a deactivated or removed user (by user or DM id), or to a
+        user or channel of another workspace than the token's."""
         user_id = channel[1:] if channel.startswith("D") else channel
+        team = self._team()
         with self._lock:
+            if self._channel_team.get(channel, team) != team:
+                return "channel_not_found"
+            if self._user_team.get(user_id, team) != team:
+                return "user_not_found"
             if user_id in self._removed:
                 return "user_not_found"
             user = self._users.get(user_id)
@@ -650,9 +808,11 @@ class FakeSlack:
         return {"ok": True, "channel": {"id": channel_id, "is_im": channel_id.startswith("D")}}
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(params.get("user", ""))
         with self._lock:
-            user = self._users.get(str(params.get("user", "")))
-        if user is None:
+            user = self._users.get(user_id)
+            elsewhere = self._user_team.get(user_id, self._team()) != self._team()
+        if user is None or elsewhere:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": json.loads(json.dumps(user))}
 
@@ -660,7 +820,7 @@ class FakeSlack:
         email = str(params.get("email", "")).strip().lower()
         with self._lock:
             for user in self._users.values():
-                if user["team_id"] != TEAM_ID:
+                if user["team_id"] != self._team():
                     continue  # another organisation's member: not in this workspace
                 if str(user["profile"].get("email", "")).lower() == email and email:
                     return {"ok": True, "user": json.loads(json.dumps(user))}
@@ -796,6 +956,8 @@ _METHODS: dict[str, Callable[[FakeSlack, dict[str, Any]], dict[str, Any]]] = {
     "files.completeUploadExternal": _complete_upload,
     "apps.connections.open": FakeSlack._connections_open,
     "auth.test": FakeSlack._auth_test,
+    "bots.info": FakeSlack._bots_info,
+    "oauth.v2.access": FakeSlack._oauth_v2_access,
     "chat.postMessage": FakeSlack._post_message,
     "chat.postEphemeral": FakeSlack._post_ephemeral,
     "chat.update": FakeSlack._update,
@@ -907,10 +1069,18 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
 
         received = time.monotonic()
+        auth = headers.get("authorization", "")
+        token = (
+            auth[len("Bearer ") :] if auth.startswith("Bearer ") else str(params.get("token", ""))
+        )
+        team = self.owner.token_team(token) if token else None
+        self.owner._calling.team = team
+        self.owner._calling.token = token
+        self.owner._calling.basic = auth[len("Basic ") :] if auth.startswith("Basic ") else ""
         answer = self.owner._answer(method, params)
         # Recorded on receipt: a slow answer still means Slack acted on the request.
         self.owner._record(
-            Call(method, params, headers, answer.outcome, path, answer.payload, received)
+            Call(method, params, headers, answer.outcome, path, answer.payload, received, team)
         )
         if answer.delay:
             time.sleep(answer.delay)
