@@ -92,6 +92,16 @@ class Pacer:
         self._grown_at: float | None = None
         self._sent: deque[float] = deque()
 
+    def sibling(self) -> Pacer:
+        """A new pacer configured like this one (same ceiling and clock), knowing nothing yet."""
+        return Pacer(
+            ceiling=self.ceiling,
+            margin=self._margin,
+            burst=self._burst,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+
     @property
     def rate(self) -> float | None:
         """Sends a second allowed now; None while unpaced."""
@@ -185,3 +195,27 @@ class Pacer:
     def _forget(self, slot: float) -> None:
         with contextlib.suppress(ValueError):  # already older than the horizon
             self._sent.remove(slot)
+
+
+class Pacers:
+    """One Pacer per key (a workspace and a method), made on first use and kept: a platform's
+    limits are per workspace and method, so a workspace Slack slows down never slows another."""
+
+    def __init__(self, make: Callable[[], Pacer]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._pacers: dict[tuple[str | None, str], Pacer] = {}
+
+    def get(self, workspace: str | None, method: str) -> Pacer:
+        """The pacer of `method` in `workspace` (None: the single workspace)."""
+        key = (workspace, method)
+        with self._lock:
+            pacer = self._pacers.get(key)
+            if pacer is None:
+                pacer = self._pacers[key] = self._make()
+            return pacer
+
+    def put(self, workspace: str | None, method: str, pacer: Pacer) -> None:
+        """Use `pacer` for `method` in `workspace` (one configured by the caller)."""
+        with self._lock:
+            self._pacers[(workspace, method)] = pacer

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry import RetryHandler, RetryState
@@ -131,9 +133,56 @@ def retry_handlers() -> list[RetryHandler]:
     ]
 
 
-def build_web_client(token: str, *, base_url: str | None = None) -> WebClient:
-    """A WebClient for the bot token, on `base_url` (default Slack's), with our retry policy."""
+#: The token of the workspace in hand (handlers/slack/install.py); None: the client's own.
+_in_hand: ContextVar[str | None] = ContextVar("slack_workspace_token", default=None)
+
+
+class WorkspaceClient(WebClient):
+    """A WebClient whose token is that of the workspace in hand, else its own.
+
+    The process has one client, which listeners, the directory and the sender hold; with many
+    workspaces each call must still go with the token of the workspace it is for: that of the
+    request being answered, or the one the sender picked for a board (`in_workspace`).
+    """
+
+    @property
+    def token(self) -> str | None:
+        """The token calls are made with."""
+        return _in_hand.get() or self._own_token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._own_token = value
+
+
+def in_hand() -> str | None:
+    """The token of the workspace in hand, if any."""
+    return _in_hand.get()
+
+
+def hold_workspace(token: str | None) -> None:
+    """Put a workspace's token in hand for the rest of this context (a request's)."""
+    _in_hand.set(token or None)
+
+
+@contextlib.contextmanager
+def in_workspace(token: str | None) -> Iterator[None]:
+    """Calls made inside use `token` (None: the client's own)."""
+    reset = _in_hand.set(token or None)
+    try:
+        yield
+    finally:
+        _in_hand.reset(reset)
+
+
+def build_web_client(token: str | None, *, base_url: str | None = None) -> WorkspaceClient:
+    """A WebClient for the bot token, on `base_url` (default Slack's), with our retry policy.
+
+    Without a token (only the install flow) every call goes with a workspace's in hand.
+    """
     url = base_url or DEFAULT_API_URL
     if not url.endswith("/"):
         url += "/"  # slack_sdk joins method names onto the base URL
-    return WebClient(token=token, base_url=url, timeout=TIMEOUT, retry_handlers=retry_handlers())
+    return WorkspaceClient(
+        token=token, base_url=url, timeout=TIMEOUT, retry_handlers=retry_handlers()
+    )
