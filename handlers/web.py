@@ -1,9 +1,11 @@
 """The HTTP app of `actionbot serve`: one Starlette app, its routes and their Slack check.
 
 Routes: POST /slack/events (Slack's commands, interactivity and events), GET /healthz, the
-board pack's link (GET /packs/<token>…, handlers/pack_web.py), and
-POST /api/messages when a Teams endpoint is given. Bolt's App is synchronous like our core, so
-each Slack request is dispatched in a worker thread and the event loop never blocks.
+board pack's link (GET /packs/<token>…, handlers/pack_web.py), GET /slack/install and
+/slack/oauth_redirect when the Slack app can be installed in many workspaces (Bolt's OAuth
+flow), and POST /api/messages when a Teams endpoint is given. Bolt's App is synchronous like
+our core, so each Slack request is dispatched in a worker thread and the event loop never
+blocks.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ def create_web_app(
     app_routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     if slack is not None:
         app_routes.append(Route("/slack/events", _slack_endpoint(slack), methods=["POST"]))
+        app_routes.extend(_install_routes(slack))
     if teams is not None:
         app_routes.append(Route("/api/messages", teams, methods=["POST"]))
         # Load balancers and Azure's probes knock on the bot's endpoint itself.
@@ -113,6 +116,38 @@ def _slack_endpoint(slack: SlackBot) -> Endpoint:
         return to_starlette_response(bolt_response)
 
     return slack_events
+
+
+def _install_routes(slack: SlackBot) -> list[BaseRoute]:
+    """GET /slack/install (the "Add to Slack" page) and the redirect Slack sends the installer
+    back to, both Bolt's OAuth flow; none when the install flow is off."""
+    flow = slack.app.oauth_flow
+    if flow is None:
+        return []
+    from slack_bolt import BoltRequest
+    from slack_bolt.adapter.starlette.handler import to_starlette_response
+
+    def bolt_request(request: Request) -> BoltRequest:
+        # GET requests: no body; the state cookie and query carry the flow.
+        headers = {name: value for name, value in request.headers.items()}
+        return BoltRequest(
+            body="",
+            query=dict(request.query_params),
+            headers=dict[str, str | Sequence[str]](headers),
+        )
+
+    async def install(request: Request) -> Response:
+        answer = await run_in_threadpool(flow.handle_installation, bolt_request(request))
+        return to_starlette_response(answer)
+
+    async def redirected(request: Request) -> Response:
+        answer = await run_in_threadpool(flow.handle_callback, bolt_request(request))
+        return to_starlette_response(answer)
+
+    return [
+        Route(flow.install_path, install, methods=["GET"]),
+        Route(flow.redirect_uri_path, redirected, methods=["GET"]),
+    ]
 
 
 def signed_by_slack(secret: bytes, body: bytes, headers: dict[str, str], *, now: float) -> bool:

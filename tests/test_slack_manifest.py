@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -39,7 +40,12 @@ def test_interactivity_events_and_home_tab(manifest: dict[str, Any]) -> None:
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"].endswith("/slack/events")
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "message.im"]
+    assert settings["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "message.im",
+        "app_uninstalled",
+        "tokens_revoked",
+    ]
     home = manifest["features"]["app_home"]
     assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
     # Replies to reminders are written in the Messages tab, so people must be able to type.
@@ -62,11 +68,29 @@ def test_every_event_the_app_listens_for_is_subscribed(manifest: dict[str, Any])
             return lambda listener: listener
 
     app = Recorder()
-    events.register(app, None)  # type: ignore[arg-type]
+    # With the install flow on (many workspaces), uninstalls and revocations are listened for.
+    installable = SimpleNamespace(workspaces=SimpleNamespace(store=None))
+    events.register(app, installable)  # type: ignore[arg-type]
     listened = set(app.events)
     subscribed = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"message.im" if e == "message" else e for e in listened} == subscribed
+    assert {"app_uninstalled", "tokens_revoked"} <= subscribed
     assert "im:history" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_the_install_flow_redirects_to_the_manifests_url_with_its_scopes(
+    manifest: dict[str, Any],
+) -> None:
+    """Slack sends installers back to a redirect URL the manifest lists, and the install asks
+    for the scopes the manifest asks for (bot/config.py's default SLACK_SCOPES)."""
+    from bot.config import SLACK_SCOPES
+
+    [redirect] = manifest["oauth_config"]["redirect_urls"]
+    assert redirect.endswith("/slack/oauth_redirect")
+    assert redirect.startswith(
+        manifest["settings"]["event_subscriptions"]["request_url"].removesuffix("/slack/events")
+    )
+    assert list(SLACK_SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
 
 
 def test_scopes_cover_every_web_api_method_the_bot_calls(manifest: dict[str, Any]) -> None:

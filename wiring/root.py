@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from bot.outbox.sender import Sender
     from handlers.slack.directory import SlackDirectory
+    from handlers.slack.install import Workspaces
     from handlers.slack.sender import SlackSender
     from handlers.teams.connector import Connector
     from handlers.teams.directory import TeamsDirectory
@@ -34,11 +35,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SlackParts:
-    """Slack's Web API client, its user directory and the one sender (with its pacer)."""
+    """Slack's Web API client, its user directory and the one sender (with its pacers), and
+    the installations when the app can be installed in many workspaces."""
 
     client: WebClient
     directory: SlackDirectory
     sender: SlackSender
+    workspaces: Workspaces | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ def compose(
     if client is not None and slack_directory is not None:
         from handlers.slack.sender import SlackSender
 
-        slack = SlackParts(client, slack_directory, SlackSender(client, core))
+        workspaces = _workspaces(settings, engine, client)
+        sender = SlackSender(client, core, workspaces=workspaces)
+        slack = SlackParts(client, slack_directory, sender, workspaces)
     if connector is not None and teams_directory is not None:
         from handlers.teams.sender import TeamsSender
 
@@ -120,14 +125,24 @@ def compose(
 
 
 def _slack_client(settings: Settings) -> WebClient | None:
-    """Slack's Web API client (SLACK_API_URL, retries for 429/5xx) when SLACK_BOT_TOKEN is set."""
-    if settings.slack_bot_token is None:
+    """Slack's Web API client (SLACK_API_URL, retries for 429/5xx) when SLACK_BOT_TOKEN is set
+    or the install flow is on (each call then goes with its workspace's token)."""
+    if settings.slack_bot_token is None and not settings.slack_install_enabled:
         return None
     from handlers.slack.client import build_web_client
 
-    return build_web_client(
-        settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
-    )
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return build_web_client(token, base_url=settings.slack_api_url)
+
+
+def _workspaces(settings: Settings, engine: Engine, client: WebClient) -> Workspaces | None:
+    """The installations, when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET turn the install flow
+    on (InstallNotConfigured, naming the variable, when it cannot run as configured)."""
+    if not settings.slack_install_enabled:
+        return None
+    from handlers.slack.install import Workspaces
+
+    return Workspaces(settings, engine, client=client)
 
 
 def _teams_connector(settings: Settings) -> Connector:

@@ -26,6 +26,12 @@ def build_app(settings: Settings, process: Process | None = None) -> Starlette |
     """The whole HTTP app; None (with the reason logged) if Slack refuses to start."""
     from handlers.teams.app import build_teams, refuse
 
+    if settings.slack_install_enabled:
+        from handlers.slack.install import install_problem
+
+        if (problem := install_problem(settings)) is not None:
+            log.error("Slack would not start: %s", problem)
+            return None
     process = process or compose(settings)
     core = process.core
     slack_bot = None
@@ -56,12 +62,25 @@ def build_slack_bot(process: Process) -> SlackBot:
 
     if process.slack is None:
         raise ValueError("SLACK_BOT_TOKEN is not set")
+    settings = process.core.settings
+    workspaces = process.slack.workspaces
+    if workspaces is not None and settings.slack_bot_token is not None:
+        from slack_bolt.error import BoltError
+        from slack_sdk.errors import SlackApiError
+
+        # The workspace SLACK_BOT_TOKEN served before the install flow was turned on is
+        # installed already: nobody there needs to add the app again.
+        try:
+            workspaces.install_from_token(settings.slack_bot_token.get_secret_value())
+        except SlackApiError as exc:
+            raise BoltError(f"SLACK_BOT_TOKEN was refused: {exc.response.get('error')}") from exc
     return build_slack(
         process.core,
-        process.core.settings,
+        settings,
         client=process.slack.client,
         directory=process.slack.directory,
         senders=process.senders,
+        workspaces=workspaces,
     )
 
 

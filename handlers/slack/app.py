@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
@@ -16,9 +16,12 @@ from bot.outbox.sender import Sender
 from bot.render import replies
 from bot.services.context import Core
 from handlers.slack import rounds, signoff
-from handlers.slack.deps import SlackDeps, kind_of
+from handlers.slack.deps import ContextExecutor, SlackDeps, kind_of, request_middleware
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.interact import failed
+
+if TYPE_CHECKING:
+    from handlers.slack.install import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +48,42 @@ def build_slack(
     client: WebClient,
     directory: SlackDirectory,
     senders: Sequence[Sender],
+    workspaces: Workspaces | None = None,
 ) -> SlackBot:
-    """The Slack app on `core`, with every listener group and the one error handler."""
+    """The Slack app on `core`, with every listener group and the one error handler; with
+    `workspaces`, Bolt's OAuth flow installs it in many workspaces (handlers/slack/install.py)."""
     from handlers.slack import buttons, date_requests, events, slash_commands, submissions
 
-    deps = SlackDeps(core=core, client=client, directory=directory, senders=senders)
+    deps = SlackDeps(
+        core=core, client=client, directory=directory, senders=senders, workspaces=workspaces
+    )
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     )
-    listeners = ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-listener")
+    # Copies the request's context into the listener's thread: its workspace's token.
+    listeners = ContextExecutor(max_workers=16, thread_name_prefix="slack-listener")
+    oauth: dict[str, Any] = {}
+    if workspaces is not None:
+        from handlers.slack.client import build_web_client
+
+        # Bolt's own client for the OAuth flow, without SLACK_BOT_TOKEN: each request's
+        # token comes from its workspace's installation.
+        oauth = {
+            "oauth_settings": workspaces.oauth_settings(),
+            "client": build_web_client(None, base_url=client.base_url),
+        }
     app = App(
-        client=client,
+        **({"client": client} | oauth),
         signing_secret=secret or "",
         # Without a signing secret only Socket Mode can run; it does not sign requests.
         request_verification_enabled=secret is not None,
         # auth.test at start: a wrong token fails `serve` at once, not at the first command.
-        token_verification_enabled=True,
+        token_verification_enabled=workspaces is None,
         process_before_response=False,
         listener_executor=listeners,
         logger=logging.getLogger("slack_bolt"),
     )
+    app.use(request_middleware)
     slash_commands.register(app, deps)
     buttons.register(app, deps)
     submissions.register(app, deps)

@@ -1,5 +1,6 @@
 """Events: the App Home tab is drawn each time someone opens it; a message someone writes in
-their DM with the bot is read as a reply to the reminder it answers.
+their DM with the bot is read as a reply to the reminder it answers; with many workspaces,
+an uninstall or a revocation removes that workspace's tokens and stops its deliveries.
 
 https://api.slack.com/events/app_home_opened · https://api.slack.com/events/message.im
 """
@@ -7,9 +8,9 @@ https://api.slack.com/events/app_home_opened · https://api.slack.com/events/mes
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.domain import Platform
@@ -17,8 +18,11 @@ from bot.outbox.delivery import deliver_queued
 from bot.render.model import Message, Paragraph
 from bot.services.reminder_replies import RepliedTo, answer_reply
 from handlers.slack.deps import SlackDeps
-from handlers.slack.interact import publish_home
+from handlers.slack.interact import after_ack, publish_home
 from handlers.slack.slash_commands import command_text
+
+if TYPE_CHECKING:
+    from handlers.slack.install import Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +35,19 @@ NOT_A_REPLY = (
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Listeners for app_home_opened and message.im (events are acknowledged by Bolt before
-    they run)."""
+    """Listeners for app_home_opened and message.im: acknowledged at once, their work done
+    after the acknowledgement."""
 
     @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any]) -> None:
+    def home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         # The event also fires for the Messages tab, which has nothing to draw.
         if event.get("tab", "home") != "home":
             return
         user = str(event["user"])
-        publish_home(deps, deps.caller(user))
+        after_ack(deps, body, lambda: publish_home(deps, deps.caller(user)))
 
     @app.event("message")
-    def message(event: dict[str, Any]) -> None:
+    def message(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Only what a person wrote in their DM: not the bot's own posts, not edits, deletions
         # or joins (they have a subtype), nothing from a channel.
         if (
@@ -54,7 +58,43 @@ def register(app: App, deps: SlackDeps) -> None:
             or not event.get("channel")
         ):
             return
-        answer_dm(deps, event)
+        after_ack(deps, body, lambda: answer_dm(deps, event))
+
+    if deps.workspaces is not None:
+        register_uninstall(app, deps, deps.workspaces)
+
+
+def register_uninstall(app: App, deps: SlackDeps, workspaces: Workspaces) -> None:
+    """app_uninstalled and tokens_revoked: the workspace's tokens are removed (Bolt's own
+    handling, on our installation store) and its boards' undelivered messages stopped, each
+    kept with the reason.
+
+    https://api.slack.com/events/app_uninstalled · https://api.slack.com/events/tokens_revoked
+    """
+    from slack_bolt.listener.builtins import TokenRevocationListeners
+
+    revocation = TokenRevocationListeners(workspaces.store)
+
+    @app.event("app_uninstalled")
+    def uninstalled(context: BoltContext) -> None:
+        revocation.handle_app_uninstalled_events(context)
+        _stopped(workspaces, context.team_id, "the Slack app was uninstalled from")
+
+    @app.event("tokens_revoked")
+    def revoked(event: dict[str, Any], context: BoltContext) -> None:
+        revocation.handle_tokens_revoked_events(event, context)
+        if event.get("tokens", {}).get("bot"):
+            _stopped(workspaces, context.team_id, "the Slack app's tokens were revoked in")
+
+
+def _stopped(workspaces: Workspaces, team_id: str | None, why: str) -> None:
+    from handlers.slack.install import stop_deliveries
+
+    if team_id is None:
+        return
+    workspaces.forget(team_id)
+    stopped = stop_deliveries(workspaces.engine, team_id, f"not sent: {why} workspace {team_id}")
+    log.warning("%s %s: %d undelivered message(s) stopped", why, team_id, stopped)
 
 
 def answer_dm(deps: SlackDeps, event: dict[str, Any]) -> None:
