@@ -31,7 +31,7 @@ from bot.outbox.sender import SendError
 from bot.render.model import Message
 from handlers.teams.activities import Incoming
 from handlers.teams.app import TeamsEndpoint, build_teams
-from handlers.teams.connector import Connector, NoToken
+from handlers.teams.connector import ClientCredentialsToken, Connector, NoToken, token_source
 from handlers.teams.sender import TeamsSender
 from handlers.teams.tenants import Tenants
 from handlers.web import create_web_app
@@ -272,3 +272,27 @@ def test_the_default_board_of_a_single_tenant_deployment_stays_in_its_tenant(
             sender.send_to_account(bob(TENANT_B), note)
         assert [p.activity["summary"] for p in rig.regions[TENANT_A].proactive()] == ["Reminder"]
         assert rig.regions[TENANT_B].proactive() == []
+
+
+@pytest.mark.parametrize(
+    ("configured", "authority"),
+    [
+        (None, "https://login.microsoftonline.com/botframework.com"),
+        ("multi", "https://login.microsoftonline.com/botframework.com"),
+        (" Common ", "https://login.microsoftonline.com/botframework.com"),
+        (TENANT_A, f"https://login.microsoftonline.com/{TENANT_A}"),
+    ],
+)
+def test_the_bots_token_is_asked_of_the_home_tenant_or_of_bot_framework(
+    configured: str | None, authority: str
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        teams_app_id=APP_ID,
+        teams_app_password=SecretStr("not-a-real-secret"),
+        teams_tenant_id=configured,
+    )
+    source = token_source(settings)
+    assert isinstance(source, ClientCredentialsToken)
+    assert source.authority == authority
+    assert Tenants.from_settings(settings).any == (configured != TENANT_A)

@@ -5,7 +5,8 @@ Built from the Teams SDK v2 (`microsoft-teams-apps`) pieces rather than its `App
 while `actionbot serve` is one Starlette app whose core is synchronous. We use the SDK's own
 inbound JWT validation (`InboundActivityTokenValidator`: Bot Framework's OpenID keys, issuer,
 audience = our app id, and the token's `serviceurl` claim against the activity's) and its
-cloud settings, and answer 401 before anything else runs when it fails.
+cloud settings, and answer 401 before anything else runs when it fails; an activity of an
+organisation (tenant) the deployment does not serve is then refused with 403 (tenants.py).
 https://learn.microsoft.com/en-us/azure/bot-service/rest-api/bot-framework-rest-connector-authentication
 """
 

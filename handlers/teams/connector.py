@@ -74,6 +74,12 @@ class ClientCredentialsToken:
         self._lock = threading.Lock()
         self._app: Any = None
 
+    @property
+    def authority(self) -> str:
+        """Where the token is asked for: the home tenant of a single-tenant registration,
+        Bot Framework's own tenant for a multi-tenant one."""
+        return f"{LOGIN}/{self._tenant}"
+
     def token(self) -> str | None:
         with self._lock:
             if self._app is None:
@@ -82,7 +88,7 @@ class ClientCredentialsToken:
                 self._app = msal.ConfidentialClientApplication(
                     self._app_id,
                     client_credential=self._password,
-                    authority=f"{LOGIN}/{self._tenant}",
+                    authority=self.authority,
                 )
             result = self._app.acquire_token_for_client(scopes=[BOT_SCOPE])
         if "access_token" not in result:
