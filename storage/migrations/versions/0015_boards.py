@@ -56,6 +56,9 @@ def upgrade() -> None:
     # The default board: its name and channels are NULL, so they follow BOARD_NAME and
     # BOARD_CHANNEL as before.
     op.execute(boards.insert().values(id=1, created_at=dt.datetime.now(dt.UTC)))
+    if op.get_bind().dialect.name == "postgresql":
+        # The row above was given its id: the sequence must not hand out 1 again.
+        op.execute("SELECT setval(pg_get_serial_sequence('boards', 'id'), 1)")
 
     for table in _OWNED:
         with op.batch_alter_table(table, schema=None, recreate="never") as batch_op:
