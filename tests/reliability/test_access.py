@@ -15,13 +15,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.domain import Platform
+from bot.domain import Platform, Role
 from bot.people.resolve import OUTSIDER_REFUSAL
 from bot.services.context import Caller, Core
 from storage.db import transaction
-from storage.models import Action, HistoryEntry, Person
+from storage.models import Action, Board, HistoryEntry, Person
 from tests.reliability.conftest import Tally
 from tests.reliability.helpers import added_id, command, history_rows, ok, snapshot
 
@@ -157,6 +158,53 @@ def test_every_command_against_every_role(
                 assert _people(core) == people, "an outsider was registered"
             if role in ("observer", "observer owner"):
                 assert reply.text.startswith("You are an observer"), reply.text
+
+
+# --------------------------------------------------------------------------- other boards
+
+#: The default board's channel (board_core) and a second board's, in its own workspace.
+DEFAULT_CHANNEL, SEND_CHANNEL, SEND_TEAM = "C0BOARD01", "C0SEND001", "T0SEND"
+
+#: Who tries another board's action: its own chair typing in the default board's channel,
+#: the default board's chair in a direct message on another workspace, and the second
+#: board's own chair from a workspace that is not the board's.
+CROSS = ("chair here", "chair elsewhere", "their chair, wrong workspace")
+
+
+@pytest.mark.parametrize(
+    "line", [line for line, _, _ in TABLE if "{n}" in line], ids=lambda line: line
+)
+def test_every_command_refuses_another_boards_action(
+    board_core: Core, chair: Caller, line: str, tally: Tally
+) -> None:
+    core = board_core
+    with transaction(core.sessions) as session:
+        session.add(Board(name="SEND Board", slack_team_id=SEND_TEAM, slack_channel=SEND_CHANNEL,
+                          created_at=core.now()))  # fmt: skip
+    core.boards.invalidate()
+    theirs = Caller(Platform.SLACK, "USENDCHAIR", "Sendra", workspace=SEND_TEAM,
+                    channel=SEND_CHANNEL)  # fmt: skip
+    ok(core, theirs, "/action list mine")  # the bot meets them
+    with transaction(core.sessions) as session:
+        sendra = session.scalars(select(Person).where(Person.display_name == "Sendra")).one()
+        put_role(session, 2, sendra.id, Role.CHAIR)
+    number = added_id(ok(core, theirs, "/action add Map the SEND pathway @sendra by 2026-12-04"))
+    with transaction(core.sessions) as session:
+        assert session.get(Action, number).board_id == 2  # type: ignore[union-attr]
+    callers = {
+        "chair here": Caller(Platform.CONSOLE, "chair", "Chair", channel=DEFAULT_CHANNEL),
+        "chair elsewhere": Caller(Platform.SLACK, "chair", "Chair", workspace="T0OTHER"),
+        "their chair, wrong workspace": Caller(
+            Platform.SLACK, "USENDCHAIR", "Sendra", workspace="T0OTHER"
+        ),
+    }
+    for who in CROSS:
+        before = snapshot(core)
+        outcome = command(core, callers[who], line.format(n=number))
+        tally.add("6 access", inputs=1)
+        assert outcome.message.tone == "error", (who, line, outcome.message.text)
+        assert "SEND pathway" not in outcome.message.text, (who, line)
+        assert snapshot(core) == before, (who, line)
 
 
 # --------------------------------------------------------------------------- Slack routes
