@@ -173,7 +173,11 @@ def test_help_lists_the_board_commands(core: Core, ben: Caller) -> None:
     assert lines == [
         "/board role @user secretary|member|observer|none",
         "/board roles",
-        "/board settings [signoff on|off]",
+        "/board create <name>  (a new board; you become its chair)",
+        "/board link [board]  (this channel becomes the board's channel)",
+        "/board list  (the boards you can see, their channels and your role)",
+        "/board use <name>  (the board your direct messages are about)",
+        "/board settings [signoff on|off | <setting> <value>|default]",
         "/board meeting add <date> <time> [title]  (15 Jan 2027 14:00 Board)",
         "/board meetings  (the meetings to come, their update rounds and cut-offs)",
         "/board meeting cancel <id>",

@@ -312,7 +312,7 @@ def test_signoff_off_makes_done_complete_at_once(
     act(core, chair, "add Police data @amira due 2026-12-04")
     act(core, amira, "done 2")  # waits, from before sign-off was turned off
     shown = run_command(core, chair, "/board", "settings")
-    assert "Sign-off: on" in said(shown)
+    assert "signoff: on (default)" in said(shown)
     refused = run_command(core, amira, "/board", "settings signoff off")
     assert refused.message.text == "Only a chair can change the board's settings."
     out = run_command(core, chair, "/board", "settings signoff off")
@@ -333,7 +333,7 @@ def test_signoff_off_makes_done_complete_at_once(
     act(core, chair, "add Budget @amira due 2026-12-04")
     act(core, amira, "done 3")
     assert row(core, 3).status == Status.DELIVERED
-    assert "Last changed by Chair" in said(run_command(core, chair, "/board", "settings"))
+    assert "signoff: on (changed by Chair, " in said(run_command(core, chair, "/board", "settings"))
 
 
 def test_history_export_reproduces_every_step(core: Core, chair: Caller, amira: Caller) -> None:

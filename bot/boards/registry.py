@@ -56,6 +56,11 @@ class Boards:
         self._loaded_at: float | None = None
         self._by_id: dict[int, BoardView] = {}
 
+    @property
+    def environment(self) -> Settings:
+        """The environment's settings, which each board's own are laid over."""
+        return self._settings
+
     def invalidate(self) -> None:
         """Forget what was read: the next question reads the boards again."""
         with self._lock:

@@ -1,5 +1,6 @@
-"""The `/board` commands: the board's roles (`/board role @user secretary`, `/board roles`),
-settings (`/board settings signoff off`) and meetings (`/board meeting add …`,
+"""The `/board` commands: the boards themselves (`/board create|link|list|use`), a board's
+roles (`/board role @user secretary`, `/board roles`), settings (`/board settings signoff off`,
+`/board settings timezone Europe/London`) and meetings (`/board meeting add …`,
 bot/grammar/meetings.py)."""
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ from typing import Literal
 from bot.domain import Role
 from bot.errors import CommandError
 from bot.grammar.add_words import parse_user
-from bot.grammar.commands import BoardSettings, Command, Help, UseBoard, UserRef
+from bot.grammar.commands import (
+    BoardSettings,
+    Command,
+    CreateBoard,
+    Help,
+    LinkBoard,
+    ListBoards,
+    UseBoard,
+    UserRef,
+)
 from bot.grammar.meetings import ListMeetings, parse_meeting
 from bot.grammar.pack import parse_pack
 from bot.grammar.usage import board_usage
@@ -60,6 +70,16 @@ def parse_board(text: str, *, today: dt.date | None = None) -> Command:
         if not rest:
             raise CommandError("Say which board: /board use <name>.", board_usage("use"))
         return UseBoard(board=rest)
+    if verb == "create":
+        if not rest:
+            raise CommandError(
+                "Give the new board a name: /board create <name>.", board_usage("create")
+            )
+        return CreateBoard(name=" ".join(rest.split()))
+    if verb == "link":
+        return LinkBoard(board=" ".join(rest.split()) or None)
+    if verb in ("list", "boards") and not rest:
+        return ListBoards()
     if verb == "role":
         return _parse_role(rest)
     if verb == "settings":
@@ -78,16 +98,32 @@ def parse_board(text: str, *, today: dt.date | None = None) -> Command:
 
 
 def _parse_settings(rest: str) -> BoardSettings:
-    """`settings` shows them; `settings signoff on|off` changes whether done waits for one."""
-    words = rest.lower().split()
-    if not words:
+    """`settings` shows them; `settings signoff on|off` changes whether done waits for one;
+    `settings <key> <value>` changes another (the value as typed: a timezone has capitals),
+    `settings <key> default` gives it back to the environment."""
+    key, _, value = rest.strip().partition(" ")
+    key, value = key.lower(), value.strip()
+    if not key:
         return BoardSettings()
-    if len(words) == 2 and words[0] in ("signoff", "sign-off") and words[1] in _SWITCH:
-        return BoardSettings(signoff=_SWITCH[words[1]])
-    raise CommandError("Say `/board settings signoff on` or `off`.", board_usage("settings"))
+    if key in ("signoff", "sign-off"):
+        switch = _SWITCH.get(value.lower())
+        if switch is None:
+            raise CommandError(
+                "Say `/board settings signoff on` or `off`.", board_usage("settings")
+            )
+        return BoardSettings(signoff=switch)
+    if not value:
+        raise CommandError(
+            f"Say the new value: /board settings {key} <value> (or `default`).",
+            board_usage("settings"),
+        )
+    if value.lower() == "default":
+        return BoardSettings(key=key)
+    return BoardSettings(key=key, value=value)
 
 
-_SWITCH = {"on": True, "off": False, "yes": True, "no": False}
+# `default` is sign-off's default: on.
+_SWITCH = {"on": True, "off": False, "yes": True, "no": False, "default": True}
 
 
 def _parse_role(rest: str) -> SetRole:

@@ -382,13 +382,44 @@ class StatusDigest(Command):
 
 
 class BoardSettings(Command):
-    """`/board settings [signoff on|off]`: show the board's settings, or (a chair) change one.
+    """`/board settings [signoff on|off | <key> <value>|default]`: show the board's settings,
+    or (a chair) change one.
 
-    `signoff` None shows them.
+    `signoff` and `key` None show them; `value` None with a `key` resets it to the
+    environment's.
     """
 
     verb: Literal["board_settings"] = "board_settings"
     signoff: bool | None = None
+    #: A per-board setting (bot/boards/registry.py's BOARD_SETTINGS) and its new value.
+    key: Annotated[str, MaxChars(40, "setting's name")] | None = None
+    value: Annotated[str, MaxChars(200, "setting's value")] | None = None
+
+    @property
+    def changes(self) -> bool:
+        """Whether it changes a setting (a chair's job) rather than showing them."""
+        return self.signoff is not None or self.key is not None
+
+
+class CreateBoard(Command):
+    """`/board create <name>`: a new board in the caller's workspace, the caller its chair."""
+
+    verb: Literal["board_create"] = "board_create"
+    name: Annotated[str, MaxChars(80, "board name")]
+
+
+class LinkBoard(Command):
+    """`/board link [board]`: the channel it is typed in becomes the board's channel."""
+
+    verb: Literal["board_link"] = "board_link"
+    #: The board to link; None: the board the command is on.
+    board: Annotated[str, MaxChars(80, "board name")] | None = None
+
+
+class ListBoards(Command):
+    """`/board list`: the boards the caller can see, with their channels and the caller's role."""
+
+    verb: Literal["board_list"] = "board_list"
 
 
 class UseBoard(Command):

@@ -56,8 +56,11 @@ STATUS_SUMMARY = (
 BOARD_USAGE: dict[str, str] = {
     "role": "/board role @user secretary|member|observer|none",
     "roles": "/board roles",
+    "create": "/board create <name>  (a new board; you become its chair)",
+    "link": "/board link [board]  (this channel becomes the board's channel)",
+    "list": "/board list  (the boards you can see, their channels and your role)",
     "use": "/board use <name>  (the board your direct messages are about)",
-    "settings": "/board settings [signoff on|off]",
+    "settings": "/board settings [signoff on|off | <setting> <value>|default]",
     "meeting add": "/board meeting add <date> <time> [title]  (15 Jan 2027 14:00 Board)",
     "meetings": "/board meetings  (the meetings to come, their update rounds and cut-offs)",
     "meeting cancel": "/board meeting cancel <id>",
@@ -67,8 +70,9 @@ BOARD_USAGE: dict[str, str] = {
 }
 
 BOARD_SUMMARY = (
-    "/board role @user <role>  ·  /board roles  ·  /board settings  ·  /board meetings  ·  "
-    "/board meeting add|cancel …  ·  /board pack [post]  ·  /board help"
+    "/board create|link|list|use …  ·  /board role @user <role>  ·  /board roles  ·  "
+    "/board settings  ·  /board meetings  ·  /board meeting add|cancel …  ·  /board pack [post]"
+    "  ·  /board help"
 )
 
 DATE_FORMS = "Dates: 2026-12-01, 1/12/2026, 1 Dec, today, tomorrow, friday, next week, in 10 days."

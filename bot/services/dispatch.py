@@ -24,6 +24,7 @@ from bot.render import replies
 from bot.render.boards import choose_board
 from bot.services import (
     actions,
+    boards,
     meetings,
     nudge,
     permissions,
@@ -197,4 +198,7 @@ _HANDLERS: dict[type[c.Command], Callable[[Request, Any], Outcome]] = {
     c.DeclineDate: rebaseline.decline_date,
     BuildPack: build_pack_command,
     PostPack: post_pack_command,
+    c.CreateBoard: boards.create_board,
+    c.LinkBoard: boards.link_board,
+    c.ListBoards: boards.list_boards,
 }

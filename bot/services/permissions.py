@@ -45,6 +45,8 @@ class Also(enum.StrEnum):
     OWNERS = "owners"
     #: Whoever replied to the reminder (undo of that reply).
     REPLIER = "who replied"
+    #: Anyone, in a workspace that has no board yet (its first board).
+    FIRST_BOARD = "anyone, while the workspace has no board"
 
 
 class Permission(enum.StrEnum):
@@ -75,6 +77,9 @@ class Permission(enum.StrEnum):
     MANAGE_MEETINGS = "manage_meetings"
     BOARD_PACK = "board_pack"
     POST_PACK = "post_pack"
+    LIST_BOARDS = "list_boards"
+    CREATE_BOARD = "create_board"
+    LINK_BOARD = "link_board"
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,10 @@ RULES: dict[Permission, Rule] = {
         frozenset({_S.CHAIR}),
     ),
     Permission.SETTINGS: Rule(
-        "`/board settings signoff on|off`", "change the board's settings", frozenset({_S.CHAIR})
+        "`/board settings signoff on|off` · `/board settings <setting> <value>|default` · "
+        "`actionbot board settings`",
+        "change the board's settings",
+        frozenset({_S.CHAIR}),
     ),
     Permission.MEETINGS: Rule("`/board meetings`", "see the board's meetings", _BOARD),
     Permission.MANAGE_MEETINGS: Rule(
@@ -166,6 +174,22 @@ RULES: dict[Permission, Rule] = {
     ),
     Permission.POST_PACK: Rule(
         "`/board pack post [meeting]`", "post the board pack to the board channel", _RUN
+    ),
+    Permission.LIST_BOARDS: Rule(
+        "`/board list`", "see the workspace's boards", _BOARD
+    ),
+    # A chair of any board of the workspace starts another; the command line (which
+    # administers the deployment) any board, in any workspace.
+    Permission.CREATE_BOARD: Rule(
+        "`/board create <name>` (a chair of any board) · `actionbot board create`",
+        "create boards",
+        frozenset({_S.CHAIR}),
+        Also.FIRST_BOARD,
+    ),
+    Permission.LINK_BOARD: Rule(
+        "`/board link [board]` (a chair of that board)",
+        "link a channel to the board",
+        frozenset({_S.CHAIR}),
     ),
 }
 
@@ -213,7 +237,14 @@ COMMANDS: dict[str, Permission] = {
     "board_meeting_cancel": Permission.MANAGE_MEETINGS,
     "board_pack": Permission.BOARD_PACK,
     "board_pack_post": Permission.POST_PACK,
+    "board_list": Permission.LIST_BOARDS,
+    "board_create": Permission.CREATE_BOARD,
+    "board_link": Permission.LINK_BOARD,
 }
+
+#: Lines about a board other than the one the command runs on (any board of the workspace,
+#: the board it names): their use cases check them, on that board (bot/services/boards.py).
+CHECKED_ON_THEIR_BOARD = frozenset({Permission.CREATE_BOARD, Permission.LINK_BOARD})
 
 
 def standing(request: Request) -> Standing:
@@ -317,7 +348,7 @@ def permission_of(command: Command) -> Permission | None:
         return Permission.OWN_VIEWS
     if verb == "digest" and getattr(command, "post", False):
         return Permission.DIGEST_POST
-    if verb == "board_settings" and getattr(command, "signoff", None) is not None:
+    if verb == "board_settings" and bool(getattr(command, "changes", False)):
         return Permission.SETTINGS
     return COMMANDS.get(verb)
 
@@ -325,10 +356,13 @@ def permission_of(command: Command) -> Permission | None:
 def check(request: Request, command: Command) -> None:
     """The table's check of a command, made by the dispatcher before its use case runs.
 
-    An undo is checked by its use case, which knows who made the reply.
+    An undo is checked by its use case, which knows who made the reply; so are the lines
+    about another board (CHECKED_ON_THEIR_BOARD).
     """
     permission = permission_of(command)
     if permission is None or RULES[permission].also == Also.REPLIER:
+        return
+    if permission in CHECKED_ON_THEIR_BOARD:
         return
     action_id = getattr(command, "action_id", None)
     action = None

@@ -235,16 +235,15 @@ def waiting_items(request: Request, rows: Sequence[Action]) -> list[Waiting]:
 
 
 def board_settings(request: Request, command: BoardSettings) -> Outcome:
-    """`/board settings` shows the board's settings; `/board settings signoff on|off` (a chair)
-    changes whether done waits for sign-off. Actions already done stay complete."""
+    """`/board settings signoff on|off` (a chair) changes whether done waits for sign-off;
+    actions already done stay complete. Showing them and the others: bot/services/boards.py."""
     board_id = request.core.board.id
     row = request.session.get(BoardSetting, (board_id, SIGNOFF))
     if command.signoff is None:
-        return Outcome(
-            words.settings_message(
-                signoff=signoff_on(request.session, board_id), changed=_who(request, row)
-            )
-        )
+        # Every setting of the board, or another one changed: the boards' use case.
+        from bot.services.boards import board_settings as every_setting  # it imports this
+
+        return every_setting(request, command)
     if not request.actor_is_chair:
         raise CommandError(
             "Only a chair can change the board's settings.", "/board settings signoff on|off"
