@@ -228,7 +228,6 @@ def bulk_load(
             {
                 "display_name": f"Owner {i}",
                 "email": f"owner{i}@council.example",
-                "role": "member",
                 "created_at": created,
             }
             for i in range(owners)
