@@ -32,11 +32,15 @@ class ConsoleSender:
         self._core = core
         self._out = out
 
-    def send_to_account(self, external_id: str, message: Message) -> Delivered:
+    def send_to_account(
+        self, external_id: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
         self._print(f"DM to {external_id}", message)
         return Delivered(channel=f"dm:{external_id}")
 
-    def send_to_channel(self, channel: str, message: Message) -> Delivered:
+    def send_to_channel(
+        self, channel: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
         self._print(f"post to {channel}", message)
         return Delivered(channel=channel)
 

@@ -49,11 +49,19 @@ class FakeSender:
     crash_after_send: BaseException | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     before_send: threading.Barrier | None = None
+    #: The workspace of each send, in order (None: the single workspace).
+    workspaces: list[str | None] = field(default_factory=list)
 
-    def send_to_account(self, external_id: str, message: Message) -> Delivered:
+    def send_to_account(
+        self, external_id: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
+        self.workspaces.append(workspace)
         return self._send("dm", external_id, message)
 
-    def send_to_channel(self, channel: str, message: Message) -> Delivered:
+    def send_to_channel(
+        self, channel: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
+        self.workspaces.append(workspace)
         return self._send("channel", channel, message)
 
     def owns_channel(self, channel: str) -> bool:

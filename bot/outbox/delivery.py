@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.boards.view import BoardView
 from bot.outbox import bundles
 from bot.outbox.deferred import (
     NOTICE_KINDS,
@@ -37,7 +38,7 @@ from bot.outbox.deferred import (
     render_notice,
 )
 from bot.outbox.queue import enqueue
-from bot.outbox.sender import Delivered, Sender, SendError
+from bot.outbox.sender import Delivered, Sender, SendError, workspace_of
 from bot.people.leavers import OWNER_LEFT, mark_left, owns_open_actions
 from bot.people.resolve import chairs
 from bot.render import notices
@@ -45,7 +46,7 @@ from bot.render.from_storage import action_view
 from bot.render.model import Message
 from bot.services.context import Core
 from storage.db import transaction
-from storage.models import Action, OutboxMessage, OutboxStatus, Person
+from storage.models import DEFAULT_BOARD_ID, Action, OutboxMessage, OutboxStatus, Person
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,8 @@ class _Claimed:
     rendered: bool = False
     #: A bundle's notices, settled with it (sent, failed) in the same transaction.
     items: tuple[int, ...] = ()
+    #: The board it is about: its workspace is the one it goes through.
+    board_id: int = DEFAULT_BOARD_ID
 
 
 def deliver(
@@ -268,6 +271,7 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
             payload_error=error,
             rendered=rendered,
             items=items,
+            board_id=row.board_id,
         )
 
 
@@ -289,7 +293,10 @@ def _deliver_one(
 
             sender, delivered = edit_sent(core, senders, claimed.id, claimed.payload)
         else:
-            sender, delivered = _send(senders, claimed.recipient, claimed.channel, claimed.payload)
+            board = core.boards.get(claimed.board_id)
+            sender, delivered = _send(
+                senders, claimed.recipient, claimed.channel, claimed.payload, board
+            )
     except SendError as exc:
         _record_failure(core, claimed, exc, report)
         return
@@ -350,7 +357,11 @@ def _mark_sent(core: Core, claimed: _Claimed, sender: Sender, delivered: Deliver
 
 
 def _send(
-    senders: Sequence[Sender], recipient: Person | None, channel: str | None, message: Message
+    senders: Sequence[Sender],
+    recipient: Person | None,
+    channel: str | None,
+    message: Message,
+    board: BoardView | None,
 ) -> tuple[Sender, Delivered]:
     if recipient is not None:
         if recipient.left_at is not None:
@@ -361,7 +372,10 @@ def _send(
         for sender in senders:
             identity = recipient.identity(sender.platform)
             if identity is not None:
-                return sender, sender.send_to_account(identity.external_id, message)
+                workspace = workspace_of(board, sender.platform)
+                return sender, sender.send_to_account(
+                    identity.external_id, message, workspace=workspace
+                )
         raise SendError(
             f"{recipient.display_name} has no account the bot can reach", permanent=True
         )
@@ -369,7 +383,8 @@ def _send(
         raise SendError("the message has neither a recipient nor a channel", permanent=True)
     for sender in senders:
         if sender.owns_channel(channel):
-            return sender, sender.send_to_channel(channel, message)
+            workspace = workspace_of(board, sender.platform)
+            return sender, sender.send_to_channel(channel, message, workspace=workspace)
     raise SendError(f"no platform is configured for channel {channel}", permanent=True)
 
 

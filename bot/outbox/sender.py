@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.boards.view import BoardView
 from bot.domain import Platform
 from bot.render.model import Message
 
@@ -43,17 +44,33 @@ class Delivered:
     ref: str | None = None
 
 
+def workspace_of(board: BoardView | None, platform: Platform) -> str | None:
+    """The workspace a board's messages go through on `platform` (None: the single one)."""
+    if board is None:
+        return None
+    if platform == Platform.SLACK:
+        return board.slack_team_id
+    if platform == Platform.TEAMS:
+        return board.teams_tenant_id
+    return None
+
+
 class Sender(Protocol):
     """One platform's way of delivering a message."""
 
     platform: Platform
 
-    def send_to_account(self, external_id: str, message: Message) -> Delivered:
-        """Send a direct message to a user of this platform."""
+    def send_to_account(
+        self, external_id: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
+        """Send a direct message to a user of this platform, in `workspace` (Slack's team,
+        Teams' tenant; None: the deployment's single one)."""
         ...
 
-    def send_to_channel(self, channel: str, message: Message) -> Delivered:
-        """Post to a channel or conversation of this platform."""
+    def send_to_channel(
+        self, channel: str, message: Message, *, workspace: str | None = None
+    ) -> Delivered:
+        """Post to a channel or conversation of this platform, in `workspace`."""
         ...
 
     def owns_channel(self, channel: str) -> bool:

@@ -196,11 +196,15 @@ def test_the_worker_survives_an_outage_and_resumes(
     class Recorder:
         platform = Platform.CONSOLE
 
-        def send_to_account(self, external_id: str, message: object) -> Delivered:
+        def send_to_account(
+            self, external_id: str, message: object, *, workspace: str | None = None
+        ) -> Delivered:
             sent.append(external_id)
             return Delivered(channel=external_id)
 
-        def send_to_channel(self, channel: str, message: object) -> Delivered:
+        def send_to_channel(
+            self, channel: str, message: object, *, workspace: str | None = None
+        ) -> Delivered:
             sent.append(channel)
             return Delivered(channel=channel)
 
