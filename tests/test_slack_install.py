@@ -6,6 +6,7 @@ from SLACK_BOT_TOKEN, and `serve` refusing to start without ACTIONBOT_SECRET_KEY
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import threading
@@ -268,6 +269,10 @@ def test_the_bot_tokens_workspace_is_the_first_installation(
         process.close()
     [row] = raw_rows(database_url, "slack_bots")
     assert (row["team_id"], row["bot_user_id"], row["app_id"]) == (TEAM_ID, "UBOT", "A0001")
+    # The board it served is that workspace's own: seen from there only.
+    assert [(b["id"], b["slack_team_id"]) for b in raw_rows(database_url, "boards")] == [
+        (1, TEAM_ID)
+    ]
     assert "xoxb-test" not in repr(row)
     store = EncryptedInstallationStore(CLIENT_ID, create_engine(database_url), TokenCipher(KEY))
     found = store.find_installation(enterprise_id=None, team_id=TEAM_ID)
@@ -409,3 +414,26 @@ def test_a_rate_limit_in_one_workspace_does_not_slow_another(
     client_process.close()
     engine.dispose()
     assert Platform.SLACK is sender.platform
+
+
+def test_a_new_workspace_sees_no_other_workspaces_board(
+    served: str, slack: FakeSlack, database_url: str
+) -> None:
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE boards SET slack_team_id = 'T0HOME' WHERE id = 1"))
+        conn.execute(
+            text(
+                "INSERT INTO actions (board_id, title, status, created_at, updated_at, version) "
+                "VALUES (1, 'Audit the front door', 'open', :at, :at, 1)"
+            ),
+            {"at": "2026-11-23 09:00:00" if database_url.startswith("sqlite") else "2026-11-23"},
+        )
+    engine.dispose()
+    assert install(served, slack, "T0SEND", "USEND").status_code == 200
+    slack.clear()
+    answer = command(served, "T0SEND", "USEND", "", slack)
+    assert answer.status_code == 200, answer.text
+    said = json.dumps(answer.json() if answer.content else slack.calls("response_url")[0].params)
+    assert "This workspace has no board yet" in said
+    assert "Audit the front door" not in said

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 
+from bot.boards.registry import tie_untied_boards
 from bot.config import Settings
 from handlers.web import create_web_app
 from wiring.root import Process, compose
@@ -71,9 +72,11 @@ def build_slack_bot(process: Process) -> SlackBot:
         # The workspace SLACK_BOT_TOKEN served before the install flow was turned on is
         # installed already: nobody there needs to add the app again.
         try:
-            workspaces.install_from_token(settings.slack_bot_token.get_secret_value())
+            team = workspaces.install_from_token(settings.slack_bot_token.get_secret_value())
         except SlackApiError as exc:
             raise BoltError(f"SLACK_BOT_TOKEN was refused: {exc.response.get('error')}") from exc
+        # Its boards tied to none were that workspace's: they stay its own, unseen elsewhere.
+        tie_untied_boards(process.core.sessions, process.core.boards, slack_team_id=team)
     return build_slack(
         process.core,
         settings,

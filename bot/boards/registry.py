@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.boards.view import BoardView, default_board
@@ -138,6 +138,24 @@ def effective_settings(env: Settings, layered: tuple[tuple[str, str | None], ...
     if all(getattr(env, key) == value for key, value in values.items()):
         return env
     return type(env).model_validate({**env.model_dump(), **values})
+
+
+def tie_untied_boards(
+    sessions: sessionmaker[Session], boards: Boards, *, slack_team_id: str
+) -> list[int]:
+    """Tie the boards of no Slack workspace to `slack_team_id` (the workspace a deployment
+    served before the Slack app was distributed); their ids. Run at start: idempotent."""
+    with sessions.begin() as session:
+        tied = list(
+            session.scalars(
+                update(Board)
+                .where(Board.slack_team_id.is_(None))
+                .values(slack_team_id=slack_team_id)
+                .returning(Board.id)
+            )
+        )
+    boards.invalidate()
+    return tied
 
 
 def fold(name: str | None) -> str:

@@ -156,15 +156,15 @@ class Workspaces:
         """Drop what this process remembers of a workspace (after its uninstall)."""
         self.store.forget(None, team_id)
 
-    def install_from_token(self, token: str) -> Installation | None:
+    def install_from_token(self, token: str) -> str:
         """Register SLACK_BOT_TOKEN's workspace as an installation, unless it has one: the
-        workspace a single-workspace deployment served needs no reinstall."""
+        workspace a single-workspace deployment served needs no reinstall. Its team id."""
         client = WebClient(token=token, base_url=self.client.base_url, timeout=self.client.timeout)
         try:
             auth = client.auth_test()
             team_id = str(auth["team_id"])
             if self.store.find_bot(enterprise_id=None, team_id=team_id) is not None:
-                return None
+                return team_id
             bot_id = str(auth.get("bot_id") or "")
             app_id = str(client.bots_info(bot=bot_id)["bot"]["app_id"]) if bot_id else ""
         except SlackApiError as exc:
@@ -187,7 +187,7 @@ class Workspaces:
         )
         self.store.save(installation)
         log.info("SLACK_BOT_TOKEN's workspace %s is the first installation", team_id)
-        return installation
+        return team_id
 
 
 def bolt_options(workspaces: Workspaces | None) -> dict[str, Any]:
