@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from bot.config import Settings
+    from bot.outbox.sender import Sender
     from bot.plans.preview import Preview
     from bot.services.context import Core
 
@@ -68,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="read only this sheet of a workbook (repeat for several)",
     )
+    imp.add_argument(
+        "--board", metavar="NAME", help="the board the plan is for (default: the default board)"
+    )
 
     people = sub.add_parser("people", help="the people directory: who plans name as owners")
     people_sub = people.add_subparsers(dest="people_command", required=True, metavar="ACTION")
@@ -85,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         choices=[role.value for role in Role],
         help="the new role (none: no role); without it, the role is shown",
+    )
+    people_role.add_argument(
+        "--board", metavar="NAME", help="the role on this board (default: the default board)"
     )
     people_export = people_sub.add_parser(
         "export", help="everything held about a person, as JSON (a subject access request)"
@@ -123,8 +130,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="the plan as snapshotted at that meeting's cut-off (csv or xlsx by -o's extension)",
     )
 
-    board = sub.add_parser("board", help="the board's meetings and their update rounds")
+    board = sub.add_parser(
+        "board", help="the boards (create, list, settings), their meetings and board packs"
+    )
     board_sub = board.add_subparsers(dest="board_command", required=True)
+    create = board_sub.add_parser("create", help="a new board, its channels and its chair")
+    create.add_argument("name", help="its name (quote a name with spaces)")
+    create.add_argument("--slack-channel", metavar="ID", help="its Slack channel (C…)")
+    create.add_argument("--teams-channel", metavar="ID", help="its Teams channel (19:…)")
+    create.add_argument(
+        "--slack-team", metavar="ID", help="the Slack workspace (T…) it belongs to"
+    )
+    create.add_argument("--teams-tenant", metavar="ID", help="the Teams tenant it belongs to")
+    create.add_argument("--chair", metavar="EMAIL", help="its chair (someone the bot knows)")
+    board_sub.add_parser("list", help="every board, its workspace, channels and people")
+    board_settings = board_sub.add_parser(
+        "settings", help="a board's settings, or change one: BOARD KEY VALUE (default: reset)"
+    )
+    board_settings.add_argument("board", metavar="BOARD", help="the board's name")
+    board_settings.add_argument("key", nargs="?", metavar="KEY", help="e.g. digest, timezone")
+    board_settings.add_argument(
+        "value", nargs="*", metavar="VALUE", help="e.g. fri 10:00; `default`: the environment's"
+    )
     meeting = board_sub.add_parser("meeting", help="add, list or cancel the board's meetings")
     meeting_sub = meeting.add_subparsers(dest="meeting_command", required=True)
     meeting_add = meeting_sub.add_parser(
@@ -286,13 +313,17 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.plans.importer import PlanImportError, import_file
+    from wiring.boards import on_board
     from wiring.root import compose
 
     process = compose(settings)
+    core = on_board(process.core, args.board, err=sys.stderr)
+    if core is None:
+        return 1
     show = _PreviewOutput()
     try:
         preview = import_file(
-            process.core,
+            core,
             args.file,
             directory=process.plan_directory,
             sheets=tuple(args.sheet),
@@ -356,12 +387,16 @@ def _people(args: argparse.Namespace, settings: Settings) -> int:
     from wiring.root import compose
 
     if args.people_command == "role":
+        from wiring.boards import on_board
         from wiring.roles import person_role
 
         composed = compose(settings)
+        on = on_board(composed.core, args.board, err=sys.stderr)
+        if on is None:
+            return 1
         role = Role(args.role) if args.role else None
         return person_role(
-            composed.core,
+            on,
             args.email,
             role,
             senders=composed.senders,
@@ -484,7 +519,10 @@ def _board(args: argparse.Namespace, settings: Settings) -> int:
     from wiring.meetings import meeting_add, meeting_cancel, meeting_list
     from wiring.root import compose
 
-    core = compose(settings).core
+    composed = compose(settings)
+    core = composed.core
+    if args.board_command in ("create", "list", "settings"):
+        return _boards(args, core, composed.senders)
     if args.board_command == "pack":
         from wiring.pack import board_pack
 
@@ -496,6 +534,28 @@ def _board(args: argparse.Namespace, settings: Settings) -> int:
     if args.meeting_command == "cancel":
         return meeting_cancel(core, args.meeting_id, out=sys.stdout, err=sys.stderr)
     return meeting_list(core, out=sys.stdout)
+
+
+def _boards(args: argparse.Namespace, core: Core, senders: Sequence[Sender]) -> int:
+    from wiring.boards import board_create, board_list, board_settings
+
+    if args.board_command == "create":
+        return board_create(
+            core,
+            args.name,
+            slack_channel=args.slack_channel,
+            teams_channel=args.teams_channel,
+            slack_team=args.slack_team,
+            teams_tenant=args.teams_tenant,
+            chair=args.chair,
+            senders=senders,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    if args.board_command == "list":
+        return board_list(core, out=sys.stdout)
+    value = " ".join(args.value) if args.value else None
+    return board_settings(core, args.board, args.key, value, out=sys.stdout, err=sys.stderr)
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
-from bot.boards.members import put_role, role_on
+from bot.boards.members import role_on
 from bot.boards.registry import BOARD_SETTINGS, Boards, fold
 from bot.boards.resolve import choose_for
 from bot.boards.view import BoardView
@@ -40,6 +40,7 @@ from bot.render.boards import (
 )
 from bot.services.context import Caller, Core
 from bot.services.request import Outcome, Request
+from bot.services.roles import change_role
 from bot.services.signoff import SIGNOFF, signoff_on
 from storage.models import Board, BoardSetting, Person
 
@@ -89,7 +90,15 @@ def create_board(request: Request, command: CreateBoard) -> Outcome:
         slack_team_id=slack_team,
         teams_tenant_id=teams_tenant,
     )
-    put_role(request.session, board.id, request.actor.id, Role.CHAIR)
+    change_role(
+        request.session,
+        person=request.actor,
+        role=Role.CHAIR,
+        actor=request.actor,
+        source=request.source,
+        now=request.now,
+        board=board,
+    )
     if request.actor.current_board_id is None:
         # Now on several boards: their direct messages stay about the one they were on.
         request.actor.current_board_id = core.board.id
