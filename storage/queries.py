@@ -1,4 +1,8 @@
-"""Read queries behind the status commands, the digest and reminders; each one indexed."""
+"""Read queries behind the status commands, the digest and reminders; each one indexed.
+
+Every query of actions names its board (`board_id`, never defaulted): a command on one board
+never reads another's actions.
+"""
 
 from __future__ import annotations
 
@@ -13,97 +17,121 @@ from bot.domain import OPEN_STATUSES, Rag, Status
 from storage.models import Action, HistoryEntry, Person
 
 
-def get_action(session: Session, *, action_id: int) -> Action | None:
-    """The action with this number, or None."""
-    return session.get(Action, action_id)
+def get_action(session: Session, *, action_id: int, board_id: int) -> Action | None:
+    """The action with this number on the board, or None (an action of another board is
+    as absent as one that never was)."""
+    action = session.get(Action, action_id)
+    return action if action is not None and action.board_id == board_id else None
 
 
 def overdue_actions(
-    session: Session, *, today: dt.date, limit: int | None = None
+    session: Session, *, board_id: int, today: dt.date, limit: int | None = None
 ) -> Sequence[Action]:
     """Open actions whose deadline has passed, most late first."""
     query = (
         select(Action)
-        .where(Action.status.in_(OPEN_STATUSES), Action.due_date < today)
+        .where(
+            Action.board_id == board_id, Action.status.in_(OPEN_STATUSES), Action.due_date < today
+        )
         .order_by(Action.due_date, Action.id)
         .limit(limit)
     )
     return session.scalars(query).all()
 
 
-def count_overdue(session: Session, *, today: dt.date) -> int:
+def count_overdue(session: Session, *, board_id: int, today: dt.date) -> int:
     """How many open actions are past their deadline."""
-    query = select(func.count()).where(Action.status.in_(OPEN_STATUSES), Action.due_date < today)
+    query = select(func.count()).where(
+        Action.board_id == board_id, Action.status.in_(OPEN_STATUSES), Action.due_date < today
+    )
     return session.scalar(query) or 0
 
 
 def due_between(
-    session: Session, *, start: dt.date, end: dt.date, limit: int | None = None
+    session: Session, *, board_id: int, start: dt.date, end: dt.date, limit: int | None = None
 ) -> Sequence[Action]:
     """Open actions due from `start` to `end` inclusive, soonest first."""
     query = (
         select(Action)
-        .where(Action.status.in_(OPEN_STATUSES), Action.due_date.between(start, end))
+        .where(
+            Action.board_id == board_id,
+            Action.status.in_(OPEN_STATUSES),
+            Action.due_date.between(start, end),
+        )
         .order_by(Action.due_date, Action.id)
         .limit(limit)
     )
     return session.scalars(query).all()
 
 
-def count_due_between(session: Session, *, start: dt.date, end: dt.date) -> int:
+def count_due_between(session: Session, *, board_id: int, start: dt.date, end: dt.date) -> int:
     """How many open actions fall due from `start` to `end` inclusive."""
     query = select(func.count()).where(
-        Action.status.in_(OPEN_STATUSES), Action.due_date.between(start, end)
+        Action.board_id == board_id,
+        Action.status.in_(OPEN_STATUSES),
+        Action.due_date.between(start, end),
     )
     return session.scalar(query) or 0
 
 
 def open_for_owner(
-    session: Session, *, owner_id: int, limit: int | None = None
+    session: Session, *, board_id: int, owner_id: int, limit: int | None = None
 ) -> Sequence[Action]:
-    """One person's open actions, soonest deadline first (undated last)."""
+    """One person's open actions on the board, soonest deadline first (undated last)."""
     query = (
         select(Action)
-        .where(Action.owner_id == owner_id, Action.status.in_(OPEN_STATUSES))
+        .where(
+            Action.board_id == board_id,
+            Action.owner_id == owner_id,
+            Action.status.in_(OPEN_STATUSES),
+        )
         .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
         .limit(limit)
     )
     return session.scalars(query).all()
 
 
-def open_actions(session: Session, *, limit: int | None = None) -> Sequence[Action]:
-    """Every open action, soonest deadline first (undated last)."""
+def open_actions(session: Session, *, board_id: int, limit: int | None = None) -> Sequence[Action]:
+    """Every open action of the board, soonest deadline first (undated last)."""
     query = (
         select(Action)
-        .where(Action.status.in_(OPEN_STATUSES))
+        .where(Action.board_id == board_id, Action.status.in_(OPEN_STATUSES))
         .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
         .limit(limit)
     )
     return session.scalars(query).all()
 
 
-def count_open(session: Session, *, owner_id: int | None = None) -> int:
-    """How many actions are open, for everyone or for one owner."""
-    query = select(func.count()).where(Action.status.in_(OPEN_STATUSES))
+def count_open(session: Session, *, board_id: int, owner_id: int | None = None) -> int:
+    """How many actions of the board are open, for everyone or for one owner."""
+    query = select(func.count()).where(
+        Action.board_id == board_id, Action.status.in_(OPEN_STATUSES)
+    )
     if owner_id is not None:
         query = query.where(Action.owner_id == owner_id)
     return session.scalar(query) or 0
 
 
-def blocked_actions(session: Session, *, limit: int | None = None) -> Sequence[Action]:
+def blocked_actions(
+    session: Session, *, board_id: int, limit: int | None = None
+) -> Sequence[Action]:
     """Blocked actions, longest-standing deadline first."""
     query = (
         select(Action)
-        .where(Action.status == Status.BLOCKED)
+        .where(Action.board_id == board_id, Action.status == Status.BLOCKED)
         .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
         .limit(limit)
     )
     return session.scalars(query).all()
 
 
-def count_by_status(session: Session) -> dict[Status, int]:
+def count_by_status(session: Session, *, board_id: int) -> dict[Status, int]:
     """Number of actions in each status (every status present, zero when none)."""
-    rows = session.execute(select(Action.status, func.count()).group_by(Action.status)).all()
+    rows = session.execute(
+        select(Action.status, func.count())
+        .where(Action.board_id == board_id)
+        .group_by(Action.status)
+    ).all()
     counts = dict.fromkeys(Status, 0)
     counts.update({status: n for status, n in rows})
     return counts
@@ -125,7 +153,7 @@ class PlanFigures:
         return sum(self.by_status[s] for s in OPEN_STATUSES)
 
 
-def plan_figures(session: Session, *, today: dt.date, soon: dt.date) -> PlanFigures:
+def plan_figures(session: Session, *, board_id: int, today: dt.date, soon: dt.date) -> PlanFigures:
     """Counts by status and RAG, due from `today` to `soon`, and overdue: one grouped query."""
     is_open = Action.status.in_(OPEN_STATUSES)
     # One statement instead of four: `/status` is the board's most frequent question.
@@ -136,7 +164,9 @@ def plan_figures(session: Session, *, today: dt.date, soon: dt.date) -> PlanFigu
             func.count(),
             func.count().filter(is_open & Action.due_date.between(today, soon)),
             func.count().filter(is_open & (Action.due_date < today)),
-        ).group_by(Action.status, Action.rag)
+        )
+        .where(Action.board_id == board_id)
+        .group_by(Action.status, Action.rag)
     ).all()
     by_status = dict.fromkeys(Status, 0)
     open_by_rag: dict[Rag | None, int] = {rag: 0 for rag in Rag}
@@ -152,12 +182,22 @@ def plan_figures(session: Session, *, today: dt.date, soon: dt.date) -> PlanFigu
 
 
 def done_between(
-    session: Session, *, start: dt.datetime, end: dt.datetime, limit: int | None = None
+    session: Session,
+    *,
+    board_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    limit: int | None = None,
 ) -> Sequence[Action]:
     """Actions marked done in [start, end), most recent first."""
     query = (
         select(Action)
-        .where(Action.status == Status.DONE, Action.done_at >= start, Action.done_at < end)
+        .where(
+            Action.board_id == board_id,
+            Action.status == Status.DONE,
+            Action.done_at >= start,
+            Action.done_at < end,
+        )
         .order_by(Action.done_at.desc(), Action.id)
         .limit(limit)
     )
@@ -183,14 +223,21 @@ def count_history(session: Session, *, action_id: int) -> int:
     return session.scalar(query) or 0
 
 
-def all_history(session: Session) -> Sequence[HistoryEntry]:
-    """Every change to every action, oldest first: the evidence trail."""
-    return session.scalars(select(HistoryEntry).order_by(HistoryEntry.at, HistoryEntry.id)).all()
+def all_history(session: Session, *, board_id: int) -> Sequence[HistoryEntry]:
+    """Every change to every action of the board, oldest first: the evidence trail."""
+    return session.scalars(
+        select(HistoryEntry)
+        .join(Action, HistoryEntry.action_id == Action.id)
+        .where(Action.board_id == board_id)
+        .order_by(HistoryEntry.at, HistoryEntry.id)
+    ).all()
 
 
-def all_actions(session: Session) -> Sequence[Action]:
-    """The whole register by number."""
-    return session.scalars(select(Action).order_by(Action.id)).all()
+def all_actions(session: Session, *, board_id: int) -> Sequence[Action]:
+    """The board's whole register by number."""
+    return session.scalars(
+        select(Action).where(Action.board_id == board_id).order_by(Action.id)
+    ).all()
 
 
 def find_by_email(session: Session, *, email: str) -> Person | None:

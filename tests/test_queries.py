@@ -9,7 +9,7 @@ from bot.domain import OPEN_STATUSES, Rag, Status
 from bot.services.context import Core
 from storage import queries
 from storage.db import transaction
-from storage.models import Action
+from storage.models import DEFAULT_BOARD_ID, Action
 from tests.conftest import MONDAY
 
 TODAY = MONDAY.date()
@@ -25,7 +25,7 @@ def test_plan_figures_match_a_count_of_every_action(core: Core) -> None:
                                created_at=MONDAY, updated_at=MONDAY, version=1))
     soon = TODAY + dt.timedelta(days=7)
     with transaction(core.sessions) as session:
-        figures = queries.plan_figures(session, today=TODAY, soon=soon)
+        figures = queries.plan_figures(session, board_id=DEFAULT_BOARD_ID, today=TODAY, soon=soon)
 
     def count(pred: object) -> int:
         return sum(1 for c in combos if pred(*c))  # type: ignore[operator]

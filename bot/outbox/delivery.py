@@ -422,7 +422,7 @@ def _record_failure(core: Core, claimed: _Claimed, exc: SendError, report: Deliv
             elif (
                 gone is not None
                 and row.recipient is not None
-                and owns_open_actions(session, row.recipient)
+                and owns_open_actions(session, row.recipient, board_id=row.board_id)
             ):
                 # An owner left: the chairs hear it once, with their actions, rather than
                 # once per message that can no longer reach them.
@@ -532,6 +532,7 @@ def _tell_chairs(
             failure=message,
             now=now,
             today=core.today(),
+            board_id=row.board_id,
         )
         key = f"{OWNER_LEFT}:{row.recipient.id}"
     ids: list[int] = []

@@ -61,6 +61,8 @@ def queue_edits(session: Session, action: Action, *, now: dt.datetime) -> list[i
     rows = session.scalars(
         select(OutboxMessage)
         .where(
+            # Only the action's board's messages can show it.
+            OutboxMessage.board_id == action.board_id,
             OutboxMessage.status == OutboxStatus.SENT,
             OutboxMessage.platform_ref.is_not(None),
             OutboxMessage.recipient_id.is_not(None),

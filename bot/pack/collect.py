@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from bot.domain import OPEN_STATUSES, Change, Rag, Status
@@ -117,23 +117,27 @@ EXCEPTION_KINDS = (
 
 
 def collect(session: Session, core: Core, meeting: Meeting, now: dt.datetime) -> PackData:
-    """The pack's content for `meeting`, as the plan stands at `now`."""
+    """The pack's content for `meeting`, as its board's plan stands at `now` (only that
+    board's actions, meetings and snapshots are read)."""
     settings = core.settings
     tz = settings.tz
     today = now.astimezone(tz).date()
+    board_id = meeting.board_id
     actions = list(
         session.scalars(
-            select(Action).where(Action.status != Status.CANCELLED).order_by(Action.id)
+            select(Action)
+            .where(Action.board_id == board_id, Action.status != Status.CANCELLED)
+            .order_by(Action.id)
         ).all()
     )
     ids = [a.id for a in actions]
     computed = ratings(session, actions, settings=settings, calendar=core.calendar, today=today)
-    notes = _latest_notes(session, ids)
-    evidence = _evidence(session, ids)
+    notes = _latest_notes(session, ids, board_id)
+    evidence = _evidence(session, ids, board_id)
     previous = _previous_meeting(session, meeting)
     earlier = _snapshot_moves(session, previous.id) if previous is not None else {}
     round_start = _round_start(session, core, meeting, previous)
-    updated = _updated_since(session, ids, round_start)
+    updated = _updated_since(session, ids, board_id, round_start)
 
     rows: list[PackAction] = []
     for action in actions:
@@ -251,12 +255,19 @@ def _day(day: dt.date | None) -> str:
     return day.strftime("%d %b %Y").lstrip("0") if day else "none"
 
 
-def _latest_notes(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, dt.datetime]]:
+def _of_board(board_id: int) -> Select[int]:
+    """The ids of the board's actions, for reading their history and evidence."""
+    return select(Action.id).where(Action.board_id == board_id)
+
+
+def _latest_notes(
+    session: Session, ids: Sequence[int], board_id: int
+) -> dict[int, tuple[str, dt.datetime]]:
     if not ids:
         return {}
     latest = (
         select(func.max(HistoryEntry.id).label("id"))
-        .where(HistoryEntry.change.in_(_NOTES))
+        .where(HistoryEntry.action_id.in_(_of_board(board_id)), HistoryEntry.change.in_(_NOTES))
         .group_by(HistoryEntry.action_id)
         .subquery()
     )
@@ -277,11 +288,15 @@ def _latest_notes(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, 
     return found
 
 
-def _evidence(session: Session, ids: Sequence[int]) -> dict[int, list[str]]:
+def _evidence(session: Session, ids: Sequence[int], board_id: int) -> dict[int, list[str]]:
     found: dict[int, list[str]] = defaultdict(list)
     if not ids:
         return found
-    for row in session.scalars(select(Evidence).order_by(Evidence.action_id, Evidence.id)):
+    for row in session.scalars(
+        select(Evidence)
+        .where(Evidence.action_id.in_(_of_board(board_id)))
+        .order_by(Evidence.action_id, Evidence.id)
+    ):
         if row.kind == "file":
             found[row.action_id].append(f"file: {row.file_name or row.file_ref}")
         elif row.kind == "link":
@@ -295,6 +310,7 @@ def _previous_meeting(session: Session, meeting: Meeting) -> Meeting | None:
     return session.scalars(
         select(Meeting)
         .where(
+            Meeting.board_id == meeting.board_id,
             Meeting.starts_at < meeting.starts_at,
             Meeting.cancelled_at.is_(None),
             Meeting.id.in_(select(PlanSnapshot.meeting_id).distinct()),
@@ -324,24 +340,32 @@ def _round_start(
     return None
 
 
-def _updated_since(session: Session, ids: Sequence[int], since: dt.datetime | None) -> set[int]:
+def _updated_since(
+    session: Session, ids: Sequence[int], board_id: int, since: dt.datetime | None
+) -> set[int]:
     if since is None or not ids:
         return set()
     rows = session.scalars(
         select(HistoryEntry.action_id)
-        .where(HistoryEntry.at >= since, HistoryEntry.change.in_(UPDATE_CHANGES))
+        .where(
+            HistoryEntry.action_id.in_(_of_board(board_id)),
+            HistoryEntry.at >= since,
+            HistoryEntry.change.in_(UPDATE_CHANGES),
+        )
         .distinct()
     )
     return set(rows)
 
 
 def trend(session: Session, meeting: Meeting, *, limit: int = TREND_MEETINGS) -> list[TrendColumn]:
-    """BRAG counts at the last `limit` meetings with a snapshot up to `meeting`, oldest first."""
+    """BRAG counts at the last `limit` meetings of its board with a snapshot up to `meeting`,
+    oldest first."""
     meetings = list(
         reversed(
             session.scalars(
                 select(Meeting)
                 .where(
+                    Meeting.board_id == meeting.board_id,
                     Meeting.starts_at <= meeting.starts_at,
                     Meeting.id.in_(select(PlanSnapshot.meeting_id).distinct()),
                 )
@@ -357,6 +381,7 @@ def trend(session: Session, meeting: Meeting, *, limit: int = TREND_MEETINGS) ->
         select(PlanSnapshot.meeting_id, rag, func.count())
         .where(
             PlanSnapshot.meeting_id.in_([m.id for m in meetings]),
+            PlanSnapshot.board_id == meeting.board_id,
             PlanSnapshot.status != Status.CANCELLED,
         )
         .group_by(PlanSnapshot.meeting_id, rag)

@@ -14,24 +14,36 @@ from bot.grammar.pack import BuildPack, PostPack
 from bot.grammar.usage import board_usage
 from bot.pack.style import day, meeting_words
 from bot.render.model import Count, Counts, Heading, Message, Paragraph
+from bot.services.meetings import board_meeting
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
-from storage.models import Meeting
+from storage.models import DEFAULT_BOARD_ID, Meeting
 
 if TYPE_CHECKING:
     from bot.pack.build import BuiltPack
 
 
-def pack_meeting(session: Session, meeting_id: int | None, now: dt.datetime) -> Meeting:
-    """The meeting asked for; else the next one not cancelled; else the latest one."""
+def pack_meeting(
+    session: Session,
+    meeting_id: int | None,
+    now: dt.datetime,
+    # Defaulted only for the command line, which names no board yet.
+    board_id: int = DEFAULT_BOARD_ID,
+) -> Meeting:
+    """The board's meeting asked for; else its next one not cancelled; else its latest one.
+    Another board's meeting is refused as one that does not exist."""
     if meeting_id is not None:
-        meeting = session.get(Meeting, meeting_id)
+        meeting = board_meeting(session, meeting_id, board_id=board_id)
         if meeting is None:
             raise CommandError(f"There is no meeting {meeting_id}.", board_usage("meetings"))
         return meeting
     upcoming = session.scalars(
         select(Meeting)
-        .where(Meeting.starts_at >= now, Meeting.cancelled_at.is_(None))
+        .where(
+            Meeting.board_id == board_id,
+            Meeting.starts_at >= now,
+            Meeting.cancelled_at.is_(None),
+        )
         .order_by(Meeting.starts_at)
         .limit(1)
     ).first()
@@ -39,7 +51,7 @@ def pack_meeting(session: Session, meeting_id: int | None, now: dt.datetime) -> 
         return upcoming
     latest = session.scalars(
         select(Meeting)
-        .where(Meeting.cancelled_at.is_(None))
+        .where(Meeting.board_id == board_id, Meeting.cancelled_at.is_(None))
         .order_by(Meeting.starts_at.desc())
         .limit(1)
     ).first()
@@ -73,7 +85,7 @@ def _build(request: Request, meeting_id: int | None) -> BuiltPack:
     # Charts and the PDF library load with the first pack, not with every process.
     from bot.pack.build import build_pack
 
-    meeting = pack_meeting(request.session, meeting_id, request.now)
+    meeting = pack_meeting(request.session, meeting_id, request.now, board_id=request.board_id)
     return build_pack(request.session, request.core, meeting, request.now, created_by=request.actor)
 
 

@@ -18,11 +18,12 @@ from bot.render.model import Image
 from storage.models import BoardPack, Meeting, OutboxMessage
 
 
-def trend_image(session: Session, now: dt.datetime) -> Image | None:
-    """The chart of the last posted pack whose link is still valid; None when there is none."""
+def trend_image(session: Session, now: dt.datetime, *, board_id: int) -> Image | None:
+    """The chart of the board's last posted pack whose link is still valid; None when there
+    is none."""
     payload = session.scalars(
         select(OutboxMessage.payload)
-        .where(OutboxMessage.kind == PACK_POST)
+        .where(OutboxMessage.kind == PACK_POST, OutboxMessage.board_id == board_id)
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     ).first()
@@ -30,7 +31,7 @@ def trend_image(session: Session, now: dt.datetime) -> Image | None:
     if not isinstance(files, dict) or not files.get("url") or not files.get("pack_id"):
         return None
     pack = session.get(BoardPack, int(files["pack_id"]))
-    if pack is None or pack.expires_at <= now:
+    if pack is None or pack.board_id != board_id or pack.expires_at <= now:
         return None
     meeting = session.get(Meeting, pack.meeting_id)
     columns = trend(session, meeting) if meeting is not None else []

@@ -25,9 +25,9 @@ OWNER_LEFT = "owner-left"
 LISTED = 20
 
 
-def owns_open_actions(session: Session, person: Person) -> bool:
-    """Whether `person` is the owner of any open action."""
-    return count_open(session, owner_id=person.id) > 0
+def owns_open_actions(session: Session, person: Person, *, board_id: int) -> bool:
+    """Whether `person` is the owner of any open action of the board."""
+    return count_open(session, board_id=board_id, owner_id=person.id) > 0
 
 
 def mark_left(
@@ -38,18 +38,20 @@ def mark_left(
     failure: Message,
     now: dt.datetime,
     today: dt.date,
+    board_id: int,
 ) -> Message:
-    """Record that `person` left; returns the chairs' notice: `failure` (what could not be
-    delivered), then that they left and the open actions that now have no owner."""
+    """Record that `person` left; returns the notice to the chairs of the board `board_id`:
+    `failure` (what could not be delivered), then that they left and the board's open
+    actions that now have no owner (another board's chairs hear only of theirs)."""
     if person.left_at is None:
         person.left_at = now
         person.left_reason = reason[:200]
         session.flush()
-    actions = open_for_owner(session, owner_id=person.id, limit=LISTED)
+    actions = open_for_owner(session, board_id=board_id, owner_id=person.id, limit=LISTED)
     return owner_notices.owner_left(
         failure=failure.text,
         person=person.display_name,
         reason=reason,
         actions=[action_view(action, today=today) for action in actions],
-        total=count_open(session, owner_id=person.id),
+        total=count_open(session, board_id=board_id, owner_id=person.id),
     )

@@ -100,9 +100,13 @@ def export_register(
         # identity map instead of one query per entry.
         register = [
             register_row(a, today=today, tz=tz, calendar=calendar)
-            for a in queries.all_actions(session)
+            for a in queries.all_actions(session, board_id=core.board.id)
         ]
-        changes = [history_row(h, tz=tz) for h in queries.all_history(session)] if history else []
+        changes = (
+            [history_row(h, tz=tz) for h in queries.all_history(session, board_id=core.board.id)]
+            if history
+            else []
+        )
     if fmt == "csv":
         if history:
             _write_csv(out, HISTORY_COLUMNS, changes)

@@ -36,7 +36,7 @@ def home_message(core: Core, caller: Caller) -> Message:
             return Message(text=refused.reason, blocks=[Paragraph(text=refused.reason)])
         request = Request(core, session, caller, actor, now, core.today())
         own: list[Block] = list(status.status_person(request, StatusPerson()).message.blocks)
-        owns_nothing = queries.count_open(session, owner_id=actor.id) == 0
+        owns_nothing = queries.count_open(session, board_id=core.board.id, owner_id=actor.id) == 0
         blocks: list[Block] = []
         if not (request.actor_is_chair and owns_nothing):
             blocks += [*own, Divider()]
@@ -87,8 +87,9 @@ def without_pagers(blocks: list[Block]) -> list[Block]:
 
 
 def _blocked(request: Request) -> Message:
-    items = queries.blocked_actions(request.session, limit=LIST_LIMIT)
-    total = queries.count_by_status(request.session)[Status.BLOCKED]
+    board_id = request.board_id
+    items = queries.blocked_actions(request.session, board_id=board_id, limit=LIST_LIMIT)
+    total = queries.count_by_status(request.session, board_id=board_id)[Status.BLOCKED]
     return action_list(
         "Blocked",
         [action_view(a, today=request.today) for a in items],

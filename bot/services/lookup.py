@@ -1,4 +1,8 @@
-"""Read queries for buttons and forms: an action's current state as a view, not as a reply."""
+"""Read queries for buttons and forms: an action's current state as a view, not as a reply.
+
+Each reads the action on `core.board` only: a button or form of one board never shows
+another's action.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,26 @@ import logging
 from sqlalchemy.exc import DBAPIError
 
 from bot.errors import CommandError
-from bot.people.resolve import resolve_caller
 from bot.render.from_storage import action_view
 from bot.render.model import ActionView
 from bot.services.context import Caller, Core
 from bot.services.dispatch import TRY_AGAIN, database_unavailable
 from bot.services.permissions import require_chair, require_owner_or_chair
-from bot.services.request import Request, existing_action
+from bot.services.request import existing_action, request_on_board
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
 
 def current_action(core: Core, action_id: int) -> ActionView:
-    """The action as it stands now, e.g. for the form that adds a note to it.
+    """The action of `core.board` as it stands now, e.g. for the form that adds a note to it.
 
-    CommandError when there is no such action or the database is not answering.
+    CommandError when the board has no such action or the database is not answering.
     """
     try:
         with transaction(core.sessions) as session:
-            return action_view(existing_action(session, action_id), today=core.today())
+            action = existing_action(session, action_id, board_id=core.board.id)
+            return action_view(action, today=core.today())
     except DBAPIError as exc:
         if not database_unavailable(exc):
             raise
@@ -43,10 +47,8 @@ def action_to_change(core: Core, caller: Caller, action_id: int, doing: str) -> 
     """
     try:
         with transaction(core.sessions) as session:
-            now = core.now()
-            actor = resolve_caller(session, caller=caller, now=now)
-            request = Request(core, session, caller, actor, now, core.today())
-            action = existing_action(session, action_id)
+            request = request_on_board(core, session, caller, action_id=action_id)
+            action = request.action(action_id)
             require_owner_or_chair(request, action, doing)
             return action_view(action, today=request.today)
     except DBAPIError as exc:
@@ -61,11 +63,9 @@ def action_for_chair(core: Core, caller: Caller, action_id: int, doing: str) -> 
     Reassign forms); CommandError with the reason otherwise, before any form opens."""
     try:
         with transaction(core.sessions) as session:
-            now = core.now()
-            actor = resolve_caller(session, caller=caller, now=now)
-            request = Request(core, session, caller, actor, now, core.today())
+            request = request_on_board(core, session, caller, action_id=action_id)
             require_chair(request, doing)
-            return action_view(existing_action(session, action_id), today=request.today)
+            return action_view(request.action(action_id), today=request.today)
     except DBAPIError as exc:
         if not database_unavailable(exc):
             raise

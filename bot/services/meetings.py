@@ -21,7 +21,7 @@ from bot.render.model import Heading, Message, Paragraph, Usage
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
 from bot.services.rounds import meeting_words, round_dates
-from storage.models import Meeting, Person
+from storage.models import DEFAULT_BOARD_ID, Meeting, Person
 
 DEFAULT_TITLE = "Board meeting"
 
@@ -44,9 +44,11 @@ def add_meeting(
     title: str | None,
     actor: Person | None,
     now: dt.datetime,
+    # Defaulted only for the command line, which names no board yet.
+    board_id: int = DEFAULT_BOARD_ID,
 ) -> Added:
-    """Add a meeting at `day` `time` in the bot's timezone; CommandError for one in the past
-    or one already at that moment."""
+    """Add a meeting of the board at `day` `time` in its timezone; CommandError for one in
+    the past or one the board already has at that moment."""
     starts = dt.datetime.combine(day, time, tzinfo=settings.tz)
     today = now.astimezone(settings.tz).date()
     when = f"{format_date(day, today=today)} at {time:%H:%M}"
@@ -55,13 +57,18 @@ def add_meeting(
             f"{when} is in the past: give a date and time to come.", board_usage("meeting add")
         )
     clash = session.scalar(
-        select(Meeting).where(Meeting.starts_at == starts, Meeting.cancelled_at.is_(None))
+        select(Meeting).where(
+            Meeting.board_id == board_id,
+            Meeting.starts_at == starts,
+            Meeting.cancelled_at.is_(None),
+        )
     )
     if clash is not None:
         raise CommandError(
             f"Meeting {clash.id} ({clash.title}) is already at {when}.", board_usage("meetings")
         )
     meeting = Meeting(
+        board_id=board_id,
         title=(title or DEFAULT_TITLE).strip(),
         starts_at=starts,
         created_by=actor,
@@ -89,20 +96,28 @@ def add_meeting(
     return Added(meeting, warnings)
 
 
-def upcoming(session: Session, now: dt.datetime) -> Sequence[Meeting]:
-    """Meetings not cancelled that have not started yet, soonest first."""
+def upcoming(session: Session, now: dt.datetime, *, board_id: int) -> Sequence[Meeting]:
+    """The board's meetings not cancelled that have not started yet, soonest first."""
     return session.scalars(
         select(Meeting)
-        .where(Meeting.cancelled_at.is_(None), Meeting.starts_at > now)
+        .where(
+            Meeting.board_id == board_id, Meeting.cancelled_at.is_(None), Meeting.starts_at > now
+        )
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
 
 
 def cancel_meeting(
-    session: Session, *, meeting_id: int, actor: Person | None, now: dt.datetime
+    session: Session,
+    *,
+    meeting_id: int,
+    actor: Person | None,
+    now: dt.datetime,
+    board_id: int = DEFAULT_BOARD_ID,
 ) -> Meeting:
-    """Cancel a meeting to come; CommandError when there is none, or it is past or cancelled."""
-    meeting = session.get(Meeting, meeting_id)
+    """Cancel a meeting of the board to come; CommandError when the board has none of that
+    number (another board's is refused in the same words), or it is past or cancelled."""
+    meeting = board_meeting(session, meeting_id, board_id=board_id)
     if meeting is None:
         raise CommandError(f"There is no meeting {meeting_id}.", board_usage("meetings"))
     if meeting.cancelled_at is not None:
@@ -112,6 +127,12 @@ def cancel_meeting(
     meeting.cancelled_at = now
     meeting.cancelled_by = actor
     return meeting
+
+
+def board_meeting(session: Session, meeting_id: int, *, board_id: int) -> Meeting | None:
+    """The board's meeting of this number, or None (one of another board too)."""
+    meeting = session.get(Meeting, meeting_id)
+    return meeting if meeting is not None and meeting.board_id == board_id else None
 
 
 def schedule_lines(
@@ -136,10 +157,11 @@ def meetings_message(
     settings: Settings,
     calendar: WorkingCalendar,
     now: dt.datetime,
+    board_id: int = DEFAULT_BOARD_ID,
 ) -> Message:
-    """The meetings to come, each with its round's dates."""
+    """The board's meetings to come, each with its round's dates."""
     today = now.astimezone(settings.tz).date()
-    found = upcoming(session, now)
+    found = upcoming(session, now, board_id=board_id)
     if not found:
         text = "No meetings to come."
         return Message(
@@ -176,6 +198,7 @@ def add_meeting_command(request: Request, command: AddMeeting) -> Outcome:
         title=command.title,
         actor=request.actor,
         now=request.now,
+        board_id=request.board_id,
     )
     line = schedule_lines(added.meeting, settings=settings, calendar=calendar, today=request.today)
     text = f"Meeting added: {line}"
@@ -192,7 +215,11 @@ def list_meetings_command(request: Request, command: ListMeetings) -> Outcome:
     core = request.core
     return Outcome(
         meetings_message(
-            request.session, settings=core.settings, calendar=core.calendar, now=request.now
+            request.session,
+            settings=core.settings,
+            calendar=core.calendar,
+            now=request.now,
+            board_id=request.board_id,
         )
     )
 
@@ -201,7 +228,11 @@ def cancel_meeting_command(request: Request, command: CancelMeeting) -> Outcome:
     """`/board meeting cancel <id>`."""
     require(request, Permission.MANAGE_MEETINGS, usage=board_usage("meeting cancel"))
     meeting = cancel_meeting(
-        request.session, meeting_id=command.meeting_id, actor=request.actor, now=request.now
+        request.session,
+        meeting_id=command.meeting_id,
+        actor=request.actor,
+        now=request.now,
+        board_id=request.board_id,
     )
     when = meeting_words(meeting, request.core.settings.tz, request.today)
     text = f"Meeting {meeting.id} cancelled ({when}): no update round for it."

@@ -24,13 +24,13 @@ from bot.grammar.commands import ApproveDate, DeclineDate, MoveDue, RequestDate
 from bot.grammar.dates import format_date
 from bot.grammar.usage import action_usage
 from bot.outbox.queue import notify_people
-from bot.people.resolve import chairs, owners_of, resolve_caller
+from bot.people.resolve import chairs, owners_of
 from bot.render import date_requests as words
 from bot.render.from_storage import action_view
 from bot.render.model import DateRequestCard, Message, Paragraph
 from bot.render.replies import label
 from bot.services.context import Caller, Core
-from bot.services.request import Outcome, Request
+from bot.services.request import Outcome, Request, request_on_board
 from storage.db import transaction
 from storage.models import (
     Action,
@@ -405,9 +405,7 @@ def request_to_decide(
     """
     try:
         with transaction(core.sessions) as session:
-            now = core.now()
-            actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
-            request = Request(core, session, caller, actor, now, core.today())
+            request = request_on_board(core, session, caller, action_id=action_id)
             action = request.action(action_id)
             _require_decider(request, "decline a new date", "decline")
             asked = _the_request(request, action, request_id)

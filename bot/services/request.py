@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from bot.boards.members import role_on
+from bot.boards.resolve import resolve_board
+from bot.boards.view import BoardView
 from bot.domain import Role
 from bot.domain.changes import Change
 from bot.errors import CommandError
 from bot.grammar.commands import UserRef
 from bot.outbox.queue import notify_people
-from bot.people.resolve import is_chair, resolve_user
+from bot.people.resolve import is_chair, resolve_caller, resolve_user
 from bot.render.model import Message
 from bot.services import history
 from bot.services.context import Caller, Core
@@ -39,6 +41,12 @@ class Request:
         return self.caller.platform.value
 
     @property
+    def board_id(self) -> int:
+        """The command's board: every row it reads is of this board, every row it writes names
+        it."""
+        return self.core.board.id
+
+    @property
     def actor_is_chair(self) -> bool:
         """Whether the caller may do a chair's job on the command's board."""
         return is_chair(self.session, self.actor, self.core.board)
@@ -49,8 +57,9 @@ class Request:
         return role_on(self.session, self.core.board.id, self.actor.id)
 
     def action(self, action_id: int) -> Action:
-        """The action with this number; CommandError if there is none."""
-        return existing_action(self.session, action_id)
+        """The action with this number on the command's board; CommandError if there is none
+        (there, or anywhere)."""
+        return existing_action(self.session, action_id, board_id=self.board_id)
 
     def record(
         self,
@@ -99,9 +108,27 @@ class Request:
         )
 
 
-def existing_action(session: Session, action_id: int) -> Action:
-    """The action with this number; CommandError if there is none."""
-    action = get_action(session, action_id=action_id)
+def request_on_board(
+    core: Core, session: Session, caller: Caller, *, action_id: int | None
+) -> Request:
+    """The request of a button or form answered outside the dispatcher (before a form
+    opens), on the board the dispatcher would run its command on: the channel's, the
+    action's, or the caller's own. An action the caller's workspace cannot see is left to
+    `Request.action` to refuse as unknown."""
+    now = core.now()
+    actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
+    found = resolve_board(
+        session, core.boards, caller=caller, named=None, person=actor, action_id=action_id
+    )
+    on = core.on(found) if isinstance(found, BoardView) else core
+    return Request(on, session, caller, actor, now, on.today())
+
+
+def existing_action(session: Session, action_id: int, *, board_id: int) -> Action:
+    """The action with this number on the board; CommandError if there is none. One of
+    another board is refused in the same words: whether it exists is none of this board's
+    business."""
+    action = get_action(session, action_id=action_id, board_id=board_id)
     if action is None:
         raise CommandError(f"There is no action #{action_id}.", "/action list")
     return action

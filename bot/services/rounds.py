@@ -97,12 +97,12 @@ def round_start(meeting: Meeting, *, settings: Settings, calendar: WorkingCalend
     return dt.datetime.combine(opens, dt.time(0), tzinfo=settings.tz)
 
 
-def asked_actions(session: Session) -> dict[int, list[Action]]:
-    """Open actions with a present owner, by owner id, in number order."""
+def asked_actions(session: Session, *, board_id: int) -> dict[int, list[Action]]:
+    """The board's open actions with a present owner, by owner id, in number order."""
     rows = session.scalars(
         select(Action)
         .join(Person, Action.owner_id == Person.id)
-        .where(Action.status.in_(ASKED), Person.left_at.is_(None))
+        .where(Action.board_id == board_id, Action.status.in_(ASKED), Person.left_at.is_(None))
         .order_by(Action.id)
     ).all()
     found: dict[int, list[Action]] = defaultdict(list)

@@ -192,7 +192,7 @@ def return_action(request: Request, command: ReturnAction) -> Outcome:
 
 def awaiting(request: Request, command: StatusAwaiting) -> Outcome:
     """`/status signoff`: delivered actions, the longest waiting first, with days waiting."""
-    session, board_id = request.session, request.core.board.id
+    session, board_id = request.session, request.board_id
     where = (Action.status == Status.DELIVERED) & (Action.board_id == board_id)
     total = session.scalar(select(func.count()).select_from(Action).where(where)) or 0
     page = min(command.page, paging.pages(total))
@@ -237,7 +237,7 @@ def waiting_items(request: Request, rows: Sequence[Action]) -> list[Waiting]:
 def board_settings(request: Request, command: BoardSettings) -> Outcome:
     """`/board settings signoff on|off` (a chair) changes whether done waits for sign-off;
     actions already done stay complete. Showing them and the others: bot/services/boards.py."""
-    board_id = request.core.board.id
+    board_id = request.board_id
     row = request.session.get(BoardSetting, (board_id, SIGNOFF))
     if command.signoff is None:
         # Every setting of the board, or another one changed: the boards' use case.
@@ -263,7 +263,9 @@ def board_settings(request: Request, command: BoardSettings) -> Outcome:
     row.changed_at = request.now
     request.session.flush()
     waiting = request.session.scalar(
-        select(func.count()).select_from(Action).where(Action.status == Status.DELIVERED)
+        select(func.count())
+        .select_from(Action)
+        .where(Action.board_id == board_id, Action.status == Status.DELIVERED)
     )
     text = (
         "Sign-off is on: an owner's done now waits for a chair or the secretary to sign it off."
@@ -308,7 +310,7 @@ def awaiting_summary(request: Request, message: Message, *, limit: int = 5) -> M
     """`/status` with what waits for sign-off, the longest waiting first, and its wait."""
     rows = request.session.scalars(
         select(Action)
-        .where(Action.status == Status.DELIVERED)
+        .where(Action.board_id == request.board_id, Action.status == Status.DELIVERED)
         .order_by(Action.delivered_at.is_(None), Action.delivered_at, Action.id)
         .limit(limit + 1)
     ).all()
@@ -383,8 +385,8 @@ def evidence_lines(request: Request, action: Action) -> list[EvidenceLine]:
 
 def evidence_target(core: Core, caller: Caller, words: str) -> int | None:
     """The action a file sent in chat is evidence of: the number its words give (`#12`, or
-    a message that is only `12`), else the latest of the sender's actions waiting for
-    sign-off (their done asked for it)."""
+    a message that is only `12`), else the latest of the sender's actions on `core.board`
+    waiting for sign-off (their done asked for it)."""
     if match := _NUMBER.search(words):
         return int(match.group(1) or match.group(2))
     with transaction(core.sessions) as session:
@@ -399,6 +401,7 @@ def evidence_target(core: Core, caller: Caller, words: str) -> int | None:
         return session.scalar(
             select(Action.id)
             .where(
+                Action.board_id == core.board.id,
                 Action.status == Status.DELIVERED,
                 or_(Action.owner_id == person, Action.id.in_(supported)),
             )

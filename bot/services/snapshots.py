@@ -39,13 +39,17 @@ SNAPSHOT_COLUMNS = (
 
 
 def take_snapshot(session: Session, core: Core, meeting: Meeting, now: dt.datetime) -> int:
-    """Snapshot every action for `meeting` unless it was; how many rows were written."""
+    """Snapshot every action of the meeting's board for `meeting` unless it was; how many
+    rows were written."""
     taken = session.scalar(
         select(func.count(PlanSnapshot.id)).where(PlanSnapshot.meeting_id == meeting.id)
     )
     if taken:
         return 0
-    actions = session.scalars(select(Action).order_by(Action.id)).all()
+    board_id = meeting.board_id
+    actions = session.scalars(
+        select(Action).where(Action.board_id == board_id).order_by(Action.id)
+    ).all()
     today = now.astimezone(core.settings.tz).date()
     computed = ratings(
         session, actions, settings=core.settings, calendar=core.calendar, today=today
@@ -54,6 +58,7 @@ def take_snapshot(session: Session, core: Core, meeting: Meeting, now: dt.dateti
         rating = computed.get(action.id)
         session.add(
             PlanSnapshot(
+                board_id=board_id,
                 meeting_id=meeting.id,
                 taken_at=now,
                 action_id=action.id,
@@ -84,13 +89,16 @@ def snapshot_rows(session: Session, meeting_id: int) -> Sequence[PlanSnapshot]:
 
 
 def snapshotted_meetings(
-    session: Session, *, before: dt.datetime | None = None, limit: int = 6
+    session: Session, *, board_id: int, before: dt.datetime | None = None, limit: int = 6
 ) -> list[Meeting]:
-    """The last `limit` meetings with a snapshot (starting before `before`), oldest first:
-    the trend's columns."""
+    """The board's last `limit` meetings with a snapshot (starting before `before`), oldest
+    first: the trend's columns."""
     query = (
         select(Meeting)
-        .where(Meeting.id.in_(select(PlanSnapshot.meeting_id).distinct()))
+        .where(
+            Meeting.board_id == board_id,
+            Meeting.id.in_(select(PlanSnapshot.meeting_id).distinct()),
+        )
         .order_by(Meeting.starts_at.desc())
         .limit(limit)
     )
@@ -107,11 +115,12 @@ def export_snapshot(
     core: Core, *, meeting_id: int, fmt: Literal["csv", "xlsx"], out: BinaryIO
 ) -> int:
     """Write one meeting's snapshot as the register export writes the register (a CSV table,
-    or a workbook with a "Snapshot" sheet); how many actions it holds."""
+    or a workbook with a "Snapshot" sheet); how many actions it holds. Only a meeting of
+    `core.board` is found."""
     tz = core.settings.tz
     with core.sessions() as session:
         meeting = session.get(Meeting, meeting_id)
-        if meeting is None:
+        if meeting is None or meeting.board_id != core.board.id:
             raise UnknownSnapshot(f"There is no meeting {meeting_id}.")
         rows = snapshot_rows(session, meeting_id)
         if not rows:

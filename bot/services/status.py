@@ -67,7 +67,11 @@ def status_unassigned(request: Request, command: StatusUnassigned | None = None)
     """Open actions nobody owns yet, with the owner as the plan wrote it."""
     query = (
         select(Action)
-        .where(Action.owner_id.is_(None), Action.status.in_(OPEN_STATUSES))
+        .where(
+            Action.board_id == request.board_id,
+            Action.owner_id.is_(None),
+            Action.status.in_(OPEN_STATUSES),
+        )
         .order_by(Action.due_date.is_(None), Action.due_date, Action.id)
     )
     total = request.session.scalar(
@@ -109,9 +113,12 @@ def _people(action: Action) -> list[Person]:
 def list_actions(request: Request, command: ListActions) -> Outcome:
     """Open actions: everyone's, the caller's, or one person's."""
     if command.scope == "all":
-        total = queries.count_open(request.session)
+        board_id = request.board_id
+        total = queries.count_open(request.session, board_id=board_id)
         shown, items = _page(
-            command, lambda limit: queries.open_actions(request.session, limit=limit), total
+            command,
+            lambda limit: queries.open_actions(request.session, board_id=board_id, limit=limit),
+            total,
         )
         return Outcome(
             replies.action_list(
@@ -151,11 +158,13 @@ def status_overdue(request: Request, command: StatusOverdue | None = None) -> Ou
     """Overdue actions, most late first, with owners and days late."""
     if command is not None and command.user is not None:
         return views.overdue_of(request, command)
-    today = request.today
-    total = queries.count_overdue(request.session, today=today)
+    today, board_id = request.today, request.board_id
+    total = queries.count_overdue(request.session, board_id=board_id, today=today)
     shown, items = _page(
         command or StatusOverdue(),
-        lambda limit: queries.overdue_actions(request.session, today=today, limit=limit),
+        lambda limit: queries.overdue_actions(
+            request.session, board_id=board_id, today=today, limit=limit
+        ),
         total,
     )
     return Outcome(
@@ -173,10 +182,13 @@ def status_overdue(request: Request, command: StatusOverdue | None = None) -> Ou
 def status_due(request: Request, command: StatusDue) -> Outcome:
     """Open actions due in the command's window (from today to `days` ahead by default)."""
     start, end, span = views.due_window(request.today, command)
-    total = queries.count_due_between(request.session, start=start, end=end)
+    board_id = request.board_id
+    total = queries.count_due_between(request.session, board_id=board_id, start=start, end=end)
     shown, items = _page(
         command,
-        lambda limit: queries.due_between(request.session, start=start, end=end, limit=limit),
+        lambda limit: queries.due_between(
+            request.session, board_id=board_id, start=start, end=end, limit=limit
+        ),
         total,
     )
     return Outcome(
@@ -192,15 +204,17 @@ def status_due(request: Request, command: StatusDue) -> Outcome:
 
 def status_summary(request: Request) -> Outcome:
     """The plan in figures: open, due this week, overdue, blocked, done, RAG."""
-    today = request.today
-    figures = queries.plan_figures(request.session, today=today, soon=today + dt.timedelta(days=7))
+    today, board_id = request.today, request.board_id
+    figures = queries.plan_figures(
+        request.session, board_id=board_id, today=today, soon=today + dt.timedelta(days=7)
+    )
     counts = [
         Count(label="open", value=figures.open),
         Count(label="due in 7 days", value=figures.due_soon),
         Count(label="overdue", value=figures.overdue),
         Count(label="blocked", value=figures.by_status[Status.BLOCKED]),
         Count(label="done", value=figures.by_status[Status.DONE]),
-        Count(label="need a date", value=count_undated(request.session)),
+        Count(label="need a date", value=count_undated(request.session, board_id=board_id)),
     ]
     # Blue means complete, so open actions are rarely blue: shown only when some are.
     rag = [
@@ -210,7 +224,7 @@ def status_summary(request: Request) -> Outcome:
     ]
     rag.append(Count(label="not rated", value=figures.open_by_rag[None]))
     waiting = figures.by_status[Status.DELIVERED]
-    if waiting or signoff.signoff_on(request.session, request.core.board.id):
+    if waiting or signoff.signoff_on(request.session, board_id):
         # After blocked; a board that does not sign off sees it only while some still wait.
         counts.insert(4, Count(label="awaiting sign-off", value=waiting))
     summary = replies.summary(counts, rag, title="Improvement plan")
@@ -219,10 +233,11 @@ def status_summary(request: Request) -> Outcome:
 
 def status_nodate(request: Request, command: StatusNoDate | None = None) -> Outcome:
     """Open actions without a deadline ("Ongoing", "Monthly" in the plan): a chair sets one."""
-    total = count_undated(request.session)
+    board_id = request.board_id
+    total = count_undated(request.session, board_id=board_id)
     shown, items = _page(
         command or StatusNoDate(),
-        lambda limit: undated_actions(request.session, limit=limit),
+        lambda limit: undated_actions(request.session, board_id=board_id, limit=limit),
         total,
     )
     return Outcome(
@@ -236,30 +251,41 @@ def status_nodate(request: Request, command: StatusNoDate | None = None) -> Outc
     )
 
 
-def undated_actions(session: Session, *, limit: int | None = None) -> Sequence[Action]:
-    """Open actions without a deadline, oldest first."""
+def undated_actions(
+    session: Session, *, board_id: int, limit: int | None = None
+) -> Sequence[Action]:
+    """Open actions of the board without a deadline, oldest first."""
     query = (
         select(Action)
-        .where(Action.status.in_(OPEN_STATUSES), Action.due_date.is_(None))
+        .where(
+            Action.board_id == board_id,
+            Action.status.in_(OPEN_STATUSES),
+            Action.due_date.is_(None),
+        )
         .order_by(Action.id)
         .limit(limit)
     )
     return session.scalars(query).all()
 
 
-def count_undated(session: Session) -> int:
-    """How many open actions have no deadline."""
-    query = select(func.count()).where(Action.status.in_(OPEN_STATUSES), Action.due_date.is_(None))
+def count_undated(session: Session, *, board_id: int) -> int:
+    """How many open actions of the board have no deadline."""
+    query = select(func.count()).where(
+        Action.board_id == board_id, Action.status.in_(OPEN_STATUSES), Action.due_date.is_(None)
+    )
     return session.scalar(query) or 0
 
 
 def _person_list(
     request: Request, owner_id: int, name: str, *, mine: bool, command: Paged
 ) -> Outcome:
-    total = queries.count_open(request.session, owner_id=owner_id)
+    board_id = request.board_id
+    total = queries.count_open(request.session, board_id=board_id, owner_id=owner_id)
     shown, items = _page(
         command,
-        lambda limit: queries.open_for_owner(request.session, owner_id=owner_id, limit=limit),
+        lambda limit: queries.open_for_owner(
+            request.session, board_id=board_id, owner_id=owner_id, limit=limit
+        ),
         total,
         paging.BUTTONS_PAGE_SIZE if mine else paging.PAGE_SIZE,
     )

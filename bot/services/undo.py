@@ -74,10 +74,16 @@ def undo_reply(request: Request, command: UndoReply) -> Outcome:
 
 
 def _reply_entries(request: Request, command: UndoReply) -> list[HistoryEntry]:
-    """The entries of one reply: one action's, one person's, all of them undoable."""
+    """The entries of one reply: one action's, one person's, all of them undoable, on the
+    command's board (a reply on another board's action is refused as one never made)."""
     found = request.session.scalars(
         select(HistoryEntry)
-        .where(HistoryEntry.id >= command.first, HistoryEntry.id <= command.last)
+        .join(Action, HistoryEntry.action_id == Action.id)
+        .where(
+            HistoryEntry.id >= command.first,
+            HistoryEntry.id <= command.last,
+            Action.board_id == request.board_id,
+        )
         .order_by(HistoryEntry.id)
     ).all()
     head = found[0] if found and found[0].id == command.first else None

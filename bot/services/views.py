@@ -91,6 +91,8 @@ def _listed(
     order: tuple[Any, ...],
 ) -> Outcome:
     session = request.session
+    # Every list is of the command's board.
+    where = [Action.board_id == request.board_id, *where]
     total = session.scalar(select(func.count()).select_from(Action).where(*where)) or 0
     page = min(command.page, paging.pages(total))
     query = (
