@@ -27,6 +27,8 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.outbox.delivery import deliver
+from bot.outbox.queue import enqueue
 from bot.outbox.sender import SendError
 from bot.render.model import Message
 from handlers.teams.activities import Incoming
@@ -36,7 +38,7 @@ from handlers.teams.sender import TeamsSender
 from handlers.teams.tenants import Tenants
 from handlers.web import create_web_app
 from storage.db import transaction
-from storage.models import TeamsReference
+from storage.models import Board, OutboxMessage, OutboxStatus, TeamsReference
 from tests.conftest import MONDAY
 from tests.support.fake_connector import FakeConnector, fake_connector
 from tests.support.teams_server import message, running
@@ -296,3 +298,59 @@ def test_the_bots_token_is_asked_of_the_home_tenant_or_of_bot_framework(
     assert isinstance(source, ClientCredentialsToken)
     assert source.authority == authority
     assert Tenants.from_settings(settings).any == (configured != TENANT_A)
+
+
+def board_in(rig: Rig, name: str, tenant: str, channel: str) -> int:
+    """A board tied to `tenant`, its Teams channel `channel`; its id."""
+    core = rig.endpoint.bot.core
+    with transaction(core.sessions) as session:
+        board = Board(name=name, teams_tenant_id=tenant, teams_channel=channel, created_at=MONDAY)
+        session.add(board)
+        session.flush()
+        board_id = board.id
+    core.boards.invalidate()
+    return board_id
+
+
+def queue(rig: Rig, board_id: int, channel: str, text: str) -> int:
+    """A message for `channel` in the outbox, as a job of board `board_id` queues it."""
+    core = rig.endpoint.bot.core
+    with transaction(core.sessions) as session:
+        outbox_id = enqueue(
+            session,
+            key=text,
+            kind="digest",
+            message=Message(text=text),
+            now=MONDAY,
+            channel=channel,
+        )
+        assert outbox_id is not None
+        row = session.get(OutboxMessage, outbox_id)
+        assert row is not None
+        row.board_id = board_id
+    return outbox_id
+
+
+def test_the_outbox_posts_a_boards_messages_only_in_its_tenant(database_url: str) -> None:
+    with deployment(database_url) as rig:
+        board_a = board_in(rig, "Board A", TENANT_A, CHANNEL_A)
+        board_b = board_in(rig, "Board B", TENANT_B, CHANNEL_B)
+        for tenant, user, channel in ((TENANT_A, ann, CHANNEL_A), (TENANT_B, bob, CHANNEL_B)):
+            where = {"conversation": channel, "conversation_type": "channel"}
+            rig.says(tenant, user(tenant), "status", channel_id=channel, **where)
+        sent_b = queue(rig, board_b, CHANNEL_B, "Digest of board B")
+        sent_a = queue(rig, board_a, CHANNEL_A, "Digest of board A")
+        # A row of board B naming tenant A's channel (a link gone wrong) is never sent there.
+        crossed = queue(rig, board_b, CHANNEL_A, "Board B's news in A's channel")
+        deliver(rig.endpoint.bot.core, rig.endpoint.bot.senders, ids=[sent_b, sent_a, crossed])
+
+        assert [p.activity["summary"] for p in rig.regions[TENANT_B].proactive()] == [
+            "Digest of board B"
+        ]
+        assert [p.activity["summary"] for p in rig.regions[TENANT_A].proactive()] == [
+            "Digest of board A"
+        ]
+        with transaction(rig.endpoint.bot.core.sessions) as session:
+            row = session.get(OutboxMessage, crossed)
+            assert row is not None and row.status == OutboxStatus.FAILED
+            assert "another Microsoft 365 organisation" in (row.last_error or "")
