@@ -9,6 +9,7 @@ for a board goes only through references of the board's tenant.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from sqlalchemy import select
 
 from bot.clock import FixedClock
 from bot.config import Settings
+from bot.domain import Status
 from bot.outbox.delivery import deliver
 from bot.outbox.queue import enqueue
 from bot.outbox.sender import SendError
@@ -38,7 +40,7 @@ from handlers.teams.sender import TeamsSender
 from handlers.teams.tenants import Tenants
 from handlers.web import create_web_app
 from storage.db import transaction
-from storage.models import Board, OutboxMessage, OutboxStatus, TeamsReference
+from storage.models import Action, Board, OutboxMessage, OutboxStatus, TeamsReference
 from tests.conftest import MONDAY
 from tests.support.fake_connector import FakeConnector, fake_connector
 from tests.support.teams_server import message, running
@@ -354,3 +356,39 @@ def test_the_outbox_posts_a_boards_messages_only_in_its_tenant(database_url: str
             row = session.get(OutboxMessage, crossed)
             assert row is not None and row.status == OutboxStatus.FAILED
             assert "another Microsoft 365 organisation" in (row.last_error or "")
+
+
+def overdue_on(rig: Rig, board_id: int, title: str) -> None:
+    """An overdue action of board `board_id`."""
+    created = MONDAY - dt.timedelta(days=30)
+    with transaction(rig.endpoint.bot.core.sessions) as session:
+        session.add(
+            Action(
+                board_id=board_id,
+                title=title,
+                due_date=MONDAY.date() - dt.timedelta(days=3),
+                status=Status.OPEN,
+                created_at=created,
+                updated_at=created,
+            )
+        )
+
+
+def test_a_command_in_a_channel_is_on_the_board_of_that_channel_and_tenant(
+    database_url: str,
+) -> None:
+    with deployment(database_url) as rig:
+        overdue_on(rig, board_in(rig, "Board A", TENANT_A, CHANNEL_A), "Audit the files of A")
+        overdue_on(rig, board_in(rig, "Board B", TENANT_B, CHANNEL_B), "Audit the files of B")
+
+        def overdue(tenant: str, user: str, channel: str) -> str:
+            where = {"conversation": channel, "conversation_type": "channel"}
+            rig.says(tenant, user, "status overdue", channel_id=channel, **where)
+            return rig.regions[tenant].replies()[-1].card_text
+
+        seen_in_b = overdue(TENANT_B, bob(TENANT_B), CHANNEL_B)
+        assert "Audit the files of B" in seen_in_b and "files of A" not in seen_in_b
+        seen_in_a = overdue(TENANT_A, ann(TENANT_A), CHANNEL_A)
+        assert "Audit the files of A" in seen_in_a and "files of B" not in seen_in_a
+        # An activity of tenant A naming tenant B's channel never reaches board B.
+        assert "files of B" not in overdue(TENANT_A, ann(TENANT_A), CHANNEL_B)
