@@ -23,7 +23,15 @@ from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from storage.db import transaction
-from storage.models import DEFAULT_BOARD_ID, Action, Board, BoardSetting, Person, RoleChange
+from storage.models import (
+    DEFAULT_BOARD_ID,
+    Action,
+    Board,
+    BoardSetting,
+    Meeting,
+    Person,
+    RoleChange,
+)
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_signing import signed_headers, slash_command_body
 from tests.test_readme_examples import readme_plan
@@ -391,3 +399,21 @@ def test_import_and_roles_on_a_named_board(core: Core, tmp_path: Path) -> None:
         assert role_on(session, DEFAULT_BOARD_ID, helen) == Role.NONE
     shown = actionbot(url, "people", "role", "helen.marsh@council.example", cwd=tmp_path)
     assert shown.stdout == "Helen Marsh <helen.marsh@council.example>: none\n"
+
+
+def test_meetings_on_a_named_board(core: Core, tmp_path: Path) -> None:
+    url = core.settings.database_url
+    with transaction(core.sessions) as session:
+        session.add(Board(name=SEND, created_at=AT))
+    words = ("15", "Jan", "2027", "14:00", "SEND", "meeting")
+    added = actionbot(url, "board", "meeting", "add", *words, "--board", SEND, cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    with core.sessions() as session:
+        meeting = session.scalars(select(Meeting)).one()
+        assert (meeting.board_id, meeting.title) == (board_row(core, SEND).id, "SEND meeting")
+    listed = actionbot(url, "board", "meeting", "list", "--board", SEND, cwd=tmp_path)
+    assert "SEND meeting on Fri 15 Jan 2027 at 14:00" in listed.stdout
+    assert "No meetings to come." in actionbot(url, "board", "meeting", "list", cwd=tmp_path).stdout
+    other = actionbot(url, "board", "meeting", "cancel", str(meeting.id), cwd=tmp_path)
+    assert (other.returncode, other.stderr) == (1, f"There is no meeting {meeting.id}.\n")
+

@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="every change with who and when (csv: the history table; xlsx: a second sheet)",
     )
     exp.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    exp.add_argument("--board", metavar="NAME", help="the board (default: the default board)")
     exp.add_argument(
         "--snapshot",
         type=int,
@@ -138,9 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name", help="its name (quote a name with spaces)")
     create.add_argument("--slack-channel", metavar="ID", help="its Slack channel (C…)")
     create.add_argument("--teams-channel", metavar="ID", help="its Teams channel (19:…)")
-    create.add_argument(
-        "--slack-team", metavar="ID", help="the Slack workspace (T…) it belongs to"
-    )
+    create.add_argument("--slack-team", metavar="ID", help="the Slack workspace (T…) it belongs to")
     create.add_argument("--teams-tenant", metavar="ID", help="the Teams tenant it belongs to")
     create.add_argument("--chair", metavar="EMAIL", help="its chair (someone the bot knows)")
     board_sub.add_parser("list", help="every board, its workspace, channels and people")
@@ -160,15 +159,22 @@ def build_parser() -> argparse.ArgumentParser:
     meeting_add.add_argument(
         "words", nargs="+", metavar="WORDS", help="e.g. 15 Jan 2027 14:00 Improvement Board"
     )
-    meeting_sub.add_parser("list", help="the meetings to come, with their rounds' dates")
+    meeting_list = meeting_sub.add_parser(
+        "list", help="the meetings to come, with their rounds' dates"
+    )
     meeting_cancel = meeting_sub.add_parser("cancel", help="cancel a meeting to come")
     meeting_cancel.add_argument("meeting_id", type=int, metavar="ID")
+    for on_one in (meeting_add, meeting_list, meeting_cancel):
+        on_one.add_argument(
+            "--board", metavar="NAME", help="the board's meetings (default: the default board)"
+        )
     pack = board_sub.add_parser(
         "pack", help="write the board pack (PDF, xlsx, HTML) for a meeting; a link if PUBLIC_URL"
     )
     pack.add_argument(
         "--meeting", type=int, metavar="ID", help="the meeting (default: the next, else the last)"
     )
+    pack.add_argument("--board", metavar="NAME", help="the board (default: the default board)")
     pack.add_argument(
         "--out", type=Path, default=Path("."), metavar="DIR", help="folder to write into (.)"
     )
@@ -453,9 +459,12 @@ def _personal_data(args: argparse.Namespace, core: Core) -> int:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.plans.exporter import export_register
+    from wiring.boards import on_board
     from wiring.root import compose
 
-    core = compose(settings).core
+    core = on_board(compose(settings).core, args.board, err=sys.stderr)
+    if core is None:
+        return 1
     if args.snapshot is not None:
         return _export_snapshot(args, core)
     if args.output is None:
@@ -523,6 +532,12 @@ def _board(args: argparse.Namespace, settings: Settings) -> int:
     core = composed.core
     if args.board_command in ("create", "list", "settings"):
         return _boards(args, core, composed.senders)
+    from wiring.boards import on_board
+
+    on = on_board(core, args.board, err=sys.stderr)
+    if on is None:
+        return 1
+    core = on
     if args.board_command == "pack":
         from wiring.pack import board_pack
 

@@ -1,5 +1,6 @@
-"""`actionbot board meeting add|list|cancel` and `actionbot export --snapshot`: the board's
-meetings from the command line, through the same use cases as `/board meeting` in chat.
+"""`actionbot board meeting add|list|cancel` and `actionbot export --snapshot`: a board's
+meetings from the command line (`--board`, else the default board's), through the same use
+cases as `/board meeting` in chat.
 
 Whoever runs the command line administers the bot: no actor is recorded for what it does.
 """
@@ -34,6 +35,7 @@ def meeting_add(core: Core, words: list[str], *, out: TextIO, err: TextIO) -> in
                 title=command.title,
                 actor=None,
                 now=now,
+                board_id=core.board.id,
             )
             line = schedule_lines(
                 added.meeting, settings=settings, calendar=core.calendar, today=core.today()
@@ -51,7 +53,11 @@ def meeting_list(core: Core, *, out: TextIO) -> int:
     """`board meeting list`: the meetings to come with their rounds' dates."""
     with core.sessions() as session:
         message = meetings_message(
-            session, settings=core.settings, calendar=core.calendar, now=core.now()
+            session,
+            settings=core.settings,
+            calendar=core.calendar,
+            now=core.now(),
+            board_id=core.board.id,
         )
     out.write(render(message, today=core.today(), tz=core.settings.tz) + "\n")
     return 0
@@ -61,7 +67,9 @@ def meeting_cancel(core: Core, meeting_id: int, *, out: TextIO, err: TextIO) -> 
     """`board meeting cancel ID`; the exit code."""
     try:
         with transaction(core.sessions) as session:
-            meeting = cancel_meeting(session, meeting_id=meeting_id, actor=None, now=core.now())
+            meeting = cancel_meeting(
+                session, meeting_id=meeting_id, actor=None, now=core.now(), board_id=core.board.id
+            )
             title = meeting.title
     except CommandError as exc:
         err.write(exc.reason + "\n")

@@ -1,4 +1,5 @@
-"""`actionbot board pack [--meeting ID] [--out DIR]`: the board pack written to a folder.
+"""`actionbot board pack [--board NAME] [--meeting ID] [--out DIR]`: a board's pack written to
+a folder.
 
 With PUBLIC_URL set the pack is also stored with a new link, which is printed; without it
 the three files are still written (the link is what needs the address).
@@ -25,7 +26,7 @@ def board_pack(
     url: str | None = None
     try:
         with transaction(core.sessions) as session:
-            meeting = pack_meeting(session, meeting_id, now)
+            meeting = pack_meeting(session, meeting_id, now, board_id=core.board.id)
             rendered: RenderedPack
             if core.settings.public_url:
                 built = build_pack(session, core, meeting, now)
