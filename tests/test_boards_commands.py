@@ -5,7 +5,9 @@ in the console and over Slack's real HTTP path, and `actionbot board create|list
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import os
 import subprocess
 import sys
@@ -34,7 +36,7 @@ from storage.models import (
 )
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.slack_signing import signed_headers, slash_command_body
-from tests.test_readme_examples import readme_plan
+from tests.test_readme_examples import block_after, readme_plan, run
 from tests.test_slack_blocks import validated
 from tests.test_slack_http import (  # noqa: F401 - fixtures
     AMIRA,
@@ -417,3 +419,28 @@ def test_meetings_on_a_named_board(core: Core, tmp_path: Path) -> None:
     other = actionbot(url, "board", "meeting", "cancel", str(meeting.id), cwd=tmp_path)
     assert (other.returncode, other.stderr) == (1, f"There is no meeting {meeting.id}.\n")
 
+
+# --------------------------------------------------------------------------- README
+
+
+def test_the_readme_examples_of_many_boards_run_as_written(tmp_path: Path) -> None:
+    chat = tmp_path / "chat"
+    chat.mkdir()
+    lines = block_after("the sample board's chair is `sarah`").splitlines()
+    typed = [line.removeprefix("sarah> ") for line in lines if line.startswith("sarah> ")]
+    assert typed and typed[0] == f"/board create {SEND}"
+    done = run(".venv/bin/actionbot console --demo", chat, "\n".join(typed) + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "✗" not in done.stdout, done.stdout
+    assert f"• {SEND} — no channel yet — you: chair · your direct messages" in done.stdout
+    commands = [c for c in block_after("`--board` puts an import").splitlines() if c.strip()]
+    assert any(" board create " in c for c in commands)
+    readme_plan(tmp_path)
+    assert run(".venv/bin/actionbot console --demo", tmp_path, "").returncode == 0
+    for command in commands:
+        ran = run(command, tmp_path)
+        assert ran.returncode == 0, f"{command}\n{ran.stdout}\n{ran.stderr}"
+    # The register of SEND Board: the plan imported on it, not the sample board's actions.
+    register = (tmp_path / "send-register.csv").read_text(encoding="utf-8-sig")
+    refs = [row["ref"] for row in csv.DictReader(io.StringIO(register))]
+    assert refs == ["1.1", "1.2", "1.3", "2.1"]

@@ -55,14 +55,12 @@ class BoardView:
                 return workspace == self.slack_team_id
             return not self.settings.slack_install_enabled
         if platform == Platform.TEAMS:
-            # Tenant ids are GUIDs, which Teams may spell in either case.
-            tenant = workspace.lower()
             if self.teams_tenant_id is not None:
-                return tenant == self.teams_tenant_id.lower()
+                return workspace == self.teams_tenant_id
             home = self.settings.teams_tenant_id
             if home is None:
                 return not self.settings.teams_allowed_tenants
-            return tenant == home.lower()
+            return workspace == home
         return workspace in {w for w in (self.slack_team_id, self.teams_tenant_id) if w}
 
 def default_board(settings: Settings) -> BoardView:
