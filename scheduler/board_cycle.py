@@ -8,8 +8,12 @@ for updates already collated would mislead); past the nudge day with the round n
 the round opens and the nudge is not sent on top of it.
 
 After the cut-off (its snapshot committed, which the pack's trend reads), the board pack is
-built and its post queued to BOARD_CHANNEL, once per meeting, while the meeting is still to
-come; a pack that fails to build is tried again at the next tick.
+built and its post queued to the board's channel, once per meeting, while the meeting is
+still to come; a pack that fails to build is tried again at the next tick.
+
+Every board's meetings are read in one query and their steps worked out in Python, each
+with its board's settings and calendar; only a meeting with a step due takes a transaction
+of its own. A tick with no step due costs two queries, however many boards there are.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.boards.view import BoardView
 from bot.outbox.queue import enqueue
 from bot.pack.build import build_pack
 from bot.pack.post import queue_pack_post
@@ -49,36 +55,59 @@ PACK = "board pack"
 _told_unset: set[int] = set()
 
 
-def run_board_cycle(core: Core, *, now: dt.datetime | None = None) -> Counter[str]:
-    """Run every step due now for every meeting whose cut-off has not run; counts by step.
+def run_board_cycle(
+    core: Core, *, now: dt.datetime | None = None, boards: Sequence[BoardView] | None = None
+) -> Counter[str]:
+    """Run every step due now for every meeting whose cut-off has not run, on every board
+    (or on `boards`), each on its board's settings; counts by step.
 
-    The caller decides it is working time (the worker's tick plans only then).
+    The caller decides it is working time (the worker's tick passes the boards in theirs).
     """
     now = now or core.now()
-    today = now.astimezone(core.settings.tz).date()
+    serving = {b.id: core.on(b) for b in (core.boards.all() if boards is None else boards)}
     done: Counter[str] = Counter()
     with transaction(core.sessions) as session:
-        ids = list(
-            session.scalars(
-                select(Meeting.id)
-                .where(Meeting.cancelled_at.is_(None), Meeting.cut_off_at.is_(None))
-                .order_by(Meeting.starts_at, Meeting.id)
-            )
-        )
-    for meeting_id in ids:
+        pending = session.scalars(
+            select(Meeting)
+            .where(Meeting.cancelled_at.is_(None), Meeting.cut_off_at.is_(None))
+            .order_by(Meeting.starts_at, Meeting.id)
+        ).all()
+        due = [
+            (m.id, on)
+            for m in pending
+            if (on := serving.get(m.board_id)) is not None and _step_due(on, m, now=now)
+        ]
+    for meeting_id, on in due:
         # One transaction a meeting: a failure in one leaves the others' steps standing.
         try:
             with transaction(core.sessions) as session:
                 meeting = _locked(session, meeting_id)
                 if meeting is None or meeting.cancelled_at or meeting.cut_off_at:
                     continue
-                done += _step(session, core, meeting, today=today, now=now)
+                today = now.astimezone(on.settings.tz).date()
+                done += _step(session, on, meeting, today=today, now=now)
         except Exception:
             log.exception(
                 "board cycle: meeting %s failed; tried again at the next tick", meeting_id
             )
-    done += post_packs(core, now=now)
+    done += post_packs(core, now=now, serving=serving)
     return done
+
+
+def _step_due(core: Core, meeting: Meeting, *, now: dt.datetime) -> bool:
+    """Whether `_step` has anything to do for `meeting` at `now` (as read, unlocked)."""
+    settings = core.settings
+    today = now.astimezone(settings.tz).date()
+    dates = round_dates(meeting, settings=settings, calendar=core.calendar)
+    if today >= dates.cutoff:
+        return True
+    if meeting.round_opened_at is None:
+        return today >= dates.opens
+    return (
+        meeting.round_nudged_at is None
+        and today >= dates.nudge
+        and meeting.round_opened_at.astimezone(settings.tz).date() < dates.nudge
+    )
 
 
 def _locked(session: Session, meeting_id: int) -> Meeting | None:
@@ -90,41 +119,45 @@ def _locked(session: Session, meeting_id: int) -> Meeting | None:
     ).first()
 
 
-def post_packs(core: Core, *, now: dt.datetime) -> Counter[str]:
-    """Build and queue the pack of each meeting cut off whose pack is not posted yet."""
-    settings = core.settings
+def post_packs(
+    core: Core, *, now: dt.datetime, serving: dict[int, Core] | None = None
+) -> Counter[str]:
+    """Build and queue the pack of each meeting cut off whose pack is not posted yet, on the
+    boards of `serving` (board id: the core on that board; default: every board)."""
+    if serving is None:
+        serving = {b.id: core.on(b) for b in core.boards.all()}
     with transaction(core.sessions) as session:
-        ids = list(
-            session.scalars(
-                select(Meeting.id)
-                .where(
-                    Meeting.cancelled_at.is_(None),
-                    Meeting.cut_off_at.is_not(None),
-                    Meeting.pack_posted_at.is_(None),
-                    Meeting.starts_at > now,
-                )
-                .order_by(Meeting.starts_at, Meeting.id)
+        rows = session.execute(
+            select(Meeting.id, Meeting.board_id)
+            .where(
+                Meeting.cancelled_at.is_(None),
+                Meeting.cut_off_at.is_not(None),
+                Meeting.pack_posted_at.is_(None),
+                Meeting.starts_at > now,
             )
-        )
+            .order_by(Meeting.starts_at, Meeting.id)
+        ).all()
     done: Counter[str] = Counter()
-    if not ids:
-        return done
-    if not settings.public_url or not settings.board_channel:
-        for meeting_id in set(ids) - _told_unset:
-            log.warning(
-                "board cycle: meeting %s's pack is not posted: %s is not set",
-                meeting_id,
-                "PUBLIC_URL" if not settings.public_url else "BOARD_CHANNEL",
-            )
-            _told_unset.add(meeting_id)
-        return done
-    for meeting_id in ids:
+    for meeting_id, board_id in rows:
+        on = serving.get(board_id)
+        if on is None:
+            continue
+        settings = on.settings
+        if not settings.public_url or not settings.board_channel:
+            if meeting_id not in _told_unset:
+                log.warning(
+                    "board cycle: meeting %s's pack is not posted: %s is not set",
+                    meeting_id,
+                    "PUBLIC_URL" if not settings.public_url else "the board's channel",
+                )
+                _told_unset.add(meeting_id)
+            continue
         try:
             with transaction(core.sessions) as session:
                 meeting = _locked(session, meeting_id)
                 if meeting is None or meeting.pack_posted_at is not None:
                     continue
-                built = build_pack(session, core, meeting, now)
+                built = build_pack(session, on, meeting, now)
                 queue_pack_post(session, built, now)
                 meeting.pack_posted_at = now
                 done[PACK] += 1
@@ -145,7 +178,7 @@ def _step(
         done += _cut_off(session, core, meeting, now=now)
         return done
     if meeting.round_opened_at is None and today >= dates.opens:
-        owners = asked_actions(session)
+        owners = asked_actions(session, board_id=meeting.board_id)
         done[OPENED] += queue_requests(
             session, meeting, owners, settings=settings, calendar=calendar, now=now, step="open"
         )
@@ -158,7 +191,7 @@ def _step(
         and today >= dates.nudge
         and opened.astimezone(settings.tz).date() < dates.nudge
     ):
-        owners = without_update(session, asked_actions(session), opened)
+        owners = without_update(session, asked_actions(session, board_id=meeting.board_id), opened)
         done[NUDGED] += queue_requests(
             session, meeting, owners, settings=settings, calendar=calendar, now=now, step="nudge"
         )
@@ -170,7 +203,7 @@ def _cut_off(session: Session, core: Core, meeting: Meeting, *, now: dt.datetime
     """Tell the chairs and the secretary who has not updated which action; snapshot the plan."""
     settings = core.settings
     since = round_start(meeting, settings=settings, calendar=core.calendar)
-    missing = without_update(session, asked_actions(session), since)
+    missing = without_update(session, asked_actions(session, board_id=meeting.board_id), since)
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(list(missing))))}
     message = missing_message(
         meeting, missing, people, settings=settings, today=now.astimezone(settings.tz).date()

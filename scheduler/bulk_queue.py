@@ -29,6 +29,8 @@ class Planned:
     kind: str
     recipient_id: int
     action_id: int
+    #: The action's board: the outbox row names it.
+    board_id: int
     #: A bot.outbox.deferred payload; rows planned in one pass may share one dict.
     payload: dict[str, Any]
 
@@ -56,6 +58,7 @@ def queue_planned(
         seen.add(item.key)
         rows.append(
             {
+                "board_id": item.board_id,
                 "key": item.key,
                 "kind": item.kind,
                 "recipient_id": item.recipient_id,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.boards.members import holders
+from bot.boards.view import BoardView
 from bot.config import Settings
 from bot.domain import OPEN_STATUSES, Change, Platform, Role, Status
 from bot.domain.ladder import Audience, Step, Trigger
@@ -33,8 +33,16 @@ from bot.people.directory import Account
 from bot.people.resolve import chairs, upsert_account
 from bot.services.context import Core
 from scheduler.bulk_queue import Planned
+from scheduler.groups import on_boards
 from storage.db import transaction
-from storage.models import Action, EscalationProgress, HistoryEntry, Person, Supporter
+from storage.models import (
+    Action,
+    BoardMember,
+    EscalationProgress,
+    HistoryEntry,
+    Person,
+    Supporter,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +53,14 @@ ESCALATION = "escalation"
 _ROLE_ORDER: tuple[deferred.EscalatedTo, ...] = ("owner", "supporter", "secretary", "chair")
 
 
-def blocked_since(session: Session) -> dict[int, dt.datetime]:
-    """When each blocked action last became blocked, from its history (one grouped query)."""
+def blocked_since(session: Session, board_ids: Sequence[int] | None) -> dict[int, dt.datetime]:
+    """When each blocked action of `board_ids` (None: every board's) last became blocked,
+    from its history (one grouped query)."""
     query = (
         select(HistoryEntry.action_id, func.max(HistoryEntry.at))
         .join(Action, Action.id == HistoryEntry.action_id)
         .where(
+            on_boards(board_ids),
             Action.status == Status.BLOCKED,
             HistoryEntry.change == Change.STATUS,
             HistoryEntry.new_value == Status.BLOCKED.value,
@@ -65,6 +75,7 @@ class _Climb:
     """An action that has reached steps of the ladder not yet sent."""
 
     action_id: int
+    board_id: int
     owner_id: int | None
     trigger: Trigger
     anchor: dt.date
@@ -80,23 +91,34 @@ def plan_escalations(
     calendar: WorkingCalendar,
     today: dt.date,
     now: dt.datetime,
-    people: Sequence[Person],
-    board_id: int,
+    board_views: Sequence[BoardView],
+    every_board: bool = False,
 ) -> list[Planned]:
     """The ladder's steps reached by `today` and not yet sent, one per person and action
-    (the highest step that names them), and the progress recorded so none is sent twice."""
+    (the highest step that names them), and the progress recorded so none is sent twice.
+
+    For the boards `board_views`, which plan alike (`settings`, `calendar`); `every_board`:
+    they are all the deployment's.
+    """
     ladder = settings.ladder
     if not ladder:
         return []
+    boards = None if every_board else sorted(b.id for b in board_views)
+    sent = select(
+        EscalationProgress.action_id,
+        EscalationProgress.trigger,
+        EscalationProgress.anchor,
+        EscalationProgress.days,
+    ).join(Action, Action.id == EscalationProgress.action_id)
     progress = {
-        (row.action_id, row.trigger): (row.anchor, row.days)
-        for row in session.scalars(select(EscalationProgress))
+        (action_id, trigger): (anchor, days)
+        for action_id, trigger, anchor, days in session.execute(sent.where(on_boards(boards)))
     }
-    climbs = list(_overdue(session, ladder, calendar, today, progress))
-    climbs += _blocked(session, ladder, calendar, today, settings, progress)
+    climbs = list(_overdue(session, boards, ladder, calendar, today, progress))
+    climbs += _blocked(session, boards, ladder, calendar, today, settings, progress)
     if not climbs:
         return []
-    audiences = _Audiences(session, climbs, chairs=people, board_id=board_id)
+    audiences = _Audiences(session, climbs, boards=board_views)
     planned: list[Planned] = []
     for climb in climbs:
         for person_id, (step, to) in audiences.highest(climb).items():
@@ -109,17 +131,23 @@ def plan_escalations(
                     kind=ESCALATION,
                     recipient_id=person_id,
                     action_id=climb.action_id,
+                    board_id=climb.board_id,
                     payload=payload,
                 )
             )
     if audiences.nobody_for_chairs:
-        log.warning("escalations to the chairs due but no chair is known (CHAIR_USER_IDS)")
+        log.warning(
+            "escalations to the chairs due but no chair is known on board(s) %s "
+            "(CHAIR_USER_IDS, or a chair's role on the board)",
+            ", ".join(map(str, sorted(audiences.nobody_for_chairs))),
+        )
     _record(session, climbs, now=now)
     return planned
 
 
 def _overdue(
     session: Session,
+    boards: Sequence[int] | None,
     ladder: Sequence[Step],
     calendar: WorkingCalendar,
     today: dt.date,
@@ -129,20 +157,21 @@ def _overdue(
     if not steps:
         return
     late = session.execute(
-        select(Action.id, Action.owner_id, Action.due_date).where(
-            Action.status.in_(OPEN_STATUSES), Action.due_date < today
+        select(Action.id, Action.board_id, Action.owner_id, Action.due_date).where(
+            on_boards(boards), Action.status.in_(OPEN_STATUSES), Action.due_date < today
         )
     )
-    for action_id, owner_id, due in late:
+    for action_id, board_id, owner_id, due in late:
         assert due is not None  # filtered by the query
         days = calendar.working_days_between(due, today)
         climb = _climb(steps, progress, action_id, Trigger.OVERDUE, due, days)
         if climb:
-            yield _Climb(action_id, owner_id, Trigger.OVERDUE, due, due, days, climb)
+            yield _Climb(action_id, board_id, owner_id, Trigger.OVERDUE, due, due, days, climb)
 
 
 def _blocked(
     session: Session,
+    boards: Sequence[int] | None,
     ladder: Sequence[Step],
     calendar: WorkingCalendar,
     today: dt.date,
@@ -152,20 +181,22 @@ def _blocked(
     steps = [s for s in ladder if s.trigger is Trigger.BLOCKED]
     if not steps:
         return []
-    since = blocked_since(session)
+    since = blocked_since(session, boards)
     blocked = session.execute(
-        select(Action.id, Action.owner_id, Action.due_date, Action.updated_at).where(
-            Action.status == Status.BLOCKED
-        )
+        select(
+            Action.id, Action.board_id, Action.owner_id, Action.due_date, Action.updated_at
+        ).where(on_boards(boards), Action.status == Status.BLOCKED)
     )
     found: list[_Climb] = []
-    for action_id, owner_id, due, updated_at in blocked:
+    for action_id, board_id, owner_id, due, updated_at in blocked:
         # Imported as blocked, with no history of it: count from the action's last change.
         start = since.get(action_id, updated_at).astimezone(settings.tz).date()
         days = calendar.working_days_between(start, today)
         climb = _climb(steps, progress, action_id, Trigger.BLOCKED, start, days)
         if climb:
-            found.append(_Climb(action_id, owner_id, Trigger.BLOCKED, start, due, days, climb))
+            found.append(
+                _Climb(action_id, board_id, owner_id, Trigger.BLOCKED, start, due, days, climb)
+            )
     return found
 
 
@@ -187,23 +218,26 @@ def _climb(
 class _Audiences:
     """The people each rung names, found in a few queries for all the climbs of a run."""
 
-    def __init__(
-        self,
-        session: Session,
-        climbs: Sequence[_Climb],
-        *,
-        chairs: Sequence[Person],
-        board_id: int,
-    ):
+    def __init__(self, session: Session, climbs: Sequence[_Climb], *, boards: Sequence[BoardView]):
         wanted = {a for c in climbs for s in c.steps for a in s.audience}
-        self.chairs = [p.id for p in chairs]
-        self.secretaries: list[int] = []
+        climbing = {c.board_id for c in climbs}
+        self.chairs: Mapping[int, Sequence[int]] = {}
+        if Audience.CHAIRS in wanted:
+            self.chairs = chairs_by_board(session, [b for b in boards if b.id in climbing])
+        self.secretaries: dict[int, list[int]] = defaultdict(list)
         if Audience.SECRETARY in wanted:
-            self.secretaries = list(
-                session.scalars(
-                    holders(board_id, Role.SECRETARY).with_only_columns(Person.id)
+            rows = session.execute(
+                select(BoardMember.board_id, Person.id)
+                .join(Person, Person.id == BoardMember.person_id)
+                .where(
+                    BoardMember.board_id.in_(sorted(climbing)),
+                    BoardMember.role == Role.SECRETARY,
+                    Person.left_at.is_(None),
                 )
+                .order_by(Person.id)
             )
+            for board_id, person_id in rows:
+                self.secretaries[board_id].append(person_id)
         self.supporters: dict[int, list[int]] = defaultdict(list)
         if Audience.SUPPORTERS in wanted:
             ids = [
@@ -216,7 +250,13 @@ class _Audiences:
             )
             for action_id, person_id in rows:
                 self.supporters[action_id].append(person_id)
-        self.nobody_for_chairs = Audience.CHAIRS in wanted and not self.chairs
+        #: Boards with an escalation to their chairs due and no chair to send it to.
+        self.nobody_for_chairs = {
+            c.board_id
+            for c in climbs
+            if any(Audience.CHAIRS in s.audience for s in c.steps)
+            and not self.chairs.get(c.board_id)
+        }
 
     def highest(self, climb: _Climb) -> dict[int, tuple[Step, deferred.EscalatedTo]]:
         """Each person the climb's new steps name, with the highest step naming them."""
@@ -236,8 +276,8 @@ class _Audiences:
         if audience is Audience.SUPPORTERS:
             return self.supporters.get(climb.action_id, [])
         if audience is Audience.SECRETARY:
-            return self.secretaries
-        return self.chairs
+            return self.secretaries.get(climb.board_id, [])
+        return list(self.chairs.get(climb.board_id, ()))
 
 
 _AS: dict[Audience, deferred.EscalatedTo] = {
@@ -278,6 +318,24 @@ def _record(session: Session, climbs: Sequence[_Climb], *, now: dt.datetime) -> 
         set_={"anchor": statement.excluded.anchor, "days": statement.excluded.days, "at": now},
     )
     session.connection().execute(statement, rows)
+
+
+def chairs_by_board(session: Session, boards: Sequence[BoardView]) -> dict[int, list[int]]:
+    """Each board's chairs (person ids) in one query, as `chairs` finds them one board at a
+    time; the default board's CHAIR_USER_IDS take one more."""
+    found: dict[int, set[int]] = defaultdict(set)
+    rows = session.execute(
+        select(BoardMember.board_id, BoardMember.person_id).where(
+            BoardMember.board_id.in_(sorted(b.id for b in boards)),
+            BoardMember.role == Role.CHAIR,
+        )
+    )
+    for board_id, person_id in rows:
+        found[board_id].add(person_id)
+    for board in boards:
+        if board.is_default and board.settings.chair_user_ids:
+            found[board.id].update(p.id for p in chairs(session, board=board))
+    return {board_id: sorted(ids) for board_id, ids in found.items()}
 
 
 def ensure_chairs(

@@ -23,7 +23,7 @@ owner's keys end in `:s{person}`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import cache
 
 from sqlalchemy import ColumnElement, select
@@ -34,7 +34,8 @@ from bot.domain import OPEN_STATUSES
 from bot.domain.workdays import WorkingCalendar
 from bot.outbox import deferred
 from scheduler.bulk_queue import Planned
-from storage.models import Action, Supporter
+from scheduler.groups import on_boards
+from storage.models import DEFAULT_BOARD_ID, Action, Supporter
 
 REMINDER = "reminder"
 OVERDUE = "overdue"
@@ -95,9 +96,17 @@ def reminder_window(today: dt.date, leads: Sequence[int], calendar: WorkingCalen
 
 
 def plan_reminders(
-    session: Session, *, settings: Settings, calendar: WorkingCalendar, today: dt.date
+    session: Session,
+    *,
+    settings: Settings,
+    calendar: WorkingCalendar,
+    today: dt.date,
+    board_ids: Collection[int] | None = (DEFAULT_BOARD_ID,),
 ) -> list[Planned]:
-    """Reminders and overdue nudges due by `today` for every open action with an owner."""
+    """Reminders and overdue nudges due by `today` for every open action with an owner, on
+    the boards `board_ids` (None: every board), which plan alike: `settings` and `calendar`
+    are theirs."""
+    boards = sorted(board_ids) if board_ids is not None else None
     planned: list[Planned] = []
     # One payload dict per distinct (due, lead): a plan has few deadlines and many actions.
     reminder_for = cache(deferred.reminder_payload)
@@ -105,9 +114,11 @@ def plan_reminders(
     leads = settings.reminder_days
     if leads:
         upcoming = _recipients(
-            session, Action.due_date.between(today, reminder_window(today, leads, calendar))
+            session,
+            boards,
+            Action.due_date.between(today, reminder_window(today, leads, calendar)),
         )
-        for action_id, owner_id, due, created_at, suffix in upcoming:
+        for action_id, board_id, owner_id, due, created_at, suffix in upcoming:
             assert due is not None  # the query's conditions
             created = created_at.astimezone(calendar.tz).date()
             lead = reminder_lead(
@@ -121,11 +132,12 @@ def plan_reminders(
                     kind=REMINDER,
                     recipient_id=owner_id,
                     action_id=action_id,
+                    board_id=board_id,
                     payload=reminder_for(today, due, lead),
                 )
             )
-    late = _recipients(session, Action.due_date < today)
-    for action_id, owner_id, due, _created, suffix in late:
+    late = _recipients(session, boards, Action.due_date < today)
+    for action_id, board_id, owner_id, due, _created, suffix in late:
         assert due is not None
         period = overdue_period(
             due=due,
@@ -141,30 +153,35 @@ def plan_reminders(
                 kind=OVERDUE,
                 recipient_id=owner_id,
                 action_id=action_id,
+                board_id=board_id,
                 payload=overdue_for(today, due),
             )
         )
     return planned
 
 
+_Recipient = tuple[int, int, int, dt.date | None, dt.datetime, str]
+
+
 def _recipients(
-    session: Session, due: ColumnElement[bool]
-) -> list[tuple[int, int, dt.date | None, dt.datetime, str]]:
-    """(action, person, due, created, key suffix) for the owner and each supporting owner of
-    every open action whose deadline meets `due`."""
+    session: Session, board_ids: Sequence[int] | None, due: ColumnElement[bool]
+) -> list[_Recipient]:
+    """(action, board, person, due, created, key suffix) for the owner and each supporting
+    owner of every open action of `board_ids` whose deadline meets `due`."""
     # Plain columns, not entities: planning needs no owner, identities or title.
-    owners = select(Action.id, Action.owner_id, Action.due_date, Action.created_at).where(
-        Action.status.in_(OPEN_STATUSES), Action.owner_id.is_not(None), due
-    )
+    mine = (on_boards(board_ids), Action.status.in_(OPEN_STATUSES), due)
+    owners = select(
+        Action.id, Action.board_id, Action.owner_id, Action.due_date, Action.created_at
+    ).where(*mine, Action.owner_id.is_not(None))
     supporters = (
-        select(Action.id, Supporter.person_id, Action.due_date, Action.created_at)
+        select(Action.id, Action.board_id, Supporter.person_id, Action.due_date, Action.created_at)
         .join(Supporter, Supporter.action_id == Action.id)
-        .where(Action.status.in_(OPEN_STATUSES), due)
+        .where(*mine)
     )
-    found: list[tuple[int, int, dt.date | None, dt.datetime, str]] = []
-    for action_id, owner_id, day, created in session.execute(owners):
+    found: list[_Recipient] = []
+    for action_id, board_id, owner_id, day, created in session.execute(owners):
         assert owner_id is not None  # the query's condition
-        found.append((action_id, owner_id, day, created, ""))
-    for action_id, person_id, day, created in session.execute(supporters):
-        found.append((action_id, person_id, day, created, f":s{person_id}"))
+        found.append((action_id, board_id, owner_id, day, created, ""))
+    for action_id, board_id, person_id, day, created in session.execute(supporters):
+        found.append((action_id, board_id, person_id, day, created, f":s{person_id}"))
     return found

@@ -23,7 +23,7 @@ from bot.domain.workdays import WorkingCalendar
 from bot.outbox.sender import Sender
 from bot.services.context import Core
 from scheduler.jobs import JobReport, Ticker, run_digest, run_reminders
-from scheduler.weekly_digest import queue_weekly_digest
+from scheduler.weekly_digest import queue_weekly_digests
 
 log = logging.getLogger("actionbot.worker")
 
@@ -37,7 +37,7 @@ def run_job_once(core: Core, senders: Sequence[Sender], calendar: WorkingCalenda
     if job == "reminders":
         report = run_reminders(core, senders, calendar)
     elif job == "digest":
-        if core.settings.board_channel is None:
+        if not any(board.channel for board in core.boards.all()):
             print(
                 "actionbot run digest: BOARD_CHANNEL is not set: nowhere to post", file=sys.stderr
             )
@@ -51,7 +51,11 @@ def run_job_once(core: Core, senders: Sequence[Sender], calendar: WorkingCalenda
 
 
 def build_scheduler(ticker: Ticker, settings: Settings) -> Any:
-    """An APScheduler with the tick (WORKER_TICK_SECONDS) and the weekly digest, not started."""
+    """An APScheduler with the tick (WORKER_TICK_SECONDS) and the weekly digest, not started.
+
+    The digest job runs at DIGEST_SCHEDULE and queues every board's digest that is due; a
+    board with a schedule of its own is queued by the tick within a tick of its time.
+    """
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
@@ -109,8 +113,9 @@ def run_worker(
     """`actionbot worker`: run the scheduler until `stop` is set, then stop cleanly."""
     settings = core.settings
     ticker = Ticker(core, senders, calendar, stop=stop)
+    boards = core.boards.all()
     log.info(
-        "worker started: %s; %s, working hours %s, holidays %s%s; digest %s to %s",
+        "worker started: %s; %s, working hours %s, holidays %s%s; digest %s to %s; %d board(s)",
         ", ".join(s.platform.value for s in senders),
         settings.bot_timezone,
         settings.working_hours,
@@ -118,10 +123,12 @@ def run_worker(
         f"-{settings.holiday_subdivision}" if settings.holiday_subdivision else "",
         settings.digest_schedule,
         settings.board_channel or "(no BOARD_CHANNEL)",
+        len(boards),
     )
-    caught_up = queue_weekly_digest(core)
-    if caught_up is not None and caught_up.outbox_id is not None:
-        log.info("catching up this week's digest, missed while the worker was down")
+    caught_up = queue_weekly_digests(core, boards=boards)
+    if any(d.outbox_id is not None for d in caught_up):
+        count = sum(1 for d in caught_up if d.outbox_id is not None)
+        log.info("catching up %d weekly digest(s), missed while the worker was down", count)
     scheduler = build_scheduler(ticker, settings)
     scheduler.start()
     try:

@@ -49,7 +49,6 @@ def build(core: Core, **kwargs: object) -> Message:
             settings=core.settings,
             now=core.now(),
             channel=core.settings.board_channel,
-            board_id=core.board.id,
             **kwargs,  # type: ignore[arg-type]
         ).message
 

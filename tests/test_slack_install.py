@@ -170,6 +170,21 @@ def test_an_install_through_the_flow_stores_the_workspace_and_its_commands_use_i
     assert not [c for c in slack.calls() if c.team == "T0SAFE"]
 
 
+def test_a_workspaces_commands_check_its_token_with_slack_once(
+    served: str, slack: FakeSlack
+) -> None:
+    """Bolt asks auth.test about an installation's token for its first command, not before
+    every reply."""
+    assert install(served, slack, "T0SEND", "USEND").status_code == 200
+    assert command(served, "T0SEND", "USEND", "mine", slack).status_code == 200
+    slack.clear()
+    for text_ in ("overdue", "mine"):
+        answer = command(served, "T0SEND", "USEND", text_, slack)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["response_type"] == "ephemeral"
+    assert slack.calls("auth.test") == []
+
+
 def test_a_redirect_with_a_code_slack_does_not_know_installs_nothing(
     served: str, slack: FakeSlack, database_url: str
 ) -> None:

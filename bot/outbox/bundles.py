@@ -68,25 +68,28 @@ def gather(
     claimable: ColumnElement[bool],
     kinds: Collection[str] | None = None,
 ) -> list[int]:
-    """Bundle every claimable deferred notice (of `kinds`) per recipient; new bundle ids."""
+    """Bundle every claimable deferred notice (of `kinds`) per recipient and board (a
+    person on two boards gets each board's notices apart); new bundle ids."""
     wanted = sorted(set(NOTICE_KINDS) & set(kinds)) if kinds is not None else list(NOTICE_KINDS)
     if not wanted:
         return []
     with transaction(sessions) as session:
         rows = session.execute(
-            select(OutboxMessage.id, OutboxMessage.recipient_id)
+            select(OutboxMessage.id, OutboxMessage.recipient_id, OutboxMessage.board_id)
             .where(claimable, deferred_notice(), OutboxMessage.kind.in_(wanted))
             .order_by(OutboxMessage.id)
         ).all()
-    by_person: dict[int, list[int]] = defaultdict(list)
-    for outbox_id, recipient_id in rows:
+    by_person: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for outbox_id, recipient_id, board_id in rows:
         assert recipient_id is not None  # deferred_notice()
-        by_person[recipient_id].append(outbox_id)
+        by_person[recipient_id, board_id].append(outbox_id)
     made: list[int] = []
-    for person_id, ids in by_person.items():
+    for (person_id, board_id), ids in by_person.items():
         try:
             with transaction(sessions) as session:
-                bundle_id = _bundle(session, person_id, ids, now=now, day=day, claimable=claimable)
+                bundle_id = _bundle(
+                    session, person_id, board_id, ids, now=now, day=day, claimable=claimable
+                )
         except _Lost:
             log.info("bundle for person %s: another worker bundled first", person_id)
             continue
@@ -98,6 +101,7 @@ def gather(
 def _bundle(
     session: Session,
     person_id: int,
+    board_id: int,
     ids: Sequence[int],
     *,
     now: dt.datetime,
@@ -125,6 +129,7 @@ def _bundle(
         session.scalars(select(OutboxMessage.action_id).where(OutboxMessage.id.in_(taken)))
     )
     values = {
+        "board_id": board_id,
         "key": key,
         "kind": BUNDLE,
         "recipient_id": person_id,

@@ -22,7 +22,6 @@ from storage.models import Action, OutboxMessage, OutboxStatus, Person
 def enqueue(
     session: Session,
     *,
-    board_id: int,
     key: str,
     kind: str,
     message: Message,
@@ -32,12 +31,10 @@ def enqueue(
     action: Action | None = None,
     not_before: dt.datetime | None = None,
 ) -> int | None:
-    """Queue `message` of the board `board_id` under `key`; returns its outbox id, or None if
-    that key was queued before."""
+    """Queue `message` under `key`; returns its outbox id, or None if that key was queued before."""
     if (recipient is None) == (channel is None):
         raise ValueError("a message goes to exactly one of a recipient or a channel")
     values = {
-        "board_id": board_id,
         "key": key,
         "kind": kind,
         "recipient_id": recipient.id if recipient else None,
@@ -65,7 +62,6 @@ def enqueue(
 def notify_people(
     session: Session,
     *,
-    board_id: int,
     kind: str,
     people: Iterable[Person],
     message: Message,
@@ -83,7 +79,6 @@ def notify_people(
         seen.add(person.id)
         outbox_id = enqueue(
             session,
-            board_id=board_id,
             key=f"{kind}:{event}:{person.id}",
             kind=kind,
             message=message,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Engine, bindparam, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from bot.boards.members import boards_of, role_on
@@ -19,17 +21,23 @@ from bot.services.context import Caller
 from storage.models import Action, BoardMember, Identity, Person, PersonName
 from storage.queries import find_by_email
 
+#: Every command starts with this: the person and all their accounts in one statement, built
+#: once (building a statement costs more than SQLAlchemy's cached compilation of it).
+_BY_ACCOUNT = (
+    select(Person)
+    .join(Identity)
+    .where(
+        Identity.platform == bindparam("platform"),
+        Identity.external_id == bindparam("external_id"),
+    )
+    .options(joinedload(Person.identities))
+)
+
 
 def find_account(session: Session, *, platform: Platform, external_id: str) -> Person | None:
     """The person who has this platform account, if we know them."""
-    # Every command starts here: the person and all their accounts in one statement.
-    query = (
-        select(Person)
-        .join(Identity)
-        .where(Identity.platform == platform, Identity.external_id == external_id)
-        .options(joinedload(Person.identities))
-    )
-    return session.scalars(query).unique().first()
+    found = session.scalars(_BY_ACCOUNT, {"platform": platform, "external_id": external_id})
+    return found.unique().first()
 
 
 def upsert_account(session: Session, *, account: Account, now: dt.datetime) -> Person:
@@ -77,6 +85,12 @@ def resolve_caller(
     """
     if caller.external:
         _admit_outsider(session, caller=caller, settings=settings)
+    known = _known_callers(session)
+    key = (caller.platform, caller.external_id, caller.display_name, caller.email, caller.aliases)
+    person = find_account(session, platform=caller.platform, external_id=caller.external_id)
+    if person is not None and known.get(key) == person.id and (person.email or not caller.email):
+        # Met before as exactly this, with nothing to write: no email to link, names known.
+        return _back(person)
     account = Account(
         platform=caller.platform,
         external_id=caller.external_id,
@@ -88,11 +102,37 @@ def resolve_caller(
     if caller.aliases:
         # People met before their handle was remembered learn it the next time they type.
         remember_names(person, caller.aliases)
+    if len(known) >= _KNOWN_CALLERS:
+        known.clear()
+    known[key] = person.id
+    return _back(person)
+
+
+def _back(person: Person) -> Person:
     if person.left_at is not None:
         # Someone who types a command is evidently back (a reactivated account).
         person.left_at = None
         person.left_reason = None
     return person
+
+
+#: Callers a process has met, per database: (platform, id, name, email, handles) → person id.
+#: A caller met again as exactly that (every command after their first) skips matching their
+#: email and learning their names, which wrote nothing the last time; the person and their
+#: accounts are still read fresh. An account that moved to someone else, an erased person
+#: (accounts and names go together) or anything new the platform says takes the whole way.
+_KNOWN_CALLERS = 10_000
+_known: weakref.WeakKeyDictionary[Engine, dict[tuple[object, ...], int]] = (
+    weakref.WeakKeyDictionary()
+)
+_known_lock = threading.Lock()
+
+
+def _known_callers(session: Session) -> dict[tuple[object, ...], int]:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _known_lock:
+        return _known.setdefault(engine, {})
 
 
 def _admit_outsider(session: Session, *, caller: Caller, settings: Settings | None) -> None:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -105,7 +106,7 @@ class Workspaces:
         assert self.settings.slack_client_id is not None
         assert self.settings.slack_client_secret is not None
         public = (self.settings.public_url or "").rstrip("/")
-        return OAuthSettings(
+        settings = OAuthSettings(
             client_id=self.settings.slack_client_id,
             client_secret=self.settings.slack_client_secret.get_secret_value(),
             scopes=list(self.settings.slack_scopes),
@@ -117,6 +118,13 @@ class Workspaces:
             token_rotation_expiration_minutes=ROTATION_MINUTES,
             state_store=self.states,
         )
+        if isinstance(settings.authorize, InstallationStoreAuthorize):
+            # Bolt's authorize otherwise calls auth.test for every request it answers (a round
+            # trip to Slack before each command's reply). Its answer is kept by token: the
+            # installation is still looked up first, so an uninstalled workspace has no token,
+            # and a rotated token is a new key.
+            settings.authorize.cache_enabled = True
+        return settings
 
     def token_for(self, team_id: str | None) -> str | None:
         """The bot token of workspace `team_id` (rotated if due); None when the app is not
