@@ -49,6 +49,7 @@ def build(core: Core, **kwargs: object) -> Message:
             settings=core.settings,
             now=core.now(),
             channel=core.settings.board_channel,
+            board_id=core.board.id,
             **kwargs,  # type: ignore[arg-type]
         ).message
 

@@ -91,7 +91,7 @@ def test_the_digest_names_the_actions_that_need_a_date(core: Core, clock: FixedC
     undated_plan(core)
     with core.sessions() as session:
         message = build_digest(
-            session, settings=core.settings, now=core.now(), channel=None
+            session, settings=core.settings, now=core.now(), channel=None, board_id=1
         ).message
     assert message.blocks[-1] == Paragraph(
         text="2 open actions need a date: #1 Embed practice standards, "
@@ -104,7 +104,7 @@ def test_the_digest_says_nothing_when_every_action_has_a_date(core: Core) -> Non
     action(core, "Audit case files", owner="amira", due=days(3))
     with core.sessions() as session:
         message = build_digest(
-            session, settings=core.settings, now=core.now(), channel=None
+            session, settings=core.settings, now=core.now(), channel=None, board_id=1
         ).message
     assert not any(
         isinstance(block, Paragraph) and "need a date" in block.text for block in message.blocks

@@ -22,7 +22,7 @@ from bot.people.directory import ConsoleDirectory
 from bot.render.model import Message, Paragraph
 from bot.services.context import Core
 from storage.db import make_engine, make_session_factory, transaction
-from storage.models import OutboxMessage, OutboxStatus, Person
+from storage.models import DEFAULT_BOARD_ID, OutboxMessage, OutboxStatus, Person
 from tests.scheduler_fakes import (
     Crash,
     FakeSender,
@@ -42,6 +42,7 @@ def queue(core: Core, key: str, *, to: str | None = None, channel: str | None = 
         recipient = session.get(Person, recipient_id) if recipient_id else None
         outbox_id = enqueue(
             session,
+            board_id=DEFAULT_BOARD_ID,
             key=key,
             kind=key.split(":")[0],
             message=Message(text=key, blocks=[Paragraph(text=key)], ephemeral=False),
@@ -81,6 +82,7 @@ def test_enqueue_twice_queues_once(core: Core) -> None:
     with transaction(core.sessions) as session:
         again = enqueue(
             session,
+            board_id=DEFAULT_BOARD_ID,
             key="digest:C1:2026-W48",
             kind="digest",
             message=Message(text="x"),

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from bot.boards.members import put_role
 from bot.clock import FixedClock
 from bot.domain import Platform, Role
 from bot.pack.build import build_pack
@@ -24,7 +25,7 @@ from handlers.slack.client import build_web_client
 from handlers.slack.sender import SlackSender
 from handlers.teams.cards import render_card
 from storage.db import transaction
-from storage.models import BoardPack, Meeting, OutboxMessage, OutboxStatus, Person
+from storage.models import BoardPack, Meeting, OutboxMessage, OutboxStatus
 from tests.pack_seed import seed_plan
 from tests.scheduler_fakes import person
 from tests.support.fake_slack import FakeSlack
@@ -44,9 +45,7 @@ def pack_core(core: Core) -> Core:
 def role(core: Core, name: str, given: Role) -> Caller:
     person_id = person(core, name)
     with transaction(core.sessions) as session:
-        row = session.get(Person, person_id)
-        assert row is not None
-        row.role = given
+        put_role(session, core.board.id, person_id, given)
     return Caller(Platform.CONSOLE, name.lower(), display_name=name)
 
 
@@ -214,7 +213,11 @@ def test_the_digest_shows_the_trend_chart_of_the_last_posted_pack(
     def digest() -> Message:
         with transaction(pack_core.sessions) as session:
             return build_digest(
-                session, settings=pack_core.settings, now=pack_core.now(), channel=BOARD
+                session,
+                settings=pack_core.settings,
+                now=pack_core.now(),
+                channel=BOARD,
+                board_id=pack_core.board.id,
             ).message
 
     # No pack posted yet: no chart.

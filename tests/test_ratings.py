@@ -120,7 +120,9 @@ def test_the_flag_shows_in_lists_show_and_the_digest_on_every_platform(
         assert f"⚠️ {FLAG}" in all_text(to_blocks(message, today=core.today()))
         assert f"⚠️ {FLAG}" in str(render_card(message, today=core.today()))
     with transaction(core.sessions) as session:
-        digest = build_digest(session, settings=core.settings, now=clock.now(), channel=None)
+        digest = build_digest(
+            session, settings=core.settings, now=clock.now(), channel=None, board_id=1
+        )
     assert f"⚠️ {FLAG}" in render(digest.message)
     # Once accepted, no list says it any more.
     say(core, chair, "/action", "accept 1 the report is late, the work is done")

@@ -19,7 +19,7 @@ from handlers.slack.client import SERVER_ERROR_RETRY_DELAY, build_web_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.sender import SlackSender
 from storage.db import transaction
-from storage.models import Identity, OutboxMessage, OutboxStatus, Person
+from storage.models import DEFAULT_BOARD_ID, Identity, OutboxMessage, OutboxStatus, Person
 from tests.support.fake_slack import FakeSlack
 from tests.support.fake_time import FakeTime
 from tests.test_slack_blocks import validated
@@ -198,6 +198,7 @@ def test_a_message_slack_keeps_failing_goes_back_to_the_outbox_and_the_rest_go_o
             session.flush()  # the outbox row refers to the person by id
             outbox_id = enqueue(
                 session,
+                board_id=DEFAULT_BOARD_ID,
                 key=f"reminder:{user}",
                 kind="reminder",
                 message=HELLO,

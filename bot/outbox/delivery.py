@@ -539,6 +539,7 @@ def _tell_chairs(
     for chair in people:
         outbox_id = enqueue(
             session,
+            board_id=row.board_id,
             key=f"{key}:{chair.id}",
             kind=UNREACHABLE,
             message=message,

@@ -22,6 +22,7 @@ from storage.models import Action, OutboxMessage, OutboxStatus, Person
 def enqueue(
     session: Session,
     *,
+    board_id: int,
     key: str,
     kind: str,
     message: Message,
@@ -31,10 +32,12 @@ def enqueue(
     action: Action | None = None,
     not_before: dt.datetime | None = None,
 ) -> int | None:
-    """Queue `message` under `key`; returns its outbox id, or None if that key was queued before."""
+    """Queue `message` of the board `board_id` under `key`; returns its outbox id, or None if
+    that key was queued before."""
     if (recipient is None) == (channel is None):
         raise ValueError("a message goes to exactly one of a recipient or a channel")
     values = {
+        "board_id": board_id,
         "key": key,
         "kind": kind,
         "recipient_id": recipient.id if recipient else None,
@@ -62,6 +65,7 @@ def enqueue(
 def notify_people(
     session: Session,
     *,
+    board_id: int,
     kind: str,
     people: Iterable[Person],
     message: Message,
@@ -79,6 +83,7 @@ def notify_people(
         seen.add(person.id)
         outbox_id = enqueue(
             session,
+            board_id=board_id,
             key=f"{kind}:{event}:{person.id}",
             kind=kind,
             message=message,

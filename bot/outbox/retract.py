@@ -101,10 +101,11 @@ def queue_edit(
     now: dt.datetime,
     action: Action | None,
 ) -> int | None:
-    """Queue the edit of the sent message `row` into `message`; None when `key` was queued
-    already."""
+    """Queue the edit of the sent message `row` into `message` (of `row`'s board); None when
+    `key` was queued already."""
     outbox_id = enqueue(
         session,
+        board_id=row.board_id,
         key=key,
         kind=EDIT,
         message=message,

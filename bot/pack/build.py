@@ -80,6 +80,7 @@ def build_pack(
     rendered = render_pack(session, core, meeting, now)
     token = new_token()
     pack = BoardPack(
+        board_id=meeting.board_id,
         meeting_id=meeting.id,
         created_at=now,
         expires_at=now + dt.timedelta(days=core.settings.pack_link_days),

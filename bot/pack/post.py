@@ -56,6 +56,7 @@ def _queue(
         raise CommandError("The board pack is posted to BOARD_CHANNEL, which is not set.")
     return enqueue(
         session,
+        board_id=built.pack.board_id,
         key=f"{PACK_POST}:{built.pack.id}",
         kind=PACK_POST,
         message=pack_message(built, files=True),

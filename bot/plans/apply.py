@@ -121,18 +121,20 @@ def apply_rows(
     session: Session,
     rows: Sequence[PlannedRow],
     *,
+    board_id: int,
     now: dt.datetime,
     source_name: str,
     create: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Create or update the action of each row.
+    """Create or update the action of each row on the board `board_id` (a row matches an
+    action of that board only: references are unique per board).
 
     With `create` False (a dry run) rows without an action are only counted, so nothing is
     inserted; the caller rolls the transaction back. `progress` is told (rows done, of how
     many) after each row.
     """
-    by_ref, by_title = _existing(session)
+    by_ref, by_title = _existing(session, board_id)
     report = ImportReport()
     for done, planned in enumerate(rows, start=1):
         row = planned.row
@@ -144,7 +146,7 @@ def apply_rows(
         name = row.ref or row.title
         if action is None:
             if create:
-                _create(session, planned, now=now, trail=trail)
+                _create(session, planned, board_id=board_id, now=now, trail=trail)
             report.created += 1
             report.created_refs.append(name)
         elif _update(session, action, planned, now=now, trail=trail):
@@ -180,11 +182,16 @@ class _Trail:
         )
 
 
-def _existing(session: Session) -> tuple[dict[str, Action], dict[str, Action]]:
+def _existing(session: Session, board_id: int) -> tuple[dict[str, Action], dict[str, Action]]:
     # A plan is a few hundred actions: one query beats one per row.
     by_ref: dict[str, Action] = {}
     by_title: dict[str, Action] = {}
-    query = select(Action).options(selectinload(Action.supporters)).order_by(Action.id)
+    query = (
+        select(Action)
+        .where(Action.board_id == board_id)
+        .options(selectinload(Action.supporters))
+        .order_by(Action.id)
+    )
     for action in session.scalars(query):
         if action.ref is not None:
             by_ref.setdefault(action.ref, action)
@@ -223,12 +230,15 @@ def _done_at(row: PlanRow, now: dt.datetime) -> dt.datetime | None:
     return dt.datetime.combine(row.done_on, dt.time(23, 59, 59), tzinfo=now.tzinfo)
 
 
-def _create(session: Session, planned: PlannedRow, *, now: dt.datetime, trail: _Trail) -> None:
+def _create(
+    session: Session, planned: PlannedRow, *, board_id: int, now: dt.datetime, trail: _Trail
+) -> None:
     row, who = planned.row, planned.assignment
     notes = planned.notes
     opened = rules.StatusState(Status.OPEN)
     state = _moved(opened, row, now=now, reason=row.blocked_reason or row.notes)
     action = Action(
+        board_id=board_id,
         ref=row.ref,
         title=row.title,
         owner=who.owner,

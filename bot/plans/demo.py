@@ -148,6 +148,7 @@ def load_demo(core: Core) -> int:
             accounts={},
             now=now,
             source_name="the sample plan",
+            board_id=core.board.id,
         )
         # Chairs by role, so the sample works without CHAIR_USER_IDS.
         for person, row in people.items():

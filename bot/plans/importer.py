@@ -111,6 +111,7 @@ def import_read(
         report = apply_rows(
             session,
             planned,
+            board_id=core.board.id,
             now=now,
             source_name=source_name,
             create=not dry_run,
@@ -142,10 +143,13 @@ def load_rows(
     accounts: Accounts,
     now: dt.datetime,
     source_name: str,
+    board_id: int,
 ) -> ImportReport:
-    """Resolve the owners of checked rows and apply the rows, in `session`'s transaction."""
+    """Resolve the owners of checked rows and apply the rows to the board `board_id`, in
+    `session`'s transaction."""
     owners = resolve_owners(session, rows, directory=directory, accounts=accounts, now=now)
-    return apply_rows(session, planned_rows(rows, None, owners), now=now, source_name=source_name)
+    planned = planned_rows(rows, None, owners)
+    return apply_rows(session, planned, board_id=board_id, now=now, source_name=source_name)
 
 
 def planned_rows(

@@ -44,6 +44,7 @@ def add_action(request: Request, command: AddAction) -> Outcome:
     if command.due is not None:
         _refuse_past(request, command.due, "add")
     action = Action(
+        board_id=request.board_id,
         title=command.title,
         owner=owner,
         due_date=command.due,
@@ -92,6 +93,7 @@ def _tell_supporters(request: Request, action: Action, people: list[Person]) -> 
     message = replies.supporting_you(view, by=request.actor.display_name)
     return notify_people(
         request.session,
+        board_id=request.board_id,
         kind="assigned",
         people=people,
         message=message,
@@ -131,6 +133,7 @@ def assign_action(request: Request, command: AssignAction) -> Outcome:
         )
         ids += notify_people(
             request.session,
+            board_id=request.board_id,
             kind="reassigned",
             people=[previous],
             message=message,
@@ -216,6 +219,7 @@ def mark_blocked(request: Request, command: MarkBlocked) -> Outcome:
     alert = replies.blocked_alert(view, by=request.actor.display_name, reason=command.reason)
     ids = notify_people(
         request.session,
+        board_id=request.board_id,
         kind="blocked",
         people=chairs(request.session, board=request.core.board),
         message=alert,
@@ -261,6 +265,7 @@ def cancel_action(request: Request, command: CancelAction) -> Outcome:
     owners += [s.person for s in action.supporters]
     ids = notify_people(
         request.session,
+        board_id=request.board_id,
         kind="cancelled",
         people=owners,
         message=replies.cancelled_notice(
@@ -387,6 +392,7 @@ def _tell_owner(request: Request, action: Action, owner: Person | None) -> list[
     message = replies.assigned_to_you(view, by=request.actor.display_name)
     return notify_people(
         request.session,
+        board_id=request.board_id,
         kind="assigned",
         people=[owner],
         message=message,

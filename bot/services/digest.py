@@ -37,7 +37,6 @@ from bot.services.request import Outcome, Request
 from bot.services.status import count_undated, undated_actions
 from storage import queries
 from storage.models import (
-    DEFAULT_BOARD_ID,
     Action,
     DigestSnapshot,
     Identity,
@@ -81,10 +80,12 @@ def local_day(settings: Settings, now: dt.datetime) -> dt.date:
 
 
 def previous_snapshot(
-    session: Session, *, channel: str | None, before_week: str
+    session: Session, *, board_id: int, channel: str | None, before_week: str
 ) -> DigestSnapshot | None:
-    """The latest digest kept before `before_week` (to `channel` when given)."""
-    query = select(DigestSnapshot).where(DigestSnapshot.week < before_week)
+    """The board's latest digest kept before `before_week` (to `channel` when given)."""
+    query = select(DigestSnapshot).where(
+        DigestSnapshot.board_id == board_id, DigestSnapshot.week < before_week
+    )
     if channel is not None:
         query = query.where(DigestSnapshot.channel == channel)
     query = query.order_by(DigestSnapshot.week.desc(), DigestSnapshot.taken_at.desc()).limit(1)
@@ -105,22 +106,25 @@ def build_digest(
     settings: Settings,
     now: dt.datetime,
     channel: str | None,
+    board_id: int,
     preview_note: str | None = None,
-    board_id: int = DEFAULT_BOARD_ID,
 ) -> Digest:
-    """The digest as it stands at `now`, compared with the digest of an earlier week.
+    """The board's digest as it stands at `now`, compared with its digest of an earlier week.
 
     What needs attention leads: the headline figures, then overdue, blocked and due; an
-    action both overdue and blocked is listed once, under blocked, with its days late.
+    action both overdue and blocked is listed once, under blocked, with its days late. Only
+    the board's actions, snapshots and packs are read.
     """
     today = local_day(settings, now)
-    previous = previous_snapshot(session, channel=channel, before_week=iso_week(today))
+    previous = previous_snapshot(
+        session, board_id=board_id, channel=channel, before_week=iso_week(today)
+    )
     since = previous.taken_at if previous is not None else now - dt.timedelta(days=7)
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    plan = queries.plan_figures(session, today=today, soon=soon)
-    attention = _attention_figures(session, today=today, soon=soon)
+    plan = queries.plan_figures(session, board_id=board_id, today=today, soon=soon)
+    attention = _attention_figures(session, board_id=board_id, today=today, soon=soon)
     counts = {
-        "done": _count_done(session, start=since, end=now),
+        "done": _count_done(session, board_id=board_id, start=since, end=now),
         # Kept with their first meaning (blocked ones included) for older snapshots' sake.
         "due_7": plan.due_soon,
         "overdue": plan.overdue,
@@ -173,14 +177,14 @@ def build_digest(
     sections = [
         notices.DigestSection(
             title="Overdue, most late first",
-            items=views(_unblocked(session, _late(today), limit=limit)),
+            items=views(_unblocked(session, board_id, _late(today), limit=limit)),
             total=counts["late"],
             empty="Nothing is overdue.",
             more_hint="/status overdue lists them all",
         ),
         notices.DigestSection(
             title="Blocked",
-            items=views(queries.blocked_actions(session, limit=limit)),
+            items=views(queries.blocked_actions(session, board_id=board_id, limit=limit)),
             total=counts["blocked"],
             empty="Nothing is blocked.",
             more_hint="/action list blocked lists them all",
@@ -200,7 +204,7 @@ def build_digest(
         ),
         notices.DigestSection(
             title=f"Due in the next {DUE_SOON_DAYS} days",
-            items=views(_unblocked(session, _due(today, soon), limit=limit)),
+            items=views(_unblocked(session, board_id, _due(today, soon), limit=limit)),
             total=counts["due_week"],
             empty=f"Nothing falls due in the next {DUE_SOON_DAYS} days.",
             more_hint=f"/status due {DUE_SOON_DAYS} lists them all",
@@ -208,7 +212,7 @@ def build_digest(
     ]
     done = [
         (action_view(a, today=today), local_day(settings, a.done_at or now))
-        for a in queries.done_between(session, start=since, end=now, limit=limit)
+        for a in queries.done_between(session, board_id=board_id, start=since, end=now, limit=limit)
     ]
     done_line = notices.done_line(
         done,
@@ -228,9 +232,9 @@ def build_digest(
         trend = f"▲ and ▼ are the change since the digest of {last}."
     else:
         trend = "This is the first digest, so there is no change to show yet."
-    trend += _people_note(session)
-    undated = views(undated_actions(session, limit=limit))
-    text = notices.needs_date(undated, total=count_undated(session))
+    trend += _people_note(session, board_id)
+    undated = views(undated_actions(session, board_id=board_id, limit=limit))
+    text = notices.needs_date(undated, total=count_undated(session, board_id=board_id))
     message = notices.digest(
         title=f"Weekly digest, {week}",
         headline=headline,
@@ -248,7 +252,7 @@ def build_digest(
         ],
     )
     # The BRAG trend across meetings, when a board pack was posted and its link is valid.
-    chart = trend_image(session, now)
+    chart = trend_image(session, now, board_id=board_id)
     if chart is not None:
         message = message.model_copy(update={"blocks": [*message.blocks, chart]})
     return Digest(message=message, counts=counts)
@@ -272,9 +276,11 @@ def _since_words(settings: Settings, previous: DigestSnapshot | None, *, today: 
     return f"since {format_date(local_day(settings, previous.taken_at), today=today)}"
 
 
-def _still_open() -> ColumnElement[bool]:
-    """Open and not blocked: a blocked action is listed under Blocked only."""
-    return Action.status.in_([s for s in OPEN_STATUSES if s != Status.BLOCKED])
+def _still_open(board_id: int) -> ColumnElement[bool]:
+    """The board's open actions not blocked: a blocked action is listed under Blocked only."""
+    return (Action.board_id == board_id) & Action.status.in_(
+        [s for s in OPEN_STATUSES if s != Status.BLOCKED]
+    )
 
 
 def _late(today: dt.date) -> ColumnElement[bool]:
@@ -285,15 +291,22 @@ def _due(today: dt.date, soon: dt.date) -> ColumnElement[bool]:
     return Action.due_date.between(today, soon)
 
 
-def _unblocked(session: Session, when: ColumnElement[bool], *, limit: int) -> list[Action]:
+def _unblocked(
+    session: Session, board_id: int, when: ColumnElement[bool], *, limit: int
+) -> list[Action]:
     """Open, unblocked actions matching `when`, soonest deadline (most late) first."""
     query = (
-        select(Action).where(_still_open(), when).order_by(Action.due_date, Action.id).limit(limit)
+        select(Action)
+        .where(_still_open(board_id), when)
+        .order_by(Action.due_date, Action.id)
+        .limit(limit)
     )
     return list(session.scalars(query))
 
 
-def _attention_figures(session: Session, *, today: dt.date, soon: dt.date) -> dict[str, int]:
+def _attention_figures(
+    session: Session, *, board_id: int, today: dt.date, soon: dt.date
+) -> dict[str, int]:
     """Overdue (and how many of those red) and due soon, blocked actions left out: they are
     counted once, as blocked."""
     row = session.execute(
@@ -301,14 +314,15 @@ def _attention_figures(session: Session, *, today: dt.date, soon: dt.date) -> di
             func.count().filter(_late(today)),
             func.count().filter(_late(today) & (Action.rag == Rag.RED)),
             func.count().filter(_due(today, soon)),
-        ).where(_still_open())
+        ).where(_still_open(board_id))
     ).one()
     return {"late": row[0], "late_red": row[1], "due_week": row[2]}
 
 
-def _people_note(session: Session) -> str:
-    """Open actions nobody owns yet, and owners the bot cannot reach in chat, if any."""
-    open_action = Action.status.in_(OPEN_STATUSES)
+def _people_note(session: Session, board_id: int) -> str:
+    """The board's open actions nobody owns yet, and their owners the bot cannot reach in
+    chat, if any."""
+    open_action = (Action.board_id == board_id) & Action.status.in_(OPEN_STATUSES)
     unassigned = session.scalar(select(func.count()).where(open_action, Action.owner_id.is_(None)))
     owners = select(Action.owner_id).where(open_action, Action.owner_id.is_not(None))
     unreachable = session.scalar(
@@ -333,9 +347,12 @@ def _people_note(session: Session) -> str:
     return note
 
 
-def _count_done(session: Session, *, start: dt.datetime, end: dt.datetime) -> int:
+def _count_done(session: Session, *, board_id: int, start: dt.datetime, end: dt.datetime) -> int:
     query = select(func.count()).where(
-        Action.status == Status.DONE, Action.done_at >= start, Action.done_at < end
+        Action.board_id == board_id,
+        Action.status == Status.DONE,
+        Action.done_at >= start,
+        Action.done_at < end,
     )
     return session.scalar(query) or 0
 
@@ -349,27 +366,38 @@ class DigestQueued:
     existing: OutboxMessage | None
 
 
-def find_digest(session: Session, *, key: str) -> OutboxMessage | None:
-    """The outbox row of a digest key, if it was queued."""
-    return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+def find_digest(session: Session, *, key: str, board_id: int) -> OutboxMessage | None:
+    """The board's outbox row of a digest key, if it was queued."""
+    return session.scalars(
+        select(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.board_id == board_id)
+    ).first()
 
 
 def queue_digest(
-    session: Session, *, settings: Settings, now: dt.datetime, channel: str
+    session: Session, *, settings: Settings, now: dt.datetime, channel: str, board_id: int
 ) -> DigestQueued:
-    """Queue this week's digest to `channel` unless it was queued before; keep its figures."""
+    """Queue this week's digest of the board to `channel` unless it was queued before; keep
+    its figures."""
     key = digest_key(channel, local_day(settings, now))
-    existing = find_digest(session, key=key)
+    existing = find_digest(session, key=key, board_id=board_id)
     if existing is not None:
         return DigestQueued(key=key, outbox_id=None, existing=existing)
-    digest = build_digest(session, settings=settings, now=now, channel=channel)
+    digest = build_digest(session, settings=settings, now=now, channel=channel, board_id=board_id)
     outbox_id = enqueue(
-        session, key=key, kind=DIGEST, message=digest.message, now=now, channel=channel
+        session,
+        board_id=board_id,
+        key=key,
+        kind=DIGEST,
+        message=digest.message,
+        now=now,
+        channel=channel,
     )
     if outbox_id is None:  # another worker queued it a moment ago
-        return DigestQueued(key=key, outbox_id=None, existing=find_digest(session, key=key))
+        again = find_digest(session, key=key, board_id=board_id)
+        return DigestQueued(key=key, outbox_id=None, existing=again)
     _keep_snapshot(
         session,
+        board_id=board_id,
         key=key,
         channel=channel,
         week=iso_week(local_day(settings, now)),
@@ -382,13 +410,21 @@ def queue_digest(
 def _keep_snapshot(
     session: Session,
     *,
+    board_id: int,
     key: str,
     channel: str,
     week: str,
     now: dt.datetime,
     counts: dict[str, int],
 ) -> None:
-    values = {"key": key, "channel": channel, "week": week, "taken_at": now, "counts": counts}
+    values = {
+        "board_id": board_id,
+        "key": key,
+        "channel": channel,
+        "week": week,
+        "taken_at": now,
+        "counts": counts,
+    }
     dialect = session.get_bind().dialect.name
     stmt: Any
     if dialect == "postgresql":
@@ -446,10 +482,10 @@ def digest_command(request: Request, command: StatusDigest) -> Outcome:
     require_chair(
         request, "post the digest" if command.post else "preview the digest", status_usage("digest")
     )
-    settings, session = request.core.settings, request.session
+    settings, session, board_id = request.core.settings, request.session, request.board_id
     channel = settings.board_channel
     key = digest_key(channel, request.today) if channel else None
-    existing = find_digest(session, key=key) if key else None
+    existing = find_digest(session, key=key, board_id=board_id) if key else None
     if not command.post:
         sent = existing is not None and existing.status == OutboxStatus.SENT
         # The preview is the digest of the next run: that week's, against the digest before
@@ -476,6 +512,7 @@ def digest_command(request: Request, command: StatusDigest) -> Outcome:
             settings=settings,
             now=max(request.now, run) if run is not None else request.now,
             channel=channel,
+            board_id=board_id,
             preview_note=note,
         )
         return Outcome(digest.message)
@@ -486,7 +523,9 @@ def digest_command(request: Request, command: StatusDigest) -> Outcome:
         )
     if existing is not None:
         return _already(request, channel, existing)
-    queued = queue_digest(session, settings=settings, now=request.now, channel=channel)
+    queued = queue_digest(
+        session, settings=settings, now=request.now, channel=channel, board_id=board_id
+    )
     if queued.outbox_id is None:
         assert queued.existing is not None
         return _already(request, channel, queued.existing)

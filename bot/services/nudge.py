@@ -63,6 +63,7 @@ def nudge_owner(request: Request, command: NudgeOwner) -> Outcome:
     )
     outbox_id = enqueue(
         request.session,
+        board_id=request.board_id,
         key=f"{NUDGE}:{action.id}:{request.today.isoformat()}",
         kind=NUDGE,
         message=message,

@@ -149,6 +149,7 @@ def request_date(request: Request, command: RequestDate) -> Outcome:
     card = request_card(request, action, asked)
     ids = notify_people(
         request.session,
+        board_id=request.board_id,
         kind="date_request",
         people=deciders(request),
         message=words.to_deciders(card),

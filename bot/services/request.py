@@ -90,6 +90,7 @@ class Request:
         the change; returns the outbox ids."""
         return notify_people(
             self.session,
+            board_id=self.board_id,
             kind=kind,
             people=people,
             message=message,

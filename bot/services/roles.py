@@ -91,7 +91,15 @@ def change_role(
         text=text,
         blocks=[Paragraph(text=text), Usage(lines=["/action help  ·  /board roles"])],
     )
-    ids = notify_people(session, kind="role", people=[person], message=told, now=now, skip=actor)
+    ids = notify_people(
+        session,
+        board_id=board.id,
+        kind="role",
+        people=[person],
+        message=told,
+        now=now,
+        skip=actor,
+    )
     return RoleChanged(old=old, new=role, outbox_ids=ids)
 
 

@@ -237,7 +237,8 @@ def queue_requests(
     now: dt.datetime,
     step: str,
 ) -> int:
-    """One message per owner (`step` `open` or `nudge`), each key queued once; how many."""
+    """One message per owner (`step` `open` or `nudge`), each key queued once, of the
+    meeting's board; how many."""
     today = now.astimezone(settings.tz).date()
     dates = round_dates(meeting, settings=settings, calendar=calendar)
     ids = [a.id for actions in owners.values() for a in actions]
@@ -258,6 +259,7 @@ def queue_requests(
         )
         outbox_id = enqueue(
             session,
+            board_id=meeting.board_id,
             key=f"{ROUND}:{meeting.id}:{step}:{owner_id}",
             kind=ROUND,
             message=message,

@@ -81,6 +81,7 @@ def deliver(request: Request, action: Action, note: str | None) -> Outcome:
     lines = evidence_lines(request, action)
     ids = notify_people(
         request.session,
+        board_id=request.board_id,
         kind="delivered",
         people=signers(request),
         message=words.to_sign_off(
@@ -142,6 +143,7 @@ def sign_off(request: Request, command: SignOff) -> Outcome:
     view = action_view(action, today=request.today)
     ids = notify_people(
         request.session,
+        board_id=request.board_id,
         kind="signed_off",
         people=owners_of(action),
         message=words.signed_off_notice(view, by=request.actor.display_name, note=command.note),
@@ -180,6 +182,7 @@ def return_action(request: Request, command: ReturnAction) -> Outcome:
     view = action_view(action, today=request.today)
     ids = notify_people(
         request.session,
+        board_id=request.board_id,
         kind="returned",
         people=owners_of(action),
         message=words.returned_notice(view, by=request.actor.display_name, reason=reason),

@@ -33,7 +33,7 @@ from handlers.teams.references import (
 )
 from handlers.teams.sender import TeamsSender
 from storage.db import make_engine, make_session_factory, transaction
-from storage.models import Action, Identity, OutboxMessage, OutboxStatus, Person
+from storage.models import DEFAULT_BOARD_ID, Action, Identity, OutboxMessage, OutboxStatus, Person
 from tests.conftest import MONDAY
 from tests.reliability.conftest import SOAK, Tally
 from tests.support.fake_connector import FakeConnector, fake_connector
@@ -105,7 +105,7 @@ def seed(world: World, users: list[str], *, chair: bool = True) -> None:
             session.add(action)
             session.flush()
             text = f"#{action.id} Action for {user} is due today"
-            enqueue(session, key=f"teams-fault:{user}", kind="reminder",
+            enqueue(session, board_id=DEFAULT_BOARD_ID, key=f"teams-fault:{user}", kind="reminder",
                     message=Message(text=text, blocks=[Paragraph(text=text)]),
                     now=world.core.now(), recipient=person, action=action)
 
