@@ -212,6 +212,7 @@ def _cut_off(session: Session, core: Core, meeting: Meeting, *, now: dt.datetime
     for person in runners(session, board=core.board):
         queued = enqueue(
             session,
+            board_id=meeting.board_id,
             key=f"{ROUND}:{meeting.id}:cutoff:{person.id}",
             kind=ROUND,
             message=message,

@@ -54,7 +54,7 @@ def queue_weekly_digest(core: Core, *, force: bool = False) -> DigestQueued | No
         return None
     with transaction(core.sessions) as session:
         queued = queue_digest(
-            session, settings=settings, now=now, channel=channel
+            session, settings=settings, now=now, channel=channel, board_id=board.id
         )
     if queued.outbox_id is not None:
         log.info("queued the weekly digest %s", queued.key)
@@ -148,7 +148,7 @@ def _queue_one(core: Core, now: dt.datetime, due: tuple[BoardView, str]) -> Boar
     try:
         with transaction(core.sessions) as session:
             result = queue_digest(
-                session, settings=settings, now=now, channel=channel
+                session, settings=settings, now=now, channel=channel, board_id=board.id
             )
     except Exception:
         log.exception("weekly digest of board %s failed; tried again at the next tick", board.id)
