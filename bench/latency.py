@@ -1,6 +1,9 @@
 """1. Command latency: signed slash commands against `actionbot serve` and a bare-Bolt baseline.
 
-Database: 1,000 actions and 20,000 history rows. The load generator is its own process
+Database: 1,000 actions and 20,000 history rows on the default board, and 1,000 boards in
+1,000 installed workspaces (the app installed through the install flow: each request's
+workspace is looked up in the installation store, and its board among all the boards). The
+commands are typed in the default board's channel. The load generator is its own process
 (bench/loadgen.py); the fake Slack Web API (users.info, auth.test, notifications sent after a
 command) runs in this process on loopback.
 
@@ -41,6 +44,12 @@ from bench.common import (
 
 ACTIONS = 1_000
 HISTORY = 20_000
+#: Boards, each in its own installed workspace; the default board (id 1) is the first.
+BOARDS = 1_000
+BOARD_CHANNEL = "CBOARD01"
+CLIENT_ID = "1000.bench"
+#: ACTIONBOT_SECRET_KEY of the bench's servers (installations' tokens are sealed with it).
+SECRET_KEY = "bench-secret-key-of-at-least-32-characters"
 #: (concurrency, requests) of each measured run; a short warm-up precedes them.
 RUNS = ((1, 200), (16, 800))
 WARMUP = 40
@@ -81,6 +90,52 @@ def load_database(url: str) -> None:
         today=now.astimezone(ZoneInfo("Europe/London")).date(),
         now=now,
     )
+    seed_workspaces(url, now=now)
+
+
+def seed_workspaces(url: str, *, now: Any) -> None:
+    """BOARDS - 1 boards beside the default one, each with its channel in its own workspace,
+    and an installation for every workspace (the default board's is SLACK_BOT_TOKEN's)."""
+    from slack_sdk.oauth.installation_store.models.installation import Installation
+    from sqlalchemy import create_engine, insert, update
+
+    from storage.installations import EncryptedInstallationStore, TokenCipher
+    from storage.models import Board
+    from tests.support.slack_signing import TEAM_ID
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        # The default board is the workspace of SLACK_BOT_TOKEN, as the install flow ties it.
+        conn.execute(update(Board).where(Board.id == 1).values(slack_team_id=TEAM_ID))
+        conn.execute(
+            insert(Board),
+            [
+                {
+                    "name": f"Bench board {n:04d}",
+                    "slack_team_id": f"TB{n:05d}",
+                    "slack_channel": f"CB{n:05d}",
+                    "created_at": now,
+                }
+                for n in range(2, BOARDS + 1)
+            ],
+        )
+    store = EncryptedInstallationStore(CLIENT_ID, engine, TokenCipher(SECRET_KEY))
+    teams = [(TEAM_ID, TOKEN)] + [(f"TB{n:05d}", f"xoxb-bench-{n}") for n in range(2, BOARDS + 1)]
+    for n, (team, token) in enumerate(teams):
+        store.save(
+            Installation(
+                app_id="ABENCH",
+                enterprise_id=None,
+                team_id=team,
+                bot_token=token,
+                bot_id=f"BBOT{n}",
+                bot_user_id=f"UBOT{n}",
+                bot_scopes="commands,chat:write,users:read,users:read.email",
+                user_id=f"UINSTALL{n}",
+                installed_at=now.timestamp(),
+            )
+        )
+    engine.dispose()
 
 
 def serve_env(url: str, port: int, fake: Any) -> dict[str, str]:
@@ -92,8 +147,13 @@ def serve_env(url: str, port: int, fake: Any) -> dict[str, str]:
         "CHAIR_USER_IDS": ",".join(CHAIRS),
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "BOARD_CHANNEL": "CBOARD01",
+        "BOARD_CHANNEL": BOARD_CHANNEL,
         "WEB_CONCURRENCY": web_concurrency(),
+        # The install flow on: every request's workspace is found among the installations.
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": "bench-client-secret",
+        "ACTIONBOT_SECRET_KEY": SECRET_KEY,
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
 
 
@@ -121,6 +181,8 @@ def load(urls: list[str], concurrency: int, requests: int, response_url: str) ->
         str(ACTIONS),
         "--response-url",
         response_url,
+        "--channel",
+        BOARD_CHANNEL,
     ]
     for url in urls:
         args += ["--url", url]
@@ -220,7 +282,10 @@ def latency_table(
     logs: Path,
 ) -> Table:
     """Ours beside both baselines; the baseline column reads `ack poll / floor`."""
-    table = Table(f"1. Command latency ({label}; {ACTIONS:,} actions, {HISTORY:,} history rows)")
+    table = Table(
+        f"1. Command latency ({label}; {ACTIONS:,} actions, {HISTORY:,} history rows, "
+        f"{BOARDS:,} boards in as many installed workspaces)"
+    )
 
     def both(key: str, fmt: Any = ms) -> str:
         return f"{fmt(b[key])} / {fmt(f[key])}"

@@ -36,6 +36,7 @@ def _worker(
     count: int,
     actions: int,
     response_url: str,
+    channel: str,
     latencies: list[float],
     problems: Counter[str],
     lock: threading.Lock,
@@ -55,6 +56,7 @@ def _worker(
             user_id=CHAIRS[index % len(CHAIRS)],
             user_name="chair",
             response_url=response_url,
+            channel_id=channel,
         )
         headers = signed_headers(body, SECRET)
         started = time.perf_counter()
@@ -84,7 +86,13 @@ def _worker(
 
 
 def generate(
-    urls: list[str], *, concurrency: int, requests: int, actions: int, response_url: str
+    urls: list[str],
+    *,
+    concurrency: int,
+    requests: int,
+    actions: int,
+    response_url: str,
+    channel: str = "C1",
 ) -> dict[str, Any]:
     latencies: list[float] = []
     problems: Counter[str] = Counter()
@@ -103,6 +111,7 @@ def generate(
                 share[i],
                 actions,
                 response_url,
+                channel,
                 latencies,
                 problems,
                 lock,
@@ -129,6 +138,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--actions", type=int, default=1000)
     parser.add_argument("--response-url", default="http://127.0.0.1:9/response/unused")
+    parser.add_argument("--channel", default="C1", help="the channel commands are typed in")
     args = parser.parse_args()
     result = generate(
         args.url,
@@ -136,6 +146,7 @@ def main() -> None:
         requests=min(args.requests, 100_000),
         actions=args.actions,
         response_url=args.response_url,
+        channel=args.channel,
     )
     print(json.dumps(result))
 
