@@ -132,15 +132,35 @@ def distributed(database_url: str, core: Core) -> Core:
     return Core(settings=settings, sessions=core.sessions, clock=core.clock)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dispatcher resolves a board before /board create runs, and a new workspace "
-    "has none: it needs to run the boards' own commands before resolving one",
-)
 def test_anyone_creates_the_first_board_of_a_new_workspace(distributed: Core) -> None:
     newcomer = Caller(Platform.SLACK, "U1", display_name="Newcomer", workspace="TNEW")
+    assert said(distributed, newcomer, "list").startswith("There are no boards here yet.")
     created = run_command(distributed, newcomer, "/board", f"create {SEND}")
-    assert created.message.tone == "success", render(created.message)
+    assert created.message.text == f"Board {SEND} created; you are its chair."
+    assert board_row(distributed, SEND).slack_team_id == "TNEW"
+    assert "you: chair" in said(distributed, newcomer, "list")
+    # Now the workspace has a board: someone else there needs to chair one to add another.
+    other = Caller(Platform.SLACK, "U2", display_name="Other", workspace="TNEW")
+    refused = run_command(distributed, other, "/board", "create Another")
+    assert (
+        refused.message.text == "Only a chair of one of this workspace's boards can create another."
+    )
+
+
+def test_someone_on_several_boards_lists_and_creates_without_choosing_first(
+    core: Core, chair: Caller
+) -> None:
+    said(core, chair, f"create {SEND}")
+    with transaction(core.sessions) as session:
+        person = session.get(Person, person_id(core, "Chair"))
+        assert person is not None
+        person.current_board_id = None  # on two boards, no choice made
+        put_role(session, DEFAULT_BOARD_ID, person.id, Role.CHAIR)
+    listed = said(core, chair, "list")
+    assert "• Improvement Board — no channel yet — you: chair" in listed
+    assert "several boards" not in listed
+    created = run_command(core, chair, "/board", "create Safeguarding")
+    assert created.message.text == "Board Safeguarding created; you are its chair."
 
 
 def test_link_makes_the_channel_the_boards_and_refuses_another_boards(

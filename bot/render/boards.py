@@ -111,13 +111,15 @@ def setting_changed(board: BoardView, key: str, value: str | None) -> Message:
     return Message(text=text, blocks=[Paragraph(text=text)], tone="success")
 
 
-def board_created(board: BoardView, *, stays: BoardView, channel_hint: bool) -> Message:
+def board_created(board: BoardView, *, stays: BoardView | None, channel_hint: bool) -> Message:
     """`/board create`: the new board, its chair, how to give it a channel, and which board
-    the creator's direct messages stay about (`stays`)."""
-    text = (
-        f"Board {board.name} created; you are its chair. Your direct messages stay about "
-        f"{stays.name}: `/board use {board.name}` to work on the new one."
-    )
+    the creator's direct messages stay about (`stays`, when they were on one)."""
+    text = f"Board {board.name} created; you are its chair."
+    if stays is not None:
+        text += (
+            f" Your direct messages stay about {stays.name}: `/board use {board.name}` to work "
+            "on the new one."
+        )
     lines = [
         f"/board link {board.name}  (typed in its channel: that channel becomes the board's)",
         f"/action add <title> @owner by <date> in {board.name}",

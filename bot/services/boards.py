@@ -71,40 +71,57 @@ def visible(boards: Boards, caller: Caller) -> list[BoardView]:
 
 
 def create_board(request: Request, command: CreateBoard) -> Outcome:
+    """`/board create <name>` (see `_create`), whichever board it was typed on, if any (a
+    workspace may have none yet)."""
+    return _create(
+        request.core, request.session, request.caller, request.actor, command, now=request.now
+    )
+
+
+def _create(
+    core: Core,
+    session: Session,
+    caller: Caller,
+    actor: Person,
+    command: CreateBoard,
+    *,
+    now: dt.datetime,
+) -> Outcome:
     """`/board create <name>`: a chair of any board of the workspace (anyone, while it has
     none) starts a board tied to it; they become its chair."""
-    core, caller = request.core, request.caller
     seen = visible(core.boards, caller)
-    if seen and not any(is_chair(request.session, request.actor, b) for b in seen):
+    if seen and not any(is_chair(session, actor, b) for b in seen):
         raise CommandError(
             "Only a chair of one of this workspace's boards can create another.",
             board_usage("create"),
         )
+    # The board their direct messages are about: the one they chose, or their only one.
+    theirs = [b for b in seen if _role(session, actor, b) != Role.NONE]
+    chosen = core.boards.get(actor.current_board_id) if actor.current_board_id else None
+    stays = chosen or (theirs[0] if len(theirs) == 1 else None)
     slack_team = caller.workspace if caller.platform == Platform.SLACK else None
     teams_tenant = caller.workspace if caller.platform == Platform.TEAMS else None
     board = add_board(
-        request.session,
+        session,
         core.boards,
         name=command.name,
-        now=request.now,
+        now=now,
         slack_team_id=slack_team,
         teams_tenant_id=teams_tenant,
     )
     change_role(
-        request.session,
-        person=request.actor,
+        session,
+        person=actor,
         role=Role.CHAIR,
-        actor=request.actor,
-        source=request.source,
-        now=request.now,
+        actor=actor,
+        source=caller.platform.value,
+        now=now,
         board=board,
     )
-    if request.actor.current_board_id is None:
+    if stays is not None:
         # Now on several boards: their direct messages stay about the one they were on.
-        request.actor.current_board_id = core.board.id
-    message = board_created(
-        board, stays=core.board, channel_hint=caller.platform != Platform.CONSOLE
-    )
+        actor.current_board_id = stays.id
+    message = board_created(board, stays=stays, channel_hint=caller.platform != Platform.CONSOLE)
     return Outcome(message)
 
 
@@ -205,11 +222,20 @@ def link_channel(
 
 
 def list_boards(request: Request, command: ListBoards) -> Outcome:
-    """`/board list`: the boards the caller can see, their channels and the caller's role."""
-    boards = visible(request.core.boards, request.caller)
-    current = request.actor.current_board_id
+    """`/board list`, on a board or none (see `_list`)."""
+    return _list(request.core, request.session, request.caller, request.actor)
+
+
+def _list(core: Core, session: Session, caller: Caller, actor: Person) -> Outcome:
+    """`/board list`: the boards the caller can see, their channels and the caller's role.
+    Someone from outside the workspace sees only the boards they hold a role on."""
+    boards = visible(core.boards, caller)
+    roles = {board.id: _role(session, actor, board) for board in boards}
+    if caller.external:
+        boards = [board for board in boards if roles[board.id] != Role.NONE]
+    current = actor.current_board_id
     lines = [
-        BoardLine(board=board, role=_role(request, board).value, current=board.id == current)
+        BoardLine(board=board, role=roles[board.id].value, current=board.id == current)
         for board in boards
     ]
     return Outcome(boards_list(lines))
@@ -377,10 +403,10 @@ def _channel_free(boards: Boards, channel: str, *, board_id: int | None) -> None
         )
 
 
-def _role(request: Request, board: BoardView) -> Role:
-    if is_chair(request.session, request.actor, board):
+def _role(session: Session, person: Person, board: BoardView) -> Role:
+    if is_chair(session, person, board):
         return Role.CHAIR  # CHAIR_USER_IDS on the default board, whatever the stored role
-    return role_on(request.session, board.id, request.actor.id)
+    return role_on(session, board.id, person.id)
 
 
 def _named(session: Session, name: str) -> bool:
