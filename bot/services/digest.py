@@ -154,13 +154,13 @@ def build_digest(
 
     limit = DIGEST_LIST_LIMIT
 
-    def views(actions: Any) -> list[ActionView]:
-        # With the calendar: an item whose deadline moved says so ("moved twice, +12 working
-        # days"), so a board sees the dates it is shown are not the first ones.
-        calendar = WorkingCalendar.from_settings(settings)
-        listed = list(actions)
-        shown = [action_view(a, today=today, calendar=calendar) for a in listed]
-        return flagged(session, listed, shown, settings=settings, calendar=calendar, today=today)
+    listed: dict[str, list[Action]] = {
+        "late": _unblocked(session, board_id, _late(today), limit=limit),
+        "blocked": list(queries.blocked_actions(session, board_id=board_id, limit=limit)),
+        "due": _unblocked(session, board_id, _due(today, soon), limit=limit),
+        "undated": list(undated_actions(session, board_id=board_id, limit=limit)),
+    }
+    views = _views(session, listed, settings=settings, today=today)
 
     # Delivered actions wait for a chair or the secretary: how many, and for how long.
     awaiting = signoff.digest_part(
@@ -177,14 +177,14 @@ def build_digest(
     sections = [
         notices.DigestSection(
             title="Overdue, most late first",
-            items=views(_unblocked(session, board_id, _late(today), limit=limit)),
+            items=views["late"],
             total=counts["late"],
             empty="Nothing is overdue.",
             more_hint="/status overdue lists them all",
         ),
         notices.DigestSection(
             title="Blocked",
-            items=views(queries.blocked_actions(session, board_id=board_id, limit=limit)),
+            items=views["blocked"],
             total=counts["blocked"],
             empty="Nothing is blocked.",
             more_hint="/action list blocked lists them all",
@@ -204,7 +204,7 @@ def build_digest(
         ),
         notices.DigestSection(
             title=f"Due in the next {DUE_SOON_DAYS} days",
-            items=views(_unblocked(session, board_id, _due(today, soon), limit=limit)),
+            items=views["due"],
             total=counts["due_week"],
             empty=f"Nothing falls due in the next {DUE_SOON_DAYS} days.",
             more_hint=f"/status due {DUE_SOON_DAYS} lists them all",
@@ -233,7 +233,7 @@ def build_digest(
     else:
         trend = "This is the first digest, so there is no change to show yet."
     trend += _people_note(session, board_id)
-    undated = views(undated_actions(session, board_id=board_id, limit=limit))
+    undated = views["undated"]
     text = notices.needs_date(undated, total=count_undated(session, board_id=board_id))
     message = notices.digest(
         title=f"Weekly digest, {week}",
@@ -256,6 +256,25 @@ def build_digest(
     if chart is not None:
         message = message.model_copy(update={"blocks": [*message.blocks, chart]})
     return Digest(message=message, counts=counts)
+
+
+def _views(
+    session: Session, listed: dict[str, list[Action]], *, settings: Settings, today: dt.date
+) -> dict[str, list[ActionView]]:
+    """Each list's actions as shown, their ratings flagged, looked up for all lists at once
+    (one look-up where each list took its own: a Monday builds every board's digest)."""
+    # With the calendar: an item whose deadline moved says so ("moved twice, +12 working
+    # days"), so a board sees the dates it is shown are not the first ones.
+    calendar = WorkingCalendar.from_settings(settings)
+    every = [action for actions in listed.values() for action in actions]
+    shown = [action_view(a, today=today, calendar=calendar) for a in every]
+    flags = flagged(session, every, shown, settings=settings, calendar=calendar, today=today)
+    views: dict[str, list[ActionView]] = {}
+    start = 0
+    for name, actions in listed.items():
+        views[name] = flags[start : start + len(actions)]
+        start += len(actions)
+    return views
 
 
 def _attention_words(counts: dict[str, int]) -> str:
