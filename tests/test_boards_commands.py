@@ -374,6 +374,7 @@ def test_board_create_list_and_settings_on_the_command_line(core: Core, tmp_path
     assert (changed.returncode, changed.stdout) == (0, f"{SEND}: digest is now fri 10:00.\n")
     bad = actionbot(url, "board", "settings", SEND, "round_days", "99", cwd=tmp_path)
     assert bad.returncode == 1 and bad.stderr.startswith("round_days '99' is not accepted")
+    assert bad.stderr.endswith(f"say it like `actionbot board settings '{SEND}' round_days 10`.\n")
     shown = actionbot(url, "board", "settings", SEND, cwd=tmp_path)
     assert "digest          fri 10:00  (changed by the command line on " in shown.stdout
     assert "round_days      10  (default)" in shown.stdout

@@ -146,7 +146,9 @@ def board_settings(
                     now=core.now(),
                 )
         except CommandError as exc:
-            err.write(exc.reason + "\n")
+            # The accepted form, as typed here rather than in chat.
+            here = f"actionbot board settings {_quoted(board.name)} "
+            err.write(exc.reason.replace("/board settings ", here) + "\n")
             return 1
         core.boards.invalidate()
         what = "the default again" if reset else f"now {shown}"
