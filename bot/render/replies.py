@@ -69,7 +69,7 @@ def help_message(topic: str | None = None) -> Message:
         return Message(
             text="The /board commands",
             blocks=[
-                Heading(text="/board: the board's roles, settings and meetings"),
+                Heading(text="/board: the boards, their roles, settings, meetings and packs"),
                 Usage(lines=[*BOARD_USAGE.values()]),
             ],
         )
