@@ -31,6 +31,7 @@ from bot.services.digest import build_digest, queue_digest
 from bot.services.dispatch import run_command
 from bot.services.lookup import action_for_chair, action_to_change, current_action
 from bot.services.rebaseline import request_to_decide
+from bot.services.signoff import evidence_target
 from bot.services.snapshots import take_snapshot
 from storage.db import transaction
 from storage.models import (
@@ -318,6 +319,15 @@ def test_buttons_and_forms_find_no_action_of_another_board(world: World) -> None
         assert refused.value.reason == f"There is no action #{n}."
     # Pressed where the action's own board is, the same button finds it.
     assert action_to_change(core, world.chair_b, n, "add updates to it").id == n
+
+
+def test_a_file_sent_in_a_boards_channel_is_evidence_of_that_boards_action(world: World) -> None:
+    core, waiting = world.core, world.b_actions[3]  # Bea's, delivered on B
+    assert evidence_target(core, world.chair_b, "the minutes") == waiting
+    in_a = Caller(Platform.CONSOLE, "bea", display_name="Bea", channel=A_CHANNEL)
+    assert evidence_target(core, in_a, "the minutes") is None
+    in_dm = Caller(Platform.CONSOLE, "bea", display_name="Bea")
+    assert evidence_target(core, in_dm, "the minutes") == waiting
 
 
 @pytest.mark.parametrize(("command", "words"), LISTS)

@@ -388,10 +388,12 @@ def evidence_lines(request: Request, action: Action) -> list[EvidenceLine]:
 
 def evidence_target(core: Core, caller: Caller, words: str) -> int | None:
     """The action a file sent in chat is evidence of: the number its words give (`#12`, or
-    a message that is only `12`), else the latest of the sender's actions on `core.board`
-    waiting for sign-off (their done asked for it)."""
+    a message that is only `12`), else the latest of the sender's actions waiting for
+    sign-off (their done asked for it): of the board whose channel it was sent in, or in a
+    direct message of any of their boards (the command then runs on that action's board)."""
     if match := _NUMBER.search(words):
         return int(match.group(1) or match.group(2))
+    board = core.boards.by_channel(caller.channel) if caller.channel else None
     with transaction(core.sessions) as session:
         person = session.scalar(
             select(Identity.person_id).where(
@@ -404,9 +406,9 @@ def evidence_target(core: Core, caller: Caller, words: str) -> int | None:
         return session.scalar(
             select(Action.id)
             .where(
-                Action.board_id == core.board.id,
                 Action.status == Status.DELIVERED,
                 or_(Action.owner_id == person, Action.id.in_(supported)),
+                *([Action.board_id == board.id] if board is not None else []),
             )
             .order_by(Action.delivered_at.desc(), Action.id.desc())
             .limit(1)
