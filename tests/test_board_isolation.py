@@ -313,12 +313,14 @@ def test_buttons_and_forms_find_no_action_of_another_board(world: World) -> None
         lambda: action_for_chair(core, world.chair_a, n, "move deadlines"),
         lambda: request_to_decide(core, world.chair_a, n, None),
         lambda: current_action(core.on(board_a), n),
+        lambda: current_action(core, n, caller=world.chair_a),
     ):
         with pytest.raises(CommandError) as refused:
             look()
         assert refused.value.reason == f"There is no action #{n}."
-    # Pressed where the action's own board is, the same button finds it.
+    # Pressed where the action's own board is, the same buttons find it.
     assert action_to_change(core, world.chair_b, n, "add updates to it").id == n
+    assert current_action(core, n, caller=world.chair_b).id == n
 
 
 def test_a_file_sent_in_a_boards_channel_is_evidence_of_that_boards_action(world: World) -> None:

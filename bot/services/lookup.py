@@ -22,15 +22,19 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 
 
-def current_action(core: Core, action_id: int) -> ActionView:
-    """The action of `core.board` as it stands now, e.g. for the form that adds a note to it.
+def current_action(core: Core, action_id: int, *, caller: Caller | None = None) -> ActionView:
+    """The action as it stands now, e.g. for the form that adds a note to it: on the board
+    `caller`'s press is on (found as the dispatcher finds a command's), else `core.board`.
 
-    CommandError when the board has no such action or the database is not answering.
+    CommandError when that board has no such action or the database is not answering.
     """
     try:
         with transaction(core.sessions) as session:
-            action = existing_action(session, action_id, board_id=core.board.id)
-            return action_view(action, today=core.today())
+            if caller is None:
+                action = existing_action(session, action_id, board_id=core.board.id)
+                return action_view(action, today=core.today())
+            request = request_on_board(core, session, caller, action_id=action_id)
+            return action_view(request.action(action_id), today=request.today)
     except DBAPIError as exc:
         if not database_unavailable(exc):
             raise
