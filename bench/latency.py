@@ -107,18 +107,17 @@ def seed_workspaces(url: str, *, now: Any) -> None:
     with engine.begin() as conn:
         # The default board is the workspace of SLACK_BOT_TOKEN, as the install flow ties it.
         conn.execute(update(Board).where(Board.id == 1).values(slack_team_id=TEAM_ID))
-        conn.execute(
-            insert(Board),
-            [
-                {
-                    "name": f"Bench board {n:04d}",
-                    "slack_team_id": f"TB{n:05d}",
-                    "slack_channel": f"CB{n:05d}",
-                    "created_at": now,
-                }
-                for n in range(2, BOARDS + 1)
-            ],
-        )
+        boards = [
+            {
+                "name": f"Bench board {n:04d}",
+                "slack_team_id": f"TB{n:05d}",
+                "slack_channel": f"CB{n:05d}",
+                "created_at": now,
+            }
+            for n in range(2, BOARDS + 1)
+        ]
+        if boards:
+            conn.execute(insert(Board), boards)
     store = EncryptedInstallationStore(CLIENT_ID, engine, TokenCipher(SECRET_KEY))
     teams = [(TEAM_ID, TOKEN)] + [(f"TB{n:05d}", f"xoxb-bench-{n}") for n in range(2, BOARDS + 1)]
     for n, (team, token) in enumerate(teams):
