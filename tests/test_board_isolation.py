@@ -29,6 +29,7 @@ from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.digest import build_digest, queue_digest
 from bot.services.dispatch import run_command
+from bot.services.home import home_message
 from bot.services.lookup import action_for_chair, action_to_change, current_action
 from bot.services.rebaseline import request_to_decide
 from bot.services.signoff import evidence_target
@@ -321,6 +322,14 @@ def test_buttons_and_forms_find_no_action_of_another_board(world: World) -> None
     # Pressed where the action's own board is, the same buttons find it.
     assert action_to_change(core, world.chair_b, n, "add updates to it").id == n
     assert current_action(core, n, caller=world.chair_b).id == n
+
+
+def test_the_home_tab_shows_the_board_of_ones_direct_messages(world: World) -> None:
+    core = world.core
+    bea = shown(home_message(core, Caller(Platform.CONSOLE, "bea", display_name="Bea")))
+    assert "Board overview" in bea and SECRET in bea and "Alpha" not in bea
+    chair = shown(home_message(core, Caller(Platform.CONSOLE, "chair", display_name="Chair")))
+    assert "Board overview" in chair and "Alpha" in chair and SECRET not in chair
 
 
 def test_a_file_sent_in_a_boards_channel_is_evidence_of_that_boards_action(world: World) -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.domain import Status
+from bot.errors import CommandError
 from bot.grammar.commands import StatusDue, StatusPerson
 from bot.grammar.paging import typed
-from bot.people.resolve import Outsider, resolve_caller
 from bot.render.from_storage import action_view
 from bot.render.model import (
     ActionList,
@@ -20,23 +20,25 @@ from bot.render.model import (
 from bot.render.replies import LIST_LIMIT, action_list
 from bot.services import status
 from bot.services.context import Caller, Core
-from bot.services.request import Request
+from bot.services.request import Request, request_on_board
 from storage import queries
 from storage.db import transaction
 
 
 def home_message(core: Core, caller: Caller) -> Message:
     """The caller's open actions by due date, with buttons; chairs also get the board overview,
-    first when they own nothing (an empty list of their own would only push it down)."""
+    first when they own nothing (an empty list of their own would only push it down). Of the
+    board their direct messages are about (the one they chose, or their only one)."""
     with transaction(core.sessions) as session:
-        now = core.now()
         try:
-            actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
-        except Outsider as refused:
+            request = request_on_board(core, session, caller, action_id=None)
+        except CommandError as refused:  # an outsider, or a workspace without a board
             return Message(text=refused.reason, blocks=[Paragraph(text=refused.reason)])
-        request = Request(core, session, caller, actor, now, core.today())
+        actor, now = request.actor, request.now
         own: list[Block] = list(status.status_person(request, StatusPerson()).message.blocks)
-        owns_nothing = queries.count_open(session, board_id=core.board.id, owner_id=actor.id) == 0
+        owns_nothing = (
+            queries.count_open(session, board_id=request.board_id, owner_id=actor.id) == 0
+        )
         blocks: list[Block] = []
         if not (request.actor_is_chair and owns_nothing):
             blocks += [*own, Divider()]
@@ -45,7 +47,7 @@ def home_message(core: Core, caller: Caller) -> Message:
             if owns_nothing:
                 blocks.append(Paragraph(text="You have no open actions of your own."))
             blocks.append(Divider())
-    at = now.astimezone(core.settings.tz)
+    at = now.astimezone(request.core.settings.tz)
     blocks.append(Usage(lines=["/action help  ·  /status overdue  ·  /status due"]))
     blocks.append(Paragraph(text=f"Updated at {at:%H:%M}."))
     return Message(text="Your actions", blocks=without_pagers(blocks))
