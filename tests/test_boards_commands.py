@@ -118,6 +118,32 @@ def test_a_board_created_in_slack_is_tied_to_its_workspace(core: Core) -> None:
     )
 
 
+def test_a_board_of_another_workspace_is_never_reached_by_name(core: Core) -> None:
+    with transaction(core.sessions) as session:
+        session.add(Board(name=SEND, slack_team_id="T2", slack_channel="CSEND", created_at=AT))
+    core.boards.invalidate()
+    theirs = Caller(Platform.SLACK, "U2", display_name="Their chair", workspace="T2")
+    run_command(core, theirs, "/board", "list")
+    with transaction(core.sessions) as session:
+        put_role(session, board_row(core, SEND).id, person_id(core, "Their chair"), Role.CHAIR)
+    # The default board's chair, in workspace T1, names T2's board: as if it did not exist.
+    ours = Caller(Platform.SLACK, "chair", display_name="Chair", workspace="T1", channel="C1")
+    nowhere = f"There is no board called '{SEND}'."
+    assert run_command(core, ours, "/board", f"link {SEND}").message.text == nowhere
+    assert run_command(
+        core, ours, "/board", f"settings digest fri 10:00 in {SEND}"
+    ).message.text == (nowhere)
+    assert run_command(core, ours, "/board", f"use {SEND}").message.text == nowhere
+    assert SEND not in said(core, ours, "list")
+    taken = run_command(core, ours, "/board", f"create {SEND.lower()}")
+    assert taken.message.text == f"The name '{SEND.lower()}' is taken; choose another."
+    # Typed in T2's board channel from T1: not that board either, and nothing of it changes.
+    inside = Caller(Platform.SLACK, "chair", display_name="Chair", workspace="T1", channel="CSEND")
+    out = run_command(core, inside, "/board", "settings digest fri 10:00")
+    assert out.message.text == "Improvement Board's digest is now fri 10:00."
+    assert setting(core, board_row(core, SEND).id, "digest") is None
+
+
 @pytest.fixture
 def distributed(database_url: str, core: Core) -> Core:
     """The console's core with the Slack app distributed: boards without a workspace are the

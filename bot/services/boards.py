@@ -99,6 +99,12 @@ def _create(
     theirs = [b for b in seen if _role(session, actor, b) != Role.NONE]
     chosen = core.boards.get(actor.current_board_id) if actor.current_board_id else None
     stays = chosen or (theirs[0] if len(theirs) == 1 else None)
+    taken = core.boards.by_name(command.name)
+    if taken is not None and taken.id not in {b.id for b in seen}:
+        # Names are unique across the deployment; whose board it is stays unsaid.
+        raise CommandError(
+            f"The name {command.name!r} is taken; choose another.", board_usage("create")
+        )
     slack_team = caller.workspace if caller.platform == Platform.SLACK else None
     teams_tenant = caller.workspace if caller.platform == Platform.TEAMS else None
     board = add_board(
