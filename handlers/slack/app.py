@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -79,7 +79,11 @@ def build_slack(
         request_verification_enabled=secret is not None,
         # auth.test at start: a wrong token fails `serve` at once, not at the first command.
         token_verification_enabled=workspaces is None,
-        process_before_response=False,
+        # Listeners run in the request's thread and their ack is the HTTP response at once;
+        # Bolt's default polls for the ack every 10 ms from another thread, which set an
+        # 11 ms floor under every command and cost CPU under load (bench/RESULTS.md). Work
+        # after an ack goes to our executor (interact.after_ack), never holding the response.
+        process_before_response=True,
         listener_executor=listeners,
         logger=logging.getLogger("slack_bolt"),
     )
@@ -100,11 +104,13 @@ def _error_handler(deps: SlackDeps) -> Any:
     sorry = replies.sorry()
 
     def handle_error(
-        error: Exception, body: dict[str, Any], response: BoltResponse | None
+        error: Exception, body: dict[str, Any], request: BoltRequest, response: BoltResponse | None
     ) -> BoltResponse | None:
-        if response is None:  # already acknowledged
+        given = request.context.ack.response if request.context.ack else None
+        if response is None or given is not None:  # already acknowledged
             failed(deps, error, body)
-            return None
+            # With process_before_response the runner would answer 500 in place of the ack.
+            return given if response is not None else None
         log.error("Slack %s failed: %s", kind_of(body), error, exc_info=error)
         # Not acknowledged yet: the apology is the acknowledgement itself.
         if body.get("type") == "view_submission":
@@ -114,6 +120,10 @@ def _error_handler(deps: SlackDeps) -> Any:
             return BoltResponse(status=200, body={"response_action": "update", "view": view})
         if "command" in body:
             return BoltResponse(status=200, body=deps.reply(sorry))
+        if body.get("type") == "event_callback":
+            # Acknowledged all the same, as Bolt acknowledges events before they run: Slack
+            # would otherwise send the event again.
+            return BoltResponse(status=200, body="")
         return None
 
     return handle_error

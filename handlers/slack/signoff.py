@@ -240,9 +240,9 @@ def submit_evidence(deps: SlackDeps, ack: Ack, body: dict[str, Any], view: dict[
         ack(response_action="errors", errors={"note": "Add a file, a link or a note."})
         return
     ack()
-    caller = presser(deps, body)
 
     def after() -> None:
+        caller = presser(deps, body)
         outcomes: list[Outcome] = []
         problems: list[str] = []
         if link or (note and not files):

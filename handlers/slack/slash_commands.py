@@ -3,7 +3,9 @@
 The core is one short transaction, so the reply normally travels in the acknowledgement itself
 (one HTTP round trip, no response_url needed). If it has not answered by ACK_DEADLINE we
 acknowledge with "Working on it…" and send the reply through response_url when it comes.
-Notifications the command queued are sent after the acknowledgement, in the listener's thread.
+Notifications the command queued are sent after the acknowledgement, on our executor: Bolt
+runs the listener in the request's thread (process_before_response), so nothing after the ack
+may hold the HTTP response.
 https://api.slack.com/interactivity/slash-commands#responding_to_commands
 """
 
