@@ -17,7 +17,7 @@ from bot.render.model import Count, Counts, Heading, Message, Paragraph
 from bot.services.meetings import board_meeting
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
-from storage.models import DEFAULT_BOARD_ID, Meeting
+from storage.models import Meeting
 
 if TYPE_CHECKING:
     from bot.pack.build import BuiltPack
@@ -27,8 +27,8 @@ def pack_meeting(
     session: Session,
     meeting_id: int | None,
     now: dt.datetime,
-    # Defaulted only for the command line, which names no board yet.
-    board_id: int = DEFAULT_BOARD_ID,
+    *,
+    board_id: int,
 ) -> Meeting:
     """The board's meeting asked for; else its next one not cancelled; else its latest one.
     Another board's meeting is refused as one that does not exist."""

@@ -21,7 +21,7 @@ from bot.render.model import Heading, Message, Paragraph, Usage
 from bot.services.permissions import Permission, require
 from bot.services.request import Outcome, Request
 from bot.services.rounds import meeting_words, round_dates
-from storage.models import DEFAULT_BOARD_ID, Meeting, Person
+from storage.models import Meeting, Person
 
 DEFAULT_TITLE = "Board meeting"
 
@@ -44,8 +44,7 @@ def add_meeting(
     title: str | None,
     actor: Person | None,
     now: dt.datetime,
-    # Defaulted only for the command line, which names no board yet.
-    board_id: int = DEFAULT_BOARD_ID,
+    board_id: int,
 ) -> Added:
     """Add a meeting of the board at `day` `time` in its timezone; CommandError for one in
     the past or one the board already has at that moment."""
@@ -113,7 +112,7 @@ def cancel_meeting(
     meeting_id: int,
     actor: Person | None,
     now: dt.datetime,
-    board_id: int = DEFAULT_BOARD_ID,
+    board_id: int,
 ) -> Meeting:
     """Cancel a meeting of the board to come; CommandError when the board has none of that
     number (another board's is refused in the same words), or it is past or cancelled."""
@@ -157,7 +156,7 @@ def meetings_message(
     settings: Settings,
     calendar: WorkingCalendar,
     now: dt.datetime,
-    board_id: int = DEFAULT_BOARD_ID,
+    board_id: int,
 ) -> Message:
     """The board's meetings to come, each with its round's dates."""
     today = now.astimezone(settings.tz).date()
