@@ -19,9 +19,12 @@ import pytest
 from sqlalchemy import select
 
 from bot.boards.members import put_role, role_on
+from bot.boards.registry import BOARD_SETTINGS
 from bot.config import Settings
 from bot.domain import Platform, Role
+from bot.render.boards import SETTING_FORMS
 from bot.render.text import render
+from bot.services.boards import SETTING_KEYS
 from bot.services.context import Caller, Core
 from bot.services.dispatch import run_command
 from storage.db import transaction
@@ -225,6 +228,8 @@ def test_link_makes_the_channel_the_boards_and_refuses_another_boards(
 
 
 def test_a_chair_changes_validates_and_resets_a_setting(core: Core, chair: Caller) -> None:
+    # Every setting a board may have is shown, with its words.
+    assert set(SETTING_FORMS) == set(SETTING_KEYS) == {"signoff", *BOARD_SETTINGS}
     shown = said(core, chair, "settings")
     assert "• digest: mon 09:00 (default) — when the weekly digest is posted" in shown
     assert "• working_days: mon-fri (default)" in shown

@@ -18,8 +18,13 @@ from bot.domain import Platform, Role
 from bot.errors import CommandError
 from bot.outbox.delivery import deliver_queued
 from bot.outbox.sender import Sender
-from bot.render.boards import SETTING_FORMS
-from bot.services.boards import add_board, change_setting, link_channel, setting_lines
+from bot.services.boards import (
+    SETTING_KEYS,
+    add_board,
+    change_setting,
+    link_channel,
+    setting_lines,
+)
 from bot.services.context import Core
 from bot.services.roles import change_role
 from storage.db import transaction
@@ -162,7 +167,7 @@ def board_settings(
         else:
             origin = f"changed by {line.changed_by} on {line.changed_on:%Y-%m-%d}"
         out.write(f"{line.key:<15} {line.value}  ({origin})\n")
-    keys = ", ".join(SETTING_FORMS)
+    keys = ", ".join(SETTING_KEYS)
     out.write(f"Change one: actionbot board settings {_quoted(board.name)} KEY VALUE ({keys}).\n")
     return 0
 

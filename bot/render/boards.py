@@ -80,7 +80,7 @@ SETTINGS_USAGE = [
 
 def setting_example(key: str) -> str:
     """`/board settings digest mon 09:00`: a command that sets `key` to a value it accepts."""
-    return f"/board settings {key} {SETTING_FORMS[key][1]}"
+    return f"/board settings {key} {SETTING_FORMS.get(key, ('', '<value>'))[1]}"
 
 
 def settings_overview(board: BoardView, lines: Sequence[SettingLine], *, today: dt.date) -> Message:

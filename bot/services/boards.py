@@ -27,7 +27,6 @@ from bot.grammar.commands import BoardSettings, CreateBoard, LinkBoard, ListBoar
 from bot.grammar.usage import board_usage
 from bot.people.resolve import is_chair
 from bot.render.boards import (
-    SETTING_FORMS,
     BoardLine,
     SettingLine,
     board_chosen,
@@ -52,6 +51,8 @@ _KEYS = {
     SIGNOFF: SIGNOFF,
 }
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Every setting `/board settings` shows, in its order: sign-off, then the registry's.
+SETTING_KEYS = (SIGNOFF, *BOARD_SETTINGS)
 
 
 def use_board(
@@ -273,7 +274,7 @@ def setting_key(typed: str) -> str:
     for none."""
     key = _KEYS.get(typed.strip().lower().replace("-", "_"))
     if key is None:
-        known = ", ".join(SETTING_FORMS)
+        known = ", ".join(SETTING_KEYS)
         raise CommandError(
             f"There is no board setting {typed!r}: the settings are {known}.",
             board_usage("settings"),
@@ -328,7 +329,7 @@ def setting_lines(session: Session, board: BoardView, *, tz: dt.tzinfo) -> list[
         for row in session.scalars(select(BoardSetting).where(BoardSetting.board_id == board.id))
     }
     lines = []
-    for key in SETTING_FORMS:
+    for key in SETTING_KEYS:
         if key == SIGNOFF:
             value = "on" if signoff_on(session, board.id) else "off"
         else:
