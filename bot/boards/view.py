@@ -55,12 +55,14 @@ class BoardView:
                 return workspace == self.slack_team_id
             return not self.settings.slack_install_enabled
         if platform == Platform.TEAMS:
+            # Tenant ids are GUIDs, which Teams may spell in either case.
+            tenant = workspace.lower()
             if self.teams_tenant_id is not None:
-                return workspace == self.teams_tenant_id
+                return tenant == self.teams_tenant_id.lower()
             home = self.settings.teams_tenant_id
             if home is None:
                 return not self.settings.teams_allowed_tenants
-            return workspace == home
+            return tenant == home.lower()
         return workspace in {w for w in (self.slack_team_id, self.teams_tenant_id) if w}
 
 def default_board(settings: Settings) -> BoardView:

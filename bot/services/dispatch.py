@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.boards.resolve import Choose, resolve_board, split_board
+from bot.boards.view import BoardView
 from bot.errors import CommandError
 from bot.grammar import board
 from bot.grammar import commands as c
@@ -89,17 +90,23 @@ def execute(core: Core, caller: Caller, command: c.Command, *, board: str | None
                 actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
                 if isinstance(command, c.UseBoard):
                     return use_board(core, session, caller, actor, command)
-                found = resolve_board(
-                    session,
-                    core.boards,
-                    caller=caller,
-                    named=board,
-                    person=actor,
-                    action_id=getattr(command, "action_id", None),
-                )
-                if isinstance(found, Choose):
+                try:
+                    found = resolve_board(
+                        session,
+                        core.boards,
+                        caller=caller,
+                        named=board,
+                        person=actor,
+                        action_id=getattr(command, "action_id", None),
+                    )
+                except CommandError:
+                    # A workspace with no board yet may still start one, or list none.
+                    if not isinstance(command, _OFF_BOARD):
+                        raise
+                    found = None
+                if isinstance(found, Choose) and not isinstance(command, _OFF_BOARD):
                     return Outcome(choose_board(found.boards))
-                on_board = core.on(found)
+                on_board = core.on(found) if isinstance(found, BoardView) else core
                 request = Request(on_board, session, caller, actor, now, on_board.today())
                 assert handler is not None
                 permissions.check(request, command)
@@ -135,6 +142,11 @@ def execute(core: Core, caller: Caller, command: c.Command, *, board: str | None
             log.warning("database unavailable during %s: %s", type(command).__name__, exc.orig)
             return Outcome(replies.error(TRY_AGAIN, None))
     raise AssertionError("unreachable")
+
+
+#: Commands about boards themselves: they run without a board found (none yet, or several
+#: and no choice made), on the default board's core, and find the boards they need.
+_OFF_BOARD = (c.CreateBoard, c.ListBoards)
 
 
 def database_unavailable(exc: DBAPIError) -> bool:
