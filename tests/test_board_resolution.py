@@ -37,7 +37,8 @@ def board_of(core: Core, title: str) -> int:
 def give(core: Core, who: Caller, board_id: int, role: Role) -> None:
     run_command(core, who, "/action", "list mine")  # the bot meets them
     with transaction(core.sessions) as session:
-        person = session.scalars(select(Person).where(Person.display_name == who.display_name)).one()
+        named = select(Person).where(Person.display_name == who.display_name)
+        person = session.scalars(named).one()
         put_role(session, board_id, person.id, role)
 
 
@@ -45,7 +46,7 @@ def test_a_command_in_a_boards_channel_is_on_that_board(core: Core, chair: Calle
     send = add_board(core, SEND, slack_channel="CSEND")
     in_channel = Caller(Platform.SLACK, "chair", display_name="Chair", channel="CSEND")
     give(core, in_channel, send, Role.CHAIR)
-    out = run_command(core, in_channel, "/action", "add Review EHCP timeliness @chair by 2027-01-29")
+    out = run_command(core, in_channel, "/action", "add Review EHCP timeliness @chair by 29 Jan")
     assert out.message.tone == "success", render(out.message)
     assert board_of(core, "Review EHCP timeliness") == send
     # The default board's channel-less commands stay on the default board.
@@ -57,7 +58,8 @@ def test_in_board_names_the_board_and_a_title_may_still_say_in(core: Core, chair
     send = add_board(core, SEND)
     give(core, chair, send, Role.CHAIR)
     run_command(core, chair, "/board", "use Improvement Board")
-    run_command(core, chair, "/action", f"add Plan the review in March @chair by 2027-03-31 in {SEND}")
+    added = f"add Plan the review in March @chair by 2027-03-31 in {SEND}"
+    run_command(core, chair, "/action", added)
     assert board_of(core, "Plan the review in March") == send
     out = run_command(core, chair, "/action", "list in Nowhere Board")
     # "in Nowhere Board" names no board, so it is read as part of the command.

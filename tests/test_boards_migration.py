@@ -39,7 +39,7 @@ KEPT = (
 
 def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0 for t in KEPT}  # noqa: S608
+        return {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) or 0 for t in KEPT}
 
 
 def test_a_single_board_database_upgrades_with_every_row_on_the_default_board(

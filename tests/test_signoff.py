@@ -393,7 +393,8 @@ def test_migration_keeps_done_actions_complete(tmp_path: Path) -> None:
                 (a.title, a.status, a.done_at, a.delivered_at)
                 for a in s.scalars(select(Action).order_by(Action.id))
             ]
-            assert s.get(BoardSetting, (DEFAULT_BOARD_ID, "signoff")) is None  # sign-off on by default
+            # Sign-off is on by default.
+            assert s.get(BoardSetting, (DEFAULT_BOARD_ID, "signoff")) is None
         assert kept == [
             ("Done before", Status.DONE, at, None),
             ("Still open", Status.OPEN, None, None),

@@ -116,9 +116,11 @@ def raw_rows(database_url: str, table: str) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def command(base: str, team: str, user: str, text_: str, slack: FakeSlack) -> httpx.Response:
+def command(
+    base: str, team: str, user: str, text_: str, slack: FakeSlack, name: str = "/status"
+) -> httpx.Response:
     body = slash_command_body(
-        command="/status",
+        command=name,
         text=text_,
         user_id=user,
         user_name=user.lower(),
@@ -452,3 +454,16 @@ def test_a_new_workspace_sees_no_other_workspaces_board(
     said = json.dumps(answer.json() if answer.content else slack.calls("response_url")[0].params)
     assert "This workspace has no board yet" in said
     assert "Audit the front door" not in said
+
+    # Its first board: anyone there may start it, and becomes its chair.
+    slack.clear()
+    created = command(served, "T0SEND", "USEND", "create SEND Partnership", slack, "/board")
+    said = json.dumps(created.json() if created.content else slack.calls("response_url")[0].params)
+    assert "Board SEND Partnership created; you are its chair" in said, said
+    assert "Improvement Board" not in said
+    slack.clear()
+    listed = command(served, "T0SEND", "USEND", "", slack)
+    said = json.dumps(listed.json() if listed.content else slack.calls("response_url")[0].params)
+    assert "no board yet" not in said and "Audit the front door" not in said
+    [board] = [b for b in raw_rows(database_url, "boards") if b["name"] == "SEND Partnership"]
+    assert board["slack_team_id"] == "T0SEND"
