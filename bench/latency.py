@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -199,7 +201,12 @@ def load(urls: list[str], concurrency: int, requests: int, response_url: str) ->
 
 
 def measure_server(
-    args: list[str], env: dict[str, str], port: int, log: Path, response_url: str
+    args: list[str],
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    response_url: str,
+    profile: Path | None = None,
 ) -> dict[int, dict[str, Any]]:
     proc = spawn(args, env=env, log=log)
     try:
@@ -208,15 +215,39 @@ def measure_server(
         load([url], 4, WARMUP, response_url)
         results = {}
         for c, n in RUNS:
+            spy = start_profiler(proc.pid, profile) if profile and c == RUNS[-1][0] else None
             cpu = group_cpu_seconds(proc.pid)
             results[c] = load([url], c, n, response_url)
             # Notifications the last commands queued go out after their replies: they are
             # part of a command's cost, so let them finish (an idle server spends ~0 CPU).
             time.sleep(0.5)
             results[c]["cpu"] = (group_cpu_seconds(proc.pid) - cpu) / n
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
         return results
     finally:
         stop(proc)
+
+
+def profiler() -> str | None:
+    """py-spy, when installed (`.venv/bin/pip install py-spy`): not a dependency."""
+    beside = Path(python()).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def start_profiler(pid: int, out: Path) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server's processes while they hold the GIL (their CPU in
+    Python), written as a flame graph to `out` when stopped."""
+    spy = profiler()
+    if spy is None:
+        return None
+    command = [spy, "record", "--gil", "--subprocesses", "--nonblocking", "-r", "200"]
+    return subprocess.Popen(
+        [*command, "-o", str(out), "-p", str(pid)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def baseline_args(port: int, url: str, fake: Any, *, before_response: bool) -> list[str]:
@@ -247,12 +278,15 @@ def run(db: str = "both", quick: bool = False) -> list[Table]:
         fake = start_fake()
         try:
             port = free_port()
+            # BENCH_PROFILE=1: a flame graph of our server during the c=16 run (py-spy).
+            flame = logs / f"serve-{label}.svg" if os.environ.get("BENCH_PROFILE") else None
             ours = measure_server(
                 [actionbot(), "serve"],
                 serve_env(url, port, fake),
                 port,
                 logs / f"serve-{label}.log",
                 fake.response_url(),
+                profile=flame,
             )
             bases = []
             for before_response in (False, True):
@@ -269,7 +303,14 @@ def run(db: str = "both", quick: bool = False) -> list[Table]:
                 )
         finally:
             fake.stop()
-        tables.append(latency_table(label, ours, bases[0], bases[1], logs))
+        table = latency_table(label, ours, bases[0], bases[1], logs)
+        if flame is not None:
+            table.notes.append(
+                f"profile (py-spy --gil, c={RUNS[-1][0]}): {flame}"
+                if flame.exists()
+                else "no profile: py-spy is not installed (.venv/bin/pip install py-spy)"
+            )
+        tables.append(table)
     return tables
 
 
