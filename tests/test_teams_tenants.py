@@ -320,6 +320,7 @@ def queue(rig: Rig, board_id: int, channel: str, text: str) -> int:
     with transaction(core.sessions) as session:
         outbox_id = enqueue(
             session,
+            board_id=board_id,
             key=text,
             kind="digest",
             message=Message(text=text),
@@ -327,9 +328,6 @@ def queue(rig: Rig, board_id: int, channel: str, text: str) -> int:
             channel=channel,
         )
         assert outbox_id is not None
-        row = session.get(OutboxMessage, outbox_id)
-        assert row is not None
-        row.board_id = board_id
     return outbox_id
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.sql import update
 
 from bot.domain import Platform
 from bot.outbox.queue import enqueue
-from bot.outbox.sender import Delivered, Sender, SendError
+from bot.outbox.sender import Delivered, Sender, SendError, workspace_of
 from bot.render.from_storage import action_view
 from bot.render.model import (
     ActionDetail,
@@ -47,8 +47,10 @@ class Editor(Protocol):
 
     platform: Platform
 
-    def edit_message(self, channel: str, ref: str, message: Message) -> None:
-        """Replace the message `ref` in `channel` with `message`."""
+    def edit_message(
+        self, channel: str, ref: str, message: Message, *, workspace: str | None = None
+    ) -> None:
+        """Replace the message `ref` in `channel` (of `workspace`) with `message`."""
         ...
 
 
@@ -202,9 +204,11 @@ def edit_sent(
         row = session.get(OutboxMessage, outbox_id)
         assert row is not None
         platform, channel, ref = row.platform, row.platform_channel, row.platform_ref
+        board = core.boards.get(row.board_id)
     for sender in senders:
         if isinstance(sender, Editor) and sender.platform.value == platform and channel and ref:
-            sender.edit_message(channel, ref, message)
+            workspace = workspace_of(board, sender.platform)
+            sender.edit_message(channel, ref, message, workspace=workspace)
             return sender, Delivered(channel=channel, ref=ref)
     raise SendError(f"messages on {platform} cannot be edited here", permanent=True)
 

@@ -347,7 +347,7 @@ class TeamsBot:
         today, tz = self.core.today(), self.core.settings.tz
         try:
             if kind == FORM_CANCEL:
-                view = current_action(self.core, number)
+                view = current_action(self.core, number, caller=caller)
                 base = (
                     self.sent_card(incoming)
                     or self.list_again(caller, data.get("list"))
@@ -428,7 +428,7 @@ class TeamsBot:
         view = _action_of(outcome)
         if view is None:
             try:
-                view = current_action(self.core, number)
+                view = current_action(self.core, number, caller=caller)
             except CommandError:
                 view = None
         base = self.sent_card(incoming)
