@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from bot.boards.members import put_role
 from bot.domain import Platform, Role
+from bot.grammar.commands import UndoReply
 from bot.render.model import Buttons
 from bot.render.text import render
 from bot.services.context import Caller, Core
 from bot.services.dispatch import execute, run_command
 from storage.db import transaction
-from storage.models import DEFAULT_BOARD_ID, Action, Board, Person
+from storage.models import DEFAULT_BOARD_ID, Action, Board, HistoryEntry, Person
 
 SEND = "SEND Board"
 
@@ -115,3 +116,25 @@ def test_the_default_board_follows_the_environment(core: Core) -> None:
     assert board.name == core.settings.board_name
     assert board.settings is core.settings
     assert core.now().tzinfo is dt.UTC or core.now().utcoffset() == dt.timedelta(0)
+
+
+def test_an_undo_in_a_dm_finds_the_board_of_what_it_undoes(core: Core, amira: Caller) -> None:
+    send = add_board(core, SEND, slack_channel="CSEND")
+    give(core, amira, DEFAULT_BOARD_ID, Role.MEMBER)
+    give(core, amira, send, Role.CHAIR)
+    in_channel = Caller(Platform.CONSOLE, "amira", display_name="Amira", channel="CSEND")
+    run_command(core, in_channel, "/action", "add Map the SEND pathway @amira by 29 Jan")
+    with transaction(core.sessions) as session:
+        number = session.scalars(
+            select(Action.id).where(Action.title == "Map the SEND pathway")
+        ).one()
+    run_command(core, in_channel, "/action", f"update {number} Draft shared")
+    with transaction(core.sessions) as session:
+        entry = session.scalars(
+            select(HistoryEntry.id)
+            .where(HistoryEntry.action_id == number)
+            .order_by(HistoryEntry.id.desc())
+        ).first()
+    assert entry is not None
+    out = execute(core, amira, UndoReply(first=entry, last=entry))
+    assert "several boards" not in render(out.message), render(out.message)

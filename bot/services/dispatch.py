@@ -6,7 +6,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.boards.resolve import Choose, resolve_board, split_board
@@ -49,6 +51,7 @@ from bot.services.signoff import (
     sign_off,
 )
 from storage.db import transaction
+from storage.models import HistoryEntry
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,7 @@ def execute(core: Core, caller: Caller, command: c.Command, *, board: str | None
                         caller=caller,
                         named=board,
                         person=actor,
-                        action_id=getattr(command, "action_id", None),
+                        action_id=_action_named(session, command),
                     )
                 except CommandError:
                     # A workspace with no board yet may still start one, or list none.
@@ -142,6 +145,16 @@ def execute(core: Core, caller: Caller, command: c.Command, *, board: str | None
             log.warning("database unavailable during %s: %s", type(command).__name__, exc.orig)
             return Outcome(replies.error(TRY_AGAIN, None))
     raise AssertionError("unreachable")
+
+
+def _action_named(session: Session, command: c.Command) -> int | None:
+    """The action a command is about, which says its board in a direct message (an Undo
+    names history entries of one action)."""
+    if isinstance(command, c.UndoReply):
+        entry = select(HistoryEntry.action_id).where(HistoryEntry.id == command.first)
+        return session.scalar(entry)
+    action_id = getattr(command, "action_id", None)
+    return action_id if isinstance(action_id, int) else None
 
 
 #: Commands about boards themselves: they run without a board found (none yet, or several
