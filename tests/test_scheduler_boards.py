@@ -19,7 +19,14 @@ from bot.render.text import render
 from bot.services.context import Core
 from scheduler.jobs import Ticker, run_digest
 from storage.db import transaction
-from storage.models import DEFAULT_BOARD_ID, Action, Board, BoardSetting, OutboxMessage
+from storage.models import (
+    DEFAULT_BOARD_ID,
+    Action,
+    Board,
+    BoardSetting,
+    HistoryEntry,
+    OutboxMessage,
+)
 from tests.scheduler_fakes import LONG_AGO, FakeSender, person, transient
 
 UTC = dt.UTC
@@ -243,3 +250,30 @@ def test_a_tick_costs_the_same_statements_for_one_board_as_for_fifty(
     # Each other board's late action: its owner, the secretary and that board's chair.
     assert planned_fifty == {"reminder": 50, "overdue": 50, "escalation": 4 + 49 * 3}
     assert fifty == one
+
+
+def test_a_reminder_dates_its_latest_update_in_its_boards_timezone(
+    boards_core: Core, clock: FixedClock
+) -> None:
+    core = boards_core
+    add_board(core, SEND, "SEND board", channel="CBOARDB", timezone="America/New_York",
+              reminder_days="3")  # fmt: skip
+    plans = board_action(core, SEND, "Review EHC plans", owner="ben", due=dt.date(2026, 11, 26))
+    with transaction(core.sessions) as session:
+        # 03:00 on Monday in London is 22:00 on Sunday in New York.
+        session.add(
+            HistoryEntry(
+                action_id=plans,
+                at=dt.datetime(2026, 11, 23, 3, 0, tzinfo=UTC),
+                actor_id=person(core, "ben"),
+                source="console",
+                change="note",
+                note="panel booked",
+            )
+        )
+    sender = FakeSender()
+    clock.set(dt.datetime(2026, 11, 23, 14, 30, tzinfo=UTC))
+    Ticker(core, [sender], core.calendar).tick()
+    (reminder,) = [render(s.message) for s in sender.sent if s.to == "ben"]
+    assert "panel booked" in reminder
+    assert "Sun 22 Nov" in reminder and "Mon 23 Nov" not in reminder

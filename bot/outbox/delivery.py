@@ -226,10 +226,12 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
         payload: Message | None = None
         error = None
         items: tuple[int, ...] = ()
+        # Dated in the row's board's timezone: boards may keep different ones.
+        tz = (core.boards.get(row.board_id) or core.board).settings.tz
         try:
             if bundles.is_bundle(row):
                 # Worded under our claim from each action as it is now; withdrawn ones left out.
-                worded = bundles.word(session, row, tz=core.settings.tz)
+                worded = bundles.word(session, row, tz=tz)
                 if isinstance(worded, Withdrawn):
                     row.status = OutboxStatus.CANCELLED
                     row.last_error = worded.reason
@@ -244,7 +246,7 @@ def _claim(core: Core, outbox_id: int) -> _Claimed | None:
                     row.payload,
                     action_id=row.action_id,
                     recipient_id=row.recipient_id,
-                    tz=core.settings.tz,
+                    tz=tz,
                 )
                 if isinstance(outcome, Withdrawn):
                     row.status = OutboxStatus.CANCELLED
