@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select, update
@@ -39,6 +40,27 @@ BOARD_SETTINGS: Mapping[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """The boards as read once, indexed the ways commands look them up."""
+
+    at: float
+    by_id: dict[int, BoardView]
+    by_channel: dict[str, BoardView]
+    by_name: dict[str, BoardView]
+
+    @classmethod
+    def of(cls, at: float, boards: dict[int, BoardView]) -> _Snapshot:
+        channels = {
+            channel: board
+            for board in boards.values()
+            for channel in (board.slack_channel, board.teams_channel)
+            if channel
+        }
+        names = {fold(board.name): board for board in boards.values()}
+        return cls(at, boards, channels, names)
+
+
 class Boards:
     """The boards of one deployment, cached per process (see the module's docstring)."""
 
@@ -52,9 +74,12 @@ class Boards:
         self._sessions = sessions
         self._settings = settings
         self._monotonic = monotonic
-        self._lock = threading.Lock()
-        self._loaded_at: float | None = None
-        self._by_id: dict[int, BoardView] = {}
+        # Held by the one thread reading the boards again; the others go on with what was
+        # read before (a second or two old at most) rather than wait for it.
+        self._reading = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        # Counts invalidations: a read begun before one is not kept after it.
+        self._generation = 0
 
     @property
     def environment(self) -> Settings:
@@ -63,43 +88,50 @@ class Boards:
 
     def invalidate(self) -> None:
         """Forget what was read: the next question reads the boards again."""
-        with self._lock:
-            self._loaded_at = None
+        self._generation += 1
+        self._snapshot = None
 
     def all(self) -> list[BoardView]:
         """Every board, the default first."""
-        return sorted(self._boards().values(), key=lambda board: board.id)
+        return sorted(self._current().by_id.values(), key=lambda board: board.id)
 
     def get(self, board_id: int) -> BoardView | None:
         """The board with this id, or None."""
-        return self._boards().get(board_id)
+        return self._current().by_id.get(board_id)
 
     def default(self) -> BoardView:
         """The default board (created by migration 0015, so always there once migrated)."""
-        return self._boards().get(DEFAULT_BOARD_ID) or default_board(self._settings)
+        return self._current().by_id.get(DEFAULT_BOARD_ID) or default_board(self._settings)
 
     def by_channel(self, channel: str) -> BoardView | None:
         """The board whose Slack or Teams channel this is, or None."""
-        for board in self._boards().values():
-            if channel in (board.slack_channel, board.teams_channel):
-                return board
-        return None
+        return self._current().by_channel.get(channel)
 
     def by_name(self, name: str) -> BoardView | None:
         """The board of this name (case and spacing ignored), or None."""
-        key = fold(name)
-        for board in self._boards().values():
-            if fold(board.name) == key:
-                return board
-        return None
+        return self._current().by_name.get(fold(name))
 
-    def _boards(self) -> dict[int, BoardView]:
-        with self._lock:
-            now = self._monotonic()
-            if self._loaded_at is None or now - self._loaded_at > TTL:
-                self._by_id = self._read()
-                self._loaded_at = now
-            return self._by_id
+    def _current(self) -> _Snapshot:
+        snapshot = self._snapshot
+        if snapshot is not None and self._monotonic() - snapshot.at <= TTL:
+            return snapshot
+        if snapshot is not None and not self._reading.acquire(blocking=False):
+            return snapshot  # another thread is reading them again
+        if snapshot is None:
+            self._reading.acquire()  # nothing to go on with: wait for the read
+        try:
+            fresh = self._snapshot
+            if fresh is not None and fresh is not snapshot:
+                return fresh  # read by another thread while this one waited
+            while True:
+                generation = self._generation
+                fresh = _Snapshot.of(self._monotonic(), self._read())
+                if generation == self._generation:
+                    self._snapshot = fresh
+                    return fresh
+                # A board changed while reading: what was read may miss it.
+        finally:
+            self._reading.release()
 
     def _read(self) -> dict[int, BoardView]:
         with self._sessions() as session:
