@@ -9,6 +9,7 @@ with the number of boards.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -17,8 +18,13 @@ from sqlalchemy import ColumnElement, true
 from bot.boards.registry import BOARD_SETTINGS
 from bot.boards.view import BoardView
 from bot.config import Settings
-from bot.domain.workdays import WorkingCalendar
+from bot.domain.workdays import CalendarError, WorkingCalendar
 from storage.models import DEFAULT_BOARD_ID, Action
+
+log = logging.getLogger(__name__)
+
+#: Groups (by their first board) whose calendar could not be read, said once per process.
+_told_calendar: set[int] = set()
 
 #: The settings fields a board may have of its own besides its name and channel: the ones
 #: planning reads. Every other field is the environment's, the same for every board.
@@ -83,10 +89,20 @@ def group_boards(
     for key, members in found.items():
         settings = members[0].settings
         own = calendar if calendar is not None and key == env_key else None
+        try:
+            own = own or WorkingCalendar.from_settings(settings)
+        except CalendarError as exc:
+            # One board's unreadable bank holidays never hold up the other boards' plans.
+            if members[0].id not in _told_calendar:
+                _told_calendar.add(members[0].id)
+                log.error(
+                    "boards %s: nothing planned: %s", ", ".join(str(b.id) for b in members), exc
+                )
+            continue
         groups.append(
             BoardGroup(
                 settings=settings,
-                calendar=own or WorkingCalendar.from_settings(settings),
+                calendar=own,
                 boards=tuple(members),
                 whole=complete and len(found) == 1,
             )

@@ -224,9 +224,7 @@ class Ticker:
                 self.core, now=now, boards=[b for g in working for b in g.boards]
             )
         # The safety net behind the cron trigger, and every board on a schedule of its own.
-        digests = queue_weekly_digests(
-            self.core, now=now, boards=[b for g in groups for b in g.boards]
-        )
+        digests = queue_weekly_digests(self.core, now=now)
         if queued := sum(1 for d in digests if d.outbox_id is not None):
             report.planned[DIGEST] += queued
         self._retain(now, report)  # before delivering: nothing goes out to someone forgotten

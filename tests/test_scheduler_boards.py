@@ -277,3 +277,31 @@ def test_a_reminder_dates_its_latest_update_in_its_boards_timezone(
     (reminder,) = [render(s.message) for s in sender.sent if s.to == "ben"]
     assert "panel booked" in reminder
     assert "Sun 22 Nov" in reminder and "Mon 23 Nov" not in reminder
+
+
+def test_a_board_whose_bank_holidays_cannot_be_read_holds_up_no_other(
+    boards_core: Core, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    core = boards_core
+    # Written behind the command's back (`/board settings holidays` checks the country).
+    add_board(core, SEND, "SEND board", channel="CBOARDB", holidays="ZZ")
+    audit = board_action(
+        core, DEFAULT_BOARD_ID, "Audit case files", owner="amira", due=dt.date(2026, 11, 23)
+    )
+    board_action(core, SEND, "Review EHC plans", owner="ben", due=dt.date(2026, 11, 23))
+    sender = FakeSender()
+    ticker = Ticker(core, [sender], core.calendar)
+    clock.set(MONDAY_0930)
+    with caplog.at_level(logging.ERROR, logger="scheduler.groups"):
+        report = ticker.tick()
+        clock.set(MONDAY_0930 + dt.timedelta(minutes=1))
+        ticker.tick()
+    # The default board's reminder and digest; the SEND board's digest, which counts working
+    # days too, fails on its own and is tried again at the next tick.
+    assert report.planned == {"reminder": 1, "digest": 1}
+    assert [r.key for r in rows(core, "reminder")] == [f"reminder:{audit}:2026-11-23:0"]
+    assert [r.key for r in rows(core, "digest")] == ["digest:CBOARDA:2026-W48"]
+    said = [r.getMessage() for r in caplog.records if r.name == "scheduler.groups"]
+    assert said == [
+        "boards 2: nothing planned: HOLIDAY_COUNTRY/HOLIDAY_SUBDIVISION: Country ZZ not available"
+    ]
