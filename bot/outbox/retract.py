@@ -60,17 +60,28 @@ def queue_edits(session: Session, action: Action, *, now: dt.datetime) -> list[i
     keep = set() if action.status.is_closed else _may_update(action)
     view = action_view(action, today=now.date())
     latest: dict[tuple[str, str, str], OutboxMessage] = {}
+    sent = (
+        # Only the action's board's messages can show it.
+        OutboxMessage.board_id == action.board_id,
+        OutboxMessage.status == OutboxStatus.SENT,
+        OutboxMessage.platform_ref.is_not(None),
+        OutboxMessage.recipient_id.is_not(None),
+        OutboxMessage.created_at >= now - LOOK_BACK,
+    )
+    about = select(OutboxMessage.platform_ref).where(*sent, OutboxMessage.action_id == action.id)
+    linked = select(OutboxMessage.recipient_id).where(*sent, OutboxMessage.action_id == action.id)
+    # A message of several actions (a bundle, an update round) names none: it can show this
+    # one only if it carried one of its notices (a bundle's notices keep its reference) or
+    # went to someone who owns, supports or was told about it. Every other message of the
+    # board's last months is never read.
+    shared = OutboxMessage.action_id.is_(None) & or_(
+        OutboxMessage.platform_ref.in_(about),
+        OutboxMessage.recipient_id.in_(linked),
+        OutboxMessage.recipient_id.in_(_may_update(action)),
+    )
     rows = session.scalars(
         select(OutboxMessage)
-        .where(
-            # Only the action's board's messages can show it.
-            OutboxMessage.board_id == action.board_id,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.platform_ref.is_not(None),
-            OutboxMessage.recipient_id.is_not(None),
-            OutboxMessage.created_at >= now - LOOK_BACK,
-            or_(OutboxMessage.action_id == action.id, OutboxMessage.action_id.is_(None)),
-        )
+        .where(*sent, or_(OutboxMessage.action_id == action.id, shared))
         .order_by(OutboxMessage.id)
     )
     for row in rows:
