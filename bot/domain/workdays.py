@@ -26,7 +26,10 @@ class CalendarError(ValueError):
     """The configured holiday country or subdivision is unknown to the holidays library."""
 
 
-@lru_cache(maxsize=8)
+# Sized for a deployment of many boards: each distinct calendar (timezone, hours, days,
+# country) is built once and keeps the days it has counted; a smaller cache would rebuild
+# them at every tick once boards outnumber it.
+@lru_cache(maxsize=256)
 def _holidays(country: str, subdivision: str | None) -> Any:
     import holidays
 
@@ -135,7 +138,7 @@ class WorkingCalendar:
         return self.is_working_day(local.date()) and self.start <= local.time() < self.end
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=1024)
 def _calendar(
     timezone: str,
     start: dt.time,
