@@ -83,6 +83,7 @@ def test_several_boards_in_a_dm_ask_once_and_remember(core: Core, amira: Caller)
         assert person.current_board_id == send
     again = run_command(core, amira, "/status", "")
     assert "several boards" not in render(again.message)
+    assert render(again.message).startswith(f"Improvement plan: {SEND}"), render(again.message)
 
 
 def test_an_action_number_in_a_dm_finds_its_board(core: Core, chair: Caller) -> None:

@@ -227,7 +227,10 @@ def status_summary(request: Request) -> Outcome:
     if waiting or signoff.signoff_on(request.session, board_id):
         # After blocked; a board that does not sign off sees it only while some still wait.
         counts.insert(4, Count(label="awaiting sign-off", value=waiting))
-    summary = replies.summary(counts, rag, title="Improvement plan")
+    board = request.core.board
+    # The default board keeps its old title; another board says whose plan this is.
+    title = "Improvement plan" if board.is_default else f"Improvement plan: {board.name}"
+    summary = replies.summary(counts, rag, title=title)
     return Outcome(signoff.awaiting_summary(request, summary))
 
 
