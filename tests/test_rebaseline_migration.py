@@ -8,25 +8,14 @@ import os
 from pathlib import Path
 
 from alembic.command import downgrade
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text
+from sqlalchemy import insert, select, text
 
 from bot.domain import Status
 from storage.db import make_engine
 from storage.migrate import alembic_config, upgrade
 from storage.models import Action
-from storage.types import UTCDateTime
 from tests.conftest import reset_postgres
-
-#: `people` before migration 0015 took roles to `board_members` (the models are the newest).
-OLD_PEOPLE = Table(
-    "people",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("display_name", String),
-    Column("role", String),
-    Column("created_at", UTCDateTime()),
-)
-
+from tests.test_migrations import OLD_PEOPLE
 
 AT = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
 
