@@ -264,12 +264,15 @@ def _find_by_name(session: Session, *, name: str, platform: Platform) -> Person 
     return matches[0] if matches else None
 
 
-def is_chair(session: Session, person: Person, board: BoardView) -> bool:
-    """A chair of `board`: holds the chair role on it, or (the default board, which the
-    environment configures) is named in CHAIR_USER_IDS by platform id or email."""
+def is_chair(
+    session: Session, person: Person, board: BoardView, *, role: Role | None = None
+) -> bool:
+    """A chair of `board`: holds the chair role on it (`role`, when already read), or (the
+    default board, which the environment configures) is named in CHAIR_USER_IDS by platform
+    id or email."""
     if board.is_default and named_chair(person, board.settings):
         return True
-    return role_on(session, board.id, person.id) == Role.CHAIR
+    return (role or role_on(session, board.id, person.id)) == Role.CHAIR
 
 
 def named_chair(person: Person, settings: Settings) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -46,12 +47,14 @@ class Request:
         it."""
         return self.core.board.id
 
-    @property
+    # Read once per command: permissions, the use case and its words all ask, and a caller
+    # cannot change their own role (`/board role` refuses it).
+    @cached_property
     def actor_is_chair(self) -> bool:
         """Whether the caller may do a chair's job on the command's board."""
-        return is_chair(self.session, self.actor, self.core.board)
+        return is_chair(self.session, self.actor, self.core.board, role=self.actor_role)
 
-    @property
+    @cached_property
     def actor_role(self) -> Role:
         """The caller's role on the command's board (NONE when they hold none)."""
         return role_on(self.session, self.core.board.id, self.actor.id)
