@@ -101,7 +101,7 @@ def seed_workspaces(url: str, *, now: Any) -> None:
     from slack_sdk.oauth.installation_store.models.installation import Installation
     from sqlalchemy import create_engine, insert, update
 
-    from storage.installations import EncryptedInstallationStore, TokenCipher
+    from handlers.slack.installations import EncryptedInstallationStore, TokenCipher
     from storage.models import Board
     from tests.support.slack_signing import TEAM_ID
 

@@ -27,9 +27,9 @@ from bot.domain import Platform
 from bot.outbox.pacing import Pacer
 from bot.render.model import Message, Paragraph
 from handlers.slack.install import Workspaces
+from handlers.slack.installations import EncryptedInstallationStore, TokenCipher
 from handlers.slack.sender import SlackSender
 from handlers.web import create_web_app
-from storage.installations import EncryptedInstallationStore, TokenCipher
 from tests.support.fake_slack import TEAM_ID, FakeSlack
 from tests.support.fake_time import FakeTime
 from tests.support.slack_signing import event_body, signed_headers, slash_command_body
@@ -467,3 +467,27 @@ def test_a_new_workspace_sees_no_other_workspaces_board(
     assert "no board yet" not in said and "Audit the front door" not in said
     [board] = [b for b in raw_rows(database_url, "boards") if b["name"] == "SEND Partnership"]
     assert board["slack_team_id"] == "T0SEND"
+
+
+def test_the_schemas_description_of_slacks_tables_is_the_stores_own() -> None:
+    # storage/slack_tables.py describes slack_sdk's tables without importing it: the stores'
+    # own builders (tokens widened) must agree, or an update of slack_sdk needs a migration.
+    from sqlalchemy import MetaData
+
+    from handlers.slack.installations import define_tables
+    from storage import slack_tables
+
+    def shape(table: Any) -> tuple[object, ...]:
+        columns = sorted(
+            (c.name, str(c.type), c.nullable, c.primary_key) for c in table.columns
+        )
+        indexes = sorted((i.name, tuple(c.name for c in i.columns)) for i in table.indexes)
+        return table.name, columns, indexes
+
+    theirs = define_tables(MetaData())
+    ours = (
+        slack_tables.SLACK_BOTS,
+        slack_tables.SLACK_INSTALLATIONS,
+        slack_tables.SLACK_OAUTH_STATES,
+    )
+    assert [shape(t) for t in ours] == [shape(t) for t in theirs]

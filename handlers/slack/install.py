@@ -29,7 +29,7 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine, column, distinct, select, table, update
 
 from bot.config import Settings
-from storage.installations import (
+from handlers.slack.installations import (
     EncryptedInstallationStore,
     TokenCipher,
     state_store,

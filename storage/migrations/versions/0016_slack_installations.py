@@ -1,5 +1,6 @@
 """Slack installations: the tables of slack_sdk's SQLAlchemy installation and OAuth state
-stores, for a Slack app installed in many workspaces (storage/installations.py).
+stores, for a Slack app installed in many workspaces (handlers/slack/installations.py;
+storage/slack_tables.py describes them).
 
 Columns and indexes are those the stores define (slack_bots, slack_installations,
 slack_oauth_states), token rotation's refresh tokens and expiry times included; the token
