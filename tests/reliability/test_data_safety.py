@@ -203,7 +203,20 @@ def _copy_rows(source_url: str, target_url: str) -> None:
             new = Base.metadata.tables[table.name]
             columns = [new.c[c.name] for c in table.columns if c.name in new.c]
             rows = [dict(r._mapping) for r in read.execute(select(*columns))]
+            if table.name == "people" and "role" in table.c and "role" not in new.c:
+                # Before 0015 a role was a column of the person: the default board's, as
+                # the previous schema wrote it (`member` meant "no role" before 0009).
+                held = dict(
+                    read.execute(
+                        text("SELECT person_id, role FROM board_members WHERE board_id = 1")
+                    ).all()
+                )
+                nobody = "none" if "role_changes" in old.tables else "member"
+                for row in rows:
+                    row["role"] = held.get(row["id"], nobody)
             if rows:
+                # Rows a migration seeded (the default board) are the source's to give.
+                write.execute(table.delete())
                 write.execute(table.insert(), rows)
         if write.dialect.name == "postgresql":
             # Ids were copied as they were: move each sequence past them.
