@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
+from bot.boards.finder import choose_for
 from bot.boards.members import role_on
 from bot.boards.registry import BOARD_SETTINGS, Boards, fold
-from bot.boards.resolve import choose_for
 from bot.boards.view import BoardView
 from bot.config import Settings
 from bot.domain import Platform, Role

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.boards.resolve import Choose, resolve_board, split_board
+from bot.boards.finder import Choose, find_board, split_board
 from bot.boards.view import BoardView
 from bot.errors import CommandError
 from bot.grammar import board
@@ -62,7 +62,7 @@ def run_command(core: Core, caller: Caller, command: str, text: str) -> Outcome:
     """Parse and carry out `/command text` for `caller`; errors become a one-line reply.
 
     `… in <board>` at the end names the board; otherwise it is found from where and by whom
-    the command was typed (bot/boards/resolve.py)."""
+    the command was typed (bot/boards/finder.py)."""
     text, named = split_board(text, core.boards)
     try:
         parsed = parse(command, text, today=core.today())
@@ -73,7 +73,7 @@ def run_command(core: Core, caller: Caller, command: str, text: str) -> Outcome:
 
 def execute(core: Core, caller: Caller, command: c.Command, *, board: str | None = None) -> Outcome:
     """Carry out a typed command (parsed, or built by a button or form) in one transaction,
-    on the board `board` names or the one it is found on (bot/boards/resolve.py)."""
+    on the board `board` names or the one it is found on (bot/boards/finder.py)."""
     if isinstance(command, c.Help):
         return Outcome(replies.help_message(command.topic))
     if _has_nul(command.model_dump()):
@@ -94,7 +94,7 @@ def execute(core: Core, caller: Caller, command: c.Command, *, board: str | None
                 if isinstance(command, c.UseBoard):
                     return use_board(core, session, caller, actor, command)
                 try:
-                    found = resolve_board(
+                    found = find_board(
                         session,
                         core.boards,
                         caller=caller,

@@ -9,8 +9,8 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
+from bot.boards.finder import find_board
 from bot.boards.members import role_on
-from bot.boards.resolve import resolve_board
 from bot.boards.view import BoardView
 from bot.domain import Role
 from bot.domain.changes import Change
@@ -121,7 +121,7 @@ def request_on_board(
     `Request.action` to refuse as unknown."""
     now = core.now()
     actor = resolve_caller(session, caller=caller, now=now, settings=core.settings)
-    found = resolve_board(
+    found = find_board(
         session, core.boards, caller=caller, named=None, person=actor, action_id=action_id
     )
     on = core.on(found) if isinstance(found, BoardView) else core

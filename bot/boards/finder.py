@@ -45,7 +45,7 @@ def choose_for(boards: Boards, caller: Caller, name: str) -> BoardView | None:
     return board
 
 
-def resolve_board(
+def find_board(
     session: Session,
     boards: Boards,
     *,
