@@ -36,11 +36,10 @@ def choose_board(boards: Sequence[BoardView]) -> Message:
 
 def board_chosen(board: BoardView) -> Message:
     """The answer to `/board use`: where direct messages now go."""
-    text = (
-        f"Your commands in direct messages are now about {board.name}; "
-        "type them again. `/board use <name>` changes it."
+    return _done(
+        f"Your direct messages are now about {board.name}: a command asked about which board "
+        "goes there when you type it again. `/board use <name>` changes it."
     )
-    return Message(text=text, blocks=[Paragraph(text=text)], tone="success")
 
 
 @dataclass(frozen=True)
@@ -132,11 +131,10 @@ def board_created(board: BoardView, *, stays: BoardView | None, channel_hint: bo
 
 def board_linked(board: BoardView) -> Message:
     """`/board link`: this channel is now the board's."""
-    text = (
+    return _done(
         f"This channel is now {board.name}'s channel: its digest and board packs are posted "
         "here, and commands typed here are about it."
     )
-    return Message(text=text, blocks=[Paragraph(text=text)], tone="success")
 
 
 @dataclass(frozen=True)
@@ -173,3 +171,8 @@ def boards_list(lines: Sequence[BoardLine]) -> Message:
             Usage(lines=["/board use <name>", "/board create <name>", "/board link [board]"]),
         ],
     )
+
+
+def _done(text: str) -> Message:
+    """A change made, in one paragraph."""
+    return Message(text=text, blocks=[Paragraph(text=text)], tone="success")
